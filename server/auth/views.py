@@ -1,0 +1,73 @@
+"""Login, token refresh, logout and who-am-I."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
+
+from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep
+from server.auth import service
+from server.users.schemas import UserPublic, user_public
+
+router = APIRouter(tags=["auth"])
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user: UserPublic
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(min_length=10, max_length=200)
+
+
+def _out(session, pair: service.TokenPair) -> TokenOut:
+    return TokenOut(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+        user=user_public(session, pair.user),
+    )
+
+
+@router.post("/auth/token", response_model=TokenOut, summary="Log in (OAuth2 password flow)")
+def token(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    device_id: Annotated[str | None, Form(max_length=64)] = None,
+) -> TokenOut:
+    pair = service.login(
+        session,
+        settings,
+        username=form.username[:64],
+        password=form.password[:200],
+        device_id=device_id or form.client_id,
+        ip=request.client.host if request.client else "",
+        now=now,
+    )
+    return _out(session, pair)
+
+
+@router.post("/auth/refresh", response_model=TokenOut)
+def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep, now: NowDep) -> TokenOut:
+    pair = service.refresh(session, settings, refresh_token=body.refresh_token, now=now)
+    return _out(session, pair)
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(caller: CallerDep, session: SessionDep, now: NowDep) -> None:
+    service.logout(session, session_id=caller.session_id, now=now)
+
+
+@router.get("/me", response_model=UserPublic)
+def me(caller: CallerDep, session: SessionDep) -> UserPublic:
+    return user_public(session, caller.user)

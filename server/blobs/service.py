@@ -1,0 +1,83 @@
+"""Blob upload and download rules: hash, size and type checked; downloads scoped."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from server.blobs.store import MAX_BLOB_BYTES, BlobStore, digest, sniff_mime
+from server.context import Caller
+from server.hazards.models import Attachment, Hazard, HazardPhoto
+from server.scoping import scope_filter
+from shared.chain import SHA256_RE
+from shared.errors import DomainError, not_found
+
+log = logging.getLogger("hazardchain.blobs")
+
+
+def _check_name(sha256: str) -> None:
+    if not SHA256_RE.match(sha256):
+        raise DomainError.of(
+            "invalid_input",
+            "文件编号必须是SHA-256",
+            "blob id must be a SHA-256 hex digest",
+            status=422,
+            fields={"sha256": "must be 64 lowercase hex characters"},
+        )
+
+
+def put_blob(
+    session: Session, store: BlobStore, caller: Caller, sha256: str, data: bytes, now: datetime
+) -> Attachment:
+    _check_name(sha256)
+    if len(data) > MAX_BLOB_BYTES:
+        raise DomainError.of(
+            "too_large", "文件过大（最大20MB）", "file too large (max 20 MB)", status=413
+        )
+    if digest(data) != sha256:
+        raise DomainError.of(
+            "hash_mismatch",
+            "文件内容与编号不符，请重新上传",
+            "content does not match its SHA-256; upload again",
+            status=422,
+            fields={"sha256": "content hash differs"},
+        )
+    mime = sniff_mime(data[:16])
+    if mime is None:
+        raise DomainError.of(
+            "unsupported_type",
+            "只接受PNG、JPEG或WebP图片",
+            "only PNG, JPEG or WebP images are accepted",
+            status=415,
+        )
+    att = session.get(Attachment, sha256)
+    if att is None:
+        att = Attachment(sha256=sha256, created_at=now, uploaded_by=caller.user.id)
+    if not store.has(sha256):
+        store.put(sha256, data)
+    att.mime, att.size, att.received, att.complete = mime, len(data), len(data), True
+    session.add(att)
+    session.commit()
+    log.info("blob stored", extra={"sha256": sha256, "bytes": len(data), "user_id": caller.user.id})
+    return att
+
+
+def blob_visible(session: Session, caller: Caller, sha256: str) -> Attachment:
+    _check_name(sha256)
+    att = session.get(Attachment, sha256)
+    if att is None or not att.complete:
+        raise not_found("文件", "blob")
+    if att.uploaded_by == caller.user.id or caller.scope.everything:
+        return att
+    cited = session.exec(
+        select(HazardPhoto.hazard_id)
+        .join(Hazard, col(Hazard.id) == HazardPhoto.hazard_id)
+        .where(HazardPhoto.sha256 == sha256)
+        .where(scope_filter(caller.scope, Hazard.district_id, Hazard.site_id))
+        .limit(1)
+    ).first()
+    if cited is None:
+        raise not_found("文件", "blob")
+    return att

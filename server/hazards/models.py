@@ -1,0 +1,87 @@
+"""Hazards: the append-only hashed event chain and the projection folded from it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from server.db import JSONType, UTCDateTime
+
+
+class Hazard(SQLModel, table=True):
+    """Read model of a chain; always rewritten from ``shared.chain.fold`` in the same
+    transaction as the event, never edited on its own."""
+
+    __table_args__ = (
+        Index("ix_hazard_reported_keyset", "reported_at", "id"),
+        Index("ix_hazard_open_deadline", "state", "deadline"),
+    )
+    id: str = Field(primary_key=True, max_length=36)
+    site_id: str = Field(foreign_key="site.id", index=True, max_length=36)
+    district_id: str = Field(foreign_key="district.id", index=True, max_length=32)
+    industry: str = Field(max_length=32, index=True)
+    severity: str = Field(max_length=16, index=True)
+    state: str = Field(max_length=16, index=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=4000)
+    reported_by: str = Field(max_length=36)
+    reported_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    responsible_unit: str | None = Field(default=None, max_length=4000)
+    responsible_person: str | None = Field(default=None, max_length=4000)
+    responsible_user_id: str | None = Field(default=None, max_length=36)
+    deadline: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    overdue: bool = Field(default=False, index=True)
+    escalation_level: int = Field(default=0, index=True)
+    plan_complete: bool = False
+    matter_id: str | None = Field(default=None, foreign_key="matter.id", max_length=64)
+    link_id: str | None = Field(default=None, foreign_key="matter_link.id", max_length=64)
+    inspection_id: str | None = Field(default=None, max_length=36, index=True)
+    event_count: int = 0
+    last_hash: str = Field(max_length=64)
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class HazardEvent(SQLModel, table=True):
+    """One link of a chain. Columns hold exactly what was hashed (times as ISO text)."""
+
+    __tablename__ = "hazard_event"
+    __table_args__ = (UniqueConstraint("hazard_id", "seq", name="uq_hazard_event_hazard_seq"),)
+    id: str = Field(primary_key=True, max_length=36)
+    hazard_id: str = Field(foreign_key="hazard.id", index=True, max_length=36)
+    seq: int
+    type: str = Field(max_length=32, index=True)
+    actor_id: str = Field(max_length=36)
+    actor_role: str = Field(max_length=16)
+    at: str = Field(max_length=32, index=True)
+    device_time: str | None = Field(default=None, max_length=40)
+    payload: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    next_owner: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+    next_deadline: str | None = Field(default=None, max_length=32)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    device_id: str | None = Field(default=None, max_length=64)
+
+
+class Attachment(SQLModel, table=True):
+    """A photo or signature, addressed by the SHA-256 of its bytes."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    mime: str = Field(default="", max_length=64)
+    size: int = 0
+    received: int = 0
+    complete: bool = False
+    uploaded_by: str | None = Field(default=None, max_length=36)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class HazardPhoto(SQLModel, table=True):
+    """Which hazard cites which blob; lets a blob download be checked against scope."""
+
+    __tablename__ = "hazard_photo"
+    hazard_id: str = Field(foreign_key="hazard.id", primary_key=True, max_length=36)
+    sha256: str = Field(primary_key=True, max_length=64, index=True)

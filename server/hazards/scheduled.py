@@ -1,0 +1,46 @@
+"""Deadline jobs for hazards: plain functions of a session and ``now``, idempotent in data."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from server.context import SYSTEM_ACTOR
+from server.hazards import service
+from server.hazards.models import Hazard
+from shared.chain import DEADLINE_STATES, EventType, Refused
+from shared.clock import to_iso
+
+log = logging.getLogger("hazardchain.jobs")
+
+
+def flag_overdue(session: Session, now: datetime) -> int:
+    """One ``overdue`` event per hazard per deadline. Uses the (state, deadline) index, so the
+    cost follows the hazards falling due, not the table size."""
+    due = session.exec(
+        select(Hazard.id, Hazard.deadline)
+        .where(col(Hazard.state).in_([s.value for s in DEADLINE_STATES]))
+        .where(col(Hazard.deadline) < now)
+        .where(Hazard.overdue.is_(False))
+        .order_by(Hazard.deadline)
+    ).all()
+    flagged = 0
+    for hazard_id, deadline in due:
+        try:
+            service.append(
+                session,
+                actor=SYSTEM_ACTOR,
+                hazard_id=hazard_id,
+                event_type=EventType.overdue,
+                payload={},
+                now=now,
+                dedupe_key=f"overdue:{hazard_id}:{to_iso(deadline)}",
+            )
+            flagged += 1
+        except Refused as exc:  # raced with a rectification or another scheduler
+            log.info("overdue skipped", extra={"hazard_id": hazard_id, "code": exc.refusal.code})
+    if flagged:
+        log.info("overdue flagged", extra={"count": flagged, "now": to_iso(now)})
+    return flagged

@@ -1,0 +1,629 @@
+"""Hazard chains on the server: report, append events, list and verify.
+
+Every write goes through ``append``: load the chain under a row lock, let
+``shared.chain.decide`` judge the event, seal it into the chain and rewrite the projection,
+all in one transaction. Nothing else writes ``hazard`` or ``hazard_event``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from server.auth.scope import descendants
+from server.context import SYSTEM_ACTOR, Caller
+from server.hazards.models import Attachment, Hazard, HazardEvent, HazardPhoto
+from server.matters.models import HazardMatter, MatterLink
+from server.scoping import scope_filter
+from server.sites.models import District, Site
+from shared.chain import (
+    DEADLINE_STATES,
+    Actor,
+    ChainBreak,
+    ChainEvent,
+    EventType,
+    HazardView,
+    Refused,
+    allowed_event_types,
+    decide,
+    fold,
+    seal_event,
+    verify_chain,
+)
+from shared.clock import parse_iso
+from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
+from shared.errors import DomainError, Refusal, not_found
+from shared.roles import Role
+from shared.taxonomy import Severity
+
+log = logging.getLogger("hazardchain.hazards")
+RETRIES = 5
+
+
+def to_chain_event(row: HazardEvent) -> ChainEvent:
+    return ChainEvent(
+        id=row.id,
+        hazard_id=row.hazard_id,
+        seq=row.seq,
+        type=row.type,
+        actor_id=row.actor_id,
+        actor_role=row.actor_role,
+        at=row.at,
+        payload=row.payload,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        device_time=row.device_time,
+        next_owner=row.next_owner,
+        next_deadline=row.next_deadline,
+    )
+
+
+def load_events(session: Session, hazard_id: str) -> list[ChainEvent]:
+    rows = session.exec(
+        select(HazardEvent).where(HazardEvent.hazard_id == hazard_id).order_by(HazardEvent.seq)
+    ).all()
+    return [to_chain_event(r) for r in rows]
+
+
+def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Site) -> Hazard:
+    """Rewrite the read model from the fold; the fold is the only source of truth."""
+    if hazard is None:
+        hazard = Hazard(
+            id=view.hazard_id,
+            last_hash=view.last_hash,
+            reported_by=view.reported_by,
+            site_id=site.id,
+            district_id=site.district_id,
+            industry=site.industry,
+            severity=view.severity,
+            state=view.state,
+            title=view.title,
+            reported_at=parse_iso(view.reported_at),
+            updated_at=parse_iso(view.updated_at),
+        )
+    hazard.site_id = site.id
+    hazard.district_id = site.district_id
+    hazard.industry = view.industry or site.industry
+    hazard.severity = view.severity
+    hazard.state = view.state.value
+    hazard.title = view.title
+    hazard.description = view.description
+    hazard.responsible_unit = view.responsible_unit
+    hazard.responsible_person = view.responsible_person
+    hazard.responsible_user_id = view.responsible_user_id
+    hazard.deadline = parse_iso(view.deadline) if view.deadline else None
+    hazard.overdue = view.overdue
+    hazard.escalation_level = view.escalation_level
+    hazard.plan_complete = view.plan_complete
+    hazard.matter_id = view.matter_id
+    hazard.link_id = view.link_id
+    hazard.inspection_id = view.inspection_id
+    hazard.event_count = view.event_count
+    hazard.last_hash = view.last_hash
+    hazard.updated_at = parse_iso(view.updated_at)
+    hazard.closed_at = parse_iso(view.closed_at) if view.closed_at else None
+    session.add(hazard)
+    return hazard
+
+
+def _check_evidence_held(session: Session, decision_payload: dict[str, Any]) -> None:
+    """Evidence must be on the server before a hazard can move towards closure."""
+    wanted = decision_payload.get("evidence") or []
+    if not wanted:
+        return
+    held = set(
+        session.exec(
+            select(Attachment.sha256).where(
+                col(Attachment.sha256).in_(wanted), Attachment.complete.is_(True)
+            )
+        ).all()
+    )
+    missing = [h for h in wanted if h not in held]
+    if missing:
+        raise Refused(
+            Refusal(
+                "photo_pending",
+                f"整改照片尚未上传完成（{len(missing)}张），上传后再提交",
+                f"{len(missing)} evidence photo(s) not yet uploaded; submit once they are",
+                {"evidence": "photos not yet uploaded: " + ", ".join(m[:12] for m in missing)},
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Appended:
+    event: ChainEvent
+    view: HazardView
+    duplicate: bool = False
+
+
+def _existing_event(session: Session, event_id: str, hazard_id: str, etype: str, actor: Actor):
+    row = session.get(HazardEvent, event_id)
+    if row is None:
+        return None
+    if row.hazard_id != hazard_id or row.type != etype or row.actor_id != actor.id:
+        raise DomainError.of(
+            "id_reuse",
+            "该事件编号已被另一条记录使用",
+            "this event id was already used for a different event",
+            status=409,
+            fields={"id": "already used for a different event"},
+        )
+    return row
+
+
+def append(
+    session: Session,
+    *,
+    actor: Actor,
+    hazard_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    now: datetime,
+    policy: DeadlinePolicy = DEFAULT_POLICY,
+    event_id: str | None = None,
+    device_time: str | None = None,
+    device_id: str | None = None,
+    dedupe_key: str | None = None,
+    site: Site | None = None,
+) -> Appended:
+    """Append one event under the chain's lock and commit; retried on write races."""
+    event_id = event_id or str(uuid.uuid4())
+    for attempt in range(RETRIES):
+        try:
+            result = _append_once(
+                session,
+                actor,
+                hazard_id,
+                event_type,
+                payload,
+                now,
+                policy,
+                event_id,
+                device_time,
+                device_id,
+                dedupe_key,
+                site,
+            )
+            session.commit()
+            return result
+        except (IntegrityError, OperationalError) as exc:
+            session.rollback()
+            if (
+                dedupe_key
+                and session.exec(
+                    select(HazardEvent).where(HazardEvent.dedupe_key == dedupe_key)
+                ).first()
+            ):
+                raise Refused(
+                    Refusal("duplicate", "该事件已记录", "this event was already recorded")
+                ) from exc
+            if attempt == RETRIES - 1:
+                raise
+            log.info("append retry", extra={"hazard_id": hazard_id, "attempt": attempt + 1})
+        except Exception:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+def _append_once(
+    session,
+    actor,
+    hazard_id,
+    event_type,
+    payload,
+    now,
+    policy,
+    event_id,
+    device_time,
+    device_id,
+    dedupe_key,
+    site,
+) -> Appended:
+    existing = _existing_event(session, event_id, hazard_id, event_type, actor)
+    if existing is not None:
+        return Appended(to_chain_event(existing), fold(load_events(session, hazard_id)), True)
+    hazard = session.exec(select(Hazard).where(Hazard.id == hazard_id).with_for_update()).first()
+    if event_type == EventType.reported:
+        if hazard is not None:
+            raise DomainError.of(
+                "already_exists",
+                "该隐患编号已存在",
+                "a hazard with this id exists",
+                status=409,
+                fields={"id": "already exists"},
+            )
+        view = None
+        events: list[ChainEvent] = []
+    else:
+        if hazard is None:
+            raise not_found("隐患", "hazard")
+        events = load_events(session, hazard_id)
+        view = fold(events)
+    decision = decide(view, event_type, actor, payload, now, policy)
+    if decision.type is EventType.rectification_submitted:
+        _check_evidence_held(session, decision.payload)
+    ev = seal_event(
+        event_id=event_id,
+        hazard_id=hazard_id,
+        decision=decision,
+        actor=actor,
+        at=now,
+        prev=view,
+        device_time=device_time,
+    )
+    new_view = fold([*events, ev])
+    if site is None:
+        site = session.get(Site, new_view.site_id)
+    # The event row is inserted after the projection row exists (FK order).
+    _project(session, hazard, new_view, site)
+    session.flush()
+    session.add(
+        HazardEvent(
+            id=ev.id,
+            hazard_id=ev.hazard_id,
+            seq=ev.seq,
+            type=ev.type,
+            actor_id=ev.actor_id,
+            actor_role=ev.actor_role,
+            at=ev.at,
+            device_time=ev.device_time,
+            payload=ev.payload,
+            next_owner=ev.next_owner,
+            next_deadline=ev.next_deadline,
+            prev_hash=ev.prev_hash,
+            hash=ev.hash,
+            dedupe_key=dedupe_key,
+            device_id=device_id,
+        )
+    )
+    _link_photos(session, hazard_id, ev.payload)
+    session.flush()
+    log.info(
+        "event appended",
+        extra={
+            "hazard_id": hazard_id,
+            "type": ev.type,
+            "seq": ev.seq,
+            "actor_id": actor.id,
+            "state": new_view.state.value,
+        },
+    )
+    return Appended(ev, new_view)
+
+
+def _link_photos(session: Session, hazard_id: str, payload: dict[str, Any]) -> None:
+    for key in ("photos", "evidence"):
+        for sha in payload.get(key) or []:
+            if session.get(HazardPhoto, (hazard_id, sha)) is None:
+                session.add(HazardPhoto(hazard_id=hazard_id, sha256=sha))
+
+
+# ------------------------------------------------------------------ use cases
+
+
+def _site_in_scope(session: Session, caller: Caller, site_id: str) -> Site:
+    site = session.get(Site, site_id)
+    if site is None or not caller.scope.covers(district_id=site.district_id, site_id=site.id):
+        raise DomainError.of(
+            "site_not_found",
+            "场所不存在或不在您的辖区",
+            "site not found",
+            status=422,
+            fields={"site_id": "site not found"},
+        )
+    return site
+
+
+def _check_matter_link(session: Session, matter_id: str | None, link_id: str | None) -> None:
+    if link_id and not matter_id:
+        raise DomainError.of(
+            "invalid_input",
+            "请同时指定事项",
+            "link_id needs matter_id",
+            status=422,
+            fields={"matter_id": "required with link_id"},
+        )
+    if matter_id:
+        from server.matters.models import Matter
+
+        if session.get(Matter, matter_id) is None:
+            raise DomainError.of(
+                "invalid_input",
+                "事项不存在",
+                "unknown matter",
+                status=422,
+                fields={"matter_id": "unknown matter"},
+            )
+    if link_id:
+        link = session.get(MatterLink, link_id)
+        if link is None or link.matter_id != matter_id:
+            raise DomainError.of(
+                "invalid_input",
+                "环节不存在",
+                "unknown link of this matter",
+                status=422,
+                fields={"link_id": "unknown link of this matter"},
+            )
+
+
+def report(
+    session: Session,
+    caller: Caller | None,
+    *,
+    payload: dict[str, Any],
+    now: datetime,
+    hazard_id: str | None = None,
+    policy: DeadlinePolicy = DEFAULT_POLICY,
+    device_time: str | None = None,
+    device_id: str | None = None,
+    actor: Actor | None = None,
+) -> Appended:
+    """Report a hazard; a major one is escalated (挂牌督办) at once by the system."""
+    actor = actor or caller.actor
+    site_id = payload.get("site_id")
+    if caller is not None:
+        site = _site_in_scope(session, caller, str(site_id))
+    else:
+        site = session.get(Site, str(site_id))
+        if site is None:
+            raise DomainError.of(
+                "site_not_found",
+                "场所不存在",
+                "site not found",
+                status=422,
+                fields={"site_id": "site not found"},
+            )
+    _check_matter_link(session, payload.get("matter_id"), payload.get("link_id"))
+    payload = {**payload, "industry": site.industry}
+    hazard_id = hazard_id or str(uuid.uuid4())
+    done = append(
+        session,
+        actor=actor,
+        hazard_id=hazard_id,
+        event_type=EventType.reported,
+        payload=payload,
+        now=now,
+        policy=policy,
+        event_id=hazard_id,
+        device_time=device_time,
+        device_id=device_id,
+        site=site,
+    )
+    if not done.duplicate and done.view.matter_id:
+        session.add(
+            HazardMatter(
+                hazard_id=hazard_id, matter_id=done.view.matter_id, link_id=done.view.link_id
+            )
+        )
+        session.commit()
+    if not done.duplicate and done.view.severity == Severity.major:
+        done = append(
+            session,
+            actor=SYSTEM_ACTOR,
+            hazard_id=hazard_id,
+            event_type=EventType.escalated,
+            payload={"level": 1, "reason": "重大事故隐患挂牌督办 / major hazard under supervision"},
+            now=now,
+            policy=policy,
+            dedupe_key=f"escalated:{hazard_id}:1",
+            site=site,
+        )
+    return done
+
+
+def get_in_scope(session: Session, caller: Caller, hazard_id: str) -> Hazard:
+    hazard = session.get(Hazard, hazard_id)
+    if hazard is None or not caller.scope.covers(
+        district_id=hazard.district_id, site_id=hazard.site_id
+    ):
+        raise not_found("隐患", "hazard")
+    return hazard
+
+
+def _check_assignee(session: Session, hazard: Hazard, payload: dict[str, Any]) -> None:
+    from server.users.models import User, UserSite
+
+    uid = payload.get("responsible_user_id")
+    if not uid:
+        return
+    user = session.get(User, str(uid)) if isinstance(uid, str) else None
+    bound = user is not None and (
+        user.role != Role.enterprise or session.get(UserSite, (user.id, hazard.site_id)) is not None
+    )
+    if not bound:
+        raise DomainError.of(
+            "invalid_assignee",
+            "责任人账号不存在或不属于该场所",
+            "responsible user not found or not bound to this site",
+            status=422,
+            fields={"responsible_user_id": "unknown user or not bound to this site"},
+        )
+
+
+def append_by_caller(
+    session: Session,
+    caller: Caller,
+    *,
+    hazard_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    now: datetime,
+    policy: DeadlinePolicy = DEFAULT_POLICY,
+    event_id: str | None = None,
+    device_time: str | None = None,
+    device_id: str | None = None,
+) -> Appended:
+    """A user's event on a hazard in their scope; ``reported`` goes through ``report``."""
+    hazard = get_in_scope(session, caller, hazard_id)
+    if event_type == EventType.assigned:
+        _check_assignee(session, hazard, payload)
+    if (
+        caller.role == Role.enterprise
+        and event_type not in (EventType.reported, EventType.note, EventType.photo_added)
+        and hazard.responsible_user_id not in (None, caller.user.id)
+    ):
+        raise DomainError.of(
+            "not_responsible",
+            "该隐患未交办给您",
+            "this hazard is not assigned to you",
+            status=403,
+        )
+    return append(
+        session,
+        actor=caller.actor,
+        hazard_id=hazard_id,
+        event_type=event_type,
+        payload=payload,
+        now=now,
+        policy=policy,
+        event_id=event_id,
+        device_time=device_time,
+        device_id=device_id,
+    )
+
+
+@dataclass(frozen=True)
+class HazardFilter:
+    state: Sequence[str] = ()
+    severity: str | None = None
+    industry: str | None = None
+    district_id: str | None = None
+    site_id: str | None = None
+    matter_id: str | None = None
+    link_id: str | None = None
+    overdue: bool | None = None
+    escalated: bool | None = None
+    responsible_user_id: str | None = None
+    text: str | None = None
+
+
+def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datetime):
+    """The scoped, filtered hazard query; shared by the list, exports and counts."""
+    q = select(Hazard).where(scope_filter(caller.scope, Hazard.district_id, Hazard.site_id))
+    if f.state:
+        q = q.where(col(Hazard.state).in_(list(f.state)))
+    if f.severity:
+        q = q.where(Hazard.severity == f.severity)
+    if f.industry:
+        q = q.where(Hazard.industry == f.industry)
+    if f.district_id:
+        q = q.where(col(Hazard.district_id).in_(descendants(session, {f.district_id})))
+    if f.site_id:
+        q = q.where(Hazard.site_id == f.site_id)
+    if f.matter_id:
+        tagged = select(HazardMatter.hazard_id).where(HazardMatter.matter_id == f.matter_id)
+        if f.link_id:
+            tagged = tagged.where(HazardMatter.link_id == f.link_id)
+        q = q.where(col(Hazard.id).in_(tagged))
+    if f.overdue is not None:
+        past = (col(Hazard.state).in_([s.value for s in DEADLINE_STATES])) & (
+            col(Hazard.deadline) < now
+        )
+        q = q.where(past if f.overdue else ~past)
+    if f.escalated is not None:
+        q = q.where(
+            (Hazard.escalation_level > 0) if f.escalated else (Hazard.escalation_level == 0)
+        )
+    if f.responsible_user_id:
+        q = q.where(Hazard.responsible_user_id == f.responsible_user_id)
+    if f.text:
+        escaped = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        q = q.where(
+            or_(
+                col(Hazard.title).ilike(like, escape="\\"),
+                col(Hazard.description).ilike(like, escape="\\"),
+                col(Hazard.responsible_unit).ilike(like, escape="\\"),
+            )
+        )
+    return q
+
+
+def encode_cursor(h: Hazard) -> str:
+    raw = json.dumps([h.reported_at.isoformat(), h.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, hid = json.loads(raw)
+        return parse_iso(at), str(hid)
+    except (ValueError, TypeError) as exc:
+        raise DomainError.of(
+            "invalid_cursor",
+            "分页游标无效",
+            "invalid cursor",
+            status=422,
+            fields={"cursor": "invalid cursor"},
+        ) from exc
+
+
+def list_page(
+    session: Session,
+    caller: Caller,
+    f: HazardFilter,
+    now: datetime,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Hazard], str | None, int]:
+    """Newest first, keyset-paged on (reported_at, id) so pages stay stable under inserts."""
+    q = filtered_query(session, caller, f, now)
+    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    if cursor:
+        at, hid = decode_cursor(cursor)
+        q = q.where(or_(Hazard.reported_at < at, (Hazard.reported_at == at) & (Hazard.id < hid)))
+    rows = session.exec(
+        q.order_by(col(Hazard.reported_at).desc(), col(Hazard.id).desc()).limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1]) if more and rows else None), total
+
+
+def chain_of(session: Session, caller: Caller, hazard_id: str) -> tuple[Hazard, list[ChainEvent]]:
+    hazard = get_in_scope(session, caller, hazard_id)
+    return hazard, load_events(session, hazard_id)
+
+
+def allowed_for(view: HazardView, role: Role) -> list[str]:
+    return [et.value for et in allowed_event_types(view, role) if et is not EventType.reported]
+
+
+def verify_one(session: Session, hazard_id: str) -> ChainBreak | None:
+    events = load_events(session, hazard_id)
+    brk = verify_chain(events)
+    if brk is None and events:
+        hazard = session.get(Hazard, hazard_id)
+        if hazard is not None and hazard.last_hash != events[-1].hash:
+            return ChainBreak(events[-1].seq, events[-1].id, "projection_mismatch")
+    return brk
+
+
+def verify_all(session: Session) -> list[tuple[str, ChainBreak]]:
+    """Every chain in the database, streamed per hazard; the CLI's ``chains verify``."""
+    broken = []
+    ids = session.exec(select(Hazard.id).order_by(Hazard.id)).all()
+    for hid in ids:
+        brk = verify_one(session, hid)
+        if brk is not None:
+            broken.append((hid, brk))
+    return broken
+
+
+def district_name(session: Session, district_id: str) -> str:
+    d = session.get(District, district_id)
+    return d.name if d else district_id

@@ -1,0 +1,245 @@
+"""Hazards and their chains."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from server.api.deps import CallerDep, NowDep, SessionDep
+from server.hazards import service
+from server.schemas import LongText, ShortText, Text, UUIDStr
+from shared.chain import EventType, State, fold, verify_chain
+from shared.deadlines import DeadlinePolicy
+from shared.errors import DomainError
+from shared.taxonomy import Industry, Severity
+
+router = APIRouter(tags=["hazards"])
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class HazardPublic(BaseModel):
+    id: str
+    site_id: str
+    district_id: str
+    industry: str
+    severity: str
+    state: str
+    title: str
+    description: str
+    reported_by: str
+    reported_at: datetime
+    responsible_unit: str | None
+    responsible_person: str | None
+    responsible_user_id: str | None
+    deadline: datetime | None
+    overdue: bool
+    escalation_level: int
+    plan_complete: bool
+    matter_id: str | None
+    link_id: str | None
+    inspection_id: str | None
+    event_count: int
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class HazardPage(BaseModel):
+    items: list[HazardPublic]
+    next_cursor: str | None
+    total: int
+
+
+class EventPublic(BaseModel):
+    id: str
+    seq: int
+    type: str
+    actor_id: str
+    actor_role: str
+    at: str
+    device_time: str | None
+    payload: dict[str, Any]
+    next_owner: dict[str, Any] | None
+    next_deadline: str | None
+    prev_hash: str
+    hash: str
+
+
+class HazardDetail(HazardPublic):
+    events: list[EventPublic]
+    plan: dict[str, str]
+    plan_missing: list[str]
+    evidence: list[str]
+    photos: list[str]
+    link_owner: dict[str, Any] | None
+    link_deadline: str | None
+    pending_extension: dict[str, Any] | None
+    allowed_events: list[str]
+    chain_ok: bool
+
+
+class HazardReport(BaseModel):
+    id: UUIDStr | None = Field(None, description="client-generated UUID (idempotency)")
+    site_id: Text(36, 1)
+    title: Text(200, 1)
+    description: LongText = ""
+    severity: Severity
+    photos: list[Sha256] = Field(default_factory=list, max_length=50)
+    location: ShortText | None = None
+    matter_id: Text(64) | None = None
+    link_id: Text(64) | None = None
+    device_time: Text(40) | None = None
+
+
+class EventIn(BaseModel):
+    id: UUIDStr | None = Field(None, description="client-generated event UUID (idempotency)")
+    type: EventType
+    payload: dict[str, Any] = Field(default_factory=dict)
+    device_time: Text(40) | None = None
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    broken_at: dict[str, Any] | None
+
+
+def _policy(request: Request) -> DeadlinePolicy:
+    return request.app.state.policy
+
+
+def _public(h) -> HazardPublic:
+    return HazardPublic.model_validate(h, from_attributes=True)
+
+
+def _detail(session, caller, hazard_id: str, now: datetime) -> HazardDetail:
+    hazard, events = service.chain_of(session, caller, hazard_id)
+    view = fold(events)
+    base = _public(hazard).model_dump()
+    base["overdue"] = view.overdue or view.is_past_deadline(now)
+    return HazardDetail(
+        **base,
+        events=[EventPublic(**e.body(), hash=e.hash) for e in events],
+        plan=view.plan,
+        plan_missing=view.plan_missing,
+        evidence=view.evidence,
+        photos=view.photos,
+        link_owner=view.link_owner,
+        link_deadline=view.link_deadline,
+        pending_extension=view.pending_extension,
+        allowed_events=service.allowed_for(view, caller.role),
+        chain_ok=verify_chain(events) is None,
+    )
+
+
+@router.get("/hazards", response_model=HazardPage)
+def list_hazards(
+    caller: CallerDep,
+    session: SessionDep,
+    now: NowDep,
+    state: Annotated[list[State] | None, Query()] = None,
+    severity: Severity | None = None,
+    industry: Industry | None = None,
+    district: Annotated[str | None, Query(max_length=32)] = None,
+    site: Annotated[str | None, Query(max_length=36)] = None,
+    matter: Annotated[str | None, Query(max_length=64)] = None,
+    link: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: bool | None = None,
+    escalated: bool | None = None,
+    mine: bool = False,
+    q: Annotated[ShortText | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> HazardPage:
+    f = service.HazardFilter(
+        state=[s.value for s in state or []],
+        severity=severity,
+        industry=industry,
+        district_id=district,
+        site_id=site,
+        matter_id=matter,
+        link_id=link,
+        overdue=overdue,
+        escalated=escalated,
+        text=q,
+        responsible_user_id=caller.user.id if mine else None,
+    )
+    rows, nxt, total = service.list_page(session, caller, f, now, limit=limit, cursor=cursor)
+    items = []
+    for h in rows:
+        item = _public(h)
+        item.overdue = h.overdue or (
+            h.state in ("assigned", "rectifying") and h.deadline is not None and h.deadline < now
+        )
+        items.append(item)
+    return HazardPage(items=items, next_cursor=nxt, total=total)
+
+
+@router.post("/hazards", response_model=HazardDetail, status_code=201)
+def report_hazard(
+    body: HazardReport, request: Request, caller: CallerDep, session: SessionDep, now: NowDep
+) -> HazardDetail:
+    payload = body.model_dump(exclude={"id", "device_time"}, exclude_none=True)
+    done = service.report(
+        session,
+        caller,
+        payload=payload,
+        now=now,
+        hazard_id=body.id,
+        policy=_policy(request),
+        device_time=body.device_time,
+    )
+    return _detail(session, caller, done.view.hazard_id, now)
+
+
+@router.get("/hazards/{hazard_id}", response_model=HazardDetail)
+def get_hazard(
+    hazard_id: Annotated[str, Field(max_length=36)],
+    caller: CallerDep,
+    session: SessionDep,
+    now: NowDep,
+) -> HazardDetail:
+    return _detail(session, caller, hazard_id, now)
+
+
+@router.post("/hazards/{hazard_id}/events", response_model=HazardDetail, status_code=201)
+def append_event(
+    hazard_id: str,
+    body: EventIn,
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    now: NowDep,
+) -> HazardDetail:
+    if body.type is EventType.reported:
+        raise DomainError.of(
+            "invalid_input",
+            "请使用上报接口",
+            "use POST /hazards to report",
+            status=422,
+            fields={"type": "use POST /hazards to report"},
+        )
+    service.append_by_caller(
+        session,
+        caller,
+        hazard_id=hazard_id,
+        event_type=body.type,
+        payload=body.payload,
+        now=now,
+        policy=_policy(request),
+        event_id=body.id,
+        device_time=body.device_time,
+    )
+    return _detail(session, caller, hazard_id, now)
+
+
+@router.get("/hazards/{hazard_id}/chain/verify", response_model=VerifyOut)
+def verify(hazard_id: str, caller: CallerDep, session: SessionDep) -> VerifyOut:
+    service.get_in_scope(session, caller, hazard_id)
+    brk = service.verify_one(session, hazard_id)
+    if brk is None:
+        return VerifyOut(ok=True, broken_at=None)
+    return VerifyOut(
+        ok=False, broken_at={"seq": brk.seq, "event_id": brk.event_id, "reason": brk.reason}
+    )

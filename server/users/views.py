@@ -1,0 +1,75 @@
+"""User administration (admin) and device registration (everyone)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from server.api.deps import AdminDep, CallerDep, NowDep, SessionDep
+from server.users import service
+from server.users.schemas import (
+    DeviceIn,
+    DevicePublic,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+    user_public,
+)
+from shared.errors import DomainError
+from shared.roles import Role
+
+router = APIRouter(tags=["users"])
+
+
+def _no_system(role: Role | None) -> None:
+    if role is Role.system:
+        raise DomainError.of(
+            "invalid_input",
+            "不能创建系统角色用户",
+            "role 'system' is not a login role",
+            status=422,
+            fields={"role": "not a login role"},
+        )
+
+
+@router.get("/users", response_model=list[UserPublic])
+def list_users(_: AdminDep, session: SessionDep) -> list[UserPublic]:
+    return [user_public(session, u) for u in service.list_users(session)]
+
+
+@router.post("/users", response_model=UserPublic, status_code=201)
+def create_user(body: UserCreate, _: AdminDep, session: SessionDep, now: NowDep) -> UserPublic:
+    _no_system(body.role)
+    return user_public(session, service.create_user(session, body.model_dump(), now))
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic)
+def update_user(
+    user_id: str, body: UserUpdate, _: AdminDep, session: SessionDep, now: NowDep
+) -> UserPublic:
+    _no_system(body.role)
+    changes = body.model_dump(exclude_unset=True)
+    return user_public(session, service.update_user(session, user_id, changes, now))
+
+
+@router.get("/devices", response_model=list[DevicePublic])
+def list_devices(caller: CallerDep, session: SessionDep) -> list[DevicePublic]:
+    return [
+        DevicePublic.model_validate(d, from_attributes=True)
+        for d in service.list_devices(session, caller.user)
+    ]
+
+
+@router.post("/devices", response_model=DevicePublic, status_code=201)
+def register_device(
+    body: DeviceIn, caller: CallerDep, session: SessionDep, now: NowDep
+) -> DevicePublic:
+    device = service.register_device(session, caller.user, body.model_dump(), now)
+    return DevicePublic.model_validate(device, from_attributes=True)
+
+
+@router.delete("/devices/{device_id}", response_model=DevicePublic)
+def revoke_device(
+    device_id: str, caller: CallerDep, session: SessionDep, now: NowDep
+) -> DevicePublic:
+    device = service.revoke_device(session, caller.user, device_id, now)
+    return DevicePublic.model_validate(device, from_attributes=True)

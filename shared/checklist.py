@@ -1,0 +1,981 @@
+"""Checklist templates: schema, loading, tree validation, publication lock and evaluation.
+
+The file format is fixed by ``docs/checklist-format.md``: one folder per template under
+``checklists/``, one ``<version>.yaml`` file per version. A published version is immutable
+because finished inspections stay pinned to it; ``versions.lock.json`` records a SHA-256 per
+published file so that an in-place edit is caught before it ships.
+
+Only pydantic and PyYAML are imported so that the server, the tablet app and CI can share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+
+__all__ = [
+    "LOCK_FILE_NAME",
+    "MIN_ITEMS_PER_TEMPLATE",
+    "Basis",
+    "ChecklistAnswerError",
+    "ChecklistError",
+    "ChecklistTemplateError",
+    "Choice",
+    "CountRule",
+    "Finding",
+    "Item",
+    "Localized",
+    "PassRule",
+    "Profile",
+    "Section",
+    "Standard",
+    "Template",
+    "check_template",
+    "evaluate",
+    "file_sha256",
+    "latest_versions",
+    "load_all",
+    "load_template",
+    "read_lock",
+    "template_digest",
+    "validate_tree",
+    "write_lock",
+]
+
+LOCK_FILE_NAME = "versions.lock.json"
+# Publication policy, not a schema rule: a template shorter than this is almost certainly a
+# draft, so validate_tree() reports it while load_template() still accepts small test files.
+MIN_ITEMS_PER_TEMPLATE = 40
+
+Severity = Literal["general", "major"]
+AnswerType = Literal["yes_no", "number", "choice", "text"]
+Industry = Literal["mine", "chemical", "high_rise", "crowded_venue"]
+Op = Literal["<", "<=", ">", ">=", "==", "between"]
+YesNo = Literal["yes", "no"]
+
+NA = "na"
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+class ChecklistError(Exception):
+    """Base error; carries both languages because inspectors and auditors read either."""
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__(f"{message_en} / {message_zh}")
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+class ChecklistAnswerError(ChecklistError):
+    """An answer that cannot be evaluated; raised rather than guessed so no finding is lost."""
+
+    def __init__(self, item_id: str, message_zh: str, message_en: str) -> None:
+        super().__init__(message_zh, message_en)
+        self.args = (f"{item_id}: {message_en} / {message_zh}",)
+        self.item_id = item_id
+
+
+class ChecklistTemplateError(ChecklistError):
+    """A template file (or tree) that must not be served; ``problems`` lists every reason."""
+
+    def __init__(self, path: Path | str, problems: Sequence[str]) -> None:
+        self.path = Path(path)
+        self.problems = list(problems)
+        joined = "; ".join(self.problems)
+        super().__init__(f"检查表模板无效：{joined}", f"invalid checklist template: {joined}")
+
+
+# --------------------------------------------------------------------------------------------
+# Schema
+# --------------------------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    """Frozen (templates are shared read-only) and strict about unknown keys (typos)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Localized(_Model):
+    """Text in both languages. Empty defaults let the validator name what is missing."""
+
+    zh: str = ""
+    en: str = ""
+
+    def missing(self) -> list[str]:
+        """Language codes whose text is blank."""
+        return [lang for lang in ("zh", "en") if not getattr(self, lang).strip()]
+
+
+class Profile(Localized):
+    """A premises profile (e.g. school, mall) that switches profile-only items on."""
+
+    id: str = Field(min_length=1)
+
+
+class Standard(_Model):
+    """A regulation or national standard that items cite; edition matters (GB 35181 2017/2025)."""
+
+    key: str = Field(min_length=1)
+    title: Localized
+    issued: date
+    in_force: date
+    edition: str = Field(min_length=1)
+    url: str | None = None
+
+    @field_validator("edition", mode="before")
+    @classmethod
+    def _edition_as_text(cls, value: Any) -> Any:
+        """``edition: 2020`` unquoted is an int in YAML; the edition is a label, keep it text."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class Basis(_Model):
+    """Where an item comes from: a declared standard key plus the clause, as cited in findings."""
+
+    standard: str
+    clause: str = ""
+
+
+class PassRule(_Model):
+    """Compliance condition of a number item. ``between`` is inclusive at both ends."""
+
+    op: Op
+    value: float | None = Field(default=None, allow_inf_nan=False)
+    min: float | None = Field(default=None, allow_inf_nan=False)
+    max: float | None = Field(default=None, allow_inf_nan=False)
+
+    @field_validator("value", "min", "max", mode="before")
+    @classmethod
+    def _no_bools(cls, value: Any) -> Any:
+        """YAML ``true`` would otherwise become 1.0 silently."""
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not true/false")
+        return value
+
+    def passes(self, x: float) -> bool:
+        """Whether reading ``x`` is compliant."""
+        if self.op == "between":
+            return self.min is not None and self.max is not None and self.min <= x <= self.max
+        v = self.value
+        if v is None:
+            return False
+        return {
+            "<": x < v,
+            "<=": x <= v,
+            ">": x > v,
+            ">=": x >= v,
+            "==": x == v,
+        }[self.op]
+
+    def problems(self) -> list[str]:
+        """Missing or contradictory bounds, as (en, zh) pairs joined for the validator."""
+        if self.op == "between":
+            if self.min is None or self.max is None:
+                return ["pass_rule 'between' needs min and max（区间规则须有 min 与 max）"]
+            if self.min > self.max:
+                return ["pass_rule min is greater than max（区间下限大于上限）"]
+            if self.value is not None:
+                return ["pass_rule 'between' takes min/max, not value（区间规则不用 value）"]
+            return []
+        if self.value is None:
+            return [f"pass_rule '{self.op}' needs a value（比较规则须有 value）"]
+        if self.min is not None or self.max is not None:
+            return [f"pass_rule '{self.op}' takes value, not min/max（比较规则不用 min/max）"]
+        return []
+
+    def describe(self, unit: str) -> str:
+        """The requirement in symbols, e.g. ``< 1.0 %``; language-neutral on purpose."""
+        suffix = f" {unit}" if unit else ""
+        if self.op == "between":
+            return f"{_num(self.min)}–{_num(self.max)}{suffix}"
+        symbol = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "="}[self.op]
+        return f"{symbol} {_num(self.value)}{suffix}"
+
+
+class Choice(Localized):
+    """One option of a choice item; ``pass`` (a Python keyword) is exposed as ``passes``."""
+
+    value: str = Field(min_length=1)
+    passes: bool = Field(alias="pass")
+
+
+def _yes_no_from_bool(value: Any) -> Any:
+    """PyYAML elsewhere reads ``yes``/``no`` as booleans (YAML 1.1); map them back."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+class Item(_Model):
+    """One check. Fields that only apply to some answer types are checked by check_template()."""
+
+    id: str = Field(pattern=r"^[a-z0-9_.]+$")
+    text: Localized
+    answer: AnswerType
+    severity: Severity
+    basis: Basis
+    guidance: Localized = Localized()
+    photo_required: bool
+    deadline_days: StrictInt = Field(ge=0)
+    unit: str | None = None
+    pass_rule: PassRule | None = None
+    pass_when: YesNo | None = None
+    choices: tuple[Choice, ...] = ()
+    profiles: tuple[str, ...] | None = None
+    groups: tuple[str, ...] = ()
+
+    @field_validator("pass_when", mode="before")
+    @classmethod
+    def _pass_when_text(cls, value: Any) -> Any:
+        return _yes_no_from_bool(value)
+
+    def applies_to(self, profile: str | None) -> bool:
+        """Absent ``profiles`` means every inspection; otherwise only the listed profiles."""
+        return self.profiles is None or (profile is not None and profile in self.profiles)
+
+
+class Section(_Model):
+    """A titled group of items, shown as one page or tab on the tablet."""
+
+    id: str = Field(min_length=1)
+    title: Localized
+    items: tuple[Item, ...] = ()
+
+
+class CountRule(_Model):
+    """GB 35181 comprehensive determination: enough failed elements together make a major hazard."""
+
+    id: str = Field(min_length=1)
+    title: Localized
+    groups: tuple[str, ...] = Field(min_length=1)
+    min_failed: StrictInt
+    profiles: tuple[str, ...] | None = None
+    severity: Severity = "major"
+    basis: Basis
+
+    def applies_to(self, profile: str | None) -> bool:
+        """Same profile semantics as items."""
+        return self.profiles is None or (profile is not None and profile in self.profiles)
+
+
+class Template(_Model):
+    """One version of one checklist template (``checklists/<id>/<version>.yaml``)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    version: StrictInt = Field(ge=1)
+    title: Localized
+    industry: Industry
+    profiles: tuple[Profile, ...] = ()
+    standards: tuple[Standard, ...] = Field(min_length=1)
+    sections: tuple[Section, ...] = Field(min_length=1)
+    count_rules: tuple[CountRule, ...] = ()
+
+    @cached_property
+    def items_by_id(self) -> dict[str, Item]:
+        """Item lookup table (built once; templates are immutable)."""
+        # First occurrence wins; duplicates are reported by check_template().
+        index: dict[str, Item] = {}
+        for item in self.items():
+            index.setdefault(item.id, item)
+        return index
+
+    def items(self) -> Iterator[Item]:
+        """All items in display order (section by section)."""
+        for section in self.sections:
+            yield from section.items
+
+    def item(self, item_id: str) -> Item:
+        """The item with this id; ``KeyError`` if the template has none."""
+        return self.items_by_id[item_id]
+
+    def standard(self, key: str) -> Standard | None:
+        """The declared standard with this key, if any."""
+        return next((s for s in self.standards if s.key == key), None)
+
+    def profile_ids(self) -> set[str]:
+        """Ids of the declared premises profiles."""
+        return {p.id for p in self.profiles}
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans and duplicate-key detection.
+
+    YAML 1.1 reads ``yes``/``no``/``on``/``off`` as booleans, which would turn
+    ``pass_when: yes`` and ``value: no`` into True/False; and a repeated key silently keeps
+    the last value, hiding copy-paste mistakes in long templates.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}（重复的键）", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_YamlLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _parse_yaml(data: bytes, where: str) -> Any:
+    """Decode UTF-8 (BOM tolerated) and parse with the strict loader."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ChecklistTemplateError(
+            where, [f"{where}: not UTF-8（文件不是 UTF-8 编码）: {exc}"]
+        ) from exc
+    try:
+        return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        msg = str(exc).replace("\n", " ")
+        raise ChecklistTemplateError(
+            where, [f"{where}: YAML error（YAML 语法错误）: {msg}"]
+        ) from exc
+
+
+def _loc_label(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """Render a pydantic error location, naming items/sections by id where the raw data has it."""
+    parts: list[str] = []
+    node = raw
+    for step in loc:
+        if isinstance(step, int):
+            label = f"[{step}]"
+            if isinstance(node, list) and 0 <= step < len(node):
+                node = node[step]
+                if isinstance(node, dict) and isinstance(node.get("id") or node.get("key"), str):
+                    label = f"[{node.get('id') or node.get('key')}]"
+            else:
+                node = None
+            parts.append(label)
+        else:
+            node = node.get(step) if isinstance(node, dict) else None
+            parts.append(f".{step}" if parts else str(step))
+    return "".join(parts) or "(top level)"
+
+
+def _schema_problems(raw: Any, err: ValidationError, where: str) -> list[str]:
+    """One readable line per pydantic error."""
+    return [
+        f"{where}: {_loc_label(raw, tuple(e['loc']))}: {e['msg']}（结构错误）" for e in err.errors()
+    ]
+
+
+def _parse_template(data: bytes, where: str) -> Template:
+    """Bytes to a checked Template, or ChecklistTemplateError with every problem found."""
+    raw = _parse_yaml(data, where)
+    if not isinstance(raw, dict):
+        raise ChecklistTemplateError(
+            where, [f"{where}: top level must be a mapping（顶层须为映射）"]
+        )
+    try:
+        template = Template.model_validate(raw)
+    except ValidationError as exc:
+        raise ChecklistTemplateError(where, _schema_problems(raw, exc, where)) from None
+    problems = [f"{where}: {p}" for p in check_template(template)]
+    if problems:
+        raise ChecklistTemplateError(where, problems)
+    return template
+
+
+def load_template(path: Path | str) -> Template:
+    """Load and check one template file.
+
+    Raises ChecklistTemplateError listing every schema or consistency problem, so a broken
+    template is never served. Publication rules (folder/file naming, minimum size, lock)
+    are tree-level and live in validate_tree().
+    """
+    path = Path(path)
+    return _parse_template(path.read_bytes(), str(path))
+
+
+def _template_dirs(root: Path) -> list[Path]:
+    """Template folders: visible sub-directories of the checklists root."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def _template_files(root: Path) -> list[Path]:
+    """Every ``*.yaml`` file one level below a template folder."""
+    return [f for d in _template_dirs(root) for f in sorted(d.glob("*.yaml")) if f.is_file()]
+
+
+def _rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _lock_key(path: Path) -> str:
+    """``"<folder>/<file stem>"``, i.e. ``"<id>/<version>"`` for a well-named file."""
+    return f"{path.parent.name}/{path.stem}"
+
+
+def _path_problems(template: Template, path: Path, where: str) -> list[str]:
+    """Folder must equal the id and the file name the version, so URLs and pins stay honest."""
+    problems = []
+    if template.id != path.parent.name:
+        problems.append(
+            f"{where}: id '{template.id}' differs from folder '{path.parent.name}'"
+            "（模板 id 与文件夹名不一致）"
+        )
+    if path.stem != str(template.version):
+        problems.append(
+            f"{where}: version {template.version} differs from file name '{path.name}'"
+            "（版本号与文件名不一致）"
+        )
+    return problems
+
+
+def load_all(root: Path | str) -> dict[tuple[str, int], Template]:
+    """Load every template version under ``root`` keyed by ``(id, version)``.
+
+    Fails as a whole (ChecklistTemplateError with all problems) rather than serving a partial
+    set, since a missing old version would orphan inspections pinned to it. The lock is not
+    consulted here; CI runs validate_tree().
+    """
+    root = Path(root)
+    result: dict[tuple[str, int], Template] = {}
+    problems: list[str] = []
+    for path in _template_files(root):
+        where = _rel(root, path)
+        try:
+            template = _parse_template(path.read_bytes(), where)
+        except ChecklistTemplateError as exc:
+            problems.extend(exc.problems)
+            continue
+        path_problems = _path_problems(template, path, where)
+        problems.extend(path_problems)
+        if not path_problems:
+            result[(template.id, template.version)] = template
+    if problems:
+        raise ChecklistTemplateError(root, problems)
+    return result
+
+
+def latest_versions(templates: Mapping[tuple[str, int], Template]) -> dict[str, Template]:
+    """The highest version of each template id, i.e. what a new inspection should use."""
+    latest: dict[str, Template] = {}
+    for (template_id, version), template in templates.items():
+        if template_id not in latest or version > latest[template_id].version:
+            latest[template_id] = template
+    return latest
+
+
+# --------------------------------------------------------------------------------------------
+# Consistency checks
+# --------------------------------------------------------------------------------------------
+
+
+def _duplicates(values: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
+    dups: list[str] = []
+    for v in values:
+        if v in seen and v not in dups:
+            dups.append(v)
+        seen.add(v)
+    return dups
+
+
+def _check_languages(label: str, text: Localized, field: str) -> list[str]:
+    names = {"zh": "Chinese (zh)（缺中文）", "en": "English (en)（缺英文）"}
+    return [f"{label}: {field} is missing {names[lang]}" for lang in text.missing()]
+
+
+def _check_basis(template: Template, label: str, basis: Basis) -> list[str]:
+    problems = []
+    if template.standard(basis.standard) is None:
+        problems.append(
+            f"{label}: basis.standard '{basis.standard}' is not a declared standard"
+            "（依据引用了未声明的标准）"
+        )
+    if not basis.clause.strip():
+        problems.append(f"{label}: basis.clause is empty（依据条款为空）")
+    return problems
+
+
+def _check_profiles(template: Template, label: str, profiles: tuple[str, ...] | None) -> list[str]:
+    if profiles is None:
+        return []
+    if not profiles:
+        return [f"{label}: profiles is empty; omit it to apply to all（profiles 为空）"]
+    declared = template.profile_ids()
+    return [
+        f"{label}: profile '{p}' is not declared（引用了未声明的场所类型）"
+        for p in profiles
+        if p not in declared
+    ]
+
+
+def _check_answer_fields(item: Item, label: str) -> list[str]:
+    """Each answer type carries exactly the fields it needs to be evaluated."""
+    problems: list[str] = []
+    if item.answer == "number":
+        if not (item.unit or "").strip():
+            problems.append(f"{label}: number item needs a unit（数值型检查项须有单位）")
+        if item.pass_rule is None:
+            problems.append(f"{label}: number item needs a pass_rule（数值型检查项须有合格规则）")
+        else:
+            problems.extend(f"{label}: {p}" for p in item.pass_rule.problems())
+    elif item.unit is not None or item.pass_rule is not None:
+        problems.append(f"{label}: unit/pass_rule are for number items only（仅数值型可用）")
+    if item.answer == "yes_no" and item.pass_when is None:
+        problems.append(f"{label}: yes_no item needs pass_when（是非型检查项须有 pass_when）")
+    if item.answer != "yes_no" and item.pass_when is not None:
+        problems.append(f"{label}: pass_when is for yes_no items only（仅是非型可用）")
+    if item.answer == "choice":
+        problems.extend(_check_choices(item, label))
+    elif item.choices:
+        problems.append(f"{label}: choices are for choice items only（仅选择型可用）")
+    return problems
+
+
+def _check_choices(item: Item, label: str) -> list[str]:
+    """A choice item must be able both to pass and to fail, or it checks nothing."""
+    problems: list[str] = []
+    if not any(c.passes for c in item.choices):
+        problems.append(f"{label}: choices need at least one passing option（须至少一个合格选项）")
+    if not any(not c.passes for c in item.choices):
+        problems.append(
+            f"{label}: choices need at least one failing option（须至少一个不合格选项）"
+        )
+    for dup in _duplicates([c.value for c in item.choices]):
+        problems.append(f"{label}: duplicate choice value '{dup}'（选项值重复）")
+    if NA in {c.value for c in item.choices}:
+        problems.append(f"{label}: choice value 'na' is reserved（'na' 为保留值）")
+    for choice in item.choices:
+        problems.extend(_check_languages(label, choice, f"choice '{choice.value}'"))
+    return problems
+
+
+def _check_item(template: Template, item: Item) -> list[str]:
+    label = f"item '{item.id}'"
+    return [
+        *_check_languages(label, item.text, "text"),
+        *_check_languages(label, item.guidance, "guidance"),
+        *_check_basis(template, label, item.basis),
+        *_check_answer_fields(item, label),
+        *_check_profiles(template, label, item.profiles),
+    ]
+
+
+def _check_count_rule(template: Template, rule: CountRule) -> list[str]:
+    label = f"count rule '{rule.id}'"
+    problems = [
+        *_check_languages(label, rule.title, "title"),
+        *_check_basis(template, label, rule.basis),
+        *_check_profiles(template, label, rule.profiles),
+    ]
+    grouped = {g for item in template.items() for g in item.groups}
+    for group in rule.groups:
+        if group not in grouped:
+            problems.append(f"{label}: no item is in group '{group}'（没有检查项属于该组）")
+    if rule.min_failed < 1:
+        problems.append(f"{label}: min_failed must be >= 1（min_failed 须 ≥ 1）")
+    members = [i for i in template.items() if set(i.groups) & set(rule.groups)]
+    if members and rule.min_failed > len(members):
+        problems.append(
+            f"{label}: min_failed {rule.min_failed} exceeds the {len(members)} items in its "
+            "groups, so it can never fire（阈值大于组内检查项数，永不触发）"
+        )
+    return problems
+
+
+def check_template(template: Template) -> list[str]:
+    """Consistency problems inside one template (empty list = usable)."""
+    problems = _check_languages("template", template.title, "title")
+    for key in _duplicates([s.key for s in template.standards]):
+        problems.append(f"duplicate standard key '{key}'（标准键重复）")
+    for standard in template.standards:
+        problems.extend(_check_languages(f"standard '{standard.key}'", standard.title, "title"))
+    for pid in _duplicates([p.id for p in template.profiles]):
+        problems.append(f"duplicate profile id '{pid}'（场所类型 id 重复）")
+    for profile in template.profiles:
+        problems.extend(_check_languages(f"profile '{profile.id}'", profile, "name"))
+    for sid in _duplicates([s.id for s in template.sections]):
+        problems.append(f"duplicate section id '{sid}'（章节 id 重复）")
+    for section in template.sections:
+        problems.extend(_check_languages(f"section '{section.id}'", section.title, "title"))
+        if not section.items:
+            problems.append(f"section '{section.id}' has no items（章节没有检查项）")
+    item_ids = [i.id for i in template.items()]
+    for iid in _duplicates(item_ids):
+        problems.append(f"duplicate item id '{iid}'（检查项 id 重复）")
+    for item in template.items():
+        problems.extend(_check_item(template, item))
+    rule_ids = [r.id for r in template.count_rules]
+    for rid in _duplicates(rule_ids):
+        problems.append(f"duplicate count rule id '{rid}'（综合判定规则 id 重复）")
+    for rid in sorted(set(rule_ids) & set(item_ids)):
+        problems.append(f"count rule id '{rid}' is also an item id（与检查项 id 冲突）")
+    for rule in template.count_rules:
+        problems.extend(_check_count_rule(template, rule))
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Tree validation and the publication lock
+# --------------------------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of the raw file bytes (what the lock records)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_lock(root: Path | str) -> dict[str, str]:
+    """The lock as ``{"<id>/<version>": sha256}``; empty if there is no lock file yet."""
+    lock_path = Path(root) / LOCK_FILE_NAME
+    if not lock_path.exists():
+        return {}
+    data = json.loads(lock_path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise ChecklistTemplateError(
+            lock_path, [f"{LOCK_FILE_NAME}: must map strings to strings（锁文件格式错误）"]
+        )
+    return data
+
+
+def _naming_problems(root: Path) -> list[str]:
+    """Stray files a loader would silently skip (``.yml``, non-numeric names, empty folders)."""
+    problems = []
+    for folder in _template_dirs(root):
+        where = _rel(root, folder)
+        yamls = sorted(folder.glob("*.yaml"))
+        if not yamls:
+            problems.append(f"{where}/: folder has no <version>.yaml files（文件夹中没有模板版本）")
+        for path in sorted(folder.glob("*.yml")):
+            problems.append(f"{_rel(root, path)}: use the .yaml extension（扩展名须为 .yaml）")
+        for path in yamls:
+            if not re.fullmatch(r"[1-9][0-9]*", path.stem):
+                problems.append(
+                    f"{_rel(root, path)}: file name must be <version>.yaml, e.g. 1.yaml"
+                    "（文件名须为版本号）"
+                )
+    return problems
+
+
+def _lock_problems(root: Path, files: Sequence[Path], lock: Mapping[str, str]) -> list[str]:
+    """Changed, unpublished and vanished versions, compared with the lock."""
+    problems = []
+    present = set()
+    for path in files:
+        key = _lock_key(path)
+        present.add(key)
+        where = _rel(root, path)
+        if key not in lock:
+            problems.append(
+                f"{where}: unpublished, not in {LOCK_FILE_NAME}; run write_lock() to publish"
+                "（未发布：锁文件中没有该版本）"
+            )
+        elif lock[key] != file_sha256(path):
+            problems.append(
+                f"{where}: changed without a version bump; add a new <version>.yaml instead"
+                "（已发布版本被修改，须新增版本号）"
+            )
+    for key in sorted(set(lock) - present):
+        problems.append(
+            f"{key}.yaml: published version is missing; old versions must stay"
+            "（已发布版本被删除，旧版本须保留）"
+        )
+    return problems
+
+
+def validate_tree(root: Path | str) -> list[str]:
+    """Every problem in a checklists tree, as readable lines (empty list = OK to ship).
+
+    Covers per-template consistency (check_template), naming (id == folder, version == file
+    name), the minimum size policy, and the lock (changed without a version bump, unpublished,
+    deleted).
+    """
+    root = Path(root)
+    problems = _naming_problems(root)
+    files = _template_files(root)
+    for path in files:
+        where = _rel(root, path)
+        try:
+            template = _parse_template(path.read_bytes(), where)
+        except ChecklistTemplateError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(_path_problems(template, path, where))
+        count = sum(1 for _ in template.items())
+        if count < MIN_ITEMS_PER_TEMPLATE:
+            problems.append(
+                f"{where}: {count} items, at least {MIN_ITEMS_PER_TEMPLATE} required"
+                f"（检查项少于 {MIN_ITEMS_PER_TEMPLATE} 项）"
+            )
+    try:
+        lock = read_lock(root)
+    except (ChecklistTemplateError, json.JSONDecodeError) as exc:
+        return [*problems, f"{LOCK_FILE_NAME}: unreadable（锁文件无法读取）: {exc}"]
+    return [*problems, *_lock_problems(root, files, lock)]
+
+
+def write_lock(root: Path | str) -> list[str]:
+    """Publish: add lock entries for files not yet in the lock; returns the keys added.
+
+    Existing entries are never rewritten (that would launder an in-place edit), and files that
+    fail load_template() or are misnamed are not published.
+    """
+    root = Path(root)
+    lock = read_lock(root)
+    added = []
+    for path in _template_files(root):
+        key = _lock_key(path)
+        if key in lock:
+            continue
+        try:
+            template = _parse_template(path.read_bytes(), _rel(root, path))
+        except ChecklistTemplateError:
+            continue
+        if _path_problems(template, path, key):
+            continue
+        lock[key] = file_sha256(path)
+        added.append(key)
+    text = json.dumps(dict(sorted(lock.items())), indent=2, ensure_ascii=False) + "\n"
+    (root / LOCK_FILE_NAME).write_text(text, encoding="utf-8")
+    return added
+
+
+def template_digest(template: Template) -> str:
+    """SHA-256 of the template's canonical JSON.
+
+    Lets an inspection record pin exactly what it was evaluated against. It ignores YAML
+    comments and layout, so it differs from the file hash in the lock.
+    """
+    payload = template.model_dump(mode="json", by_alias=True)
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A hazard produced by evaluating answers; ready to become a rectification record.
+
+    ``item_id`` is the item id, or the count-rule id when ``kind == "count_rule"``; then
+    ``related_item_ids`` lists the failed items that triggered it. ``basis`` is the Chinese
+    citation (the legal text of record), ``basis_en`` the English one.
+    """
+
+    item_id: str
+    kind: Literal["item", "count_rule"]
+    severity: Severity
+    description_zh: str
+    description_en: str
+    basis: str
+    basis_en: str
+    deadline_days: int
+    photo_required: bool
+    related_item_ids: tuple[str, ...] = ()
+
+
+def _num(value: float | None) -> str:
+    """Shortest faithful rendering: 1.6 -> '1.6', 2 -> '2', 1.0 stays '1.0'."""
+    if value is None:
+        return "?"
+    return str(value)
+
+
+def _basis_text(template: Template, basis: Basis) -> tuple[str, str]:
+    standard = template.standard(basis.standard)
+    if standard is None:  # only reachable for templates that skipped check_template()
+        return f"{basis.standard} {basis.clause}", f"{basis.standard} {basis.clause}"
+    return (
+        f"{standard.title.zh} {basis.clause}".strip(),
+        f"{standard.title.en} {basis.clause}".strip(),
+    )
+
+
+def _bad(item: Item, zh: str, en: str) -> ChecklistAnswerError:
+    return ChecklistAnswerError(item.id, f"{item.text.zh}：{zh}", f"{item.text.en}: {en}")
+
+
+def _yes_no_failure(item: Item, answer: object) -> tuple[str, str] | None:
+    """(zh, en) answer/requirement text if failed, None if compliant."""
+    if item.pass_when is None:
+        raise _bad(item, "模板缺少 pass_when", "the template has no pass_when")
+    if answer not in ("yes", "no"):
+        raise _bad(
+            item,
+            f"应答“{answer}”无效，应为 yes、no 或 na",
+            f"invalid answer {answer!r}; expected yes, no or na",
+        )
+    if answer == item.pass_when:
+        return None
+    zh = {"yes": "是", "no": "否"}
+    return (
+        f"{zh[str(answer)]}（要求 {zh[item.pass_when]}）",
+        f"{answer} (required: {item.pass_when})",
+    )
+
+
+def _number_failure(item: Item, answer: object) -> tuple[str, str] | None:
+    if isinstance(answer, bool) or not isinstance(answer, int | float):
+        raise _bad(item, f"应答“{answer}”不是数值", f"answer {answer!r} is not a number")
+    if not math.isfinite(answer):
+        raise _bad(item, "数值须为有限数", "the number must be finite")
+    rule = item.pass_rule
+    if rule is None:
+        raise _bad(item, "模板缺少合格规则", "the template has no pass_rule")
+    if rule.passes(float(answer)):
+        return None
+    unit = f" {item.unit}" if item.unit else ""
+    required = rule.describe(item.unit or "")
+    return f"{_num(answer)}{unit}（要求 {required}）", f"{_num(answer)}{unit} (required {required})"
+
+
+def _choice_failure(item: Item, answer: object) -> tuple[str, str] | None:
+    by_value = {c.value: c for c in item.choices}
+    if not isinstance(answer, str) or answer not in by_value:
+        allowed = ", ".join([*by_value, NA])
+        raise _bad(
+            item,
+            f"未知选项“{answer}”，可选：{allowed}",
+            f"unknown choice {answer!r}; allowed: {allowed}",
+        )
+    choice = by_value[answer]
+    if choice.passes:
+        return None
+    ok = [c for c in item.choices if c.passes]
+    return (
+        f"{choice.zh}（要求 {'或'.join(c.zh for c in ok)}）",
+        f"{choice.en} (required: {' or '.join(c.en for c in ok)})",
+    )
+
+
+def _text_failure(item: Item, answer: object) -> None:
+    """Text items only record; they never fail on their own."""
+    if not isinstance(answer, str):
+        raise _bad(item, "文本型检查项的应答须为文字", f"answer {answer!r} is not text")
+    return None
+
+
+_FAILURE_CHECKS = {
+    "yes_no": _yes_no_failure,
+    "number": _number_failure,
+    "choice": _choice_failure,
+    "text": _text_failure,
+}
+
+
+def _item_finding(template: Template, item: Item, failure: tuple[str, str]) -> Finding:
+    basis_zh, basis_en = _basis_text(template, item.basis)
+    return Finding(
+        item_id=item.id,
+        kind="item",
+        severity=item.severity,
+        description_zh=f"{item.text.zh}：{failure[0]}",
+        description_en=f"{item.text.en}: {failure[1]}",
+        basis=basis_zh,
+        basis_en=basis_en,
+        deadline_days=item.deadline_days,
+        photo_required=item.photo_required,
+    )
+
+
+def _count_rule_finding(template: Template, rule: CountRule, failed: list[Item]) -> Finding:
+    """One finding naming every contributing item; deadline is the most urgent among them."""
+    basis_zh, basis_en = _basis_text(template, rule.basis)
+    n = len(failed)
+    return Finding(
+        item_id=rule.id,
+        kind="count_rule",
+        severity=rule.severity,
+        description_zh=(
+            f"{rule.title.zh}：{n} 项不合格（达到 {rule.min_failed} 项即判定）："
+            + "；".join(i.text.zh for i in failed)
+        ),
+        description_en=(
+            f"{rule.title.en}: {n} failed items (threshold {rule.min_failed}): "
+            + "; ".join(i.text.en for i in failed)
+        ),
+        basis=basis_zh,
+        basis_en=basis_en,
+        deadline_days=min(i.deadline_days for i in failed),
+        photo_required=False,
+        related_item_ids=tuple(i.id for i in failed),
+    )
+
+
+def _check_profile_arg(template: Template, profile: str | None) -> None:
+    if profile is not None and profile not in template.profile_ids():
+        known = ", ".join(sorted(template.profile_ids())) or "—"
+        raise ChecklistError(
+            f"模板 {template.id} 没有场所类型“{profile}”（可选：{known}）",
+            f"template {template.id} has no profile {profile!r} (known: {known})",
+        )
+
+
+def evaluate(
+    template: Template, answers: Mapping[str, object], profile: str | None = None
+) -> list[Finding]:
+    """Findings for one inspection's answers, item findings first (template order).
+
+    'na' and unanswered (absent or None) items yield nothing; items and count rules outside
+    ``profile`` are ignored (with no profile, only items without a ``profiles`` list apply).
+    Unknown item ids and answers of the wrong kind raise ChecklistAnswerError instead of
+    being dropped, because a dropped answer could hide a major hazard.
+    """
+    _check_profile_arg(template, profile)
+    for item_id in answers:
+        if item_id not in template.items_by_id:
+            raise ChecklistAnswerError(
+                item_id,
+                f"模板 {template.id} v{template.version} 中没有该检查项",
+                f"no such item in template {template.id} v{template.version}",
+            )
+    findings: list[Finding] = []
+    failed: list[Item] = []
+    for item in template.items():
+        answer = answers.get(item.id)
+        if answer is None or answer == NA or not item.applies_to(profile):
+            continue
+        failure = _FAILURE_CHECKS[item.answer](item, answer)
+        if failure is not None:
+            failed.append(item)
+            findings.append(_item_finding(template, item, failure))
+    for rule in template.count_rules:
+        if not rule.applies_to(profile):
+            continue
+        hits = [i for i in failed if set(i.groups) & set(rule.groups)]
+        if hits and len(hits) >= rule.min_failed:
+            findings.append(_count_rule_finding(template, rule, hits))
+    return findings

@@ -1,0 +1,58 @@
+"""Injectable time: deadlines, overdue flags and event order depend on "now", so tests travel."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Current time, timezone-aware UTC."""
+        ...
+
+
+class SystemClock:
+    """The real clock; the only one production code should construct."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock tests can set and move; shared by threads of an in-process server."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = ensure_utc(start or datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        with self._lock:
+            self._now = ensure_utc(when)
+
+    def advance(self, **delta: float) -> datetime:
+        with self._lock:
+            self._now = self._now + timedelta(**delta)
+            return self._now
+
+
+def ensure_utc(value: datetime) -> datetime:
+    """Naive datetimes are refused by SQLModel and ambiguous across zones: treat them as UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_iso(value: str) -> datetime:
+    """Parse an ISO 8601 time (``Z`` accepted) into aware UTC."""
+    return ensure_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+def to_iso(value: datetime) -> str:
+    """One textual form for times inside hashed events: UTC, microseconds, ``Z``."""
+    return ensure_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
