@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="db_command", required=True
     )
     up = db.add_parser("upgrade")
-    up.add_argument("revision", nargs="?", default="head")
+    up.add_argument("revision", nargs="?", default="heads")
     up.set_defaults(func=cmd_db_upgrade)
     down = db.add_parser("downgrade")
     down.add_argument("revision", nargs="?", default="base")

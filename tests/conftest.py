@@ -1,0 +1,113 @@
+"""Fixtures: a real database on each backend (SQLite and PostgreSQL) and a real server on
+loopback. Under CI the PostgreSQL leg must run; locally it is skipped only when no server can
+be started, and the skip says so."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+
+from server.blobs.store import BlobStore
+from server.settings import Settings
+from server.testing import DatabaseFactory, LiveServer, engine_for, start_embedded_postgres
+from shared.clock import FixedClock
+
+BACKENDS = ["sqlite", "postgresql"]
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Wuhai
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def pg_uri(tmp_path_factory):
+    url = os.environ.get("HAZARDCHAIN_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    try:
+        uri, handle = start_embedded_postgres(tmp_path_factory.mktemp("pgdata"))
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        if _ci():
+            pytest.fail(f"PostgreSQL leg is required under CI but could not start: {exc}")
+        pytest.skip(f"no PostgreSQL available ({exc}); set HAZARDCHAIN_TEST_PG_URL")
+    yield uri
+    handle.cleanup()
+
+
+@pytest.fixture(scope="session")
+def db_factory(tmp_path_factory, request):
+    return DatabaseFactory(tmp_path_factory.mktemp("dbs"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend, db_factory, request):
+    if backend == "postgresql":
+        db_factory.pg_uri = request.getfixturevalue("pg_uri")
+    url = db_factory.fresh(backend)
+    yield url
+    db_factory.drop(url)
+
+
+@pytest.fixture
+def engine(db_url):
+    with engine_for(db_url) as eng:
+        yield eng
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def blob_store(tmp_path) -> BlobStore:
+    return BlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def settings(db_url, tmp_path) -> Settings:
+    return Settings(
+        env="test",
+        database_url=db_url,
+        secret_key="test-secret-" + "x" * 40,
+        scheduler="off",
+        blob_dir=tmp_path / "blobs",
+        # tests move the clock by days; token expiry has its own test with the default
+        access_token_minutes=60 * 24 * 90,
+    )
+
+
+@pytest.fixture
+def demo(engine, clock, blob_store):
+    """The Wuhai demo data set, loaded through the services."""
+    from sqlmodel import Session
+
+    from server.demo import load_demo
+
+    with Session(engine, expire_on_commit=False) as session:
+        load_demo(session, password="demo-password", now=clock.now(), store=blob_store)
+    return engine
+
+
+@pytest.fixture
+def live(settings, engine, clock):
+    """A real uvicorn server on 127.0.0.1 serving the app on this test's database and clock."""
+    from server.app import create_app
+
+    server = LiveServer(create_app(settings, clock=clock, engine=engine)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_demo(demo, live):
+    return live
