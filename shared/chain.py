@@ -149,6 +149,8 @@ def event_hash(body: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class ChainBreak:
+    """The first event that fails: its position in the chain (1-based), id and why."""
+
     seq: int
     event_id: str
     reason: str
@@ -161,11 +163,11 @@ def verify_chain(events: Iterable[ChainEvent]) -> ChainBreak | None:
     for expected_seq, ev in enumerate(events, start=1):
         hazard_id = hazard_id or ev.hazard_id
         if ev.hash != event_hash(ev.body()):
-            return ChainBreak(ev.seq, ev.id, "hash_mismatch")
+            return ChainBreak(expected_seq, ev.id, "hash_mismatch")
         if ev.prev_hash != prev:
-            return ChainBreak(ev.seq, ev.id, "prev_hash_mismatch")
+            return ChainBreak(expected_seq, ev.id, "prev_hash_mismatch")
         if ev.seq != expected_seq or ev.hazard_id != hazard_id:
-            return ChainBreak(ev.seq, ev.id, "sequence_mismatch")
+            return ChainBreak(expected_seq, ev.id, "sequence_mismatch")
         prev = ev.hash
     return None
 

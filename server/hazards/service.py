@@ -176,9 +176,30 @@ def append(
     device_id: str | None = None,
     dedupe_key: str | None = None,
     site: Site | None = None,
+    commit: bool = True,
 ) -> Appended:
-    """Append one event under the chain's lock and commit; retried on write races."""
+    """Append one event under the chain's lock and commit; retried on write races.
+
+    With ``commit=False`` the caller owns the transaction (e.g. an inspection that creates
+    several hazards all or nothing): the event is only flushed, errors propagate without a
+    rollback, and there is no retry (a retry would run in a transaction already rolled back).
+    """
     event_id = event_id or str(uuid.uuid4())
+    if not commit:
+        return _append_once(
+            session,
+            actor,
+            hazard_id,
+            event_type,
+            payload,
+            now,
+            policy,
+            event_id,
+            device_time,
+            device_id,
+            dedupe_key,
+            site,
+        )
     for attempt in range(RETRIES):
         try:
             result = _append_once(
@@ -369,8 +390,12 @@ def report(
     device_time: str | None = None,
     device_id: str | None = None,
     actor: Actor | None = None,
+    commit: bool = True,
 ) -> Appended:
-    """Report a hazard; a major one is escalated (挂牌督办) at once by the system."""
+    """Report a hazard; a major one is escalated (挂牌督办) at once by the system.
+
+    ``commit=False``: see ``append``; the caller commits or rolls back everything.
+    """
     actor = actor or caller.actor
     site_id = payload.get("site_id")
     if caller is not None:
@@ -400,6 +425,7 @@ def report(
         device_time=device_time,
         device_id=device_id,
         site=site,
+        commit=commit,
     )
     if not done.duplicate and done.view.matter_id:
         session.add(
@@ -407,7 +433,10 @@ def report(
                 hazard_id=hazard_id, matter_id=done.view.matter_id, link_id=done.view.link_id
             )
         )
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
     if not done.duplicate and done.view.severity == Severity.major:
         done = append(
             session,
@@ -419,6 +448,7 @@ def report(
             policy=policy,
             dedupe_key=f"escalated:{hazard_id}:1",
             site=site,
+            commit=commit,
         )
     return done
 

@@ -1,0 +1,42 @@
+# HazardChain: `make run` (server + scheduler + demo data) and `make test` (everything, both databases).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install run test lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its dev tools
+
+run: install ## migrate, load demo data, serve on 127.0.0.1:8000 with the scheduler
+	$(VENV)/bin/hazardchain db upgrade
+	$(VENV)/bin/hazardchain demo
+	@echo "API: http://$(HOST):$(PORT)/docs   (Ctrl-C stops)"
+	$(VENV)/bin/hazardchain serve --host $(HOST) --port $(PORT)
+
+test: install ## lint, then the whole suite on SQLite and PostgreSQL
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: install ## ruff fix and format
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+bench: install ## run the benchmarks under bench/
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean: ## remove the local database, blobs and caches (keeps .venv)
+	rm -rf var .pytest_cache .ruff_cache
