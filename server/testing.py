@@ -10,8 +10,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -45,36 +45,42 @@ def _pg_exec(uri: str, sql: str) -> None:
 
 @dataclass
 class DatabaseFactory:
-    """Migrates one template per backend once, then hands out fresh copies in milliseconds."""
+    """Migrates (and optionally seeds) one template per backend once, then hands out fresh
+    copies in milliseconds."""
 
     workdir: Path
     pg_uri: str | None = None
-    _sqlite_template: Path | None = None
-    _pg_template: str | None = None
+    _templates: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def sqlite(self) -> str:
-        if self._sqlite_template is None:
-            path = self.workdir / "template.db"
-            upgrade(f"sqlite:///{path}")
-            self._sqlite_template = path
-        copy = self.workdir / f"t_{uuid.uuid4().hex}.db"
-        shutil.copyfile(self._sqlite_template, copy)
-        return f"sqlite:///{copy}"
+    def _template(self, backend: str, seed_key: str, seed: Callable[[str], None] | None) -> str:
+        key = (backend, seed_key)
+        if key not in self._templates:
+            if backend == "sqlite":
+                url = f"sqlite:///{self.workdir / f'template_{seed_key}.db'}"
+            else:
+                if self.pg_uri is None:
+                    raise RuntimeError("no PostgreSQL server")
+                name = f"hc_template_{seed_key}_{uuid.uuid4().hex[:8]}"
+                _pg_exec(self.pg_uri, f'CREATE DATABASE "{name}"')
+                url = pg_admin_uri(self.pg_uri, name)
+            upgrade(url)
+            if seed is not None:
+                seed(url)
+            self._templates[key] = url
+        return self._templates[key]
 
-    def postgresql(self) -> str:
-        if self.pg_uri is None:
-            raise RuntimeError("no PostgreSQL server")
-        if self._pg_template is None:
-            name = f"hc_template_{uuid.uuid4().hex[:8]}"
-            _pg_exec(self.pg_uri, f'CREATE DATABASE "{name}"')
-            upgrade(pg_admin_uri(self.pg_uri, name))
-            self._pg_template = name
+    def fresh(
+        self, backend: str, seed: Callable[[str], None] | None = None, seed_key: str = "empty"
+    ) -> str:
+        template = self._template(backend, seed_key, seed)
+        if backend == "sqlite":
+            copy = self.workdir / f"t_{uuid.uuid4().hex}.db"
+            shutil.copyfile(template.split("///", 1)[1], copy)
+            return f"sqlite:///{copy}"
         name = f"t_{uuid.uuid4().hex}"
-        _pg_exec(self.pg_uri, f'CREATE DATABASE "{name}" TEMPLATE "{self._pg_template}"')
+        tname = template.split("?")[0].rsplit("/", 1)[1]
+        _pg_exec(self.pg_uri, f'CREATE DATABASE "{name}" TEMPLATE "{tname}"')
         return pg_admin_uri(self.pg_uri, name)
-
-    def fresh(self, backend: str) -> str:
-        return self.sqlite() if backend == "sqlite" else self.postgresql()
 
     def drop(self, url: str) -> None:
         if url.startswith("sqlite"):

@@ -48,11 +48,33 @@ def backend(request) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def shared_blob_dir(tmp_path_factory):
+    """Blobs are content-addressed, so tests may share one store with the demo's photos."""
+    return tmp_path_factory.mktemp("blobs")
+
+
+def _seed_demo(blob_dir):
+    def seed(url: str) -> None:
+        from sqlmodel import Session
+
+        from server.demo import load_demo
+
+        with engine_for(url) as eng, Session(eng, expire_on_commit=False) as session:
+            load_demo(session, password="demo-password", now=T0, store=BlobStore(blob_dir))
+
+    return seed
+
+
 @pytest.fixture
-def db_url(backend, db_factory, request):
+def db_url(backend, db_factory, request, shared_blob_dir):
+    """A fresh migrated database; already holding the demo data when the test asks for it."""
     if backend == "postgresql":
         db_factory.pg_uri = request.getfixturevalue("pg_uri")
-    url = db_factory.fresh(backend)
+    if "demo" in request.fixturenames:
+        url = db_factory.fresh(backend, _seed_demo(shared_blob_dir), "demo")
+    else:
+        url = db_factory.fresh(backend)
     yield url
     db_factory.drop(url)
 
@@ -69,32 +91,27 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def blob_store(tmp_path) -> BlobStore:
-    return BlobStore(tmp_path / "blobs")
+def blob_store(shared_blob_dir) -> BlobStore:
+    return BlobStore(shared_blob_dir)
 
 
 @pytest.fixture
-def settings(db_url, tmp_path) -> Settings:
+def settings(db_url, shared_blob_dir) -> Settings:
     return Settings(
         env="test",
         database_url=db_url,
         secret_key="test-secret-" + "x" * 40,
         scheduler="off",
-        blob_dir=tmp_path / "blobs",
+        blob_dir=shared_blob_dir,
         # tests move the clock by days; token expiry has its own test with the default
         access_token_minutes=60 * 24 * 90,
     )
 
 
 @pytest.fixture
-def demo(engine, clock, blob_store):
-    """The Wuhai demo data set, loaded through the services."""
-    from sqlmodel import Session
-
-    from server.demo import load_demo
-
-    with Session(engine, expire_on_commit=False) as session:
-        load_demo(session, password="demo-password", now=clock.now(), store=blob_store)
+def demo(engine):
+    """The Wuhai demo data set (loaded through the services once per backend into a template
+    database at T0; ``db_url`` copies it)."""
     return engine
 
 

@@ -590,7 +590,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, hid = json.loads(raw)
-        return parse_iso(at), str(hid)
+        if not isinstance(at, str) or not isinstance(hid, str):
+            raise TypeError("cursor parts must be text")
+        return parse_iso(at), hid
     except (ValueError, TypeError) as exc:
         raise DomainError.of(
             "invalid_cursor",

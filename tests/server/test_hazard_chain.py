@@ -83,7 +83,9 @@ def test_general_hazard_full_chain(live_demo, clock):
         "verified",
         "closed",
     ]
-    assert all(e["prev_hash"] == p["hash"] for p, e in zip(h["events"], h["events"][1:], strict=False))
+    assert all(
+        e["prev_hash"] == p["hash"] for p, e in zip(h["events"], h["events"][1:], strict=False)
+    )
     assert h["chain_ok"] is True and h["allowed_events"] == []
     note = event(inspector, hid, "note", expect=409, text="晚到的备注")
     assert note["code"] == "invalid_state"
