@@ -1,0 +1,100 @@
+"""Login, refresh rotation, logout and device revocation, throttling, expiry by the clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.app import create_app
+from server.testing import LiveServer
+
+
+def token(live, username="inspector", password="demo-password", **extra):
+    with live.client() as anon:
+        return anon.post("/auth/token", data={"username": username, "password": password, **extra})
+
+
+def test_login_refresh_logout(live_demo):
+    r = token(live_demo)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["user"]["username"] == "inspector"
+    assert "password_hash" not in body["user"]
+    c = live_demo.client(body["access_token"])
+    assert c.get("/me").status_code == 200
+    with live_demo.client() as anon:
+        rotated = anon.post("/auth/refresh", json={"refresh_token": body["refresh_token"]})
+        assert rotated.status_code == 200
+        reused = anon.post("/auth/refresh", json={"refresh_token": body["refresh_token"]})
+        assert reused.status_code == 401 and reused.json()["code"] == "invalid_refresh_token"
+        assert anon.post("/auth/refresh", json={"refresh_token": "x" * 40}).status_code == 401
+    # the old access token belonged to the rotated-away session
+    assert c.get("/me").status_code == 401
+    c2 = live_demo.client(rotated.json()["access_token"])
+    assert c2.post("/auth/logout").status_code == 204
+    assert c2.get("/me").status_code == 401
+    with live_demo.client() as anon:
+        again = anon.post("/auth/refresh", json={"refresh_token": rotated.json()["refresh_token"]})
+        assert again.status_code == 401
+
+
+def test_wrong_password_and_throttling(live_demo, clock):
+    r = token(live_demo, password="wrong")
+    assert r.status_code == 401 and r.json()["code"] == "bad_credentials"
+    assert token(live_demo, username="ghost", password="x").json()["code"] == "bad_credentials"
+    for _ in range(4):
+        token(live_demo, password="wrong")
+    locked = token(live_demo)  # even the right password waits out the lockout
+    assert locked.status_code == 429 and locked.json()["code"] == "too_many_attempts"
+    assert token(live_demo, username="officer").status_code == 200  # others unaffected
+    clock.advance(minutes=16)
+    assert token(live_demo).status_code == 200
+    assert token(live_demo, password="wrong").status_code == 401  # counter restarted
+
+
+def test_device_revocation_ends_its_sessions(live_demo):
+    c = live_demo.login("inspector")
+    assert c.post("/devices", json={"id": "tablet-42", "name": "井下平板"}).status_code == 201
+    on_device = token(live_demo, device_id="tablet-42").json()
+    dc = live_demo.client(on_device["access_token"])
+    assert dc.get("/me").status_code == 200
+    assert c.delete("/devices/tablet-42").status_code == 200
+    assert dc.get("/me").status_code == 401
+    with live_demo.client() as anon:
+        r = anon.post("/auth/refresh", json={"refresh_token": on_device["refresh_token"]})
+        assert r.status_code == 401
+    refused = token(live_demo, device_id="tablet-42")
+    assert refused.status_code == 403 and refused.json()["code"] == "device_revoked"
+    assert c.get("/me").status_code == 200  # the session without the device lives on
+
+
+def test_deactivated_user_is_locked_out(live_demo):
+    inspector = live_demo.login("inspector")
+    admin = live_demo.login("admin")
+    uid = inspector.get("/me").json()["id"]
+    assert admin.patch(f"/users/{uid}", json={"active": False}).json()["active"] is False
+    assert inspector.get("/me").status_code == 401
+    assert token(live_demo).status_code == 401
+
+
+@pytest.fixture
+def short_lived(settings, engine, clock, demo):
+    server = LiveServer(
+        create_app(
+            settings.model_copy(update={"access_token_minutes": 15}), clock=clock, engine=engine
+        )
+    ).start()
+    yield server
+    server.stop()
+
+
+def test_access_token_expires_by_the_server_clock(short_lived, clock):
+    body = token(short_lived).json()
+    assert body["expires_in"] == 900
+    c = short_lived.client(body["access_token"])
+    clock.advance(minutes=14)
+    assert c.get("/me").status_code == 200
+    clock.advance(minutes=2)
+    assert c.get("/me").status_code == 401
+    with short_lived.client() as anon:
+        fresh = anon.post("/auth/refresh", json={"refresh_token": body["refresh_token"]})
+    assert short_lived.client(fresh.json()["access_token"]).get("/me").status_code == 200
