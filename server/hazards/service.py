@@ -69,10 +69,12 @@ def to_chain_event(row: HazardEvent) -> ChainEvent:
 
 
 def load_events(session: Session, hazard_id: str) -> list[ChainEvent]:
-    rows = session.exec(
-        select(HazardEvent).where(HazardEvent.hazard_id == hazard_id).order_by(HazardEvent.seq)
+    """The chain in order, read as plain rows (no ORM identity tracking on the hot path)."""
+    cols = [getattr(HazardEvent, f) for f in ChainEvent.__dataclass_fields__]
+    rows = session.execute(
+        select(*cols).where(HazardEvent.hazard_id == hazard_id).order_by(HazardEvent.seq)
     ).all()
-    return [to_chain_event(r) for r in rows]
+    return [ChainEvent(*row) for row in rows]
 
 
 def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Site) -> Hazard:
@@ -184,38 +186,21 @@ def append(
     several hazards all or nothing): the event is only flushed, errors propagate without a
     rollback, and there is no retry (a retry would run in a transaction already rolled back).
     """
+    # An id we mint cannot exist yet: skip the idempotency lookup on the hot path.
+    minted = event_id is None
     event_id = event_id or str(uuid.uuid4())
-    if not commit:
+
+    def once() -> Appended:
         return _append_once(
-            session,
-            actor,
-            hazard_id,
-            event_type,
-            payload,
-            now,
-            policy,
-            event_id,
-            device_time,
-            device_id,
-            dedupe_key,
-            site,
-        )
+            session, actor, hazard_id, event_type, payload, now, policy, event_id,
+            device_time, device_id, dedupe_key, site, minted,
+        )  # fmt: skip
+
+    if not commit:
+        return once()
     for attempt in range(RETRIES):
         try:
-            result = _append_once(
-                session,
-                actor,
-                hazard_id,
-                event_type,
-                payload,
-                now,
-                policy,
-                event_id,
-                device_time,
-                device_id,
-                dedupe_key,
-                site,
-            )
+            result = once()
             session.commit()
             return result
         except (IntegrityError, OperationalError) as exc:
@@ -251,8 +236,9 @@ def _append_once(
     device_id,
     dedupe_key,
     site,
+    minted=False,
 ) -> Appended:
-    existing = _existing_event(session, event_id, hazard_id, event_type, actor)
+    existing = None if minted else _existing_event(session, event_id, hazard_id, event_type, actor)
     if existing is not None:
         return Appended(to_chain_event(existing), fold(load_events(session, hazard_id)), True)
     hazard = session.exec(select(Hazard).where(Hazard.id == hazard_id).with_for_update()).first()
