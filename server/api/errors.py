@@ -78,3 +78,17 @@ def install_error_handlers(app: FastAPI) -> None:
             ),
             409,
         )
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception):
+        """A bug, not bad input: log it with the request and answer in the same JSON shape."""
+        log.exception("unhandled error", extra={"path": request.url.path, "method": request.method})
+        return refusal_response(
+            request,
+            Refusal(
+                "internal_error",
+                "服务器内部错误，请稍后重试",
+                "internal server error; try again later",
+            ),
+            500,
+        )
