@@ -1,4 +1,4 @@
-"""The ``hazardchain`` command: serve, demo, db, users, chains, jobs."""
+"""The ``hazardchain`` command: serve, demo, db, users, chains, jobs, checklists."""
 
 from __future__ import annotations
 
@@ -37,7 +37,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     upgrade(_settings().database_url, args.revision)
     print(f"database upgraded to {args.revision}")
-    return 0
+    if args.no_checklists:
+        return 0
+    from pathlib import Path
+
+    from server.checklists.commands import import_checklists
+    from server.checklists.service import DEFAULT_ROOT
+
+    root = Path(args.checklists) if args.checklists else DEFAULT_ROOT
+    return import_checklists(_engine(), root)
 
 
 def cmd_db_downgrade(args: argparse.Namespace) -> int:
@@ -121,7 +129,8 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
         print(f"unknown job {args.name}; known: {', '.join(JOBS)}", file=sys.stderr)
         return 2
     now = parse_iso(args.now) if args.now else SystemClock().now()
-    print(f"{args.name}: {run_job(_engine(), args.name, now)}")
+    result = run_job(_engine(), args.name, now, _settings())
+    print(f"{args.name}: {'skipped (lock held by another replica)' if result is None else result}")
     return 0
 
 
@@ -141,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up = db.add_parser("upgrade")
     up.add_argument("revision", nargs="?", default="heads")
+    up.add_argument("--checklists", help="templates folder to import (default: checklists/)")
+    up.add_argument("--no-checklists", action="store_true", help="skip the template import")
     up.set_defaults(func=cmd_db_upgrade)
     down = db.add_parser("downgrade")
     down.add_argument("revision", nargs="?", default="base")
@@ -175,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     jr.add_argument("name")
     jr.add_argument("--now", help="ISO time to run at (default: now)")
     jr.set_defaults(func=cmd_jobs_run)
+
+    from server.checklists.commands import add_parser as add_checklists_parser
+
+    add_checklists_parser(sub, _engine)
+
+    from server.jobs.commands import add_parser as add_jobs_parser
+
+    add_jobs_parser(sub, _engine, _settings)
     return p
 
 

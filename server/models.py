@@ -1,25 +1,48 @@
 """Imports every table so ``SQLModel.metadata`` is complete for Alembic and tests."""
 
+import server.jobs.indexes  # noqa: F401  (indexes the jobs add to other domains' tables)
+from server.checklists.models import ChecklistTemplate
 from server.hazards.models import Attachment, Hazard, HazardEvent, HazardPhoto
+from server.inspections.models import Inspection
 from server.matters.models import HazardMatter, Matter, MatterLink
-from server.notifications.models import Notification
+from server.notifications.models import (
+    HazardReminder,
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+)
+from server.plans.models import InspectionPlan, InspectionTask
 from server.sites.models import District, Site
+from server.summaries.models import DailySummary
+from server.sync.models import SyncChange, SyncClock, SyncDevice, SyncOp
 from server.users.models import AuthSession, Device, LoginAudit, User, UserDistrict, UserSite
 
 __all__ = [
     "Attachment",
     "AuthSession",
+    "ChecklistTemplate",
+    "DailySummary",
     "Device",
     "District",
     "Hazard",
     "HazardEvent",
     "HazardMatter",
     "HazardPhoto",
+    "HazardReminder",
+    "Inspection",
+    "InspectionPlan",
+    "InspectionTask",
     "LoginAudit",
     "Matter",
     "MatterLink",
     "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
     "Site",
+    "SyncChange",
+    "SyncClock",
+    "SyncDevice",
+    "SyncOp",
     "User",
     "UserDistrict",
     "UserSite",

@@ -3,51 +3,101 @@ functions of a session and now, so the scheduler only decides *when*."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server.hazards.scheduled import flag_overdue
+from server.jobs.escalation import escalate
+from server.jobs.locks import lock_for
+from server.jobs.notify import deliver
+from server.jobs.reminders import remind
+from server.plans.scheduled import plan_tasks
 from server.settings import Settings
+from server.summaries.scheduled import daily_summary
 from shared.clock import Clock
 
 log = logging.getLogger("hazardchain.scheduler")
 
-JOBS: dict[str, Callable[[Session, datetime], object]] = {"flag_overdue": flag_overdue}
+JOBS: dict[str, Callable[..., object]] = {
+    "flag_overdue": flag_overdue,
+    "remind": remind,
+    "escalate": escalate,
+    "daily_summary": daily_summary,
+    "plan_tasks": plan_tasks,
+    "deliver": deliver,
+}
 
 
-def run_job(engine: Engine, name: str, now: datetime) -> object:
-    """Run one job once; what the scheduler, the CLI and the tests all call."""
+def run_job(
+    engine: Engine, name: str, now: datetime, settings: Settings | None = None
+) -> object:
+    """Run one job once; what the scheduler, the CLI and the tests all call. Returns None when
+    another replica holds the job's lock (PostgreSQL) and this run was skipped."""
     job = JOBS[name]
-    with Session(engine, expire_on_commit=False) as session:
-        result = job(session, now)
-        session.commit()
+    takes_settings = "settings" in inspect.signature(job).parameters
+    kwargs = {"settings": settings} if settings is not None and takes_settings else {}
+    with lock_for(engine).hold(name) as held:
+        if not held:
+            log.info("job skipped: lock held elsewhere", extra={"job": name})
+            return None
+        with Session(engine, expire_on_commit=False) as session:
+            result = job(session, now, **kwargs)
+            session.commit()
     log.info("job ran", extra={"job": name, "result": result})
     return result
 
 
+def triggers(settings: Settings) -> dict[str, BaseTrigger]:
+    """When each job runs: intervals from settings, the summary at a local time of day."""
+    hour, minute = (int(x) for x in settings.summary_time.split(":"))
+
+    def every(minutes: float) -> IntervalTrigger:
+        return IntervalTrigger(seconds=minutes * 60, timezone=settings.timezone)
+
+    return {
+        "flag_overdue": every(settings.overdue_minutes),
+        "remind": every(settings.remind_minutes),
+        "escalate": every(settings.escalate_minutes),
+        "daily_summary": CronTrigger(hour=hour, minute=minute, timezone=settings.timezone),
+        "plan_tasks": every(settings.plan_minutes),
+        "deliver": every(settings.deliver_minutes),
+    }
+
+
 def start_scheduler(engine: Engine, settings: Settings, clock: Clock) -> BackgroundScheduler:
+    """Every job on its trigger, and each once at start-up so a restart catches up at once
+    (a missed 07:00 summary included). Several replicas may all do this: see docs/jobs.md."""
     scheduler = BackgroundScheduler(timezone=settings.timezone)
 
     def runner(name: str) -> None:
         try:
-            run_job(engine, name, clock.now())
+            run_job(engine, name, clock.now(), settings)
         except Exception:
             log.exception("job failed", extra={"job": name})
 
-    scheduler.add_job(
-        runner,
-        "interval",
-        minutes=5,
-        args=["flag_overdue"],
-        id="flag_overdue",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-    )
+    started = datetime.now(ZoneInfo(settings.timezone))
+    for name, trigger in triggers(settings).items():
+        scheduler.add_job(
+            runner,
+            trigger,
+            args=[name],
+            id=name,
+            name=name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=started,
+        )
     scheduler.start()
     return scheduler

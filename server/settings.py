@@ -32,6 +32,32 @@ class Settings(BaseSettings):
     blob_dir: Path = VAR_DIR / "blobs"
     max_page_size: int = 200
     log_level: str = "INFO"
+    # scheduled jobs (docs/jobs.md); intervals in minutes, times local to ``timezone``
+    overdue_minutes: float = Field(5, gt=0, description="flag_overdue interval")
+    remind_minutes: float = Field(15, gt=0)
+    remind_days: str = Field("3,1", description="reminder thresholds, days before a deadline")
+    escalate_minutes: float = Field(15, gt=0)
+    escalate_after_days: int = Field(3, ge=1, description="days overdue per escalation level")
+    summary_time: str = Field("07:00", description="daily_summary time of day, HH:MM")
+    plan_minutes: float = Field(60, gt=0, description="inspection task generation interval")
+    plan_horizon_days: int = Field(7, ge=0, description="tasks are created this far ahead")
+    deliver_minutes: float = Field(1, gt=0, description="notification delivery interval")
+    digest_time: str = Field("08:00", description="daily digest time of day, HH:MM")
+    delivery_max_attempts: int = Field(5, ge=1)
+    smtp_host: str = Field("", description="empty: no email channel")
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = "hazardchain@localhost"
+    webhook_secret: str = Field("", description="HMAC-SHA256 key for webhook signatures")
+    # sync (docs/sync.md)
+    sync_max_offline_days: int = Field(
+        90, ge=1, description="a device silent for longer downloads everything again"
+    )
+    blob_orphan_days: int = Field(
+        7, ge=1, description="photo bytes no record cites are removed after this many days"
+    )
 
     @field_validator("env")
     @classmethod
@@ -60,6 +86,27 @@ class Settings(BaseSettings):
 
     def deadline_overrides(self) -> dict[str, dict[str, int]]:
         return json.loads(self.deadline_days) if self.deadline_days else {}
+
+    @field_validator("remind_days")
+    @classmethod
+    def _remind_days(cls, v: str) -> str:
+        days = [x.strip() for x in v.split(",") if x.strip()]
+        if not days or not all(x.isdigit() and int(x) > 0 for x in days):
+            raise ValueError("remind_days must be positive whole days, e.g. 3,1")
+        return v
+
+    @field_validator("summary_time", "digest_time")
+    @classmethod
+    def _time_of_day(cls, v: str) -> str:
+        hh, _, mm = v.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ValueError("time of day must be HH:MM")
+        return v
+
+    @property
+    def remind_thresholds(self) -> tuple[int, ...]:
+        """Reminder thresholds in days, largest first."""
+        return tuple(sorted({int(x) for x in self.remind_days.split(",") if x.strip()}, reverse=True))
 
 
 def _dev_secret() -> str:

@@ -206,6 +206,7 @@ class HazardView:
     link_id: str | None = None
     inspection_id: str | None = None
     item_id: str | None = None
+    suggested_days: int | None = None  # the checklist item's default rectification time
     event_count: int = 0
     last_hash: str = GENESIS_HASH
     updated_at: str = ""
@@ -267,6 +268,7 @@ def _fold_one(view: HazardView | None, ev: ChainEvent) -> HazardView:
             link_id=p.get("link_id"),
             inspection_id=p.get("inspection_id"),
             item_id=p.get("item_id"),
+            suggested_days=p.get("deadline_days"),
         )
     elif et is EventType.assigned:
         view.state = State.assigned if view.state is State.reported else view.state
@@ -570,7 +572,10 @@ def _check_reported(view, actor, p, now, policy) -> Decision:
 
 def _check_assigned(view: HazardView, actor, p, now, policy) -> Decision:
     deadline = _time(p, "deadline", "整改期限")
-    if deadline is None:
+    if deadline is None and view.suggested_days is not None:
+        # the standard's own time limit wins over the policy table; "immediately" is one day
+        deadline = now + _days(max(view.suggested_days, 1))
+    elif deadline is None:
         deadline = policy.rectification_deadline(view.severity, view.industry, now)
     elif deadline <= now:
         raise _refuse(

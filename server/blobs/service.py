@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -80,4 +81,78 @@ def blob_visible(session: Session, caller: Caller, sha256: str) -> Attachment:
     ).first()
     if cited is None:
         raise not_found("文件", "blob")
+    return att
+
+
+# ------------------------------------------------------------------ resumable upload
+
+
+@dataclass(frozen=True)
+class UploadState:
+    """What the server holds of a file: ``offset`` bytes, of ``length`` if known."""
+
+    offset: int
+    length: int | None
+    complete: bool
+
+
+def upload_state(session: Session, store: BlobStore, caller: Caller, sha256: str) -> UploadState:
+    """A finished file counts as held only for callers who may see it (so nobody learns of
+    others' photos); anyone may resume an unfinished upload, which must still hash right."""
+    _check_name(sha256)
+    att = session.get(Attachment, sha256)
+    if att is not None and att.complete:
+        blob_visible(session, caller, sha256)
+        return UploadState(att.size, att.size, True)
+    offset = store.partial_size(sha256)
+    if att is None and offset == 0:
+        raise not_found("文件", "blob")
+    return UploadState(offset, att.size if att is not None and att.size else None, False)
+
+
+def check_upload_length(length: int) -> None:
+    if length <= 0 or length > MAX_BLOB_BYTES:
+        raise DomainError.of(
+            "too_large" if length > 0 else "invalid_input",
+            "文件大小无效（最大20MB）",
+            "invalid file size (1 byte to 20 MB)",
+            status=413 if length > 0 else 422,
+            fields={"Upload-Length": "1 to 20971520"},
+        )
+
+
+def finish_upload(
+    session: Session, store: BlobStore, caller: Caller, sha256: str, now: datetime
+) -> Attachment:
+    """All bytes are in: check hash and type by content, then publish the file at once. A
+    mismatch discards the partial file so the next attempt starts again from byte 0."""
+    got, head = store.hash_partial(sha256)
+    if got != sha256:
+        store.drop_partial(sha256)
+        log.warning("blob hash mismatch", extra={"sha256": sha256, "got": got})
+        raise DomainError.of(
+            "hash_mismatch",
+            "文件内容与编号不符，请重新上传",
+            "content does not match its SHA-256; upload again from the start",
+            status=422,
+            fields={"sha256": "content hash differs"},
+        )
+    mime = sniff_mime(head)
+    if mime is None:
+        store.drop_partial(sha256)
+        raise DomainError.of(
+            "unsupported_type",
+            "只接受PNG、JPEG或WebP图片",
+            "only PNG, JPEG or WebP images are accepted",
+            status=415,
+        )
+    size = store.partial_size(sha256)
+    store.promote(sha256)
+    att = session.get(Attachment, sha256)
+    if att is None:
+        att = Attachment(sha256=sha256, created_at=now, uploaded_by=caller.user.id)
+    att.mime, att.size, att.received, att.complete = mime, size, size, True
+    session.add(att)
+    session.commit()
+    log.info("blob stored", extra={"sha256": sha256, "bytes": size, "user_id": caller.user.id})
     return att

@@ -1,14 +1,21 @@
-"""Photo and signature bytes by SHA-256 (resumable upload arrives with sync)."""
+"""Photo and signature bytes by SHA-256: one-shot ``PUT``, or resumable tus-style uploads
+(``HEAD`` → ``Upload-Offset``; ``PATCH`` with ``Upload-Offset`` and ``Upload-Length``
+continues from there; hash and type are checked when the last byte arrives)."""
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from server.api.deps import CallerDep, NowDep, SessionDep
+from server.api.errors import refusal_response
 from server.blobs import service
 from server.blobs.store import MAX_BLOB_BYTES
-from shared.errors import DomainError
+from server.hazards.models import Attachment
+from shared.errors import DomainError, Refusal
 
 router = APIRouter(tags=["blobs"])
 
@@ -31,9 +38,91 @@ async def put_blob(
 
 
 @router.head("/blobs/{sha256}")
-def head_blob(sha256: str, caller: CallerDep, session: SessionDep) -> Response:
-    att = service.blob_visible(session, caller, sha256)
-    return Response(headers={"Upload-Offset": str(att.received), "Content-Length": str(att.size)})
+def head_blob(sha256: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
+    """How many bytes the server holds: resume a ``PATCH`` from ``Upload-Offset``."""
+    state = service.upload_state(session, request.app.state.blobs, caller, sha256)
+    headers = {"Upload-Offset": str(state.offset), "Cache-Control": "no-store"}
+    if state.length:
+        headers["Upload-Length"] = str(state.length)
+    if state.complete:
+        headers["Upload-Complete"] = "1"
+    return Response(headers=headers)
+
+
+def _header_int(request: Request, name: str) -> int:
+    value = request.headers.get(name, "")
+    if not value.isdigit():
+        raise DomainError.of(
+            "invalid_input",
+            f"缺少或无效的请求头 {name}",
+            f"header {name} must be a whole number",
+            status=400,
+            fields={name: "required whole number"},
+        )
+    return int(value)
+
+
+def _at(request: Request, code: str, zh: str, en: str, offset: int, status: int = 409):
+    resp = refusal_response(request, Refusal(code, zh, en), status)
+    resp.headers["Upload-Offset"] = str(offset)
+    return resp
+
+
+@router.patch("/blobs/{sha256}", status_code=204)
+async def patch_blob(
+    sha256: str, request: Request, caller: CallerDep, session: SessionDep, now: NowDep
+) -> Response:
+    """Append bytes at ``Upload-Offset``; bytes received before a dropped connection are kept."""
+    offset = _header_int(request, "Upload-Offset")
+    length = _header_int(request, "Upload-Length")
+    service.check_upload_length(length)
+    store = request.app.state.blobs
+    service._check_name(sha256)
+    att = await run_in_threadpool(session.get, Attachment, sha256)
+    if att is not None and att.complete and (
+        att.uploaded_by == caller.user.id or caller.scope.everything
+    ):
+        # others re-send the bytes: holding the hash alone must not reveal or grant a photo
+        return Response(status_code=204, headers={"Upload-Offset": str(att.size)})
+    with store.upload_lock(sha256) as locked:
+        current = store.partial_size(sha256)
+        if not locked:
+            return _at(
+                request,
+                "upload_busy",
+                "该文件正在上传，请稍后重试",
+                "this file is being uploaded on another connection; retry shortly",
+                current,
+            )
+        if offset != current:
+            return _at(
+                request,
+                "offset_mismatch",
+                "上传位置不一致，请从服务器给出的位置继续",
+                f"the server holds {current} bytes; continue from there",
+                current,
+            )
+        written = current
+        with store.open_partial(sha256) as fh:
+            try:
+                async for chunk in request.stream():
+                    if written + len(chunk) > length:
+                        fh.write(chunk[: length - written])
+                        written = length
+                        break
+                    fh.write(chunk)
+                    written += len(chunk)
+            except ClientDisconnect:
+                pass  # keep what arrived; the device resumes from HEAD's offset
+            finally:
+                fh.flush()
+                os.fsync(fh.fileno())
+        if written < length:
+            return Response(status_code=204, headers={"Upload-Offset": str(written)})
+        att = await run_in_threadpool(service.finish_upload, session, store, caller, sha256, now)
+    return Response(
+        status_code=204, headers={"Upload-Offset": str(att.size), "Upload-Complete": "1"}
+    )
 
 
 @router.get("/blobs/{sha256}")

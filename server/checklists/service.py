@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.checklists.models import ChecklistTemplate
-from shared.checklist import Template, load_all, template_digest
+from shared.checklist import Template, check_template, load_all, template_digest
 from shared.errors import DomainError
 
 log = logging.getLogger("hazardchain.checklists")
@@ -81,6 +81,13 @@ def import_templates(
     for key in sorted(templates):
         template = templates[key]
         label = _label(*key)
+        if key != (template.id, template.version):
+            problems.append(f"{label}: keyed as {key} but is {template.id} v{template.version}")
+            continue
+        invalid = check_template(template)
+        if invalid:
+            problems.extend(f"{label}: {p}" for p in invalid)
+            continue
         digest = template_digest(template)
         stored = session.get(ChecklistTemplate, key)
         if stored is None:

@@ -82,10 +82,12 @@ def _summary(row: ChecklistTemplate, versions: list[int]) -> ChecklistSummary:
 def list_checklists(
     caller: CallerDep,
     session: SessionDep,
-    all: Annotated[bool, Query(description="every version, not only the latest")] = False,  # noqa: A002
+    all_versions: Annotated[
+        bool, Query(alias="all", description="every version, not only the latest")
+    ] = False,
     industry: Industry | None = None,
 ) -> ChecklistList:
-    rows = service.list_templates(session, all_versions=all, industry=industry)
+    rows = service.list_templates(session, all_versions=all_versions, industry=industry)
     versions = service.versions_by_id(session)
     return ChecklistList(items=[_summary(r, versions.get(r.id, [r.version])) for r in rows])
 

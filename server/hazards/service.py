@@ -26,6 +26,7 @@ from server.hazards.models import Attachment, Hazard, HazardEvent, HazardPhoto
 from server.matters.models import HazardMatter, MatterLink
 from server.scoping import scope_filter
 from server.sites.models import District, Site
+from server.sync.feed import record_change
 from shared.chain import (
     DEADLINE_STATES,
     Actor,
@@ -274,7 +275,7 @@ def _append_once(
     if site is None:
         site = session.get(Site, new_view.site_id)
     # The event row is inserted after the projection row exists (FK order).
-    _project(session, hazard, new_view, site)
+    projected = _project(session, hazard, new_view, site)
     session.flush()
     session.add(
         HazardEvent(
@@ -296,6 +297,16 @@ def _append_once(
         )
     )
     _link_photos(session, hazard_id, ev.payload)
+    # the change feed entry commits with the event, at a position that follows commit order
+    record_change(
+        session,
+        kind="event",
+        entity_id=ev.id,
+        at=now,
+        hazard_id=hazard_id,
+        district_id=projected.district_id,
+        site_id=projected.site_id,
+    )
     session.flush()
     log.info(
         "event appended",
@@ -480,8 +491,12 @@ def append_by_caller(
     event_id: str | None = None,
     device_time: str | None = None,
     device_id: str | None = None,
+    commit: bool = True,
 ) -> Appended:
-    """A user's event on a hazard in their scope; ``reported`` goes through ``report``."""
+    """A user's event on a hazard in their scope; ``reported`` goes through ``report``.
+
+    ``commit=False``: see ``append``; the caller commits or rolls back everything.
+    """
     hazard = get_in_scope(session, caller, hazard_id)
     if event_type == EventType.assigned:
         _check_assignee(session, hazard, payload)
@@ -507,6 +522,7 @@ def append_by_caller(
         event_id=event_id,
         device_time=device_time,
         device_id=device_id,
+        commit=commit,
     )
 
 

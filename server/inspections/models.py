@@ -46,4 +46,3 @@ class Inspection(SQLModel, table=True):
     finding_count: int = 0
     findings: list[dict[str, Any]] = Field(sa_column=Column(JSONType, nullable=False))
     payload_sha256: str = Field(max_length=64)
-    device_time: str | None = Field(default=None, max_length=40)

@@ -224,3 +224,29 @@ def test_overdue_is_per_deadline_and_extension_clears_it():
     view = fold(events)
     assert not view.overdue and not view.is_past_deadline(now)
     assert view.is_past_deadline(now + timedelta(days=6))
+
+
+def test_assignment_without_date_uses_the_items_time_limit():
+    off = ACTORS[Role.officer][0]
+    base = {"site_id": "s", "title": "t", "severity": "general", "industry": "mine"}
+    plain = fold(
+        [
+            seal_event(
+                event_id="a",
+                hazard_id="h",
+                decision=decide(None, "reported", off, base, T0),
+                actor=off,
+                at=T0,
+                prev=None,
+            )
+        ]
+    )
+    d = decide(plain, "assigned", off, {"responsible_unit": "u", "responsible_person": "p"}, T0)
+    assert d.payload["deadline"] == to_iso(T0 + timedelta(days=7))  # policy: general mine
+    for days, expected in ((3, 3), (0, 1)):
+        first = decide(None, "reported", off, {**base, "deadline_days": days}, T0)
+        view = fold(
+            [seal_event(event_id="a", hazard_id="h", decision=first, actor=off, at=T0, prev=None)]
+        )
+        d = decide(view, "assigned", off, {"responsible_unit": "u", "responsible_person": "p"}, T0)
+        assert d.payload["deadline"] == to_iso(T0 + timedelta(days=expected))

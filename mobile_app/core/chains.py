@@ -1,0 +1,184 @@
+"""Chains on the tablet, folded with the server's own rules (``shared.chain``).
+
+The ``event`` table holds the chain as the server confirmed it; every pulled event is checked
+against its hash and its predecessor before it is stored. The ``hazard`` row shown on screen is
+the fold of those events plus this device's ops the server has not confirmed yet, each decided
+with the same transition table; an op the rules would now refuse (another device got there
+first) is listed under ``conflicts`` so the screen can say so before the server does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from shared.chain import (
+    GENESIS_HASH,
+    Actor,
+    ChainEvent,
+    EventType,
+    HazardView,
+    Refused,
+    decide,
+    event_hash,
+    fold,
+    seal_event,
+    verify_chain,
+)
+from shared.clock import parse_iso
+from shared.sync_wire import OpType
+from mobile_app.core.store import dumps
+
+UNCONFIRMED = """
+    SELECT * FROM outbox
+    WHERE hazard_id = ? AND (
+        status IN ('pending', 'sent')
+        OR (status = 'acknowledged' AND NOT EXISTS (SELECT 1 FROM event e WHERE e.id = outbox.event_id))
+    )
+    ORDER BY device_seq
+"""
+
+
+class ChainLinkError(Exception):
+    """A pulled event that does not fit the chain the device holds (never stored)."""
+
+
+def store_event(db: Database, data: dict[str, Any], server_seq: int) -> bool:
+    """Check one pulled event and store it; False if it was already here (a re-applied page)."""
+    ev = ChainEvent.from_mapping(data)
+    row = db.execute("SELECT hash FROM event WHERE id = ?", [ev.id]).fetchone()
+    if row is not None:
+        if row[0] != ev.hash:
+            raise ChainLinkError(f"event {ev.id} differs from the copy on this device")
+        return False
+    if ev.hash != event_hash(ev.body()):
+        raise ChainLinkError(f"event {ev.id}: hash does not match its content")
+    if ev.seq == 1:
+        expected = GENESIS_HASH
+    else:
+        prev = db.execute(
+            "SELECT hash FROM event WHERE hazard_id = ? AND seq = ?", [ev.hazard_id, ev.seq - 1]
+        ).fetchone()
+        expected = prev[0] if prev else None
+    if ev.prev_hash != expected:
+        raise ChainLinkError(f"event {ev.id} does not follow event {ev.seq - 1} of its chain")
+    db.execute(
+        "INSERT INTO event (id, hazard_id, seq, server_seq, body, hash) VALUES (?, ?, ?, ?, ?, ?)",
+        [ev.id, ev.hazard_id, ev.seq, server_seq, dumps(ev.body()), ev.hash],
+    )
+    return True
+
+
+def confirmed_events(db: Database, hazard_id: str) -> list[ChainEvent]:
+    rows = db.execute(
+        "SELECT body, hash FROM event WHERE hazard_id = ? ORDER BY seq", [hazard_id]
+    ).fetchall()
+    return [ChainEvent.from_mapping({**json.loads(body), "hash": h}) for body, h in rows]
+
+
+def verify_local_chain(db: Database, hazard_id: str):
+    """The first broken link of a confirmed chain on this device, or None."""
+    return verify_chain(confirmed_events(db, hazard_id))
+
+
+def op_as_event(db: Database, op: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The chain event an unconfirmed op stands for: (event type, payload)."""
+    payload = json.loads(op["payload"])
+    if op["type"] == OpType.hazard_report:
+        body = {k: v for k, v in payload.items() if k != "hazard_id" and v is not None}
+        site = db.execute("SELECT data FROM site WHERE id = ?", [body.get("site_id")]).fetchone()
+        if site is not None:
+            body["industry"] = json.loads(site[0]).get("industry")
+        return EventType.reported.value, body
+    if op["type"] == OpType.photo_add:
+        body = {"photos": [p["sha256"] for p in payload["photos"]]}
+        if payload.get("caption"):
+            body["caption"] = payload["caption"]
+        return EventType.photo_added.value, body
+    return payload["type"], payload.get("payload") or {}
+
+
+def local_view(
+    db: Database, hazard_id: str, actor: Actor
+) -> tuple[HazardView | None, list[ChainEvent], list[dict[str, Any]], int]:
+    """(view, confirmed events, conflicts, unconfirmed ops folded) for one hazard."""
+    events = confirmed_events(db, hazard_id)
+    chain = list(events)
+    view = fold(chain) if chain else None
+    conflicts: list[dict[str, Any]] = []
+    folded = 0
+    for op in db.query(UNCONFIRMED, [hazard_id]):
+        event_type, payload = op_as_event(db, op)
+        at = _op_time(op)
+        try:
+            decision = decide(view, event_type, actor, payload, at)
+        except Refused as exc:
+            r = exc.refusal
+            conflicts.append({"op_id": op["op_id"], "code": r.code, "zh": r.zh, "en": r.en})
+            continue
+        ev = seal_event(
+            event_id=op["event_id"],
+            hazard_id=hazard_id,
+            decision=decision,
+            actor=actor,
+            at=at,
+            prev=view,
+            device_time=op["device_time"],
+        )
+        chain.append(ev)
+        view = fold(chain)
+        folded += 1
+    return view, events, conflicts, folded
+
+
+def _op_time(op: dict[str, Any]) -> datetime:
+    try:
+        return parse_iso(op["device_time"] or op["created_at"])
+    except ValueError:
+        return parse_iso(op["created_at"])
+
+
+def refold(db: Database, hazard_id: str, actor: Actor) -> HazardView | None:
+    """Rewrite one hazard's screen row from its confirmed chain and unconfirmed ops."""
+    view, events, conflicts, folded = local_view(db, hazard_id, actor)
+    if view is None:
+        db.execute("DELETE FROM hazard WHERE id = ?", [hazard_id])
+        return None
+    db.execute(
+        """
+        INSERT INTO hazard (id, site_id, state, severity, title, deadline, overdue, updated_at,
+                            confirmed_count, pending_count, conflicts, view)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET
+            site_id = excluded.site_id, state = excluded.state, severity = excluded.severity,
+            title = excluded.title, deadline = excluded.deadline, overdue = excluded.overdue,
+            updated_at = excluded.updated_at, confirmed_count = excluded.confirmed_count,
+            pending_count = excluded.pending_count, conflicts = excluded.conflicts,
+            view = excluded.view
+        """,
+        [
+            hazard_id,
+            view.site_id,
+            view.state.value,
+            view.severity,
+            view.title,
+            view.deadline,
+            int(view.overdue),
+            view.updated_at,
+            len(events),
+            folded,
+            dumps(conflicts) if conflicts else None,
+            dumps(_view_dict(view)),
+        ],
+    )
+    return view
+
+
+def _view_dict(view: HazardView) -> dict[str, Any]:
+    data = asdict(view)
+    data["state"] = view.state.value
+    return data

@@ -1,0 +1,661 @@
+"""The tablet's sync client (``requests``): upload photos resumably, push the outbox in
+batches, pull pages of changes. See docs/sync.md.
+
+Every step is safe to interrupt at any byte: the outbox is only marked from the server's
+answer (a lost answer means the op is sent again and comes back ``duplicate``); a pulled page
+and its cursor commit in one local transaction (a crash mid-page re-applies it, and applying
+is idempotent); an upload resumes from the offset the server reports. Network errors, 5xx and
+429 are retried with exponential backoff and full jitter; a 401 refreshes the token once;
+``410`` resets the local copy of server data (never the outbox); ``426`` stops and keeps
+everything for after the app update.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from sqlite_utils import Database
+
+from mobile_app.core.chains import refold, store_event
+from mobile_app.core.outbox import actor_of
+from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
+from shared.clock import Clock, SystemClock, to_iso
+from shared.sync_wire import (
+    SCHEMA_VERSION,
+    OpStatus,
+    PullResponse,
+    PushResponse,
+    StopReason,
+)
+
+log = logging.getLogger("hazardchain.tablet.sync")
+API = "/api/v1"
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+NETWORK_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+GZIP_MIN_BYTES = 1024
+
+
+@dataclass
+class Progress:
+    """For the progress bar: records and bytes of the current phase."""
+
+    phase: str  # "upload" | "push" | "pull" | "done"
+    records_done: int = 0
+    records_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+
+
+@dataclass
+class SyncResult:
+    pushed: int = 0  # acknowledged by the server in this run
+    rejected: int = 0
+    uploaded_files: int = 0
+    pulled: int = 0
+    resets: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class SyncFailed(Exception):
+    """The server could not be reached (or kept failing) after every retry; nothing is lost."""
+
+
+class LoginRequired(Exception):
+    """The session cannot be refreshed; ask for the password. The outbox is kept."""
+
+
+class UpgradeRequired(Exception):
+    """The server no longer accepts this app version; update it. The outbox is kept."""
+
+
+class DeviceRevoked(Exception):
+    """An administrator revoked this tablet; unsent records stay on it for recovery."""
+
+
+class ServerRefused(Exception):
+    """An answer the client cannot act on (a 4xx other than the ones handled)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+class _ResetRequired(Exception):
+    pass
+
+
+def _code(r: requests.Response) -> tuple[str, str]:
+    try:
+        body = r.json()
+        return str(body.get("code", "")), str(body.get("message", ""))
+    except ValueError:
+        return "", r.text[:200]
+
+
+class SyncClient:
+    def __init__(
+        self,
+        store: LocalStore,
+        base_url: str,
+        *,
+        http: requests.Session | None = None,
+        clock: Clock | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        batch_size: int = 100,
+        pull_limit: int = 500,
+        chunk_size: int = 512 * 1024,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        max_attempts: int = 6,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        app_version: str = "0.1.0",
+        schema_version: int = SCHEMA_VERSION,
+        relogin: Callable[[], tuple[str, str]] | None = None,
+        lang: str = "zh",
+    ) -> None:
+        self.store = store
+        self.base = base_url.rstrip("/") + API
+        self.http = http or requests.Session()
+        self.clock = clock or SystemClock()
+        self.on_progress = on_progress
+        self.batch_size = batch_size
+        self.pull_limit = pull_limit
+        self.chunk_size = chunk_size
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.rng = rng or random.Random()
+        self.sleep = sleep
+        self.app_version = app_version
+        self.schema_version = schema_version
+        self.relogin = relogin
+        self.lang = lang
+        self.http.headers["User-Agent"] = f"HazardChain-tablet/{app_version}"
+
+    # ---------------------------------------------------------------- HTTP
+
+    def _backoff(self, attempt: int) -> None:
+        """Exponential backoff with full jitter (AWS architecture blog's recommendation)."""
+        self.sleep(self.rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt)))
+
+    def _headers(self, auth: bool) -> dict[str, str]:
+        headers = {"Accept-Language": self.lang}
+        token = self.store.meta("access_token") if auth else None
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        expect: tuple[int, ...] = (),
+        auth: bool = True,
+        parse: bool = False,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> tuple[requests.Response, Any]:
+        """Send with retries. Returns (response, parsed JSON if ``parse``)."""
+        refreshed = False
+        last: str = ""
+        for attempt in range(self.max_attempts):
+            try:
+                r = self.http.request(
+                    method,
+                    self.base + path,
+                    headers={**self._headers(auth), **(headers or {})},
+                    timeout=self.timeout,
+                    **kw,
+                )
+            except NETWORK_ERRORS as exc:
+                last = f"{type(exc).__name__}: {exc}"
+                self._backoff(attempt)
+                continue
+            if r.status_code == 401 and auth and not refreshed:
+                self._refresh()
+                refreshed = True
+                continue
+            if r.status_code in RETRY_STATUSES:
+                last = f"HTTP {r.status_code}"
+                self._backoff(attempt)
+                continue
+            if r.status_code == 426:
+                raise UpgradeRequired(_code(r)[1])
+            if r.status_code == 410:
+                raise _ResetRequired(_code(r)[1])
+            if r.status_code in expect or 200 <= r.status_code < 300:
+                if not parse:
+                    return r, None
+                try:
+                    return r, r.json()
+                except ValueError:  # a body cut short on the way
+                    last = "truncated response"
+                    self._backoff(attempt)
+                    continue
+            code, message = _code(r)
+            if r.status_code == 401:
+                raise LoginRequired(message)
+            if code == "device_revoked":
+                raise DeviceRevoked(message)
+            raise ServerRefused(r.status_code, code, message)
+        raise SyncFailed(f"{method} {path}: {last}")
+
+    @staticmethod
+    def _wire_bytes(r: requests.Response) -> int:
+        return int(r.headers.get("Content-Length") or len(r.content))
+
+    # ---------------------------------------------------------------- session
+
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        """Log in and remember the tokens and the user on the device."""
+        r, body = self._request(
+            "POST",
+            "/auth/token",
+            auth=False,
+            parse=True,
+            data={"username": username, "password": password, "device_id": self.store.device_id},
+        )
+        user = body["user"]
+
+        def keep(db: Database) -> None:
+            owner = get_meta(db, "user_id")
+            if owner and owner != user["id"]:
+                unsent = db.execute(
+                    "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sent')"
+                ).fetchone()[0]
+                if unsent:
+                    raise ServerRefused(
+                        409, "other_user", "this tablet holds another user's unsent records"
+                    )
+            self._keep_tokens(db, body)
+            set_meta(db, "user_id", user["id"])
+            set_meta(db, "role", user["role"])
+            set_meta(db, "user_name", user.get("display_name", ""))
+            set_meta(db, "username", user.get("username", username))
+
+        self.store.write(keep)
+        return user
+
+    @staticmethod
+    def _keep_tokens(db: Database, body: dict[str, Any]) -> None:
+        set_meta(db, "access_token", body["access_token"])
+        set_meta(db, "refresh_token", body["refresh_token"])
+
+    def _refresh(self) -> None:
+        token = self.store.meta("refresh_token")
+        if token:
+            try:
+                r = self.http.post(
+                    self.base + "/auth/refresh", json={"refresh_token": token}, timeout=self.timeout
+                )
+            except NETWORK_ERRORS as exc:
+                raise SyncFailed(f"token refresh: {exc}") from exc
+            if r.status_code == 200:
+                body = r.json()
+                self.store.write(lambda db: self._keep_tokens(db, body))
+                return
+        if self.relogin is not None:
+            username, password = self.relogin()
+            self.login(username, password)
+            return
+        raise LoginRequired("session expired; log in again")
+
+    # ---------------------------------------------------------------- sync
+
+    def _tell(self, progress: Progress) -> None:
+        if self.on_progress is not None:
+            self.on_progress(Progress(**vars(progress)))
+
+    def sync(self) -> SyncResult:
+        """Upload photos, push the outbox, pull changes. Network trouble ends the run with an
+        error in the result (retry later); what needs the user raises."""
+        result = SyncResult()
+        try:
+            self.upload_blobs(result)
+            self.push(result)
+            self.pull(result)
+        except (SyncFailed, ServerRefused) as exc:
+            result.errors.append(str(exc))
+            log.info("sync incomplete", extra={"error": str(exc)})
+        self._tell(Progress("done"))
+        if result.ok:
+            self.store.set_meta("last_sync", to_iso(self.clock.now()))
+        return result
+
+    # ---------------------------------------------------------------- photos
+
+    def upload_blobs(self, result: SyncResult, only: list[str] | None = None) -> bool:
+        """Upload every photo the server does not hold yet; True when all are there."""
+        rows = self.store.read(
+            "SELECT * FROM blob WHERE server_complete = 0 AND error IS NULL ORDER BY created_at"
+        )
+        if only is not None:
+            rows = [r for r in rows if r["sha256"] in set(only)]
+        progress = Progress(
+            "upload",
+            records_total=len(rows),
+            bytes_total=sum(r["size"] - r["server_offset"] for r in rows),
+        )
+        self._tell(progress)
+        done_all = True
+        for row in rows:
+            if self._upload_one(row, result, progress):
+                result.uploaded_files += 1
+                progress.records_done += 1
+                self._tell(progress)
+            else:
+                done_all = False
+        return done_all
+
+    def _upload_one(self, row: dict[str, Any], result: SyncResult, progress: Progress) -> bool:
+        sha, size = row["sha256"], row["size"]
+        path = f"/blobs/{sha}"
+        r, _ = self._request("HEAD", path, expect=(404,))
+        offset = int(r.headers.get("Upload-Offset", 0)) if r.status_code == 200 else 0
+        restarts = 0
+        while offset < size and r.headers.get("Upload-Complete") != "1":
+            chunk = self.store.blob_chunks(sha, offset, self.chunk_size)
+            r, _ = self._request(
+                "PATCH",
+                path,
+                expect=(409, 413, 415, 422),
+                data=chunk,
+                headers={
+                    "Upload-Offset": str(offset),
+                    "Upload-Length": str(size),
+                    "Content-Type": "application/offset+octet-stream",
+                },
+            )
+            result.bytes_sent += len(chunk)
+            if r.status_code == 409:  # another offset, or the same file still arriving
+                offset = int(r.headers.get("Upload-Offset", offset))
+                if _code(r)[0] == "upload_busy":
+                    self._backoff(min(restarts, 4))
+                continue
+            if r.status_code in (413, 415, 422):
+                # the server assembled bytes that do not hash to the name: start again, unless
+                # the copy on this device is itself damaged (then a person must look at it)
+                restarts += 1
+                if r.status_code != 422 or not self.store.blob_intact(sha) or restarts > 3:
+                    code, message = _code(r)
+                    self._mark_blob(sha, error=f"{code}: {message}")
+                    return False
+                offset = 0
+                continue
+            new_offset = int(r.headers.get("Upload-Offset", offset + len(chunk)))
+            progress.bytes_done += max(0, new_offset - offset)
+            offset = new_offset
+            self._tell(progress)
+        self._mark_blob(sha, complete=True, receipt=r.headers.get("Date") or "")
+        return True
+
+    def _mark_blob(
+        self, sha: str, *, complete: bool = False, receipt: str = "", error: str | None = None
+    ) -> None:
+        def mark(db: Database) -> None:
+            if complete:
+                db.execute(
+                    "UPDATE blob SET server_complete = 1, server_offset = size, receipt_at = ?,"
+                    " error = NULL WHERE sha256 = ?",
+                    [receipt, sha],
+                )
+            else:
+                db.execute("UPDATE blob SET error = ? WHERE sha256 = ?", [error, sha])
+
+        self.store.write(mark)
+
+    # ---------------------------------------------------------------- push
+
+    def _unsent(self, limit: int) -> list[dict[str, Any]]:
+        return self.store.read(
+            "SELECT * FROM outbox WHERE status IN ('pending', 'sent') ORDER BY device_seq LIMIT ?",
+            [limit],
+        )
+
+    def push(self, result: SyncResult) -> None:
+        """Send unsent ops in device_seq order, in batches, until none is left (or a photo
+        they need cannot be uploaded yet)."""
+        total = self.store.read(
+            "SELECT count(*) AS n FROM outbox WHERE status IN ('pending', 'sent')"
+        )[0]["n"]
+        progress = Progress("push", records_total=total)
+        self._tell(progress)
+        stops = 0
+        while True:
+            batch = self._unsent(self.batch_size)
+            if not batch:
+                return
+            self.store.write(lambda db, b=batch: _mark_sent(db, b))
+            body = {
+                "device_id": self.store.device_id,
+                "schema_version": self.schema_version,
+                "app_version": self.app_version,
+                "device_now": to_iso(self.clock.now()),
+                "ops": [_wire_op(op) for op in batch],
+            }
+            raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            headers = {"Content-Type": "application/json"}
+            if len(raw) >= GZIP_MIN_BYTES:
+                raw = gzip.compress(raw, compresslevel=5, mtime=0)
+                headers["Content-Encoding"] = "gzip"
+            r, data = self._request("POST", "/sync/push", data=raw, headers=headers, parse=True)
+            resp = PushResponse.model_validate(data)
+            result.bytes_sent += len(raw)
+            result.bytes_received += self._wire_bytes(r)
+            counts = self.store.write(lambda db, b=batch, x=resp: self._apply_push(db, b, x))
+            result.pushed += counts["acknowledged"]
+            result.rejected += counts["rejected"]
+            progress.records_done += counts["acknowledged"] + counts["rejected"]
+            progress.bytes_done += len(raw)
+            self._tell(progress)
+            stop = resp.stopped
+            if stop is None:
+                continue
+            stops += 1
+            if stops > 20:
+                raise SyncFailed(f"push keeps stopping at {stop.at_seq} ({stop.reason})")
+            if stop.reason is StopReason.missing_blob:
+                missing = next(
+                    (x.data.get("missing_blobs", []) for x in resp.results if x.op_id), []
+                )
+                if not self.upload_blobs(result, only=missing or None):
+                    return  # the op waits for its photos; later ops wait behind it
+
+    def _apply_push(
+        self, db: Database, batch: list[dict[str, Any]], resp: PushResponse
+    ) -> dict[str, int]:
+        """Record the server's answers, all in one local transaction."""
+        by_id = {op["op_id"]: op for op in batch}
+        counts = {"acknowledged": 0, "rejected": 0}
+        hazards: set[str] = set()
+        for res in resp.results:
+            op = by_id.get(res.op_id)
+            if op is None:
+                continue
+            if op["hazard_id"]:
+                hazards.add(op["hazard_id"])
+            if res.status is OpStatus.missing_blob:
+                missing = res.data.get("missing_blobs", [])
+                db.execute(
+                    "UPDATE outbox SET status = 'pending', blocked = ? WHERE op_id = ?",
+                    ["missing_blob:" + ",".join(missing), res.op_id],
+                )
+                for sha in missing:  # the server has lost or never finished them: send again
+                    db.execute(
+                        "UPDATE blob SET server_complete = 0, server_offset = 0 WHERE sha256 = ?",
+                        [sha],
+                    )
+                continue
+            status = "acknowledged" if res.outcome == "applied" else "rejected"
+            counts[status] += 1
+            db.execute(
+                "UPDATE outbox SET status = ?, result_status = ?, code = ?, message_zh = ?,"
+                " message_en = ?, server_seq = ?, received_at = ?, blocked = NULL"
+                " WHERE op_id = ?",
+                [status, res.status.value, res.code, res.message_zh, res.message_en,
+                 res.server_seq, res.received_at, res.op_id],
+            )  # fmt: skip
+        answered = {res.op_id for res in resp.results}
+        for op in batch:
+            if op["op_id"] not in answered:
+                db.execute(
+                    "UPDATE outbox SET status = 'pending' WHERE op_id = ? AND status = 'sent'",
+                    [op["op_id"]],
+                )
+        stop = resp.stopped
+        if stop is not None and stop.reason in (StopReason.seq_gap, StopReason.seq_behind):
+            hazards |= _renumber(db, stop.expected_seq)
+        if hazards:
+            actor = actor_of(db)
+            for hazard_id in hazards:
+                refold(db, hazard_id, actor)
+        return counts
+
+    # ---------------------------------------------------------------- pull
+
+    def pull(self, result: SyncResult) -> None:
+        """Pull pages until the server has nothing more; each page commits with its cursor."""
+        progress = Progress("pull")
+        self._tell(progress)
+        resets = 0
+        while True:
+            cursor = self.store.meta("cursor")
+            params: dict[str, Any] = {
+                "device_id": self.store.device_id,
+                "schema_version": self.schema_version,
+                "app_version": self.app_version,
+                "device_now": to_iso(self.clock.now()),
+                "limit": self.pull_limit,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            try:
+                r, data = self._request("GET", "/sync/pull", params=params, parse=True)
+            except _ResetRequired as exc:
+                resets += 1
+                if resets > 2:
+                    raise SyncFailed(f"the server keeps asking for a reset: {exc}") from exc
+                log.warning("reset required", extra={"reason": str(exc)})
+                self.store.write(_reset_local)
+                result.resets += 1
+                continue
+            page = PullResponse.model_validate(data)
+            size = self._wire_bytes(r)
+            self.store.write(lambda db, p=page, c=cursor: self._apply_page(db, p, c))
+            result.pulled += len(page.changes)
+            result.bytes_received += size
+            progress.records_done += len(page.changes)
+            progress.bytes_done += size
+            self._tell(progress)
+            if not page.has_more:
+                return
+
+    def _apply_page(self, db: Database, page: PullResponse, cursor: str | None) -> None:
+        """One page and its cursor, all or nothing; re-applying a page changes nothing."""
+        if get_meta(db, "cursor") != cursor:
+            return  # another run moved on meanwhile
+        hazards: set[str] = set()
+        for ch in page.changes:
+            if ch.kind == "event":
+                if ch.op == "put" and ch.data is not None:
+                    store_event(db, ch.data, ch.seq)
+                    hazards.add(ch.data["hazard_id"])
+            else:
+                _store_reference(db, ch.kind, ch.id, ch.op, ch.data)
+        set_meta(db, "cursor", page.next_cursor)
+        set_meta(db, "last_pull", page.server_time)
+        if hazards:
+            actor = actor_of(db)
+            for hazard_id in hazards:
+                refold(db, hazard_id, actor)
+
+    # ---------------------------------------------------------------- state
+
+    def state(self) -> dict[str, Any]:
+        """Counts for the sync screen, including what only this device holds."""
+        from mobile_app.core.outbox import Outbox
+
+        box = Outbox(self.store)
+        only = box.only_copy()
+        return {
+            "counts": box.counts(),
+            "only_copy": {"records": only.records, "photos": only.photos, "bytes": only.photo_bytes},
+            "last_sync": self.store.meta("last_sync"),
+            "rejected": box.rejections(),
+        }
+
+
+def _wire_op(op: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "op_id": op["op_id"],
+        "device_seq": op["device_seq"],
+        "type": op["type"],
+        "v": op["v"],
+        "payload": json.loads(op["payload"]),
+        "device_time": op["device_time"],
+    }
+
+
+def _mark_sent(db: Database, batch: list[dict[str, Any]]) -> None:
+    for op in batch:
+        db.execute(
+            "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?"
+            " WHERE op_id = ? AND status IN ('pending', 'sent')",
+            [to_iso(SystemClock().now()), op["op_id"]],
+        )
+
+
+def _renumber(db: Database, expected: int) -> set[str]:
+    """The server expects ``expected`` next: number every op it has not recorded from there.
+
+    Ahead of the server (it was restored from a backup and lost ops): ops from ``expected`` on
+    are sent again, acknowledged ones included. Behind it (this device was restored from a
+    backup): the unsent ops move up to the server's next number. Order is kept either way.
+    """
+    tail = [
+        (row[0], row[1])
+        for row in db.execute(
+            "SELECT op_id, hazard_id FROM outbox WHERE device_seq >= ?"
+            " OR status IN ('pending', 'sent') ORDER BY device_seq",
+            [expected],
+        ).fetchall()
+    ]
+    for i, (op_id, _) in enumerate(tail):  # two steps keep device_seq unique throughout
+        db.execute("UPDATE outbox SET device_seq = ? WHERE op_id = ?", [-1 - i, op_id])
+    for i, (op_id, _) in enumerate(tail):
+        db.execute(
+            "UPDATE outbox SET device_seq = ?, status = 'pending' WHERE op_id = ?",
+            [expected + i, op_id],
+        )
+    set_meta(db, "next_seq", str(expected + len(tail)))
+    log.warning("outbox renumbered", extra={"from": expected, "ops": len(tail)})
+    return {h for _, h in tail if h}
+
+
+def _store_reference(
+    db: Database, kind: str, entity_id: str, op: str, data: dict[str, Any] | None
+) -> None:
+    table = {"site": "site", "district": "district", "template": "template"}.get(kind)
+    if table is None:
+        return  # a kind this app version does not know: skip it, keep going
+    if op == "delete" or data is None:
+        db.execute(f"DELETE FROM {table} WHERE id = ?", [entity_id])
+        return
+    if table == "site":
+        db.execute(
+            "INSERT INTO site (id, district_id, data) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET district_id = excluded.district_id,"
+            " data = excluded.data",
+            [entity_id, data.get("district_id"), dumps(data)],
+        )
+    else:
+        db.execute(
+            f"INSERT INTO {table} (id, data) VALUES (?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            [entity_id, dumps(data)],
+        )
+
+
+def _reset_local(db: Database) -> None:
+    """Forget the server's data (it will be pulled again), never the outbox or photos."""
+    for table in ("event", "hazard", "site", "district", "template"):
+        db.execute(f"DELETE FROM {table}")
+    set_meta(db, "cursor", None)
+    hazards = [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT hazard_id FROM outbox WHERE hazard_id IS NOT NULL"
+            " AND status IN ('pending', 'sent', 'acknowledged')"
+        ).fetchall()
+    ]
+    if hazards:
+        actor = actor_of(db)
+        for hazard_id in hazards:
+            refold(db, hazard_id, actor)
+
+
+def iter_pages(client: SyncClient) -> Iterator[None]:  # pragma: no cover - kept for the UI
+    yield from ()

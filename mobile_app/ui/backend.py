@@ -1,0 +1,115 @@
+"""What the screens need from the device's data layer, and nothing more.
+
+Screens call these methods only through ``App.call_local`` / ``App.call_network`` (worker
+threads), never directly on the main thread. The implementation is a thin adapter over
+``mobile_app/core`` (store, outbox, sync client); until that lands, ``interim.py`` implements
+the same surface over the REST API so the UI can be built and tested end to end.
+
+Records handed to screens are plain dicts (JSON-able), so a screen never holds a database row
+or a live object across threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared.checklist import Template
+
+
+class NeedsConfirmation(Exception):
+    """An action that would lose data; the UI asks, then repeats it with ``force=True``."""
+
+    def __init__(self, count: int, message: str) -> None:
+        super().__init__(message)
+        self.count = count
+
+
+class LoginFailed(Exception):
+    """Wrong user or password, or offline unlock without a cached session for that user."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ActionRefused(Exception):
+    """A domain rule said no (locally, before queueing); ``message`` is in the user's language."""
+
+
+@dataclass
+class SyncProgress:
+    """What the progress bar shows: records and bytes, both directions together."""
+
+    phase: str  # "push" | "upload" | "pull" | "done"
+    records_done: int = 0
+    records_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+
+
+@dataclass
+class SyncReport:
+    """One sync run: counts plus errors in plain words (empty when everything went)."""
+
+    pushed: int = 0
+    rejected: int = 0
+    uploaded_files: int = 0
+    pulled: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    errors: list[str] = field(default_factory=list)
+    finished_at: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+ProgressCallback = Callable[[SyncProgress], None]
+
+
+class Backend(Protocol):
+    """The device data layer as the UI sees it."""
+
+    device_id: str
+
+    # -- session --------------------------------------------------------------------------
+    def server_url(self) -> str: ...
+    def set_server_url(self, url: str) -> None: ...
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        """Online first; with no network, unlock a session cached by an earlier online login."""
+    def current_user(self) -> dict[str, Any] | None: ...
+    def logout(self, force: bool = False) -> None:
+        """Raises NeedsConfirmation while unsynced records exist and ``force`` is False."""
+    def setting(self, key: str, default: Any = None) -> Any: ...
+    def set_setting(self, key: str, value: Any) -> None: ...
+
+    # -- reads (local, work offline) -------------------------------------------------------
+    def home(self) -> dict[str, Any]: ...
+    def sites(self, query: str = "") -> list[dict[str, Any]]: ...
+    def site(self, site_id: str) -> dict[str, Any]: ...
+    def hazards(self, **filters: Any) -> list[dict[str, Any]]: ...
+    def hazard(self, hazard_id: str) -> dict[str, Any]: ...
+    def templates(self, industry: str | None = None) -> list[dict[str, Any]]: ...
+    def template(self, template_id: str, version: int) -> Template: ...
+    def blob(self, sha256: str) -> bytes | None: ...
+
+    # -- inspections -----------------------------------------------------------------------
+    def open_draft(self, site_id: str, template_id: str, version: int, profile: str | None): ...
+    def drafts(self) -> list[dict[str, Any]]: ...
+    def draft(self, draft_id: str) -> dict[str, Any]: ...
+    def save_answer(self, draft_id: str, item_id: str, **changes: Any) -> dict[str, Any]: ...
+    def save_draft_fields(self, draft_id: str, **changes: Any) -> None: ...
+    def findings(self, draft_id: str) -> list[dict[str, Any]]: ...
+    def submit_draft(self, draft_id: str) -> dict[str, Any]: ...
+
+    # -- hazard actions ----------------------------------------------------------------------
+    def add_blob(self, data: bytes) -> str: ...
+    def append_event(self, hazard_id: str, event_type: str, payload: dict[str, Any]) -> None: ...
+
+    # -- sync --------------------------------------------------------------------------------
+    def probe(self) -> bool: ...
+    def sync(self, progress: ProgressCallback | None = None) -> SyncReport: ...
+    def sync_state(self) -> dict[str, Any]: ...

@@ -1,0 +1,45 @@
+"""What every screen shares: parameters from ``app.go`` and a ``refresh`` that reloads
+its data through the worker and fills the widgets when the data arrives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, DictProperty
+from kivy.uix.screenmanager import Screen
+
+
+def load_kv(module_file: str) -> None:
+    """Load the screen's own ``.kv`` (same name beside the module); once, at import."""
+    Builder.load_file(str(Path(module_file).with_suffix(".kv")))
+
+
+class BaseScreen(Screen):
+    params = DictProperty({})
+    loading = BooleanProperty(False)
+
+    @property
+    def app(self) -> Any:
+        return App.get_running_app()
+
+    def t(self, msgid: str) -> str:
+        return self.app.t(msgid)
+
+    def refresh(self) -> None:
+        """Reload from the device store; override ``fetch`` and ``show``."""
+        self.loading = True
+        self.app.call_local(self.fetch, on_done=self._shown)
+
+    def _shown(self, data: Any) -> None:
+        self.loading = False
+        if self.manager is not None:
+            self.show(data)
+
+    def fetch(self) -> Any:  # runs on the worker thread
+        return None
+
+    def show(self, data: Any) -> None:  # runs on the main thread
+        pass

@@ -1,0 +1,300 @@
+"""Run a checklist: sections with progress on the left, the items in a RecycleView (only the
+rows on screen exist as widgets, so 1,000 items open as fast as 100), every answer type,
+not applicable, notes, photos, the pass rule and legal basis one tap away, failed items
+highlighted with their severity. Every answer is written to the device store at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.metrics import dp
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
+
+from mobile_app.ui import theme
+from mobile_app.ui.checklist_model import build_rows, is_failed, progress, rule_text
+from mobile_app.ui.photos import pick_photo
+from mobile_app.ui.screens.base import BaseScreen, load_kv
+from mobile_app.ui.widgets import FormDialog, TButton, TToggle, app, inform
+
+load_kv(__file__)
+
+RIGHT_COLUMN = 440  # dp: answer controls and the row's buttons
+SAVE_DELAY = 0.3  # s: typed numbers and text are saved this long after the last key
+
+
+def screen() -> ChecklistScreen:
+    return app().manager.get_screen("checklist")
+
+
+class SectionRow(RecycleDataViewBehavior, BoxLayout):
+    title = StringProperty("")
+    section_id = StringProperty("")
+
+
+class ItemRow(RecycleDataViewBehavior, BoxLayout):
+    """One checklist item; subclasses add the answer controls for their type."""
+
+    index = NumericProperty(0)
+    item_id = StringProperty("")
+    number = StringProperty("")
+    text = StringProperty("")
+    severity = StringProperty("general")
+    rule = StringProperty("")
+    unit = StringProperty("")
+    choices = ListProperty([])
+    value = StringProperty("")
+    note = StringProperty("")
+    photos = NumericProperty(0)
+    photo_required = BooleanProperty(False)
+    failed = BooleanProperty(False)
+    locked = BooleanProperty(False)
+
+    def refresh_view_attrs(self, rv, index, data):
+        self.index = index
+        self._loading = True
+        super().refresh_view_attrs(rv, index, data)
+        self.show_value()
+        self._loading = False
+
+    def show_value(self) -> None:
+        pass
+
+    def answer(self, value: Any) -> None:
+        """A tap on an answer: the same answer again clears it."""
+        if self.locked:
+            return
+        new = "" if str(value) == self.value else str(value)
+        self.value = new
+        screen().set_answer(self.index, self.item_id, value=new or None)
+
+    def toggle_na(self) -> None:
+        self.answer("na")
+
+
+class YesNoRow(ItemRow):
+    pass
+
+
+class NumberRow(ItemRow):
+    _event = None
+
+    def show_value(self) -> None:
+        if self.ids.entry.text != (self.value if self.value != "na" else ""):
+            self.ids.entry.text = self.value if self.value != "na" else ""
+
+    def typed(self, text: str) -> None:
+        if getattr(self, "_loading", True) or self.locked:
+            return
+        if self._event is not None:
+            self._event.cancel()
+        index, item_id = self.index, self.item_id
+        self._event = Clock.schedule_once(lambda *_: self._save(index, item_id, text), SAVE_DELAY)
+
+    def flush(self) -> None:
+        if self._event is not None:
+            self._event()
+            self._event.cancel()
+            self._event = None
+
+    def _save(self, index: int, item_id: str, text: str) -> None:
+        self._event = None
+        text = text.strip()
+        try:
+            value: float | int | None = float(text) if text else None
+        except ValueError:
+            return
+        if value is not None and value.is_integer() and "." not in text:
+            value = int(value)
+        if item_id == self.item_id:
+            self.value = "" if value is None else str(value)
+        screen().set_answer(index, item_id, value=value)
+
+
+class TextRow(NumberRow):
+    def _save(self, index: int, item_id: str, text: str) -> None:
+        self._event = None
+        if item_id == self.item_id:
+            self.value = text
+        screen().set_answer(index, item_id, value=text or None)
+
+
+class ChoiceRow(ItemRow):
+    def show_value(self) -> None:
+        box = self.ids.choice_box
+        if [b.choice for b in box.children[::-1]] != [c[0] for c in self.choices]:
+            box.clear_widgets()
+            for value, label in self.choices:
+                b = TToggle(text=label)
+                b.choice = value
+                b.bind(on_release=lambda btn: self.answer(btn.choice))
+                box.add_widget(b)
+        for b in box.children:
+            b.state = "down" if b.choice == self.value else "normal"
+            b.tone = "muted"
+            b.disabled = self.locked
+
+
+class ChecklistScreen(BaseScreen):
+    title = StringProperty("")
+    summary = StringProperty("")
+    locked = BooleanProperty(False)
+    status = StringProperty("")
+
+    def fetch(self) -> dict[str, Any]:
+        b = self.app.backend
+        draft = b.draft(self.params["draft_id"])
+        template = b.template(draft["template_id"], draft["template_version"])
+        site = b.site(draft["site_id"])
+        return {"draft": draft, "template": template, "site": site}
+
+    def _text_width(self) -> float:
+        return max(self.ids.rv.width - dp(RIGHT_COLUMN) - dp(56), dp(200))
+
+    def show(self, data: dict[str, Any]) -> None:
+        self.draft = data["draft"]
+        self.template = data["template"]
+        self.answers = self.draft["answers"]
+        self.locked = self.draft["status"] != "draft"
+        lang = self.app.tr.short
+        title = self.template.title.en if lang == "en" else self.template.title.zh
+        self.title = f"{data['site']['name']} · {title}"
+        rows, sections = build_rows(
+            self.template,
+            self.answers,
+            self.draft["profile"],
+            lang,
+            self._text_width(),
+            theme.FONT,
+            dp(1),
+            self.locked,
+        )
+        self.rows = rows
+        self.sections = sections
+        self.ids.rv.data = rows
+        self.ids.rv.scroll_y = 1
+        self.status = {
+            "draft": self.t("Every answer is saved on this tablet as you go."),
+            "submitted": self.t("Submitted and locked."),
+            "rejected": self.t("Refused by the server; see Sync for the reason."),
+        }.get(self.draft["status"], "")
+        self._show_sections()
+
+    def _show_sections(self) -> None:
+        box = self.ids.sections
+        box.clear_widgets()
+        total_answered = total = total_failed = 0
+        for s in self.sections:
+            answered, n, failed = progress(self.template, self.answers, s["item_ids"])
+            total_answered, total, total_failed = (
+                total_answered + answered,
+                total + n,
+                total_failed + failed,
+            )
+            b = TButton(
+                kind="danger" if failed else ("ok" if answered == n else "secondary"),
+                text=f"{s['title']}\n{answered}/{n}" + (f" · ✗{failed}" if failed else ""),
+                height=dp(64),
+                halign="left",
+                font_size=theme.FONT_SMALL,
+            )
+            b.shorten = False
+            b.max_lines = 2
+            b.bind(on_release=lambda _b, s=s: self.scroll_to(s["row"]))
+            box.add_widget(b)
+        self.ids.bar.value = total_answered
+        self.ids.bar.max = max(total, 1)
+        self.summary = self.t("{a} of {n} answered · {f} failed").format(
+            a=total_answered, n=total, f=total_failed
+        )
+
+    def scroll_to(self, row_index: int) -> None:
+        rv = self.ids.rv
+        offset = sum(r["height"] for r in self.rows[:row_index])
+        content = sum(r["height"] for r in self.rows)
+        span = max(content - rv.height, 1)
+        rv.scroll_y = max(0.0, min(1.0, 1 - offset / span))
+
+    # ------------------------------------------------------------------ answering
+
+    def set_answer(self, index: int, item_id: str, **changes: Any) -> None:
+        """Update the row at once, then write to the store on the local lane."""
+        if self.locked:
+            return
+        row = self.rows[index]
+        if row.get("item_id") != item_id:
+            return
+        a = self.answers.setdefault(item_id, {"value": None, "note": "", "photos": []})
+        a.update(changes)
+        if "value" in changes:
+            row["value"] = "" if changes["value"] is None else str(changes["value"])
+            row["failed"] = is_failed(self.template.item(item_id), changes["value"])
+        if "note" in changes:
+            row["note"] = changes["note"]
+        if "photos" in changes:
+            row["photos"] = len(changes["photos"])
+        view = self._view(index)
+        if view is not None:  # the row on screen shows the change now; recycled rows read data
+            for key in ("value", "failed", "note", "photos"):
+                setattr(view, key, row[key])
+        self._show_sections()
+        self.app.call_local(
+            self.app.backend.save_answer,
+            self.draft["id"],
+            item_id,
+            on_done=lambda _saved: self.app.update_pending(),
+            **changes,
+        )
+
+    def edit_note(self, index: int, item_id: str) -> None:
+        current = (self.answers.get(item_id) or {}).get("note", "")
+
+        def save(values: dict[str, str]) -> None:
+            self.set_answer(index, item_id, note=values["note"].strip())
+
+        FormDialog(
+            [("note", self.rows[index]["text"], current)],
+            title=self.t("Note"),
+            on_submit=save,
+        ).open()
+
+    def add_photo(self, index: int, item_id: str) -> None:
+        if self.locked:
+            return
+
+        def got(sha: str) -> None:
+            photos = list((self.answers.get(item_id) or {}).get("photos") or []) + [sha]
+            self.set_answer(index, item_id, photos=photos)
+
+        pick_photo(self.app, got)
+
+    def show_basis(self, item_id: str) -> None:
+        item = self.template.item(item_id)
+        lang = self.app.tr.short
+        std = self.template.standard(item.basis.standard)
+        std_title = (std.title.en if lang == "en" else std.title.zh) if std else item.basis.standard
+        edition = f" ({std.edition})" if std else ""
+        guidance = item.guidance.en if lang == "en" else item.guidance.zh
+        text = "\n\n".join(
+            [
+                rule_text(item, lang),
+                self.t("Guidance") + ": " + guidance,
+                self.t("Legal basis") + f": {std_title}{edition} {item.basis.clause}",
+            ]
+        )
+        inform(item.text.en if lang == "en" else item.text.zh, text)
+
+    def review(self) -> None:
+        self.app.go("review", draft_id=self.draft["id"])
+
+    def _view(self, index: int) -> ItemRow | None:
+        view = self.ids.rv.view_adapter.views.get(index)
+        return view if isinstance(view, ItemRow) else None
+
+    def on_pre_leave(self, *_: Any) -> None:
+        """Typed text not yet saved (inside the short delay) is saved before leaving."""
+        for view in list(self.ids.rv.view_adapter.views.values()):
+            if isinstance(view, NumberRow):
+                view.flush()

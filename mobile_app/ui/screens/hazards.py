@@ -1,0 +1,276 @@
+"""Hazards: a filtered list (state, severity, overdue, site) with badges (重大 in red, 逾期,
+not yet synced, refused), and a hazard's page: its chain as a timeline (each link's owner and
+deadline; this device's own events marked pending; refused ones with the server's reason)
+and the actions the user's role allows now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.metrics import dp
+from kivy.properties import ListProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from mobile_app.ui import labels, theme
+from mobile_app.ui.photos import pick_photo
+from mobile_app.ui.screens.base import BaseScreen, load_kv
+from mobile_app.ui.widgets import Badge, BlobImage, FormDialog, ListRow, TButton, WrapLabel
+from shared.chain import PLAN_PARTS
+
+load_kv(__file__)
+
+STATE_FILTERS = ["open", "all", "reported", "assigned", "rectifying", "in_review", "verified", "closed"]
+
+
+class HazardRow(ListRow):
+    key = StringProperty("")
+
+
+class HazardsScreen(BaseScreen):
+    state_filter = StringProperty("open")
+    severity_filter = StringProperty("")
+    overdue_only = StringProperty("")
+    site_filter = StringProperty("")
+    site_names = ListProperty([])
+
+    def fetch(self) -> dict[str, Any]:
+        b = self.app.backend
+        filters = {
+            "state": None if self.state_filter == "all" else self.state_filter,
+            "severity": self.severity_filter or None,
+            "overdue": bool(self.overdue_only),
+            "site_id": self.site_filter or None,
+        }
+        return {"hazards": b.hazards(**filters), "sites": b.sites()}
+
+    def state_label(self, value: str) -> str:
+        if value == "open":
+            return self.t("Open")
+        if value == "all":
+            return self.t("All states")
+        return labels.state_name(self.app, value)
+
+    def show(self, data: dict[str, Any]) -> None:
+        app = self.app
+        hazards = data["hazards"]
+        self._sites = {s["name"]: s["id"] for s in data["sites"]}
+        self.site_names = [self.t("All sites")] + sorted(self._sites)
+        self.ids.state_spinner.values = [self.state_label(v) for v in STATE_FILTERS]
+        self.ids.state_spinner.text = self.state_label(self.state_filter)
+        self.ids.count.text = self.t("{n} hazards").format(n=len(hazards))
+        self.ids.rv.data = [
+            {
+                "key": h["id"],
+                "title": h["title"],
+                "subtitle": f"{h['site_name']} · {self.t('deadline')} {labels.when(h['deadline'], False)}",
+                "stripe": theme.DANGER if h["severity"] == "major" else theme.STATE.get(h["state"], theme.LINE),
+                "badges": labels.hazard_badges(app, h),
+                "bg": theme.DANGER_BG if h["overdue"] else theme.SURFACE,
+            }
+            for h in hazards
+        ]
+
+    def pick_state(self, text: str) -> None:
+        for v in STATE_FILTERS:
+            if self.state_label(v) == text:
+                self.state_filter = v
+        self.refresh()
+
+    def pick_site(self, text: str) -> None:
+        self.site_filter = self._sites.get(text, "")
+        self.refresh()
+
+    def set_severity(self, value: str) -> None:
+        self.severity_filter = value
+        self.refresh()
+
+    def set_overdue(self, on: bool) -> None:
+        self.overdue_only = "1" if on else ""
+        self.refresh()
+
+
+class TimelineEntry(BoxLayout):
+    pass
+
+
+class HazardScreen(BaseScreen):
+    heading = StringProperty("")
+
+    def fetch(self) -> dict[str, Any]:
+        return self.app.backend.hazard(self.params["hazard_id"])
+
+    def show(self, h: dict[str, Any]) -> None:
+        app, t = self.app, self.t
+        self.hazard = h
+        self.heading = h["title"]
+        ids = self.ids
+        badges = ids.badges
+        badges.clear_widgets()
+        for text, colour in labels.hazard_badges(app, h):
+            badges.add_widget(Badge(text=text, bg=colour))
+        level = {0: "", 1: t("District supervision"), 2: t("City supervision")}.get(
+            h["escalation_level"], t("City supervision")
+        )
+        if level:
+            badges.add_widget(Badge(text=level, bg=theme.DANGER))
+        lines = [
+            f"{t('Site')}: {h['site_name']}",
+            f"{t('State')}: {labels.state_name(app, h['state'])}",
+            f"{t('Deadline')}: {labels.when(h['deadline'])}",
+            f"{t('Responsible')}: {h['responsible_unit'] or '—'} {h['responsible_person'] or ''}",
+            f"{t('Reported')}: {labels.when(h['reported_at'])}",
+        ]
+        if h["link_owner"]:
+            owner = h["link_owner"]
+            who = owner.get("unit") or labels.role_name(app, owner.get("role", ""))
+            lines.append(f"{t('Next to act')}: {who} · {labels.when(h['link_deadline'])}")
+        ids.info.text = "\n".join(lines)
+        ids.description.text = h["description"] or ""
+        if h["plan"] or h["severity"] == "major":
+            plan = "\n".join(
+                f"{labels.plan_part_name(app, p)}: {h['plan'].get(p, t('(missing)'))}"
+                for p in PLAN_PARTS
+            )
+            ids.plan.text = t("Five-assurance plan (五落实)") + "\n" + plan
+        else:
+            ids.plan.text = ""
+        photos = ids.photos
+        photos.clear_widgets()
+        for sha in h["photos"][:8]:
+            photos.add_widget(BlobImage(sha256=sha, size_hint=(None, None), size=(dp(96), dp(96))))
+        ids.photos_scroll.height = dp(100) if h["photos"] else 0
+        self._show_timeline(h)
+        self._show_actions(h)
+
+    def _show_timeline(self, h: dict[str, Any]) -> None:
+        app, t = self.app, self.t
+        box = self.ids.timeline
+        box.clear_widgets()
+        for ev in reversed(h["timeline"]):
+            entry = TimelineEntry()
+            status = ev["status"]
+            colour = {"pending": theme.PENDING, "rejected": theme.DANGER}.get(status, theme.PRIMARY)
+            entry.ids.dot.colour = colour
+            head = entry.ids.head
+            head.add_widget(Badge(text=labels.event_name(app, ev["type"]), bg=colour))
+            if status == "pending":
+                head.add_widget(Badge(text=t("Pending: on this tablet only"), bg=theme.PENDING))
+            elif status == "rejected":
+                head.add_widget(Badge(text=t("Refused by the server"), bg=theme.DANGER))
+            who = labels.role_name(app, ev.get("actor_role", ""))
+            text = [f"{labels.when(ev.get('at'))} · {who}"]
+            p = ev.get("payload") or {}
+            for key in ("comment", "reason", "text", "description", "measures", "responsible_unit"):
+                if p.get(key):
+                    text.append(str(p[key]))
+            if p.get("deadline"):
+                text.append(f"{t('Deadline')}: {labels.when(p['deadline'])}")
+            if ev.get("next_owner"):
+                owner = ev["next_owner"]
+                name = owner.get("unit") or labels.role_name(app, owner.get("role", ""))
+                text.append(f"→ {t('Next')}: {name} · {labels.when(ev.get('next_deadline'))}")
+            if status == "rejected" and ev.get("reason"):
+                text.append(t("Reason") + ": " + ev["reason"])
+            entry.ids.body.text = "\n".join(text)
+            entry.ids.body.color = theme.DANGER if status == "rejected" else theme.TEXT
+            box.add_widget(entry)
+
+    def _show_actions(self, h: dict[str, Any]) -> None:
+        t = self.t
+        box = self.ids.actions
+        box.clear_widgets()
+        allowed = set(h["allowed"])
+        offered = [
+            ("plan_submitted", t("Five-assurance plan"), self.plan_form),
+            ("rectification_submitted", t("Submit rectification"), self.evidence_form),
+            ("note", t("Add note"), self.note_form),
+            ("photo_added", t("Add photo"), self.add_photo),
+        ]
+        for event_type, label, action in offered:
+            if event_type in allowed:
+                b = TButton(text=label, kind="primary" if event_type != "note" else "secondary")
+                b.bind(on_release=lambda _b, action=action: action())
+                box.add_widget(b)
+        if not box.children:
+            box.add_widget(
+                WrapLabel(text=t("Nothing for you to do on this hazard now."), color=theme.MUTED)
+            )
+
+    # ---------------------------------------------------------------- actions
+
+    def _append(self, event_type: str, payload: dict[str, Any]) -> None:
+        hazard_id = self.hazard["id"]
+
+        def done(_: Any) -> None:
+            self.app.toast(self.t("Saved on this tablet; it will be sent at the next sync."))
+            self.app.update_pending()
+            self.refresh()
+            if self.app.online and self.app.auto_sync:
+                self.app.start_sync()
+
+        self.app.call_local(
+            self.app.backend.append_event,
+            hazard_id,
+            event_type,
+            payload,
+            on_done=done,
+            on_error=lambda exc: self.app.toast(self.t("Not saved: ") + str(exc)),
+        )
+
+    def note_form(self) -> None:
+        def save(values: dict[str, str]) -> bool:
+            if not values["text"].strip():
+                return False
+            self._append("note", {"text": values["text"].strip()})
+            return True
+
+        FormDialog([("text", self.t("Note"), "")], title=self.t("Add note"), on_submit=save).open()
+
+    def plan_form(self) -> None:
+        plan = self.hazard["plan"]
+        fields = [(p, labels.plan_part_name(self.app, p), plan.get(p, "")) for p in PLAN_PARTS]
+
+        def save(values: dict[str, str]) -> bool:
+            payload = {k: v.strip() for k, v in values.items() if v.strip()}
+            if not payload:
+                return False
+            self._append("plan_submitted", payload)
+            return True
+
+        FormDialog(fields, title=self.t("Five-assurance plan (五落实)"), on_submit=save).open()
+
+    def evidence_form(self) -> None:
+        photos: list[str] = []
+        dlg = FormDialog(
+            [("description", self.t("What was done"), "")],
+            title=self.t("Submit rectification"),
+        )
+        counter = WrapLabel(text=self.t("{n} photos").format(n=0), color=theme.MUTED)
+        add = TButton(text=self.t("Add photo"), kind="secondary")
+
+        def got(sha: str) -> None:
+            photos.append(sha)
+            counter.text = self.t("{n} photos").format(n=len(photos))
+
+        add.bind(on_release=lambda *_: pick_photo(self.app, got))
+        dlg.ids.extra.add_widget(add)
+        dlg.ids.extra.add_widget(counter)
+
+        def save(values: dict[str, str]) -> bool:
+            if not values["description"].strip() or not photos:
+                counter.text = self.t("A description and at least one photo are needed.")
+                counter.color = theme.DANGER
+                return False
+            self._append(
+                "rectification_submitted",
+                {"description": values["description"].strip(), "evidence": list(photos)},
+            )
+            return True
+
+        dlg.on_submit = save
+        dlg.open()
+        self.evidence_dialog = dlg
+        self.evidence_photos = photos
+
+    def add_photo(self) -> None:
+        pick_photo(self.app, lambda sha: self._append("photo_added", {"photos": [sha]}))

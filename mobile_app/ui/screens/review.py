@@ -1,0 +1,225 @@
+"""Review and submit: the findings the answers produce (severity, deadline, basis) with
+editable descriptions, notes, the two signatures drawn on screen (签字确认: the inspector and
+the site's representative, stored as PNG blobs), a confirmation, then the inspection locks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from mobile_app.ui import theme
+from mobile_app.ui.backend import ActionRefused
+from mobile_app.ui.screens.base import BaseScreen, load_kv
+from mobile_app.ui.widgets import Badge, FormInput, WrapLabel, confirm
+
+load_kv(__file__)
+
+SAVE_DELAY = 0.5
+
+
+class FindingCard(BoxLayout):
+    item_id = StringProperty("")
+
+
+class ReviewScreen(BaseScreen):
+    locked = BooleanProperty(False)
+    heading = StringProperty("")
+
+    def fetch(self) -> dict[str, Any]:
+        b = self.app.backend
+        draft = b.draft(self.params["draft_id"])
+        return {"draft": draft, "findings": b.findings(draft["id"]), "site": b.site(draft["site_id"])}
+
+    def show(self, data: dict[str, Any]) -> None:
+        t = self.t
+        self.draft = data["draft"]
+        self.findings = data["findings"]
+        self.locked = self.draft["status"] != "draft"
+        self.heading = data["site"]["name"]
+        self._timers: dict[str, Any] = {}
+        majors = sum(1 for f in self.findings if f["severity"] == "major")
+        self.ids.summary.text = t("{n} findings, {m} major").format(n=len(self.findings), m=majors)
+        box = self.ids.findings
+        box.clear_widgets()
+        for f in self.findings:
+            card = FindingCard(item_id=f["item_id"])
+            head = card.ids.head
+            head.add_widget(
+                Badge(
+                    text=t("Major") if f["severity"] == "major" else t("General"),
+                    bg=theme.DANGER if f["severity"] == "major" else theme.MUTED,
+                )
+            )
+            deadline = (
+                t("rectify immediately")
+                if f["deadline_days"] == 0
+                else t("rectify within {d} days").format(d=f["deadline_days"])
+            )
+            head.add_widget(Badge(text=deadline, bg=theme.WARN))
+            if f["photo_required"]:
+                ok = bool(f["photos"])
+                head.add_widget(
+                    Badge(
+                        text=t("{n} photos").format(n=len(f["photos"])) if ok else t("Photo missing"),
+                        bg=theme.OK if ok else theme.DANGER,
+                    )
+                )
+            card.ids.basis.text = t("Legal basis") + ": " + f["basis"]
+            entry = FormInput(text=f["text"], disabled=self.locked)
+            entry.bind(text=lambda _w, text, f=f: self._edited(f["item_id"], text))
+            card.ids.body.add_widget(entry)
+            box.add_widget(card)
+        if not self.findings:
+            box.add_widget(
+                WrapLabel(text=t("No findings: every answered item passed."), color=theme.OK)
+            )
+        self.ids.notes.text = self.draft["notes"] or ""
+        self.ids.notes.disabled = self.locked
+        self.ids.representative.text = self.draft["extra"].get("representative_name", "")
+        self.ids.representative.disabled = self.locked
+        sig = self.draft["extra"].get("signatures", {})
+        for who in ("inspector", "representative"):
+            pad = self.ids[f"pad_{who}"]
+            img = self.ids[f"img_{who}"]
+            pad.clear()
+            pad.disabled = self.locked
+            img.sha256 = sig.get(who, "") if (self.locked or sig.get(who)) else ""
+            img.opacity = 1 if img.sha256 else 0
+            pad.opacity = 0 if img.sha256 else 1
+
+    # ---------------------------------------------------------------- saving as you go
+
+    def _later(self, key: str, fn) -> None:
+        ev = self._timers.get(key)
+        if ev is not None:
+            ev.cancel()
+        self._timers[key] = Clock.schedule_once(lambda *_: fn(), SAVE_DELAY)
+
+    def _edited(self, item_id: str, text: str) -> None:
+        if self.locked:
+            return
+
+        def save() -> None:
+            texts = dict(self.draft["extra"].get("finding_texts", {}))
+            texts[item_id] = text
+            self.draft["extra"]["finding_texts"] = texts
+            self.app.call_local(
+                self.app.backend.save_draft_fields, self.draft["id"], finding_texts=texts
+            )
+
+        self._later(f"f:{item_id}", save)
+
+    def notes_changed(self, text: str) -> None:
+        if self.locked or not hasattr(self, "draft") or text == (self.draft["notes"] or ""):
+            return
+        self.draft["notes"] = text
+        self._later(
+            "notes",
+            lambda: self.app.call_local(
+                self.app.backend.save_draft_fields, self.draft["id"], notes=text
+            ),
+        )
+
+    def representative_changed(self, text: str) -> None:
+        if self.locked or not hasattr(self, "draft"):
+            return
+        self.draft["extra"]["representative_name"] = text
+        self._later(
+            "rep",
+            lambda: self.app.call_local(
+                self.app.backend.save_draft_fields,
+                self.draft["id"],
+                representative_name=text,
+            ),
+        )
+
+    def signed(self, who: str) -> None:
+        """A stroke ended: store the pad as a PNG blob and name it in the draft."""
+        if self.locked or not hasattr(self, "draft"):
+            return
+        pad = self.ids[f"pad_{who}"]
+        if not pad.strokes:
+            return
+
+        def save() -> None:
+            png = pad.png()
+            draft_id = self.draft["id"]
+            b = self.app.backend
+
+            def work() -> str:
+                sha = b.add_blob(png)
+                sig = dict(b.draft(draft_id)["extra"].get("signatures", {}))
+                sig[who] = sha
+                b.save_draft_fields(draft_id, signatures=sig)
+                return sha
+
+            def done(sha: str) -> None:
+                self.draft["extra"].setdefault("signatures", {})[who] = sha
+
+            self.app.call_local(work, on_done=done)
+
+        self._later(f"sig:{who}", save)
+
+    def clear_signature(self, who: str) -> None:
+        if self.locked:
+            return
+        self.ids[f"pad_{who}"].clear()
+        self.ids[f"img_{who}"].sha256 = ""
+        self.ids[f"img_{who}"].opacity = 0
+        self.ids[f"pad_{who}"].opacity = 1
+        sig = dict(self.draft["extra"].get("signatures", {}))
+        sig.pop(who, None)
+        self.draft["extra"]["signatures"] = sig
+        self.app.call_local(self.app.backend.save_draft_fields, self.draft["id"], signatures=sig)
+
+    # ---------------------------------------------------------------- submitting
+
+    def ask_submit(self) -> None:
+        t = self.t
+        majors = sum(1 for f in self.findings if f["severity"] == "major")
+        message = t(
+            "Submit this inspection with {n} findings ({m} major)? After submitting it is locked and cannot be changed."
+        ).format(n=len(self.findings), m=majors)
+        confirm(t("Submit inspection"), message, self.submit, yes=t("Submit"))
+
+    def submit(self) -> None:
+        for ev in self._timers.values():
+            ev()  # run pending saves now (they only queue work on the local lane)
+        self._timers.clear()
+        draft_id = self.draft["id"]
+
+        def done(result: dict) -> None:
+            self.app.toast(
+                self.t("Inspection submitted and locked; {n} hazards will be sent at the next sync.").format(
+                    n=result["findings"]
+                )
+            )
+            self.app.update_pending()
+            self.refresh()
+            if self.app.online and self.app.auto_sync:
+                self.app.start_sync()
+
+        def refused(exc: BaseException) -> None:
+            self.app.toast(self._why(exc))
+
+        self.app.call_local(
+            self.app.backend.submit_draft, draft_id, on_done=done, on_error=refused
+        )
+
+    def _why(self, exc: BaseException) -> str:
+        t = self.t
+        msg = str(exc)
+        if isinstance(exc, ActionRefused):
+            if msg == "signatures_required":
+                return t("Both signatures are needed: the inspector's and the site representative's.")
+            if msg.startswith("photo_required:"):
+                n = len(msg.split(":", 1)[1].split(","))
+                return t("{n} failed items need a photo before submitting.").format(n=n)
+        return t("Not submitted: ") + msg
+
+    def back_to_checklist(self) -> None:
+        self.app.go("checklist", draft_id=self.draft["id"])
+

@@ -1,0 +1,172 @@
+"""Sites: search by name, district or industry; a site's page with its risk colour, recent
+inspections and open hazards, and the button that starts an inspection."""
+
+from __future__ import annotations
+
+from kivy.properties import StringProperty
+from kivy.uix.popup import Popup
+
+from mobile_app.ui import labels, theme
+from mobile_app.ui.screens.base import BaseScreen, load_kv
+from mobile_app.ui.widgets import ListRow, TToggle, WrapLabel
+
+load_kv(__file__)
+
+
+class SiteRow(ListRow):
+    key = StringProperty("")
+
+
+class SitesScreen(BaseScreen):
+    def fetch(self):
+        return self.app.backend.sites(self.ids.search.text)
+
+    def show(self, sites) -> None:
+        app = self.app
+        self.ids.count.text = self.t("{n} sites").format(n=len(sites))
+        self.ids.rv.data = [
+            {
+                "key": s["id"],
+                "title": s["name"],
+                "subtitle": " · ".join(
+                    x
+                    for x in (
+                        labels.vocab(app, s["industry"]),
+                        labels.vocab(app, s["site_type"]),
+                        s["address"],
+                    )
+                    if x
+                ),
+                "stripe": theme.RISK.get(s["risk_colour"], theme.LINE),
+                "badges": [(labels.vocab(app, s["risk_colour"]), theme.RISK[s["risk_colour"]])]
+                if s["risk_colour"] in theme.RISK
+                else [],
+            }
+            for s in sites
+        ]
+
+
+class SiteScreen(BaseScreen):
+    def fetch(self):
+        b = self.app.backend
+        site = b.site(self.params["site_id"])
+        site["templates"] = b.templates(site["industry"])
+        return site
+
+    def show(self, site) -> None:
+        app, t = self.app, self.t
+        self.site = site
+        ids = self.ids
+        ids.bar.title = site["name"]
+        ids.risk.bg = theme.RISK.get(site["risk_colour"], theme.MUTED)
+        ids.risk.text = labels.vocab(app, site["risk_colour"])
+        district = app.tr.pick(site.get("district_name") or ["", ""])
+        ids.info.text = "\n".join(
+            [
+                f"{t('Industry')}: {labels.vocab(app, site['industry'])} · {labels.vocab(app, site['site_type'])}",
+                f"{t('District')}: {district}",
+                f"{t('Address')}: {site['address']}",
+                f"{t('Contact')}: {site['contact_name']} {site['contact_phone']}",
+            ]
+        )
+        box = ids.inspections
+        box.clear_widgets()
+        for i in site["inspections"][:8]:
+            status = {
+                "draft": (t("Draft"), theme.PENDING),
+                "submitted": (t("Not synced"), theme.PENDING),
+                "rejected": (t("Refused"), theme.DANGER),
+            }.get(i["status"], (t("Synced"), theme.OK))
+            findings = i.get("finding_count")
+            row = ListRow(
+                title=f"{i['template_id']} · {labels.when(i.get('ended_at'))}",
+                subtitle=(t("{n} findings").format(n=findings) if findings is not None else ""),
+                stripe=status[1],
+                badges=[status],
+            )
+            if i["status"] in ("draft", "submitted", "rejected"):
+                row.bind(on_release=lambda _r, i=i: app.go("checklist", draft_id=i["id"]))
+            box.add_widget(row)
+        if not site["inspections"]:
+            box.add_widget(WrapLabel(text=t("No inspections yet."), color=theme.MUTED))
+        hz = ids.hazards
+        hz.clear_widgets()
+        for h in site["open_hazards"]:
+            row = ListRow(
+                title=h["title"],
+                subtitle=f"{t('deadline')} {labels.when(h['deadline'], False)}",
+                stripe=theme.DANGER if h["severity"] == "major" else theme.STATE[h["state"]],
+                badges=labels.hazard_badges(app, h)[:3],
+            )
+            row.bind(on_release=lambda _r, h=h: app.go("hazard", hazard_id=h["id"]))
+            hz.add_widget(row)
+        if not site["open_hazards"]:
+            hz.add_widget(WrapLabel(text=t("No open hazards."), color=theme.MUTED))
+        ids.start.disabled = app.role not in ("inspector", "officer", "admin")
+        ids.start.opacity = 0 if ids.start.disabled else 1
+        if self.params.get("template_id") and not ids.start.disabled:
+            self.params = {**self.params, "template_id": None}
+
+    def pick_template(self) -> None:
+        TemplatePicker(screen=self).open()
+
+    def start(self, template: dict, profile: str | None) -> None:
+        b = self.app.backend
+        site_id = self.site["id"]
+        self.app.call_local(
+            b.open_draft,
+            site_id,
+            template["id"],
+            template["version"],
+            profile,
+            on_done=lambda d: self.app.go("checklist", draft_id=d["id"]),
+        )
+
+
+class TemplatePicker(Popup):
+    """Choose the checklist (the site's industry first) and, if it has any, the profile."""
+
+    def __init__(self, screen: SiteScreen, **kw) -> None:
+        super().__init__(**kw)
+        self.screen = screen
+        self.chosen: dict | None = None
+        self.profile: str | None = None
+        t = screen.app.tr
+        box = self.ids.templates
+        for tpl in screen.site["templates"]:
+            title = t.pick([tpl["title"]["zh"], tpl["title"]["en"]])
+            btn = TToggle(
+                text=f"{title}  (v{tpl['version']} · {tpl['item_count']})",
+                group="template",
+            )
+            btn.bind(on_release=lambda b, tpl=tpl: self.choose(tpl, b))
+            box.add_widget(btn)
+            wanted = screen.params.get("template_id")
+            if (wanted and tpl["id"] == wanted) or (
+                not wanted and self.chosen is None and tpl["industry"] == screen.site["industry"]
+            ):
+                btn.state = "down"
+                self.choose(tpl, btn)
+
+    def choose(self, tpl: dict, button) -> None:
+        if button.state != "down":
+            button.state = "down"
+        self.chosen = tpl
+        self.profile = None
+        box = self.ids.profiles
+        box.clear_widgets()
+        t = self.screen.app.tr
+        profiles = tpl.get("profiles") or []
+        self.ids.profile_label.opacity = 1 if profiles else 0
+        for p in profiles:
+            b = TToggle(text=t.pick([p["zh"], p["en"]]), group="profile", size_hint_x=None, width=160)
+            b.bind(on_release=lambda _b, p=p: setattr(self, "profile", p["id"] if _b.state == "down" else None))
+            box.add_widget(b)
+        self.ids.go.disabled = False
+
+    def start(self) -> None:
+        if self.chosen is None:
+            return
+        self.dismiss()
+        self.screen.start(self.chosen, self.profile)
+

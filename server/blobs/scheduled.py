@@ -1,0 +1,53 @@
+"""Blob housekeeping: bytes that no record cites, and uploads abandoned half-way, are removed
+after ``blob_orphan_days`` (a device may upload a photo well before its op arrives)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from server.blobs.store import BlobStore
+from server.hazards.models import Attachment, HazardPhoto
+from server.inspections.models import Inspection
+
+log = logging.getLogger("hazardchain.jobs")
+
+
+def _cited_by_inspections(session: Session, candidates: set[str]) -> set[str]:
+    cited: set[str] = set()
+    for photos in session.exec(select(Inspection.photos)).yield_per(500):
+        for shas in (photos or {}).values():
+            cited.update(s for s in shas if s in candidates)
+    return cited
+
+
+def gc_orphan_blobs(session: Session, store: BlobStore, now: datetime, *, days: int = 7) -> int:
+    """Remove files older than ``days`` that no hazard or inspection cites; returns how many
+    (finished files and abandoned partial uploads together)."""
+    cutoff = now - timedelta(days=days)
+    cited_by_hazard = select(HazardPhoto.sha256).where(HazardPhoto.sha256 == Attachment.sha256)
+    orphans = session.exec(
+        select(Attachment)
+        .where(col(Attachment.created_at) < cutoff, ~cited_by_hazard.exists())
+        .order_by(Attachment.sha256)
+    ).all()
+    by_sha = {a.sha256: a for a in orphans}
+    cited = _cited_by_inspections(session, set(by_sha)) if by_sha else set()
+    removed = 0
+    for sha, att in by_sha.items():
+        if sha in cited:
+            continue
+        store.remove(sha)
+        store.drop_partial(sha)
+        session.delete(att)
+        removed += 1
+    session.commit()
+    for sha, mtime in list(store.partials()):
+        if mtime < cutoff.timestamp() and session.get(Attachment, sha) is None:
+            store.drop_partial(sha)
+            removed += 1
+    if removed:
+        log.info("orphan blobs removed", extra={"count": removed, "days": days})
+    return removed

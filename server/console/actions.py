@@ -1,0 +1,146 @@
+"""From an action form to the hazard service's event payload.
+
+The forms name the same fields the chain's events do; this module only converts what a form
+can carry (a local date, a file) into the payload, and adds the one check that belongs to the
+console: before a verification the officer confirms having looked at every rectification
+photo, and every photo must be held by the server (the evidence check). The rules themselves
+(who may, in which state, what is required) stay in ``shared.chain.decide``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+from starlette.datastructures import FormData, UploadFile
+
+from server.blobs import service as blobs
+from server.blobs.store import MAX_BLOB_BYTES, BlobStore, digest
+from server.context import Caller
+from server.hazards.models import Attachment
+from server.jobs.days import day_start
+from shared.chain import PLAN_PARTS, EventType, HazardView
+from shared.clock import to_iso
+from shared.errors import DomainError
+
+# The form fields each action reads (text fields; dates and files are converted below).
+TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    EventType.assigned: ("responsible_unit", "responsible_person", "responsible_user_id", "comment"),
+    EventType.plan_submitted: PLAN_PARTS,
+    EventType.rectification_submitted: ("description",),
+    EventType.verified: ("comment",),
+    EventType.rejected: ("reason",),
+    EventType.closed: ("comment",),
+    EventType.cancelled: ("reason",),
+    EventType.note: ("text",),
+    EventType.extension_requested: ("reason",),
+    EventType.extension_granted: ("comment",),
+    EventType.escalated: ("reason",),
+    EventType.photo_added: ("caption",),
+}
+DATE_FIELDS: dict[str, str] = {
+    EventType.assigned: "deadline",
+    EventType.extension_requested: "new_deadline",
+    EventType.extension_granted: "new_deadline",
+}
+FILE_FIELDS: dict[str, str] = {
+    EventType.rectification_submitted: "evidence",
+    EventType.photo_added: "photos",
+}
+CONSOLE_ACTIONS = tuple(TEXT_FIELDS)
+
+
+def _invalid(field: str, zh: str, en: str) -> DomainError:
+    return DomainError.of("invalid_input", zh, en, status=422, fields={field: en})
+
+
+def end_of_local_day(value: str, tz: str, field: str) -> str:
+    """A date picked in the form means the end of that local day (23:59)."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise _invalid(field, "日期格式无效", "not a valid date") from None
+    return to_iso(day_start(day + timedelta(days=1), tz) - timedelta(minutes=1))
+
+
+def _text(form: FormData, key: str) -> str | None:
+    value = form.get(key)
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value or None
+
+
+async def read_upload(upload: UploadFile) -> bytes:
+    data = await upload.read(MAX_BLOB_BYTES + 1)
+    if len(data) > MAX_BLOB_BYTES:
+        raise DomainError.of(
+            "too_large", "文件过大（最大20MB）", "file too large (max 20 MB)", status=413
+        )
+    return data
+
+
+def store_photos(
+    session: Session, store: BlobStore, caller: Caller, files: list[bytes], now: datetime
+) -> list[str]:
+    """Put each photo through the blob service (type, size and hash checked there)."""
+    out = []
+    for data in files:
+        sha = digest(data)
+        blobs.put_blob(session, store, caller, sha, data, now)
+        out.append(sha)
+    return out
+
+
+def payload_from_form(
+    event_type: str, form: FormData, tz: str, photos: list[str] | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {}
+    for key in TEXT_FIELDS.get(event_type, ()):
+        value = _text(form, key)
+        if value is not None:
+            payload[key] = value
+    date_field = DATE_FIELDS.get(event_type)
+    if date_field and _text(form, date_field):
+        payload[date_field] = end_of_local_day(_text(form, date_field), tz, date_field)
+    file_field = FILE_FIELDS.get(event_type)
+    if file_field:
+        payload[file_field] = photos or []
+    if event_type == EventType.escalated and _text(form, "level"):
+        try:
+            payload["level"] = int(_text(form, "level"))
+        except ValueError:
+            raise _invalid("level", "督办级别无效", "invalid level") from None
+    return payload
+
+
+def evidence_receipts(session: Session, shas: list[str]) -> dict[str, Attachment]:
+    """The server's receipt (size, time, complete) for each photo it knows."""
+    if not shas:
+        return {}
+    rows = session.exec(select(Attachment).where(col(Attachment.sha256).in_(shas))).all()
+    return {a.sha256: a for a in rows}
+
+
+def check_evidence(session: Session, view: HazardView, form: FormData) -> None:
+    """Before verifying: every rectification photo is on the server, and the officer says they
+    looked at them."""
+    receipts = evidence_receipts(session, view.evidence)
+    missing = [s for s in view.evidence if s not in receipts or not receipts[s].complete]
+    if missing:
+        raise DomainError.of(
+            "photo_pending",
+            "有整改照片尚未上传到服务器，不能复查通过",
+            "some rectification photos are not on the server yet; the hazard cannot be verified",
+            status=409,
+            fields={"evidence": ", ".join(m[:12] for m in missing)},
+        )
+    if form.get("evidence_checked") != "yes":
+        raise DomainError.of(
+            "evidence_unchecked",
+            "请先核对整改照片并勾选确认",
+            "check the rectification photos and tick the confirmation first",
+            status=422,
+            fields={"evidence_checked": "tick to confirm the photos were checked"},
+        )

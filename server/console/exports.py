@@ -1,0 +1,219 @@
+"""Excel workbooks (openpyxl): any filtered hazard list, and a day's risk summary.
+
+The hazard export runs the very query the work queue shows (same filters, same order), streamed
+into a write-only workbook so a city-wide list stays flat in memory. Headers follow the user's
+language; times are local to the configured zone.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from sqlmodel import Session, select
+from starlette.responses import Response
+
+from server.console import i18n
+from server.console.queue import days_overdue
+from server.hazards.models import Hazard
+from server.matters.models import Matter, MatterLink
+from server.sites.models import District, Site
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+HAZARD_COLUMNS = (
+    ("编号", "ID", 38),
+    ("隐患", "Hazard", 40),
+    ("场所", "Site", 26),
+    ("辖区", "District", 12),
+    ("行业", "Industry", 14),
+    ("等级", "Grade", 10),
+    ("状态", "State", 10),
+    ("责任单位", "Responsible unit", 24),
+    ("责任人", "Responsible person", 12),
+    ("整改期限", "Deadline", 18),
+    ("逾期天数", "Days overdue", 10),
+    ("督办级别", "Escalation level", 10),
+    ("上报时间", "Reported", 18),
+    ("销号时间", "Closed", 18),
+    ("事项", "Matter", 14),
+    ("环节", "Link", 14),
+)
+
+
+def xlsx_response(data: bytes, filename: str) -> Response:
+    return Response(
+        content=data,
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _header(ws, labels: list[str]) -> list[WriteOnlyCell]:
+    cells = []
+    for label in labels:
+        c = WriteOnlyCell(ws, value=label)
+        c.font = Font(bold=True)
+        c.fill = HEADER_FILL
+        c.alignment = Alignment(vertical="center")
+        cells.append(c)
+    return cells
+
+
+def _save(wb: Workbook) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def hazard_workbook(session: Session, query, now: datetime, lang: str, tz: str) -> bytes:
+    """One row per hazard of ``query`` (the work queue's query), in its order."""
+    en = lang == "en"
+    sites = {s.id: s.name for s in session.exec(select(Site)).all()}
+    districts = {d.id: (d.name_en or d.name) if en else d.name for d in session.exec(select(District))}
+    matters = {m.id: (m.name_en or m.name) if en else m.name for m in session.exec(select(Matter))}
+    links = {k.id: (k.name_en or k.name) if en else k.name for k in session.exec(select(MatterLink))}
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("隐患清单" if not en else "Hazards")
+    for i, (_zh, _en, width) in enumerate(HAZARD_COLUMNS):
+        ws.column_dimensions[chr(ord("A") + i)].width = width
+    ws.freeze_panes = "C2"
+    ws.append(_header(ws, [c[1] if en else c[0] for c in HAZARD_COLUMNS]))
+    for h in session.exec(query.execution_options(yield_per=2000)):
+        h: Hazard
+        ws.append(
+            [
+                h.id,
+                h.title,
+                sites.get(h.site_id, h.site_id),
+                districts.get(h.district_id, h.district_id),
+                i18n.vocab(h.industry, lang),
+                i18n.vocab(h.severity, lang),
+                i18n.state_name(h.state, lang),
+                h.responsible_unit or "",
+                h.responsible_person or "",
+                i18n.local_time(h.deadline, tz),
+                days_overdue(h, now),
+                h.escalation_level,
+                i18n.local_time(h.reported_at, tz),
+                i18n.local_time(h.closed_at, tz),
+                matters.get(h.matter_id or "", ""),
+                links.get(h.link_id or "", ""),
+            ]
+        )
+    return _save(wb)
+
+
+KPI_ROWS = (
+    ("新增隐患", "new"),
+    ("销号隐患", "closed"),
+    ("在办隐患总数", "open"),
+    ("逾期未改", "overdue"),
+    ("重大隐患在办", "major_open"),
+    ("挂牌督办中", "escalated"),
+    ("升级督办次数", "escalations"),
+)
+
+
+def kpis(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """The KPI tiles of the dashboard, also the first sheet of the export and the print."""
+    totals = figures.get("totals", {})
+    rates = figures.get("rates", {})
+    rect = rates.get("rectification", {})
+    on_time = rates.get("on_time_closure", {})
+    tiles = [{"label": zh, "key": key, "value": totals.get(key, 0), "rate": False}
+             for zh, key in KPI_ROWS]  # fmt: skip
+    tiles.append(
+        {
+            "label": "按期销号率",
+            "key": "on_time",
+            "value": on_time.get("rate"),
+            "rate": True,
+            "detail": f"{on_time.get('on_time', 0)}/{on_time.get('closed', 0)}",
+        }
+    )
+    for sev, label in (("general", "一般隐患整改率"), ("major", "重大隐患整改率")):
+        r = rect.get(sev, {})
+        tiles.append(
+            {
+                "label": label,
+                "key": f"rect_{sev}",
+                "value": r.get("rate"),
+                "rate": True,
+                "detail": f"{r.get('closed', 0)}/{r.get('found', 0)}",
+            }
+        )
+    return tiles
+
+
+def _rate_text(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def daily_workbook(
+    figures: dict[str, Any], acks: list[Any], lang: str, tz: str, stored: bool
+) -> bytes:
+    """The day's summary: overview (with sign-offs), district × industry, longest overdue,
+    30-day trend."""
+    t = i18n.translator(lang)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = t("风险日报")[:31]
+    ws.append([t("安全生产隐患排查治理日报")])
+    ws["A1"].font = Font(bold=True, size=14)
+    scope = figures.get("scope", {})
+    ws.append([t("范围"), scope.get("name", "")])
+    ws.append([t("日期"), figures.get("date", "")])
+    ws.append([t("日报数据来源"), t("07:00 定时生成的存档") if stored else t("按当日数据即时计算")])
+    ws.append([])
+    for tile in kpis(figures):
+        value = _rate_text(tile["value"]) if tile["rate"] else tile["value"]
+        ws.append([t(tile["label"]), value, tile.get("detail", "")])
+    ws.append([])
+    ws.append([t("签阅人"), t("签阅时间")])
+    for a in acks:
+        ws.append([a.user_name, i18n.local_time(a.acknowledged_at, tz)])
+    if not acks:
+        ws.append([t("尚未签阅")])
+    ws.column_dimensions["A"].width = 26
+    ws.column_dimensions["B"].width = 22
+
+    cross = wb.create_sheet(t("辖区 × 行业")[:31].replace("×", "x"))
+    cols = ("new", "closed", "open", "overdue", "major_open", "escalated", "escalations")
+    labels = dict((k, zh) for zh, k in KPI_ROWS)
+    cross.append([t("辖区"), t("行业")] + [t(labels[c]) for c in cols])
+    for r in figures.get("by_district_industry", []):
+        cross.append([r["district_name"], i18n.vocab(r["industry"], lang)] + [r[c] for c in cols])
+    totals = figures.get("totals", {})
+    cross.append([t("合计"), ""] + [totals.get(c, 0) for c in cols])
+
+    longest = wb.create_sheet(t("逾期最久的隐患")[:31])
+    longest.append(
+        [t("隐患"), t("场所"), t("辖区"), t("等级"), t("整改期限"), t("逾期天数"), t("督办级别"), "ID"]
+    )
+    for r in figures.get("longest_overdue", []):
+        longest.append(
+            [
+                r["title"],
+                r["site_name"],
+                r["district_name"],
+                i18n.vocab(r["severity"], lang),
+                i18n.local_time(r["deadline"], tz),
+                r["days_overdue"],
+                r["escalation_level"],
+                r["hazard_id"],
+            ]
+        )
+
+    trend = wb.create_sheet(t("近30日趋势")[:31])
+    trend.append([t("日期"), t("新增"), t("销号隐患"), t("在办")])
+    for r in figures.get("trend", []):
+        trend.append([r["date"], r["new"], r["closed"], r["open"]])
+    return _save(wb)

@@ -1,0 +1,28 @@
+"""A leader's sign-off (签阅) of one day's risk summary for one scope."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from server.db import UTCDateTime
+
+
+class SummaryAck(SQLModel, table=True):
+    """Who signed off which day's summary, when, and exactly which figures (their SHA-256 over
+    the canonical JSON, so a later regeneration that changed them is visible)."""
+
+    __tablename__ = "summary_ack"
+    __table_args__ = (
+        UniqueConstraint("district_id", "day", "user_id", name="uq_summary_ack_district_day_user"),
+    )
+    id: str = Field(primary_key=True, max_length=36)
+    district_id: str = Field(foreign_key="district.id", index=True, max_length=32)
+    day: date = Field(index=True)
+    user_id: str = Field(foreign_key="user.id", max_length=36)
+    user_name: str = Field(max_length=100)
+    acknowledged_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    figures_sha256: str = Field(max_length=64)
+    stored: bool = True  # the stored 07:00 snapshot (False: figures computed on demand)

@@ -1,0 +1,205 @@
+"""The officer's work queue: the hazard service's scoped filter, ordered for work.
+
+Order: overdue first, then major, then the nearest deadline, then the oldest report, so the
+top of the page is always what needs doing first. Tabs are presets of the same filter; the
+Excel export runs exactly the query the page shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from server.context import Caller
+from server.hazards.models import Hazard, HazardEvent
+from server.hazards.service import HazardFilter, filtered_query
+from server.scoping import scope_filter
+from shared.chain import DEADLINE_STATES, OPEN_STATES, State
+from shared.taxonomy import Industry, Severity
+
+PAGE_SIZE = 50
+OPEN = tuple(sorted(s.value for s in OPEN_STATES))
+FINISHED = (State.closed.value, State.cancelled.value)
+# States in which the next step is an officer's: assign, verify, close.
+OFFICER_STATES = (State.reported.value, State.in_review.value, State.verified.value)
+TABS: dict[str, dict[str, Any]] = {
+    "open": {"state": OPEN},
+    "officer": {"state": OFFICER_STATES},
+    "mine": {"state": OPEN, "mine": True},
+    "overdue": {"state": OPEN, "overdue": True},
+    "major": {"state": OPEN, "severity": Severity.major.value},
+    "done": {"state": FINISHED},
+    "all": {},
+}
+TAB_NAMES = {
+    "open": "待办隐患",
+    "officer": "待我处理",
+    "mine": "我经手的",
+    "overdue": "逾期",
+    "major": "重大隐患",
+    "done": "已办结",
+    "all": "全部隐患",
+}
+
+
+def overdue_expr(now: datetime):
+    """Past its deadline while the deadline still binds (the list filter's own definition)."""
+    return col(Hazard.state).in_([s.value for s in DEADLINE_STATES]) & (col(Hazard.deadline) < now)
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    tab: str = "open"
+    state: tuple[str, ...] = ()
+    severity: str | None = None
+    industry: str | None = None
+    district: str | None = None
+    site: str | None = None
+    matter: str | None = None
+    link: str | None = None
+    overdue: bool | None = None
+    escalated: bool | None = None
+    q: str | None = None
+    page: int = 1
+    mine: bool = field(default=False, compare=False)
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any] | Any) -> QueueQuery:
+        """From the query string; unknown values are dropped (a stale bookmark still opens)."""
+
+        def one(key: str, allowed: tuple[str, ...] | None = None, size: int = 64) -> str | None:
+            value = (params.get(key) or "").strip()[:size]
+            if not value or (allowed is not None and value not in allowed):
+                return None
+            return value
+
+        def yes_no(key: str) -> bool | None:
+            return {"yes": True, "no": False}.get(params.get(key) or "")
+
+        states = tuple(s for s in params.getlist("state") if s in {x.value for x in State})
+        try:
+            page = max(1, min(int(params.get("page") or 1), 100_000))
+        except ValueError:
+            page = 1
+        return cls(
+            tab=one("tab", tuple(TABS)) or "open",
+            state=states,
+            severity=one("severity", tuple(s.value for s in Severity)),
+            industry=one("industry", tuple(i.value for i in Industry)),
+            district=one("district", size=32),
+            site=one("site", size=36),
+            matter=one("matter"),
+            link=one("link"),
+            overdue=yes_no("overdue"),
+            escalated=yes_no("escalated"),
+            q=one("q", size=200),
+            page=page,
+        )
+
+    def params(self) -> dict[str, Any]:
+        """Back to query parameters (page left out)."""
+        yn = {True: "yes", False: "no", None: None}
+        return {
+            "tab": self.tab,
+            "state": list(self.state),
+            "severity": self.severity,
+            "industry": self.industry,
+            "district": self.district,
+            "site": self.site,
+            "matter": self.matter,
+            "link": self.link,
+            "overdue": yn[self.overdue],
+            "escalated": yn[self.escalated],
+            "q": self.q,
+        }
+
+    def hazard_filter(self, caller: Caller) -> tuple[HazardFilter, bool]:
+        """The service filter (explicit filters win over the tab's preset) and 'mine'."""
+        preset = TABS[self.tab]
+        f = HazardFilter(
+            state=self.state or preset.get("state", ()),
+            severity=self.severity or preset.get("severity"),
+            industry=self.industry,
+            district_id=self.district,
+            site_id=self.site,
+            matter_id=self.matter,
+            link_id=self.link,
+            overdue=self.overdue if self.overdue is not None else preset.get("overdue"),
+            escalated=self.escalated,
+            text=self.q,
+        )
+        return f, bool(preset.get("mine"))
+
+
+def queue_query(session: Session, caller: Caller, qq: QueueQuery, now: datetime):
+    """The page's query, ordered for work, before paging."""
+    f, mine = qq.hazard_filter(caller)
+    q = filtered_query(session, caller, f, now)
+    if mine:
+        acted = select(HazardEvent.hazard_id).where(HazardEvent.actor_id == caller.user.id)
+        q = q.where(col(Hazard.id).in_(acted))
+    major = case((Hazard.severity == Severity.major.value, 0), else_=1)
+    late = case((overdue_expr(now), 0), else_=1)
+    return q.order_by(
+        late,
+        major,
+        col(Hazard.deadline).is_(None),
+        col(Hazard.deadline),
+        col(Hazard.reported_at),
+        col(Hazard.id),
+    )
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[Hazard]
+    total: int
+    page: int
+    pages: int
+
+
+def queue_page(session: Session, caller: Caller, qq: QueueQuery, now: datetime) -> QueuePage:
+    q = queue_query(session, caller, qq, now)
+    total = session.exec(select(func.count()).select_from(q.order_by(None).subquery())).one()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(qq.page, pages)
+    rows = list(session.exec(q.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all())
+    return QueuePage(rows, total, page, pages)
+
+
+def tab_counts(session: Session, caller: Caller, now: datetime) -> dict[str, int]:
+    """Open hazards in scope by tab, in one pass (the badges next to the tabs)."""
+    in_scope = scope_filter(caller.scope, Hazard.district_id, Hazard.site_id)
+    one = lambda cond: func.coalesce(func.sum(case((cond, 1), else_=0)), 0)  # noqa: E731
+    row = session.exec(
+        select(
+            func.count(),
+            one(col(Hazard.state).in_(OFFICER_STATES)),
+            one(overdue_expr(now)),
+            one(Hazard.severity == Severity.major.value),
+        )
+        .select_from(Hazard)
+        .where(in_scope, col(Hazard.state).in_(OPEN))
+    ).one()
+    return {"open": row[0], "officer": row[1], "overdue": row[2], "major": row[3]}
+
+
+def is_overdue(h: Hazard, now: datetime) -> bool:
+    return h.overdue or (
+        h.state in {s.value for s in DEADLINE_STATES} and h.deadline is not None and h.deadline < now
+    )
+
+
+def days_overdue(h: Hazard, now: datetime) -> float | None:
+    if h.deadline is None or not is_overdue(h, now):
+        return None
+    return round((now - h.deadline).total_seconds() / 86400, 1)
+
+
+def with_tab(qq: QueueQuery, tab: str) -> QueueQuery:
+    return replace(qq, tab=tab, page=1)

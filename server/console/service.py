@@ -1,0 +1,229 @@
+"""What the leader's pages read and write, on top of the summaries service: which scopes a user
+may pick, a day's summary (stored, computed, or today's live figures), the sign-off, and the
+four-colour picture of sites. Knows nothing of HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from threading import Lock
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from server.console.models import SummaryAck
+from server.context import Caller
+from server.hazards.models import Hazard, HazardEvent
+from server.jobs.days import local_date
+from server.jobs.recipients import DistrictTree
+from server.scoping import scope_filter
+from server.sites.models import Site
+from server.summaries import service as summaries
+from shared.chain import OPEN_STATES, canonical_json
+from shared.errors import DomainError, not_found
+from shared.roles import Role
+
+COLOURS = ("red", "orange", "yellow", "blue")
+LIVE_CACHE_SECONDS = 60
+
+
+def scope_options(session: Session, caller: Caller) -> list[tuple[str, str]]:
+    """(district id, name) of the summary scopes (city, districts) this user may read, widest
+    first."""
+    tree = DistrictTree(session)
+    ids = [
+        d
+        for d in summaries.scope_districts(session)
+        if caller.scope.covers(district_id=d, site_id=None)
+    ]
+    ids.sort(key=lambda d: (len(tree.chain(d)), d))
+    return [(d, tree.name(d)) for d in ids]
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    day: date
+    district_id: str
+    figures: dict[str, Any]
+    stored: bool
+    generated_at: datetime | None
+    live: bool  # today's figures so far: nothing to sign off yet
+
+
+# Today's figures are a full pass over the hazards; keep them per (scope, day) until the next
+# chain event or site change. Any write to a hazard appends an event, so the newest event time
+# and the event count identify the data the figures were computed from.
+_live_cache: dict[tuple[str, date], tuple[tuple, float, dict[str, Any]]] = {}
+_live_lock = Lock()
+
+
+def _data_version(session: Session) -> tuple:
+    events = session.exec(select(func.max(HazardEvent.at), func.count()).select_from(HazardEvent))
+    sites = session.exec(select(func.count(), func.max(Site.created_at)).select_from(Site))
+    return (*events.one(), *sites.one())
+
+
+def _live_figures(session: Session, day: date, district_id: str, tz: str) -> dict[str, Any]:
+    version = _data_version(session)
+    key = (district_id, day)
+    with _live_lock:
+        hit = _live_cache.get(key)
+        if hit and hit[0] == version and time.monotonic() - hit[1] < LIVE_CACHE_SECONDS:
+            return hit[2]
+    figures = summaries.compute(session, day, tz, [district_id])[district_id]
+    with _live_lock:
+        _live_cache[key] = (version, time.monotonic(), figures)
+    return figures
+
+
+def day_summary(
+    session: Session,
+    caller: Caller,
+    day: date | None,
+    district_id: str | None,
+    now: datetime,
+    tz: str,
+) -> DaySummary:
+    """The stored snapshot of a past day (or the same figures computed, when none was stored);
+    for today, the figures so far."""
+    options = scope_options(session, caller)
+    if not options:
+        raise not_found("辖区", "district")
+    district_id = district_id or options[0][0]
+    if district_id not in {d for d, _ in options}:
+        raise not_found("辖区", "district")
+    today = local_date(now, tz)
+    day = day or today - timedelta(days=1)
+    if day > today:
+        raise DomainError.of(
+            "day_not_over",
+            "不能查看未来日期的日报",
+            "that day has not come yet",
+            status=422,
+            fields={"date": "must not be after today"},
+        )
+    if day == today:
+        figures = _live_figures(session, day, district_id, tz)
+        return DaySummary(day, district_id, figures, False, None, True)
+    s = summaries.daily_for(session, caller, day, district_id, now, tz)
+    return DaySummary(day, district_id, s.figures, s.stored, s.generated_at, False)
+
+
+def figures_digest(figures: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(figures)).hexdigest()
+
+
+def acks_for(session: Session, district_id: str, day: date) -> list[SummaryAck]:
+    return list(
+        session.exec(
+            select(SummaryAck)
+            .where(SummaryAck.district_id == district_id, SummaryAck.day == day)
+            .order_by(SummaryAck.acknowledged_at)
+        ).all()
+    )
+
+
+def acknowledge(
+    session: Session, caller: Caller, day: date, district_id: str, now: datetime, tz: str
+) -> SummaryAck:
+    """The leader signs off a finished day's summary; a second sign-off returns the first."""
+    if caller.role is not Role.leader:
+        raise DomainError.of(
+            "forbidden", "只有领导可以签阅日报", "only leaders sign off the summary", status=403
+        )
+    summary = day_summary(session, caller, day, district_id, now, tz)
+    if summary.live:
+        raise DomainError.of(
+            "day_not_over",
+            "该日尚未结束，日报次日生成后方可签阅",
+            "that day is not over yet; sign it off once its summary is built",
+            status=422,
+        )
+
+    def existing() -> SummaryAck | None:
+        return session.exec(
+            select(SummaryAck).where(
+                SummaryAck.district_id == summary.district_id,
+                SummaryAck.day == summary.day,
+                SummaryAck.user_id == caller.user.id,
+            )
+        ).first()
+
+    found = existing()
+    if found is not None:
+        return found
+    ack = SummaryAck(
+        id=str(uuid.uuid4()),
+        district_id=summary.district_id,
+        day=summary.day,
+        user_id=caller.user.id,
+        user_name=caller.user.display_name,
+        acknowledged_at=now,
+        figures_sha256=figures_digest(summary.figures),
+        stored=summary.stored,
+    )
+    session.add(ack)
+    try:
+        session.commit()
+    except IntegrityError:  # a double click on two replicas: the first one stands
+        session.rollback()
+        found = existing()
+        if found is None:
+            raise
+        return found
+    return ack
+
+
+@dataclass
+class DistrictPicture:
+    district_id: str
+    name: str
+    counts: dict[str, int]
+    sites: list[dict[str, Any]]
+
+
+def risk_picture(session: Session, caller: Caller, district_id: str) -> list[DistrictPicture]:
+    """Active sites by district and risk colour, red first, each with its open and major open
+    hazards now (colours are today's: their history is not kept)."""
+    tree = DistrictTree(session)
+    root = tree.by_id.get(district_id)
+    sites = session.exec(
+        select(Site.id, Site.name, Site.district_id, Site.risk_colour)
+        .where(Site.active.is_(True))
+        .where(scope_filter(caller.scope, Site.district_id, Site.id))
+    ).all()
+    major = case((Hazard.severity == "major", 1), else_=0)
+    open_counts = {
+        sid: (n, int(m or 0))
+        for sid, n, m in session.exec(
+            select(Hazard.site_id, func.count(), func.sum(major))
+            .where(scope_filter(caller.scope, Hazard.district_id, Hazard.site_id))
+            .where(col(Hazard.state).in_([s.value for s in OPEN_STATES]))
+            .group_by(Hazard.site_id)
+        ).all()
+    }
+    groups: dict[str, DistrictPicture] = {}
+    order = {c: i for i, c in enumerate(COLOURS)}
+    for sid, name, did, colour in sites:
+        chain = [d.id for d in tree.chain(did)]
+        if root is None or root.id not in chain:
+            continue
+        # group under the scope's child on the way down (a 区 under the city), or the scope
+        idx = chain.index(root.id)
+        gid = chain[idx - 1] if idx > 0 else root.id
+        g = groups.setdefault(
+            gid, DistrictPicture(gid, tree.name(gid), dict.fromkeys(COLOURS, 0), [])
+        )
+        g.counts[colour] = g.counts.get(colour, 0) + 1
+        n_open, n_major = open_counts.get(sid, (0, 0))
+        g.sites.append(
+            {"id": sid, "name": name, "colour": colour, "open": n_open, "major": n_major}
+        )
+    for g in groups.values():
+        g.sites.sort(key=lambda s: (order.get(s["colour"], 9), -s["open"], s["name"]))
+    return sorted(groups.values(), key=lambda g: g.district_id)

@@ -1,0 +1,29 @@
+"""Mounts the console on the app: its routers, its static files, and an HTML 404 for any
+other path under ``/console/``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import RedirectResponse, Response
+
+from server.console import admin, leader, views
+from server.console.pages import STATIC_DIR, ConsoleRoute, page_for_exception
+from shared.errors import not_found
+
+_fallback = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+
+
+@_fallback.get("/{path:path}")
+def unknown_page(request: Request, path: str) -> Response:
+    return page_for_exception(request, not_found("页面", "page"))
+
+
+def mount_console(app: FastAPI) -> None:
+    app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    for router in (views.router, leader.router, admin.router, _fallback):
+        app.include_router(router)
+
+    @app.get("/console", include_in_schema=False)
+    def console_root() -> Response:
+        return RedirectResponse("/console/", status_code=307)

@@ -1,0 +1,129 @@
+"""The inspection payload, shared by ``POST /api/v1/inspections`` and (later) the sync op
+``inspection.submit``, which carries exactly this JSON.
+
+Example::
+
+    {
+      "id": "6f1c…",                       # client UUID, the idempotency key
+      "site_id": "…",
+      "template_id": "coal_mine", "template_version": 1,
+      "profile": null,                     # a template profile id (e.g. "school"), if any
+      "answers": {"coal.gas.face_ch4": 0.8, "coal.vent.main_fan": "yes", "x.y": "na"},
+      "photos": {"coal.vent.main_fan": ["<sha256>", …]},
+      "notes": "…",
+      "started_at": "2026-03-02T01:00:00Z", "ended_at": "2026-03-02T02:10:00Z",
+      "location": {"lat": 39.65, "lon": 106.83, "accuracy": 12}
+    }
+
+Each finding becomes a hazard whose id is ``finding_hazard_id(inspection id, item id)``, so a
+device can name the hazards of an inspection before the server has seen it, and a retry can
+never create them twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from server.schemas import LongText, Text, UUIDStr
+from shared.chain import canonical_json
+
+MAX_ANSWERS = 2000
+MAX_PHOTOS_PER_ITEM = 20
+MAX_PHOTOS = 500
+
+ItemId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.]+$", max_length=100)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# yes / no / na, a choice value or text; a number; null = not answered.
+Answer = Text(4000) | StrictInt | StrictFloat | None
+
+
+def _utc(value: datetime) -> datetime:
+    """One spelling per instant, so a retry from another time zone hashes the same."""
+    return value.astimezone(UTC)
+
+
+UTCTime = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
+class Location(BaseModel):
+    """Where the inspection was done (WGS 84, as the device reports it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    accuracy: float | None = Field(None, ge=0, le=100_000, allow_inf_nan=False)
+
+    def label(self) -> str:
+        """Short text for a hazard's ``location`` field, e.g. ``39.65000,106.83000 ±12m``."""
+        text = f"{self.lat:.5f},{self.lon:.5f}"
+        return text + (f" ±{self.accuracy:.0f}m" if self.accuracy is not None else "")
+
+
+class InspectionSubmit(BaseModel):
+    """One finished inspection as the device sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: UUIDStr = Field(description="client-generated UUID (idempotency key)")
+    site_id: Text(36, 1)
+    template_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$", max_length=64)]
+    template_version: int = Field(ge=1, le=1_000_000)
+    profile: Text(64) | None = None
+    answers: dict[ItemId, Answer] = Field(max_length=MAX_ANSWERS)
+    photos: dict[ItemId, Annotated[list[Sha256], Field(max_length=MAX_PHOTOS_PER_ITEM)]] = Field(
+        default_factory=dict
+    )
+    notes: LongText = ""
+    started_at: UTCTime
+    ended_at: UTCTime
+    location: Location | None = None
+
+    @field_validator("profile")
+    @classmethod
+    def _blank_profile(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("photos")
+    @classmethod
+    def _photos(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        if sum(len(v) for v in value.values()) > MAX_PHOTOS:
+            raise ValueError(f"too many photos (max {MAX_PHOTOS})")
+        # the same photo twice under one item is one photo; empty lists say nothing
+        return {k: list(dict.fromkeys(v)) for k, v in value.items() if v}
+
+    @field_validator("ended_at")
+    @classmethod
+    def _ended_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        started = info.data.get("started_at")
+        if started is not None and value < started:
+            raise ValueError("ended_at is before started_at")
+        return value
+
+    def canonical(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def sha256(self) -> str:
+        """SHA-256 of the canonical JSON: equal for a retry, different for a reused id."""
+        return hashlib.sha256(canonical_json(self.canonical())).hexdigest()
+
+
+def finding_hazard_id(inspection_id: str, item_id: str) -> str:
+    """The hazard id of the finding on ``item_id`` (an item or count-rule id)."""
+    return str(uuid.uuid5(uuid.UUID(inspection_id), f"finding:{item_id}"))

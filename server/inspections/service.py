@@ -1,0 +1,326 @@
+"""Submit an inspection: evaluate the answers against the pinned template version and create
+the inspection with one hazard per finding, all in one transaction.
+
+Idempotent by the client's inspection UUID: the same payload again returns what was stored;
+the same id with another payload (or from another user) is ``id_reuse``. Hazard ids are derived
+from the inspection id and the item id (``finding_hazard_id``), so no retry can double them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from server.checklists.models import ChecklistTemplate
+from server.checklists.service import template_of
+from server.context import Caller
+from server.hazards import service as hazards
+from server.hazards.models import Hazard
+from server.inspections.models import Inspection
+from server.inspections.schemas import InspectionSubmit, finding_hazard_id
+from server.scoping import scope_filter
+from shared.chain import MAX_TEXT
+from shared.checklist import ChecklistAnswerError, ChecklistError, Finding, Template, evaluate
+from shared.clock import parse_iso, to_iso
+from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
+from shared.errors import DomainError, not_found
+from shared.roles import Role
+
+log = logging.getLogger("hazardchain.inspections")
+MAX_TITLE = 200
+INSPECTING_ROLES = frozenset({Role.inspector, Role.officer, Role.admin})
+
+
+@dataclass(frozen=True)
+class Submitted:
+    inspection: Inspection
+    hazards: list[Hazard]
+    created: bool
+
+
+def _invalid(code: str, zh: str, en: str, fields: dict[str, str]) -> DomainError:
+    return DomainError.of(code, zh, en, status=422, fields=fields)
+
+
+def _template(session: Session, body: InspectionSubmit) -> tuple[ChecklistTemplate, Template]:
+    row = session.get(ChecklistTemplate, (body.template_id, body.template_version))
+    if row is None:
+        known = session.exec(
+            select(ChecklistTemplate.version).where(ChecklistTemplate.id == body.template_id)
+        ).first()
+        field = "template_version" if known is not None else "template_id"
+        raise _invalid(
+            "unknown_template",
+            f"检查表 {body.template_id} 第 {body.template_version} 版不存在",
+            f"checklist {body.template_id} v{body.template_version} does not exist",
+            {field: "unknown checklist template version"},
+        )
+    return row, template_of(row)
+
+
+def _evaluate(template: Template, body: InspectionSubmit) -> list[Finding]:
+    unknown = sorted(k for k in body.photos if k not in template.items_by_id)
+    if unknown:
+        raise _invalid(
+            "invalid_input",
+            "照片所属的检查项不在该检查表中",
+            "photos refer to items that are not in this checklist",
+            {f"photos.{k}": "no such item in this checklist" for k in unknown},
+        )
+    try:
+        findings = evaluate(template, body.answers, body.profile)
+    except ChecklistAnswerError as exc:
+        raise _invalid(
+            "invalid_answer",
+            exc.message_zh,
+            exc.message_en,
+            {f"answers.{exc.item_id}": exc.message_en},
+        ) from None
+    except ChecklistError as exc:
+        raise _invalid(
+            "invalid_profile", exc.message_zh, exc.message_en, {"profile": exc.message_en}
+        ) from None
+    missing = [
+        f.item_id
+        for f in findings
+        if f.kind == "item" and f.photo_required and not body.photos.get(f.item_id)
+    ]
+    if missing:
+        raise _invalid(
+            "photo_required",
+            f"{len(missing)} 项不合格的检查项须附现场照片",
+            f"{len(missing)} failed item(s) need a photo",
+            {f"photos.{m}": "a photo is required when this item fails" for m in missing},
+        )
+    return findings
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _hazard_payload(
+    template: Template, body: InspectionSubmit, finding: Finding, site_id: str
+) -> dict[str, Any]:
+    if finding.kind == "item":
+        title = template.item(finding.item_id).text.zh
+        photos = body.photos.get(finding.item_id, [])
+    else:
+        rule = next(r for r in template.count_rules if r.id == finding.item_id)
+        title = rule.title.zh
+        photos = []  # the contributing items' hazards carry their photos
+    payload: dict[str, Any] = {
+        "site_id": site_id,
+        "title": _clip(title.strip(), MAX_TITLE),
+        "description": _clip(f"{finding.description_zh}\n{finding.description_en}", MAX_TEXT),
+        "severity": finding.severity,
+        "photos": photos,
+        "inspection_id": body.id,
+        "item_id": finding.item_id,
+        "basis": _clip(finding.basis, MAX_TEXT),
+        "deadline_days": finding.deadline_days,
+    }
+    if body.location is not None:
+        payload["location"] = body.location.label()
+    return payload
+
+
+def hazards_of(session: Session, inspection: Inspection) -> list[Hazard]:
+    """The inspection's hazards in finding order (template order, count rules last)."""
+    out = []
+    for f in inspection.findings:
+        hazard = session.get(Hazard, f["hazard_id"])
+        if hazard is not None:
+            out.append(hazard)
+    return out
+
+
+def _hazard_id_conflict(hazard_id: str) -> DomainError:
+    """Another record holds a finding's hazard id; only a hand-made id can do that."""
+    return DomainError.of(
+        "hazard_id_conflict",
+        "该检查的隐患编号已被其他记录占用，请以新的检查编号重新提交",
+        "a hazard id of this inspection is taken by another record; resubmit under a new id",
+        status=409,
+        fields={"id": f"hazard {hazard_id} already exists"},
+    )
+
+
+def _replay(session: Session, caller: Caller, existing: Inspection, digest: str) -> Submitted:
+    if existing.payload_sha256 != digest or existing.inspector_id != caller.user.id:
+        raise DomainError.of(
+            "id_reuse",
+            "该检查编号已用于另一次检查",
+            "this inspection id was already used for a different inspection",
+            status=409,
+            fields={"id": "already used for a different inspection"},
+        )
+    return Submitted(existing, hazards_of(session, existing), created=False)
+
+
+def submit(
+    session: Session,
+    caller: Caller,
+    body: InspectionSubmit,
+    *,
+    now: datetime,
+    policy: DeadlinePolicy = DEFAULT_POLICY,
+) -> Submitted:
+    """Create the inspection and its hazards, or return them again for a retry.
+
+    The HTTP view and the sync op ``inspection.submit`` both call this with the same payload.
+    """
+    if caller.role not in INSPECTING_ROLES:
+        raise DomainError.of(
+            "forbidden",
+            "您的角色无权提交检查",
+            f"role '{caller.role}' may not submit inspections",
+            status=403,
+        )
+    digest = body.sha256()
+    existing = session.get(Inspection, body.id)
+    if existing is not None:
+        return _replay(session, caller, existing, digest)
+    site = hazards._site_in_scope(session, caller, body.site_id)
+    row, template = _template(session, body)
+    findings = _evaluate(template, body)
+    hazard_ids = [finding_hazard_id(body.id, f.item_id) for f in findings]
+    inspection = Inspection(
+        id=body.id,
+        site_id=site.id,
+        district_id=site.district_id,
+        template_id=row.id,
+        template_version=row.version,
+        template_digest=row.digest,
+        profile=body.profile,
+        inspector_id=caller.user.id,
+        answers=dict(body.answers),
+        photos=body.photos,
+        notes=body.notes,
+        started_at=body.started_at,
+        ended_at=body.ended_at,
+        location=body.location.model_dump() if body.location else None,
+        submitted_at=now,
+        finding_count=len(findings),
+        findings=[
+            {"item_id": f.item_id, "kind": f.kind, "severity": f.severity, "hazard_id": hid}
+            for f, hid in zip(findings, hazard_ids, strict=True)
+        ],
+        payload_sha256=digest,
+    )
+    try:
+        session.add(inspection)
+        session.flush()  # a concurrent submit of the same id waits or fails here
+        for finding, hid in zip(findings, hazard_ids, strict=True):
+            try:
+                done = hazards.report(
+                    session,
+                    caller,
+                    payload=_hazard_payload(template, body, finding, site.id),
+                    now=now,
+                    hazard_id=hid,
+                    policy=policy,
+                    device_time=to_iso(body.ended_at),
+                    commit=False,
+                )
+            except DomainError as exc:
+                if exc.refusal.code not in ("id_reuse", "already_exists"):
+                    raise
+                raise _hazard_id_conflict(hid) from exc
+            if done.duplicate:
+                raise _hazard_id_conflict(hid)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raced = session.get(Inspection, body.id)
+        if raced is None:
+            raise
+        log.info("inspection submit raced a retry", extra={"inspection_id": body.id})
+        return _replay(session, caller, raced, digest)
+    except BaseException:
+        session.rollback()
+        raise
+    log.info(
+        "inspection submitted",
+        extra={
+            "inspection_id": body.id,
+            "site_id": site.id,
+            "template": f"{row.id}/{row.version}",
+            "findings": len(findings),
+            "user_id": caller.user.id,
+        },
+    )
+    return Submitted(inspection, hazards_of(session, inspection), created=True)
+
+
+# ------------------------------------------------------------------ reading
+
+
+def get_in_scope(session: Session, caller: Caller, inspection_id: str) -> Inspection:
+    inspection = session.get(Inspection, inspection_id)
+    if inspection is None or not caller.scope.covers(
+        district_id=inspection.district_id, site_id=inspection.site_id
+    ):
+        raise not_found("检查记录", "inspection")
+    return inspection
+
+
+def _encode_cursor(i: Inspection) -> str:
+    raw = json.dumps([i.submitted_at.isoformat(), i.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, iid = json.loads(raw)
+        return parse_iso(at), str(iid)
+    except (ValueError, TypeError) as exc:
+        raise _invalid(
+            "invalid_cursor", "分页游标无效", "invalid cursor", {"cursor": "invalid cursor"}
+        ) from exc
+
+
+def list_page(
+    session: Session,
+    caller: Caller,
+    *,
+    site_id: str | None,
+    template_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Inspection], str | None]:
+    """Newest first, scoped, keyset-paged on (submitted_at, id)."""
+    q = select(Inspection).where(
+        scope_filter(caller.scope, Inspection.district_id, Inspection.site_id)
+    )
+    if site_id:
+        q = q.where(Inspection.site_id == site_id)
+    if template_id:
+        q = q.where(Inspection.template_id == template_id)
+    if cursor:
+        at, iid = _decode_cursor(cursor)
+        q = q.where(
+            or_(
+                col(Inspection.submitted_at) < at,
+                (col(Inspection.submitted_at) == at) & (col(Inspection.id) < iid),
+            )
+        )
+    rows = list(
+        session.exec(
+            q.order_by(col(Inspection.submitted_at).desc(), col(Inspection.id).desc()).limit(
+                limit + 1
+            )
+        ).all()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (_encode_cursor(rows[-1]) if more and rows else None)

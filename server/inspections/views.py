@@ -1,0 +1,108 @@
+"""Inspections: submit (inspector, officer, admin) and read within scope."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+
+from server.api.deps import CallerDep, NowDep, SessionDep, require
+from server.context import Caller
+from server.hazards.views import HazardPublic
+from server.inspections import service
+from server.inspections.models import Inspection
+from server.inspections.schemas import InspectionSubmit
+
+router = APIRouter(tags=["inspections"])
+InspectorDep = Annotated[Caller, Depends(require(*service.INSPECTING_ROLES))]
+
+
+class InspectionSummary(BaseModel):
+    id: str
+    site_id: str
+    district_id: str
+    template_id: str
+    template_version: int
+    template_digest: str
+    profile: str | None
+    inspector_id: str
+    notes: str
+    started_at: datetime
+    ended_at: datetime
+    location: dict[str, Any] | None
+    submitted_at: datetime
+    finding_count: int
+
+
+class InspectionPage(BaseModel):
+    items: list[InspectionSummary]
+    next_cursor: str | None
+
+
+class InspectionDetail(InspectionSummary):
+    answers: dict[str, Any]
+    photos: dict[str, list[str]]
+    findings: list[dict[str, Any]]
+    payload_sha256: str
+    hazards: list[HazardPublic]
+
+
+def _detail(session, inspection: Inspection, hazards=None) -> InspectionDetail:
+    hazards = service.hazards_of(session, inspection) if hazards is None else hazards
+    return InspectionDetail(
+        **InspectionSummary.model_validate(inspection, from_attributes=True).model_dump(),
+        answers=inspection.answers,
+        photos=inspection.photos,
+        findings=inspection.findings,
+        payload_sha256=inspection.payload_sha256,
+        hazards=[HazardPublic.model_validate(h, from_attributes=True) for h in hazards],
+    )
+
+
+@router.post(
+    "/inspections",
+    response_model=InspectionDetail,
+    status_code=201,
+    responses={200: {"description": "a retry of an inspection already stored"}},
+)
+def submit_inspection(
+    body: InspectionSubmit,
+    request: Request,
+    response: Response,
+    caller: InspectorDep,
+    session: SessionDep,
+    now: NowDep,
+) -> InspectionDetail:
+    done = service.submit(session, caller, body, now=now, policy=request.app.state.policy)
+    if not done.created:
+        response.status_code = 200
+    return _detail(session, done.inspection, done.hazards)
+
+
+@router.get("/inspections", response_model=InspectionPage)
+def list_inspections(
+    caller: CallerDep,
+    session: SessionDep,
+    site: Annotated[str | None, Query(max_length=36)] = None,
+    template: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> InspectionPage:
+    rows, nxt = service.list_page(
+        session, caller, site_id=site, template_id=template, limit=limit, cursor=cursor
+    )
+    return InspectionPage(
+        items=[InspectionSummary.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=nxt,
+    )
+
+
+@router.get("/inspections/{inspection_id}", response_model=InspectionDetail)
+def get_inspection(
+    inspection_id: Annotated[str, Path(max_length=36)],
+    caller: CallerDep,
+    session: SessionDep,
+) -> InspectionDetail:
+    return _detail(session, service.get_in_scope(session, caller, inspection_id))

@@ -1,0 +1,62 @@
+"""``hazardchain scheduler`` (a dedicated scheduler process) and ``hazardchain summaries build``
+(regenerate the stored daily summaries of a past day)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Callable
+from datetime import date
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from server.logs import setup_logging
+    from server.scheduler import start_scheduler
+    from shared.clock import SystemClock
+
+    settings = args.settings_factory()
+    setup_logging(settings.log_level)
+    scheduler = start_scheduler(args.engine_factory(), settings, SystemClock())
+    jobs = ", ".join(f"{j.id} ({j.trigger})" for j in scheduler.get_jobs())
+    print(f"scheduler running ({settings.timezone}): {jobs}", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    print("scheduler stopped", flush=True)
+    return 0
+
+
+def cmd_summaries_build(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from server.summaries.service import build_daily
+    from shared.clock import SystemClock
+
+    settings = args.settings_factory()
+    with Session(args.engine_factory(), expire_on_commit=False) as session:
+        stored = build_daily(
+            session, args.date, SystemClock().now(), settings.timezone, force=args.force
+        )
+    print(f"daily summaries for {args.date}: {stored} stored")
+    return 0
+
+
+def add_parser(sub, engine_factory: Callable, settings_factory: Callable) -> None:
+    sched = sub.add_parser(
+        "scheduler", help="run the scheduled jobs in the foreground (a dedicated process)"
+    )
+    sched.set_defaults(
+        func=cmd_scheduler, engine_factory=engine_factory, settings_factory=settings_factory
+    )
+    summaries = sub.add_parser("summaries", help="daily risk summaries").add_subparsers(
+        dest="summaries_command", required=True
+    )
+    build = summaries.add_parser("build", help="store a past day's summaries (regenerate)")
+    build.add_argument("--date", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    build.add_argument("--force", action="store_true", help="replace stored snapshots")
+    build.set_defaults(
+        func=cmd_summaries_build, engine_factory=engine_factory, settings_factory=settings_factory
+    )

@@ -1,0 +1,97 @@
+"""escalate (挂牌督办): a general hazard overdue for N days (``HAZARDCHAIN_ESCALATE_AFTER_DAYS``,
+3 by default) is supervised by the district, after 2N days by the city; an overdue major
+hazard (already district-supervised from its report) goes to the city at once. The new level's
+officers and leaders are notified of every ``escalated`` event, whoever appended it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from server.context import SYSTEM_ACTOR
+from server.hazards import service
+from server.hazards.models import Hazard, HazardEvent
+from server.jobs.notices import notify_events
+from server.jobs.recipients import LEVEL_WORDS, DistrictTree, supervisors
+from server.settings import Settings, get_settings
+from shared.chain import DEADLINE_STATES, EventType, Refused
+from shared.taxonomy import Severity
+
+log = logging.getLogger("hazardchain.jobs")
+CITY = 2
+
+
+def target_level(severity: str, overdue_for: timedelta, after_days: int) -> int:
+    """The supervision level a hazard overdue for ``overdue_for`` should have reached."""
+    if overdue_for <= timedelta(0):
+        return 0
+    if severity == Severity.major:
+        return CITY
+    return min(CITY, int(overdue_for / timedelta(days=after_days)))
+
+
+def escalate_overdue(session: Session, now: datetime, after_days: int) -> int:
+    # Only hazards past their deadline and below the city: the (state, deadline) index.
+    rows = session.exec(
+        select(Hazard.id, Hazard.severity, Hazard.deadline, Hazard.escalation_level)
+        .where(col(Hazard.state).in_([s.value for s in DEADLINE_STATES]))
+        .where(col(Hazard.deadline) < now)
+        .where(Hazard.escalation_level < CITY)
+        .order_by(Hazard.deadline)
+    ).all()
+    escalated = 0
+    for hazard_id, severity, deadline, level in rows:
+        overdue_for = now - deadline
+        target = target_level(severity, overdue_for, after_days)
+        if target <= level:
+            continue
+        zh, en = LEVEL_WORDS[target]
+        days = overdue_for.days
+        if severity == Severity.major:
+            reason = f"重大隐患逾期未整改，提级至{zh}督办 / major hazard overdue: {en} supervision"
+        else:
+            reason = f"逾期{days}天未整改，提级至{zh}督办 / overdue {days} days: {en} supervision"
+        try:
+            service.append(
+                session,
+                actor=SYSTEM_ACTOR,
+                hazard_id=hazard_id,
+                event_type=EventType.escalated,
+                payload={"level": target, "reason": reason},
+                now=now,
+                dedupe_key=f"escalated:{hazard_id}:{target}",
+            )
+            escalated += 1
+        except Refused as exc:  # raced with a rectification or another replica
+            log.info(
+                "escalation skipped", extra={"hazard_id": hazard_id, "code": exc.refusal.code}
+            )
+    return escalated
+
+
+def _escalation_recipients(
+    session: Session, tree: DistrictTree, hazard: Hazard, event: HazardEvent
+) -> list[str]:
+    return supervisors(session, tree, hazard.district_id, int(event.payload.get("level", 1)))
+
+
+def _escalation_wording(hazard: Hazard, event: HazardEvent) -> tuple[str, str]:
+    level = int(event.payload.get("level", 1))
+    zh, en = LEVEL_WORDS.get(level, LEVEL_WORDS[CITY])
+    reason = event.payload.get("reason", "")
+    return (
+        f"{zh}挂牌督办：{hazard.title}",
+        f"隐患“{hazard.title}”已提级至{zh}督办。{reason}\n"
+        f"“{hazard.title}” is now under {en}-level supervision.",
+    )
+
+
+def escalate(session: Session, now: datetime, settings: Settings | None = None) -> dict[str, int]:
+    settings = settings or get_settings()
+    escalated = escalate_overdue(session, now, settings.escalate_after_days)
+    notices = notify_events(
+        session, now, "escalated", _escalation_recipients, _escalation_wording
+    )
+    return {"escalated": escalated, "notices": notices}

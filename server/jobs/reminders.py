@@ -1,0 +1,113 @@
+"""remind: before a deadline (3 days and 1 day by default) one reminder per hazard per
+threshold, and a notice when a hazard is flagged overdue. Notifications are stored at once;
+whether a user gets them in the daily digest or one by one is the delivery job's business."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from server.hazards.models import Hazard, HazardEvent
+from server.jobs.idempotent import insert_once
+from server.jobs.notices import notify_events
+from server.jobs.recipients import DistrictTree, active_user, supervisors
+from server.notifications.models import HazardReminder
+from server.notifications.service import notify
+from server.settings import Settings, get_settings
+from shared.chain import DEADLINE_STATES
+from shared.clock import to_iso
+from shared.roles import Role
+
+DAY = timedelta(days=1)
+
+
+def _responsible_and_officers(session: Session, tree: DistrictTree, hazard: Hazard) -> list[str]:
+    """The unit that must rectify (its account, when bound) and the district's officers."""
+    people = supervisors(session, tree, hazard.district_id, 1, roles=(Role.officer,))
+    owner = active_user(session, hazard.responsible_user_id)
+    return [owner, *people] if owner else people
+
+
+def _left(deadline: datetime, now: datetime) -> str:
+    hours = max(0, int((deadline - now).total_seconds() // 3600))
+    return f"{hours // 24}天{hours % 24}小时" if hours >= 24 else f"{hours}小时"
+
+
+def remind_before_deadlines(session: Session, now: datetime, thresholds: tuple[int, ...]) -> int:
+    """Hazards whose deadline is within the largest threshold; only the nearest threshold
+    crossed is sent, larger ones crossed at the same time are recorded as skipped."""
+    if not thresholds:
+        return 0
+    horizon = now + DAY * max(thresholds)
+    hazards = session.exec(
+        select(Hazard)
+        .where(col(Hazard.state).in_([s.value for s in DEADLINE_STATES]))
+        .where(col(Hazard.deadline) > now)
+        .where(col(Hazard.deadline) <= horizon)
+        .order_by(Hazard.deadline)
+    ).all()
+    tree = DistrictTree(session) if hazards else None
+    sent = 0
+    for hazard in hazards:
+        crossed = sorted(t for t in thresholds if hazard.deadline - now <= DAY * t)
+        if not crossed:
+            continue
+        nearest = crossed[0]
+        fresh = {}
+        for t in crossed:
+            fresh[t] = insert_once(
+                session,
+                HazardReminder,
+                {
+                    "key": f"remind:{hazard.id}:{to_iso(hazard.deadline)}:{t}d",
+                    "hazard_id": hazard.id,
+                    "deadline": hazard.deadline,
+                    "threshold_days": t,
+                    "sent": t == nearest,
+                    "created_at": now,
+                },
+                ["key"],
+            )
+        if fresh[nearest]:
+            left = _left(hazard.deadline, now)
+            sent += bool(
+                notify(
+                    session,
+                    _responsible_and_officers(session, tree, hazard),
+                    kind="reminder",
+                    title=f"整改期限提醒：{hazard.title}（剩余{left}）",
+                    body=(
+                        f"隐患“{hazard.title}”的整改期限为 {to_iso(hazard.deadline)}，剩余{left}。\n"
+                        f"Rectification of “{hazard.title}” is due {to_iso(hazard.deadline)} "
+                        f"(within {nearest} day(s))."
+                    ),
+                    key=f"remind:{hazard.id}:{to_iso(hazard.deadline)}:{nearest}d",
+                    now=now,
+                    hazard_id=hazard.id,
+                )
+            )
+        session.commit()
+    return sent
+
+
+def _overdue_wording(hazard: Hazard, event: HazardEvent) -> tuple[str, str]:
+    deadline = event.payload.get("deadline", "")
+    return (
+        f"隐患逾期：{hazard.title}",
+        f"隐患“{hazard.title}”已超过整改期限 {deadline}，尚未整改完成。\n"
+        f"“{hazard.title}” passed its rectification deadline {deadline}.",
+    )
+
+
+def remind(session: Session, now: datetime, settings: Settings | None = None) -> dict[str, int]:
+    settings = settings or get_settings()
+    reminders = remind_before_deadlines(session, now, settings.remind_thresholds)
+    notices = notify_events(
+        session,
+        now,
+        "overdue",
+        lambda s, tree, hazard, _ev: _responsible_and_officers(s, tree, hazard),
+        _overdue_wording,
+    )
+    return {"reminders": reminders, "overdue_notices": notices}

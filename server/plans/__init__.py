@@ -1,0 +1,1 @@
+"""Recurring inspections: plans (sites × template × recurrence) and the tasks they create."""

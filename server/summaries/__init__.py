@@ -1,0 +1,1 @@
+"""Daily risk summaries for leaders: one stored snapshot per scope per local day."""

@@ -1,0 +1,509 @@
+"""The daily risk summary: figures for one local day and one scope (the city or a district),
+computed from the hazards as they stood at the end of that day, so any past day can be
+regenerated and gives the same answer.
+
+"As they stood": a hazard unchanged since the cut-off is read from its projection; one that
+changed after it (a later event) is re-folded from its events up to the cut-off, with the same
+``shared.chain.fold`` that built the projection. The morning run touches few of those; a
+regeneration months later folds more, and is still exact.
+
+Definitions (docs/jobs.md):
+- new / closed / escalations: reported, closed (销号), escalated events during the day;
+- open, overdue, major_open, escalated: at the end of the day (overdue: in a deadline state with
+  its deadline passed; escalated: open and under supervision, level ≥ 1);
+- rates are year-to-date in the zone (1 January up to the cut-off):
+  on-time closure = closed with ``closed_at ≤ deadline`` / closed; 整改率 (rectification rate)
+  per severity = closed / reported, cancelled false reports excluded;
+  major per 1,000 inspections = major hazards / inspections submitted × 1000, from the
+  ``inspection`` table when the schema has one, else from the distinct ``hazard.inspection_id``
+  values (which misses inspections that found nothing, so the figure reads high);
+  ``inspections_source`` in the figures says which.
+- trend: 30 days ending with the day: new, closed and open at each day's end.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, not_
+from sqlmodel import Session, col, select
+
+import server.models  # noqa: F401  (every table in the metadata: the inspection table's)
+from server.context import Caller
+from server.db import metadata
+from server.hazards.models import Hazard, HazardEvent
+from server.hazards.service import to_chain_event
+from server.jobs.days import day_bounds, day_start, local_date
+from server.jobs.idempotent import insert_once
+from server.jobs.recipients import DistrictTree
+from server.sites.models import Site
+from server.summaries.models import DailySummary
+from server.users.service import districts_of
+from shared.chain import DEADLINE_STATES, State, fold
+from shared.clock import parse_iso, to_iso
+from shared.errors import DomainError, not_found
+from shared.roles import Role
+from shared.taxonomy import Severity
+
+TREND_DAYS = 30
+LONGEST = 10
+SCOPE_LEVELS = ("city", "district")
+COUNTS = ("new", "closed", "open", "overdue", "major_open", "escalated", "escalations")
+INSPECTIONS_FROM_TABLE = "inspection table (submitted in the window)"
+INSPECTIONS_FROM_HAZARDS = (
+    "distinct hazard.inspection_id (no inspection table: inspections without hazards "
+    "are not counted)"
+)
+_TERMINAL = (State.closed.value, State.cancelled.value)
+_DEADLINE = frozenset(s.value for s in DEADLINE_STATES)
+_FOLD_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """One hazard as it stood at the cut-off."""
+
+    id: str
+    district_id: str
+    site_id: str
+    industry: str
+    severity: str
+    title: str
+    state: str
+    reported_at: datetime
+    ended_at: datetime | None  # closed or cancelled at
+    deadline: datetime | None
+    escalation_level: int
+    inspection_id: str | None
+
+
+_COLUMNS = (
+    Hazard.id,
+    Hazard.district_id,
+    Hazard.site_id,
+    Hazard.industry,
+    Hazard.severity,
+    Hazard.title,
+    Hazard.state,
+    Hazard.reported_at,
+    Hazard.updated_at,
+    Hazard.closed_at,
+    Hazard.deadline,
+    Hazard.escalation_level,
+    Hazard.inspection_id,
+)
+
+
+def hazards_as_of(session: Session, cut: datetime, since: datetime) -> Iterator[AsOf]:
+    """Every hazard reported before ``cut`` and not finished before ``since``, as at ``cut``."""
+    finished_early = and_(col(Hazard.state).in_(_TERMINAL), col(Hazard.updated_at) < since)
+    q = (
+        select(*_COLUMNS)
+        .where(col(Hazard.reported_at) < cut)
+        .where(not_(finished_early))
+        .execution_options(yield_per=10_000)
+    )
+    changed: dict[str, tuple] = {}
+    for row in session.execute(q):
+        (hid, district, site, industry, sev, title, state, reported, updated, closed, deadline,
+         level, inspection) = row  # fmt: skip
+        if updated >= cut:
+            changed[hid] = row
+            continue
+        ended = closed if state == State.closed else updated if state == State.cancelled else None
+        yield AsOf(hid, district, site, industry, sev, title, state, reported, ended, deadline,
+                   level, inspection)  # fmt: skip
+    ids = list(changed)
+    cut_iso = to_iso(cut)
+    for i in range(0, len(ids), _FOLD_CHUNK):
+        chunk = ids[i : i + _FOLD_CHUNK]
+        events = defaultdict(list)
+        for ev in session.exec(
+            select(HazardEvent)
+            .where(col(HazardEvent.hazard_id).in_(chunk))
+            .where(col(HazardEvent.at) < cut_iso)
+            .order_by(HazardEvent.hazard_id, HazardEvent.seq)
+        ).all():
+            events[ev.hazard_id].append(to_chain_event(ev))
+        for hid in chunk:
+            if not events[hid]:
+                continue
+            v = fold(events[hid])
+            state = v.state.value
+            ended = (
+                parse_iso(v.closed_at)
+                if state == State.closed
+                else parse_iso(v.updated_at)
+                if state == State.cancelled
+                else None
+            )
+            if ended is not None and ended < since:
+                continue
+            row = changed[hid]
+            yield AsOf(
+                hid,
+                row.district_id,
+                row.site_id,
+                v.industry or row.industry,
+                v.severity,
+                v.title,
+                state,
+                parse_iso(v.reported_at),
+                ended,
+                parse_iso(v.deadline) if v.deadline else None,
+                v.escalation_level,
+                v.inspection_id,
+            )
+
+
+@dataclass
+class _Scope:
+    """Accumulators for one scope."""
+
+    cells: dict[tuple[str, str], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    )
+    trend_new: list[int] = field(default_factory=lambda: [0] * TREND_DAYS)
+    trend_closed: list[int] = field(default_factory=lambda: [0] * TREND_DAYS)
+    trend_ended: list[int] = field(default_factory=lambda: [0] * TREND_DAYS)
+    found: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Severity, 0))
+    rectified: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Severity, 0))
+    closed_ytd: int = 0
+    on_time: int = 0
+    inspection_ids: set[str] = field(default_factory=set)
+    inspections: int | None = None  # from the inspection table, when there is one
+    longest: list[tuple[float, str, AsOf]] = field(default_factory=list)
+    sites: dict[str, int] = field(default_factory=dict)
+
+
+def _rate(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+class _Calendar:
+    def __init__(self, day: date, tz: str) -> None:
+        self.day = day
+        self.start, self.cut = day_bounds(day, tz)
+        self.days = [day - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS)]
+        self.bounds = [day_start(d, tz) for d in self.days] + [self.cut]
+        self.ytd_start = day_start(date(day.year, 1, 1), tz)
+        self.since = min(self.ytd_start, self.bounds[0])
+
+    def trend_index(self, at: datetime | None) -> int | None:
+        if at is None or at < self.bounds[0] or at >= self.cut:
+            return None
+        return bisect.bisect_right(self.bounds, at) - 1
+
+
+def compute(
+    session: Session, day: date, tz: str, scope_ids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Figures for each scope district on local ``day``, in one pass over the hazards."""
+    cal = _Calendar(day, tz)
+    tree = DistrictTree(session)
+    scopes = {s: _Scope() for s in scope_ids}
+    labels: dict[str, list[tuple[_Scope, str]]] = {}
+
+    def placed(district_id: str) -> list[tuple[_Scope, str]]:
+        """The scopes a district falls in, each with the row label it is counted under."""
+        if district_id not in labels:
+            chain = [d.id for d in tree.chain(district_id)] or [district_id]
+            labels[district_id] = [
+                (scopes[s], chain[i - 1] if i else s) for i, s in enumerate(chain) if s in scopes
+            ]
+        return labels[district_id]
+
+    for h in hazards_as_of(session, cal.cut, cal.since):
+        where = placed(h.district_id)
+        if not where:
+            continue
+        is_open = h.state not in _TERMINAL
+        overdue = h.state in _DEADLINE and h.deadline is not None and h.deadline < cal.cut
+        closed_at = h.ended_at if h.state == State.closed else None
+        flags = {
+            "new": cal.start <= h.reported_at < cal.cut,
+            "closed": closed_at is not None and cal.start <= closed_at,
+            "open": is_open,
+            "overdue": overdue,
+            "major_open": is_open and h.severity == Severity.major,
+            "escalated": is_open and h.escalation_level > 0,
+        }
+        i_new = cal.trend_index(h.reported_at)
+        i_end = cal.trend_index(h.ended_at)
+        i_closed = cal.trend_index(closed_at)
+        in_ytd = h.reported_at >= cal.ytd_start
+        closed_ytd = closed_at is not None and closed_at >= cal.ytd_start
+        on_time = closed_ytd and (h.deadline is None or closed_at <= h.deadline)
+        for scope, label in where:
+            cell = scope.cells[(label, h.industry)]
+            for name, yes in flags.items():
+                if yes:
+                    cell[name] += 1
+            if i_new is not None:
+                scope.trend_new[i_new] += 1
+            if i_end is not None:
+                scope.trend_ended[i_end] += 1
+            if i_closed is not None:
+                scope.trend_closed[i_closed] += 1
+            if in_ytd:
+                if h.inspection_id:
+                    scope.inspection_ids.add(h.inspection_id)
+                if h.state != State.cancelled:
+                    scope.found[h.severity] += 1
+                    scope.rectified[h.severity] += h.state == State.closed
+            if closed_ytd:
+                scope.closed_ytd += 1
+                scope.on_time += on_time
+            if overdue:
+                item = (-h.deadline.timestamp(), h.id, h)
+                if len(scope.longest) < LONGEST:
+                    heapq.heappush(scope.longest, item)
+                else:
+                    heapq.heappushpop(scope.longest, item)
+
+    _count_escalations(session, cal, placed)
+    _count_inspections(session, cal, scopes.values(), placed)
+    sites = _count_sites(session, cal, placed)
+    return {
+        sid: _figures(session, tree, sid, scope, cal, tz, sites)
+        for sid, scope in scopes.items()
+    }
+
+
+def _count_escalations(session: Session, cal: _Calendar, placed) -> None:
+    rows = session.exec(
+        select(Hazard.district_id, Hazard.industry, func.count())
+        .join(HazardEvent, col(HazardEvent.hazard_id) == col(Hazard.id))
+        .where(HazardEvent.type == "escalated")
+        .where(col(HazardEvent.at) >= to_iso(cal.start))
+        .where(col(HazardEvent.at) < to_iso(cal.cut))
+        .group_by(Hazard.district_id, Hazard.industry)
+    ).all()
+    for district_id, industry, n in rows:
+        for scope, label in placed(district_id):
+            scope.cells[(label, industry)]["escalations"] += n
+
+
+def _count_inspections(session: Session, cal: _Calendar, scopes: Iterable[_Scope], placed) -> None:
+    table = metadata.tables.get("inspection")
+    if table is None or "district_id" not in table.c or "submitted_at" not in table.c:
+        return
+    for scope in scopes:
+        scope.inspections = 0
+    for district_id, n in session.execute(
+        select(table.c.district_id, func.count())
+        .where(table.c.submitted_at >= cal.ytd_start)
+        .where(table.c.submitted_at < cal.cut)
+        .group_by(table.c.district_id)
+    ).all():
+        for scope, _label in placed(district_id):
+            scope.inspections += n
+
+
+def _count_sites(session: Session, cal: _Calendar, placed) -> dict[str, tuple[str, str]]:
+    """Active sites by risk colour (their colour today: colour history is not kept)."""
+    names = {}
+    for site_id, name, district_id, colour in session.exec(
+        select(Site.id, Site.name, Site.district_id, Site.risk_colour)
+        .where(Site.active.is_(True))
+        .where(col(Site.created_at) < cal.cut)
+    ).all():
+        names[site_id] = (name, district_id)
+        for scope, _label in placed(district_id):
+            scope.sites[colour] = scope.sites.get(colour, 0) + 1
+    return names
+
+
+def _figures(
+    session: Session,
+    tree: DistrictTree,
+    scope_id: str,
+    s: _Scope,
+    cal: _Calendar,
+    tz: str,
+    sites: dict[str, tuple[str, str]],
+) -> dict[str, Any]:
+    rows = []
+    totals = dict.fromkeys(COUNTS, 0)
+    for (label, industry), counts in sorted(s.cells.items()):
+        if not any(counts.values()):
+            continue
+        rows.append(
+            {"district_id": label, "district_name": tree.name(label), "industry": industry}
+            | counts
+        )
+        for k in COUNTS:
+            totals[k] += counts[k]
+    open_end = [0] * TREND_DAYS
+    open_end[-1] = totals["open"]
+    for i in range(TREND_DAYS - 1, 0, -1):
+        open_end[i - 1] = open_end[i] - s.trend_new[i] + s.trend_ended[i]
+    longest = []
+    for _neg, _id, h in sorted(s.longest, reverse=True):
+        site_name = sites.get(h.site_id, (h.site_id, ""))[0]
+        longest.append(
+            {
+                "hazard_id": h.id,
+                "title": h.title,
+                "site_id": h.site_id,
+                "site_name": site_name,
+                "district_id": h.district_id,
+                "district_name": tree.name(h.district_id),
+                "industry": h.industry,
+                "severity": h.severity,
+                "deadline": to_iso(h.deadline),
+                "days_overdue": round((cal.cut - h.deadline).total_seconds() / 86400, 1),
+                "escalation_level": h.escalation_level,
+            }
+        )
+    majors = s.found[Severity.major]
+    from_table = s.inspections is not None
+    n_inspections = s.inspections if from_table else len(s.inspection_ids)
+    return {
+        "date": cal.day.isoformat(),
+        "timezone": tz,
+        "scope": {"district_id": scope_id, "name": tree.name(scope_id)},
+        "period": {"start": to_iso(cal.start), "end": to_iso(cal.cut)},
+        "totals": totals,
+        "by_district_industry": rows,
+        "rates": {
+            "window": {"start": to_iso(cal.ytd_start), "end": to_iso(cal.cut)},
+            "on_time_closure": {
+                "closed": s.closed_ytd,
+                "on_time": s.on_time,
+                "rate": _rate(s.on_time, s.closed_ytd),
+            },
+            "rectification": {
+                sev.value: {
+                    "found": s.found[sev],
+                    "closed": s.rectified[sev],
+                    "rate": _rate(s.rectified[sev], s.found[sev]),
+                }
+                for sev in Severity
+            },
+            "major_per_1000_inspections": {
+                "major": majors,
+                "inspections": n_inspections,
+                "value": round(majors * 1000 / n_inspections, 1) if n_inspections else None,
+                "inspections_source": (
+                    INSPECTIONS_FROM_TABLE if from_table else INSPECTIONS_FROM_HAZARDS
+                ),
+            },
+        },
+        "sites_by_risk_colour": {c: s.sites.get(c, 0) for c in ("red", "orange", "yellow", "blue")},
+        "longest_overdue": longest,
+        "trend": [
+            {
+                "date": d.isoformat(),
+                "new": s.trend_new[i],
+                "closed": s.trend_closed[i],
+                "open": open_end[i],
+            }
+            for i, d in enumerate(cal.days)
+        ],
+    }
+
+
+# ------------------------------------------------------------------ stored snapshots
+
+
+def scope_districts(session: Session) -> list[str]:
+    """The city and each district: the scopes that get a stored snapshot every day."""
+    tree = DistrictTree(session)
+    return sorted(d.id for d in tree.by_id.values() if d.level in SCOPE_LEVELS)
+
+
+def build_daily(
+    session: Session, day: date, now: datetime, tz: str, *, force: bool = False
+) -> int:
+    """Store the snapshots of ``day`` that are missing (all of them with ``force``)."""
+    wanted = scope_districts(session)
+    have = {
+        s.district_id: s
+        for s in session.exec(select(DailySummary).where(DailySummary.day == day)).all()
+    }
+    todo = wanted if force else [d for d in wanted if d not in have]
+    if not todo:
+        return 0
+    figures = compute(session, day, tz, todo)
+    stored = 0
+    for district_id in todo:
+        row = have.get(district_id)
+        if row is not None:
+            row.figures = figures[district_id]
+            row.generated_at = now
+            session.add(row)
+            stored += 1
+        else:
+            stored += insert_once(
+                session,
+                DailySummary,
+                {
+                    "id": str(uuid.uuid4()),
+                    "district_id": district_id,
+                    "day": day,
+                    "generated_at": now,
+                    "figures": figures[district_id],
+                },
+                ["district_id", "day"],
+            )
+    session.commit()
+    return stored
+
+
+@dataclass(frozen=True)
+class Summary:
+    figures: dict[str, Any]
+    stored: bool
+    generated_at: datetime | None
+
+
+def _default_scope(session: Session, caller: Caller) -> str:
+    tree = DistrictTree(session)
+    roots = (
+        [d.id for d in tree.by_id.values() if d.parent_id is None]
+        if caller.role == Role.admin
+        else districts_of(session, caller.user.id)
+    )
+    if not roots:
+        raise not_found("辖区", "district")
+    # the widest first: fewest ancestors
+    return min(roots, key=lambda d: (len(tree.chain(d)), d))
+
+
+def daily_for(
+    session: Session, caller: Caller, day: date | None, district_id: str | None, now: datetime,
+    tz: str,
+) -> Summary:  # fmt: skip
+    """The stored snapshot, or the same figures computed now for a past day never stored."""
+    today = local_date(now, tz)
+    day = day or today - timedelta(days=1)
+    if day >= today:
+        raise DomainError.of(
+            "day_not_over",
+            "该日尚未结束，日报次日生成",
+            "that day is not over yet; its summary is built the next morning",
+            status=422,
+            fields={"date": "must be before today"},
+        )
+    district_id = district_id or _default_scope(session, caller)
+    tree = DistrictTree(session)
+    if district_id not in tree.by_id or not caller.scope.covers(
+        district_id=district_id, site_id=None
+    ):
+        raise not_found("辖区", "district")
+    row = session.exec(
+        select(DailySummary).where(
+            DailySummary.day == day, DailySummary.district_id == district_id
+        )
+    ).first()
+    if row is not None:
+        return Summary(row.figures, True, row.generated_at)
+    return Summary(compute(session, day, tz, [district_id])[district_id], False, None)

@@ -1,0 +1,209 @@
+"""The change feed: every write a device may need gets a position from the one-row clock,
+taken inside the writing transaction, so positions follow commit order.
+
+Chain events are recorded by ``server.hazards.service`` (the only writer of chains); sites,
+districts and checklist templates by a flush hook below, whoever writes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, event, insert, or_, select, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+from sqlmodel import select as select_rows
+
+from server.auth.scope import Scope
+from server.checklists.models import ChecklistTemplate
+from server.scoping import scope_filter
+from server.sites.models import District, Site
+from server.sync.models import SyncChange, SyncClock
+from shared.clock import SystemClock
+from shared.errors import DomainError
+
+_clock = SyncClock.__table__
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(8)
+
+
+def take_seq(session: Session) -> int:
+    """The next feed position; holds the clock row's lock until this transaction ends."""
+    conn = session.connection()
+    row = conn.execute(
+        update(_clock).where(_clock.c.id == 1).values(value=_clock.c.value + 1).returning(
+            _clock.c.value
+        )
+    ).first()
+    if row is None:  # a database created without the migration's first row
+        conn.execute(insert(_clock).values(id=1, value=1, epoch=new_epoch()))
+        return 1
+    return int(row[0])
+
+
+def record_change(
+    session: Session,
+    *,
+    kind: str,
+    entity_id: str,
+    at: datetime,
+    hazard_id: str | None = None,
+    district_id: str | None = None,
+    site_id: str | None = None,
+    op: str = "put",
+) -> int:
+    seq = take_seq(session)
+    session.add(
+        SyncChange(
+            seq=seq,
+            kind=kind,
+            entity_id=entity_id,
+            hazard_id=hazard_id,
+            district_id=district_id,
+            site_id=site_id,
+            op=op,
+            at=at,
+        )
+    )
+    return seq
+
+
+def template_key(template_id: str, version: int) -> str:
+    return f"{template_id}:{version}"
+
+
+def _reference_change(obj: Any) -> dict[str, Any] | None:
+    if isinstance(obj, Site):
+        return {"kind": "site", "entity_id": obj.id, "district_id": obj.district_id, "site_id": obj.id}
+    if isinstance(obj, District):
+        return {"kind": "district", "entity_id": obj.id}
+    if isinstance(obj, ChecklistTemplate):
+        return {"kind": "template", "entity_id": template_key(obj.id, obj.version)}
+    return None
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _record_reference_changes(session: OrmSession, _ctx: Any, _instances: Any) -> None:
+    """Sites, districts and templates are written by several services; catch them all here."""
+    found = []
+    for obj in session.new:
+        found.append((obj, "put"))
+    for obj in session.dirty:
+        if session.is_modified(obj, include_collections=False):
+            found.append((obj, "put"))
+    for obj in session.deleted:
+        found.append((obj, "delete"))
+    for obj, op in found:
+        change = _reference_change(obj)
+        if change is not None:
+            record_change(session, at=SystemClock().now(), op=op, **change)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ reading
+
+
+def visible(scope: Scope) -> Any:
+    """Changes a user with this scope may pull: their districts' or sites' rows, and the
+    rows every user gets (no district, no site)."""
+    shared = and_(SyncChange.district_id.is_(None), SyncChange.site_id.is_(None))
+    if scope.everything:
+        return True
+    return or_(shared, scope_filter(scope, SyncChange.district_id, SyncChange.site_id))
+
+
+def scope_key(scope: Scope) -> str:
+    """Short fingerprint of a scope: a cursor taken under another scope cannot continue."""
+    parts = [
+        "all" if scope.everything else "",
+        ",".join(sorted(scope.district_ids)),
+        ",".join(sorted(scope.site_ids)),
+    ]
+    text = "|".join(parts)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _check(entity_id: str) -> str:
+    return hashlib.sha256(entity_id.encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    epoch: str
+    seq: int
+    check: str
+    scope: str
+
+    def encode(self) -> str:
+        return f"1.{self.epoch}.{self.seq}.{self.check}.{self.scope}"
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor | None:
+        parts = text.split(".")
+        if len(parts) != 5 or parts[0] != "1" or not parts[2].isdigit():
+            return None
+        return cls(parts[1], int(parts[2]), parts[3], parts[4])
+
+
+def reset_required(reason: str) -> DomainError:
+    return DomainError.of(
+        "reset_required",
+        "服务器数据已重建或您的权限已变更，设备将重新下载全部数据（未上传的记录会保留）",
+        f"the device must download everything again ({reason}); unsent records are kept",
+        status=410,
+        fields={"cursor": reason},
+    )
+
+
+def clock_state(session: Session) -> tuple[int, str]:
+    """The feed's last committed position and its epoch."""
+    row = session.connection().execute(select(_clock.c.value, _clock.c.epoch)).first()
+    return (int(row[0]), row[1]) if row else (0, "")
+
+
+def cursor_at(session: Session, epoch: str, seq: int, scope: Scope) -> Cursor:
+    check = "-"
+    if seq:
+        row = session.get(SyncChange, seq)
+        check = _check(row.entity_id) if row is not None else "-"
+    return Cursor(epoch, seq, check, scope_key(scope))
+
+
+def position_of(session: Session, text: str | None, scope: Scope, *, top: int, epoch: str) -> int:
+    """Where a device's cursor points, or ``410 reset_required`` when the feed behind it can
+    no longer be trusted: another epoch, another scope, a position the server never reached
+    or one that now names another change (both: restored from a backup)."""
+    if not text:
+        return 0
+    cur = Cursor.decode(text)
+    if cur is None:
+        raise reset_required("unreadable cursor")
+    if cur.epoch != epoch:
+        raise reset_required("feed epoch changed")
+    if cur.scope != scope_key(scope):
+        raise reset_required("scope changed")
+    if cur.seq > top:
+        raise reset_required("cursor ahead of the server (restored from a backup?)")
+    if cur.seq:
+        row = session.get(SyncChange, cur.seq)
+        if row is None or _check(row.entity_id) != cur.check:
+            raise reset_required("cursor names another change (restored from a backup?)")
+    return cur.seq
+
+
+def page(session: Session, scope: Scope, after: int, top: int, limit: int) -> list[SyncChange]:
+    """Up to ``limit + 1`` visible changes after ``after`` and no later than ``top`` (a
+    position read before this query, so every change up to it has committed)."""
+    return list(
+        session.exec(
+            select_rows(SyncChange)
+            .where(SyncChange.seq > after, SyncChange.seq <= top, visible(scope))
+            .order_by(SyncChange.seq)
+            .limit(limit + 1)
+        ).all()
+    )

@@ -1,0 +1,614 @@
+"""Push and pull for devices (docs/sync.md).
+
+Push: each op in its own transaction, which starts by updating the device's row, so one
+device's pushes are serialised (a row lock on PostgreSQL, the write lock on SQLite) and its
+``last_seq`` read after that is current. A known op id returns its stored result; a new op must
+carry ``last_seq + 1`` (else the batch stops and says where to resume); the op is applied with
+the chain services (each chain under its own row lock, checked against its current state) and
+recorded with its result in the same transaction. A business rejection is recorded too, so
+the device's outbox keeps draining; only photos the server does not hold yet leave the op
+unrecorded (``missing_blob``) for a retry after the upload.
+
+Pull: the visible changes after the cursor, in feed order, up to a position read first.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from server.checklists.models import ChecklistTemplate
+from server.context import Caller
+from server.hazards import service as hazards
+from server.hazards.models import Attachment, HazardEvent
+from server.hazards.service import to_chain_event
+from server.sites.models import District, Site
+from server.sync import feed
+from server.sync.models import SyncChange, SyncDevice, SyncOp
+from server.users.models import Device
+from server.users.service import register_device
+from shared.chain import EventType, Refused
+from shared.clock import Clock, parse_iso, to_iso
+from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
+from shared.errors import DomainError, Refusal
+from shared.roles import Role
+from shared.sync_wire import (
+    MIN_SCHEMA_VERSION,
+    OP_VERSIONS,
+    SCHEMA_VERSION,
+    Change,
+    HazardEventPayload,
+    HazardReportPayload,
+    Op,
+    OpResult,
+    OpStatus,
+    OpType,
+    PhotoAddPayload,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    PushStop,
+    StopReason,
+    referenced_photos,
+)
+
+log = logging.getLogger("hazardchain.sync")
+RETRIES = 6
+SKEW_LOG_SECONDS = 300
+INSPECTOR_ROLES = (Role.inspector, Role.officer, Role.admin)
+
+
+def check_schema(schema_version: Any) -> None:
+    """``426`` for an app too old to talk to this server; its outbox stays on the device."""
+    if not isinstance(schema_version, int) or isinstance(schema_version, bool):
+        raise DomainError.of(
+            "invalid_input",
+            "缺少同步协议版本",
+            "schema_version is required",
+            status=422,
+            fields={"schema_version": "required integer"},
+        )
+    if schema_version < MIN_SCHEMA_VERSION:
+        raise DomainError.of(
+            "upgrade_required",
+            "应用版本过旧，请升级后再同步；未上传的记录仍保存在本机",
+            "this app is too old to sync; update it — unsent records stay on the device",
+            status=426,
+            fields={"schema_version": f"minimum {MIN_SCHEMA_VERSION}"},
+        )
+    if schema_version > SCHEMA_VERSION:
+        raise DomainError.of(
+            "server_too_old",
+            "服务器版本低于应用，请联系管理员升级服务器",
+            "the server is older than this app; ask the administrator to update it",
+            status=400,
+            fields={"schema_version": f"maximum {SCHEMA_VERSION}"},
+        )
+
+
+# ------------------------------------------------------------------ devices
+
+
+def _skew(device_now: str | None, now: datetime) -> float | None:
+    if not device_now:
+        return None
+    try:
+        return (parse_iso(device_now) - now).total_seconds()
+    except ValueError:
+        return None
+
+
+def ensure_device(
+    session: Session,
+    caller: Caller,
+    device_id: str,
+    *,
+    schema_version: int,
+    app_version: str,
+    device_now: str | None,
+    now: datetime,
+) -> SyncDevice:
+    """The caller's device (registered on first sight), refused if revoked or someone else's."""
+    device = session.get(Device, device_id)
+    if device is None or device.user_id != caller.user.id or device.revoked_at is not None:
+        # registers, or raises device_taken (409) / device_revoked (403)
+        register_device(session, caller.user, {"id": device_id, "app_version": app_version}, now)
+    skew = _skew(device_now, now)
+    if skew is not None and abs(skew) > SKEW_LOG_SECONDS:
+        log.warning(
+            "device clock skew",
+            extra={"device_id": device_id, "user_id": caller.user.id, "skew_seconds": skew},
+        )
+    for _ in range(RETRIES):
+        state = session.get(SyncDevice, device_id, populate_existing=True)
+        if state is None:
+            state = SyncDevice(device_id=device_id, user_id=caller.user.id, last_seen=now)
+        state.schema_version = schema_version
+        state.app_version = app_version[:32]
+        state.skew_seconds = skew if skew is not None else state.skew_seconds
+        state.last_seen = now
+        session.add(state)
+        try:
+            session.commit()
+            return state
+        except (IntegrityError, OperationalError):  # two first contacts at once
+            session.rollback()
+    raise RuntimeError("could not record the device")
+
+
+def _lock_device(session: Session, device_id: str, now: datetime) -> SyncDevice:
+    """Start the op's transaction with a write to the device row: it serialises this device's
+    pushes, and on SQLite it takes the write lock before anything is read."""
+    session.connection().execute(
+        update(SyncDevice.__table__)
+        .where(SyncDevice.__table__.c.device_id == device_id)
+        .values(last_seen=now)
+    )
+    state = session.get(SyncDevice, device_id, populate_existing=True)
+    if state is None:
+        raise RuntimeError("device row vanished")
+    return state
+
+
+# ------------------------------------------------------------------ push
+
+
+@dataclass
+class Applied:
+    data: dict[str, Any] = field(default_factory=dict)
+    hazard_ids: list[str] = field(default_factory=list)
+    committed: bool = False  # the applying service committed on its own
+
+
+class MissingBlobs(Exception):
+    def __init__(self, refusal: Refusal, missing: list[str]) -> None:
+        super().__init__(refusal.en)
+        self.refusal = refusal
+        self.missing = missing
+
+
+def _pending_photos(session: Session, shas: list[str]) -> list[str]:
+    if not shas:
+        return []
+    held = set(
+        session.exec(
+            select(Attachment.sha256).where(
+                col(Attachment.sha256).in_(shas), Attachment.complete.is_(True)
+            )
+        ).all()
+    )
+    return [s for s in shas if s not in held]
+
+
+def _expect_photos(session: Session, photos: list[Any], caller: Caller, now: datetime) -> None:
+    """Note the photos an op announces, so an upload can be checked against them."""
+    for p in photos:
+        att = session.get(Attachment, p.sha256)
+        if att is None:
+            session.add(
+                Attachment(
+                    sha256=p.sha256,
+                    mime=p.mime,
+                    size=p.size,
+                    uploaded_by=caller.user.id,
+                    created_at=now,
+                )
+            )
+
+
+def _apply(
+    session: Session,
+    caller: Caller,
+    device_id: str,
+    op: Op,
+    now: datetime,
+    policy: DeadlinePolicy,
+) -> Applied:
+    """Apply one op with the domain services; raises Refused/DomainError/ValidationError."""
+    if op.v not in OP_VERSIONS[op.type]:
+        raise DomainError.of(
+            "unsupported_op_version",
+            f"该记录的格式版本（{op.v}）已不再支持",
+            f"this record's format version ({op.v}) is no longer supported",
+            status=422,
+        )
+    if op.type is OpType.hazard_report:
+        body = HazardReportPayload.model_validate(op.payload)
+        hazards.report(
+            session,
+            caller,
+            payload=body.chain_payload(),
+            now=now,
+            hazard_id=body.hazard_id,
+            policy=policy,
+            device_time=op.device_time,
+            device_id=device_id,
+            commit=False,
+        )
+        # the reported event has the hazard's id (a major hazard's escalation follows it)
+        return Applied({"hazard_id": body.hazard_id, "event_id": body.hazard_id}, [body.hazard_id])
+    if op.type is OpType.hazard_event:
+        body = HazardEventPayload.model_validate(op.payload)
+        done = hazards.append_by_caller(
+            session,
+            caller,
+            hazard_id=body.hazard_id,
+            event_type=body.type,
+            payload=body.payload,
+            now=now,
+            policy=policy,
+            event_id=op.op_id,
+            device_time=op.device_time,
+            device_id=device_id,
+            commit=False,
+        )
+        return Applied({"hazard_id": body.hazard_id, "event_id": done.event.id}, [body.hazard_id])
+    if op.type is OpType.photo_add:
+        body = PhotoAddPayload.model_validate(op.payload)
+        hazards.get_in_scope(session, caller, body.hazard_id)
+        _expect_photos(session, body.photos, caller, now)
+        done = hazards.append_by_caller(
+            session,
+            caller,
+            hazard_id=body.hazard_id,
+            event_type=EventType.photo_added,
+            payload=body.chain_payload(),
+            now=now,
+            policy=policy,
+            event_id=op.op_id,
+            device_time=op.device_time,
+            device_id=device_id,
+            commit=False,
+        )
+        return Applied({"hazard_id": body.hazard_id, "event_id": done.event.id}, [body.hazard_id])
+    if op.type is OpType.inspection_submit:
+        from server.inspections import service as inspections
+        from server.inspections.schemas import InspectionSubmit
+
+        if caller.role not in INSPECTOR_ROLES:
+            raise DomainError.of(
+                "forbidden", "您的角色无权提交检查", "your role may not submit inspections", 403
+            )
+        body = InspectionSubmit.model_validate(op.payload)
+        # the inspection service commits on its own and is idempotent by the inspection id,
+        # so a crash before the op is recorded is repaired by the retry (it replays)
+        done = inspections.submit(session, caller, body, now=now, policy=policy)
+        ids = [h.id for h in done.hazards]
+        return Applied({"inspection_id": body.id, "hazard_ids": ids}, ids, committed=True)
+    raise AssertionError(op.type)
+
+
+def _refusal_of(exc: Exception) -> Refusal:
+    if isinstance(exc, Refused | DomainError):
+        return exc.refusal
+    assert isinstance(exc, ValidationError)
+    fields = {".".join(str(x) for x in e["loc"]) or "payload": e["msg"] for e in exc.errors()}
+    en = "invalid record: " + "; ".join(f"{k}: {v}" for k, v in fields.items())
+    return Refusal("invalid_input", "记录内容有误：" + "；".join(fields), en[:1900], fields)
+
+
+def _result(row: SyncOp, status: OpStatus) -> OpResult:
+    return OpResult(
+        op_id=row.op_id,
+        device_seq=row.device_seq,
+        status=status,
+        outcome=row.status,
+        code=row.code,
+        message_zh=row.message_zh,
+        message_en=row.message_en,
+        fields=row.fields or {},
+        server_seq=row.server_seq,
+        received_at=to_iso(row.received_at),
+        data=row.data,
+    )
+
+
+def _id_reuse(op: Op) -> OpResult:
+    return OpResult(
+        op_id=op.op_id,
+        device_seq=op.device_seq,
+        status=OpStatus.id_reuse,
+        outcome="rejected",
+        code="id_reuse",
+        message_zh="该记录编号已用于另一条内容不同的记录，本条未被接受",
+        message_en="this record id was already used for a different record; not accepted",
+    )
+
+
+def _known(session: Session, state: SyncDevice, op: Op, digest: str) -> OpResult | None:
+    """A retry gets the stored result; the same id with other content is ``id_reuse``. Either
+    way a number the device spent on it counts as used."""
+    row = session.get(SyncOp, op.op_id, populate_existing=True)
+    if row is None:
+        return None
+    if op.device_seq == state.last_seq + 1:
+        state.last_seq = op.device_seq
+        session.add(state)
+    session.commit()
+    if row.device_id != state.device_id or row.payload_sha256 != digest:
+        return _id_reuse(op)
+    return _result(row, OpStatus.duplicate)
+
+
+def _stop(state: SyncDevice, op: Op) -> PushStop | None:
+    expected = state.last_seq + 1
+    if op.device_seq == expected:
+        return None
+    reason = StopReason.seq_gap if op.device_seq > expected else StopReason.seq_behind
+    return PushStop(reason=reason, at_seq=op.device_seq, expected_seq=expected)
+
+
+def _server_seq(session: Session, hazard_ids: list[str]) -> int | None:
+    if not hazard_ids:
+        return None
+    return session.exec(
+        select(func.max(SyncChange.seq)).where(col(SyncChange.hazard_id).in_(hazard_ids))
+    ).one()
+
+
+def _record(
+    session: Session,
+    caller: Caller,
+    state: SyncDevice,
+    op: Op,
+    digest: str,
+    now: datetime,
+    *,
+    refusal: Refusal | None = None,
+    applied: Applied | None = None,
+) -> OpResult:
+    row = SyncOp(
+        op_id=op.op_id,
+        device_id=state.device_id,
+        user_id=caller.user.id,
+        device_seq=op.device_seq,
+        type=op.type.value,
+        v=op.v,
+        payload_sha256=digest,
+        status="rejected" if refusal else "applied",
+        code=refusal.code if refusal else None,
+        message_zh=refusal.zh[:2000] if refusal else None,
+        message_en=refusal.en[:2000] if refusal else None,
+        fields=dict(refusal.fields) if refusal else None,
+        server_seq=_server_seq(session, applied.hazard_ids) if applied else None,
+        data=applied.data if applied else {},
+        payload=op.payload if refusal else None,
+        device_time=op.device_time,
+        received_at=now,
+    )
+    if applied:
+        pending = _pending_photos(session, referenced_photos(op.type, op.payload))
+        row.data = {**row.data, "pending_blobs": pending}
+    state.last_seq = op.device_seq
+    session.add(state)
+    session.add(row)
+    session.commit()
+    status = OpStatus.rejected if refusal else OpStatus.applied
+    if refusal:
+        log.info(
+            "op rejected",
+            extra={"op_id": op.op_id, "device_id": state.device_id, "code": refusal.code},
+        )
+    return _result(row, status)
+
+
+def push_one(
+    session: Session,
+    caller: Caller,
+    device_id: str,
+    op: Op,
+    *,
+    clock: Clock,
+    policy: DeadlinePolicy,
+) -> OpResult | PushStop:
+    """Apply or answer one op; retried from the start when a concurrent write collides."""
+    digest = op.digest()
+    for attempt in range(RETRIES):
+        try:
+            return _push_once(session, caller, device_id, op, digest, clock.now(), policy)
+        except (IntegrityError, OperationalError):
+            session.rollback()
+            if attempt == RETRIES - 1:
+                raise
+            log.info("push retry", extra={"op_id": op.op_id, "attempt": attempt + 1})
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        except BaseException:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+def _push_once(
+    session: Session,
+    caller: Caller,
+    device_id: str,
+    op: Op,
+    digest: str,
+    now: datetime,
+    policy: DeadlinePolicy,
+) -> OpResult | PushStop:
+    state = _lock_device(session, device_id, now)
+    known = _known(session, state, op, digest)
+    if known is not None:
+        return known
+    stop = _stop(state, op)
+    if stop is not None:
+        session.rollback()
+        return stop
+    refusal = None
+    try:
+        applied = _apply(session, caller, device_id, op, now, policy)
+    except (Refused, DomainError, ValidationError) as exc:
+        session.rollback()
+        refusal = _refusal_of(exc)
+        applied = None
+        if refusal.code == "photo_pending":
+            missing = _pending_photos(session, referenced_photos(op.type, op.payload))
+            session.rollback()
+            return OpResult(
+                op_id=op.op_id,
+                device_seq=op.device_seq,
+                status=OpStatus.missing_blob,
+                code="missing_blob",
+                message_zh=refusal.zh,
+                message_en=refusal.en,
+                fields=refusal.fields,
+                data={"missing_blobs": missing},
+            )
+    if refusal is not None or (applied is not None and applied.committed):
+        # a fresh transaction: the op's own writes are gone (rejected) or already committed
+        state = _lock_device(session, device_id, now)
+        known = _known(session, state, op, digest)
+        if known is not None:
+            return known
+        stop = _stop(state, op)
+        if stop is not None:
+            session.rollback()
+            return stop
+    return _record(session, caller, state, op, digest, now, refusal=refusal, applied=applied)
+
+
+def push(
+    session: Session,
+    caller: Caller,
+    req: PushRequest,
+    *,
+    clock: Clock,
+    policy: DeadlinePolicy = DEFAULT_POLICY,
+) -> PushResponse:
+    """One result per op, in order, until the end of the batch or a stop."""
+    now = clock.now()
+    state = ensure_device(
+        session,
+        caller,
+        req.device_id,
+        schema_version=req.schema_version,
+        app_version=req.app_version,
+        device_now=req.device_now,
+        now=now,
+    )
+    results: list[OpResult] = []
+    stopped: PushStop | None = None
+    for op in req.ops:
+        outcome = push_one(session, caller, req.device_id, op, clock=clock, policy=policy)
+        if isinstance(outcome, PushStop):
+            stopped = outcome
+            break
+        results.append(outcome)
+        if outcome.status is OpStatus.missing_blob:
+            stopped = PushStop(
+                reason=StopReason.missing_blob, at_seq=op.device_seq, expected_seq=op.device_seq
+            )
+            break
+    state = session.get(SyncDevice, req.device_id, populate_existing=True)
+    session.commit()
+    if stopped is not None:
+        log.info(
+            "push stopped",
+            extra={"device_id": req.device_id, "reason": stopped.reason, "at": stopped.at_seq},
+        )
+    return PushResponse(
+        results=results,
+        stopped=stopped,
+        last_seq=state.last_seq,
+        server_time=to_iso(clock.now()),
+    )
+
+
+# ------------------------------------------------------------------ pull
+
+
+def _event_data(row: HazardEvent) -> dict[str, Any]:
+    ev = to_chain_event(row)
+    data = ev.body()
+    data["hash"] = ev.hash
+    return data
+
+
+def _site_data(s: Site) -> dict[str, Any]:
+    return s.model_dump(mode="json")
+
+
+def _materialize(session: Session, rows: list[SyncChange]) -> list[Change]:
+    """Load what each change names, one query per kind (pages are bounded)."""
+    by_kind: dict[str, list[str]] = {}
+    for r in rows:
+        by_kind.setdefault(r.kind, []).append(r.entity_id)
+    loaded: dict[tuple[str, str], dict[str, Any]] = {}
+    if ids := by_kind.get("event"):
+        for e in session.exec(select(HazardEvent).where(col(HazardEvent.id).in_(ids))).all():
+            loaded[("event", e.id)] = _event_data(e)
+    if ids := by_kind.get("site"):
+        for s in session.exec(select(Site).where(col(Site.id).in_(ids))).all():
+            loaded[("site", s.id)] = _site_data(s)
+    if ids := by_kind.get("district"):
+        for d in session.exec(select(District).where(col(District.id).in_(ids))).all():
+            loaded[("district", d.id)] = d.model_dump(mode="json")
+    for key in by_kind.get("template", []):
+        tid, _, version = key.rpartition(":")
+        t = session.get(ChecklistTemplate, (tid, int(version)))
+        if t is not None:
+            loaded[("template", key)] = t.model_dump(mode="json")
+    out = []
+    for r in rows:
+        data = loaded.get((r.kind, r.entity_id))
+        op = "put" if r.op == "put" and data is not None else "delete"
+        out.append(Change(seq=r.seq, kind=r.kind, id=r.entity_id, op=op, data=data))
+    return out
+
+
+def pull(
+    session: Session,
+    caller: Caller,
+    *,
+    device_id: str,
+    cursor: str | None,
+    limit: int,
+    schema_version: int,
+    app_version: str,
+    device_now: str | None,
+    now: datetime,
+    max_offline_days: int,
+) -> PullResponse:
+    state = ensure_device(
+        session,
+        caller,
+        device_id,
+        schema_version=schema_version,
+        app_version=app_version,
+        device_now=device_now,
+        now=now,
+    )
+    if (
+        cursor
+        and state.last_pull_at is not None
+        and (now - state.last_pull_at).total_seconds() > max_offline_days * 86400
+    ):
+        raise feed.reset_required(f"offline for more than {max_offline_days} days")
+    top, epoch = feed.clock_state(session)
+    after = feed.position_of(session, cursor, caller.scope, top=top, epoch=epoch)
+    rows = feed.page(session, caller.scope, after, top, limit)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    # with nothing more to read, everything up to ``top`` has been seen, in scope or not
+    last = rows[-1].seq if has_more else top
+    changes = _materialize(session, rows)
+    next_cursor = feed.cursor_at(session, epoch, last, caller.scope).encode()
+    session.rollback()
+    state = session.get(SyncDevice, device_id, populate_existing=True)
+    state.last_pull_seq = after
+    state.last_pull_at = now
+    session.add(state)
+    session.commit()
+    return PullResponse(
+        changes=changes, next_cursor=next_cursor, has_more=has_more, server_time=to_iso(now)
+    )

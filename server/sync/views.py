@@ -1,0 +1,133 @@
+"""``POST /sync/push`` and ``GET /sync/pull``: bodies may be gzip-compressed both ways."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep
+from server.sync import service
+from shared.errors import DomainError
+from shared.sync_wire import (
+    DEFAULT_PULL_LIMIT,
+    DEVICE_ID_PATTERN,
+    MAX_PULL_LIMIT,
+    MAX_PUSH_BYTES,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+
+router = APIRouter(tags=["sync"])
+GZIP_MIN_BYTES = 1024
+
+_TOO_LARGE = DomainError.of(
+    "too_large",
+    "同步数据过大，请分批上传",
+    f"sync body too large (max {MAX_PUSH_BYTES // (1024 * 1024)} MB uncompressed)",
+    status=413,
+)
+
+
+def _gunzip(data: bytes) -> bytes:
+    """Decompress with a cap, so a small bomb cannot fill memory."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, MAX_PUSH_BYTES + 1)
+    except zlib.error:
+        raise DomainError.of(
+            "invalid_input", "压缩数据损坏", "corrupt gzip body", status=400
+        ) from None
+    if len(out) > MAX_PUSH_BYTES or inflater.unconsumed_tail:
+        raise _TOO_LARGE
+    return out
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object, gunzipped when ``Content-Encoding: gzip``."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data.extend(chunk)
+        if len(data) > MAX_PUSH_BYTES:
+            raise _TOO_LARGE
+    raw = bytes(data)
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding == "gzip":
+        raw = _gunzip(raw)
+    elif encoding not in ("", "identity"):
+        raise DomainError.of(
+            "unsupported_encoding", "不支持的压缩格式", f"unsupported encoding {encoding}", 415
+        )
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise DomainError.of("invalid_input", "请求不是有效的JSON", "body is not JSON", 400) from None
+    if not isinstance(body, dict):
+        raise DomainError.of("invalid_input", "请求必须是JSON对象", "body must be an object", 400)
+    return body
+
+
+def packed(request: Request, model: BaseModel) -> Response:
+    """JSON, gzip-compressed when the client accepts it and it is worth it."""
+    body = model.model_dump_json().encode()
+    headers = {"Vary": "Accept-Encoding"}
+    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+        body = gzip.compress(body, compresslevel=5, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return Response(content=body, media_type="application/json", headers=headers)
+
+
+@router.post("/sync/push", response_model=PushResponse)
+def push(
+    body: Annotated[dict[str, Any], Depends(json_body)],
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+) -> Response:
+    """Apply a device's ops in order; one result per op (see docs/sync.md)."""
+    service.check_schema(body.get("schema_version"))
+    try:
+        req = PushRequest.model_validate(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+    resp = service.push(
+        session, caller, req, clock=request.app.state.clock, policy=request.app.state.policy
+    )
+    return packed(request, resp)
+
+
+@router.get("/sync/pull", response_model=PullResponse)
+def pull(
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    device_id: Annotated[str, Query(pattern=DEVICE_ID_PATTERN)],
+    schema_version: Annotated[int, Query()],
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = DEFAULT_PULL_LIMIT,
+    app_version: Annotated[str, Query(max_length=32)] = "",
+    device_now: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """Changes visible to the caller after ``cursor``, in commit order."""
+    service.check_schema(schema_version)
+    resp = service.pull(
+        session,
+        caller,
+        device_id=device_id,
+        cursor=cursor,
+        limit=limit,
+        schema_version=schema_version,
+        app_version=app_version,
+        device_now=device_now,
+        now=now,
+        max_offline_days=settings.sync_max_offline_days,
+    )
+    return packed(request, resp)
