@@ -30,6 +30,7 @@ from mobile_app.ui.backend import Backend, SyncProgress, SyncReport
 from mobile_app.ui.worker import Worker
 
 log = logging.getLogger("hazardchain.app")
+Builder.load_file(str(Path(__file__).resolve().parent / "ui" / "shell.kv"))
 
 PROBE_SECONDS = 20  # how often to look for the network while offline or with work pending
 
@@ -49,6 +50,7 @@ class HazardChainApp(App):
     pending = NumericProperty(0)
     syncing = BooleanProperty(False)
     progress = DictProperty({})
+    progress_fraction = NumericProperty(0)
     current = StringProperty("login")
     toast_text = StringProperty("")
 
@@ -99,7 +101,6 @@ class HazardChainApp(App):
 
     def build(self) -> Shell:
         theme.register_fonts()
-        Builder.load_file(str(Path(__file__).resolve().parent / "ui" / "shell.kv"))
         from mobile_app.ui.screens import SCREENS
 
         Window.clearcolor = theme.BG
@@ -109,14 +110,11 @@ class HazardChainApp(App):
             sm.add_widget(cls(name=name))
         shell.manager = sm
         shell.ids.screens.add_widget(sm)
+        self.root = shell  # before build() returns: go() below needs it
         Clock.schedule_interval(self.worker.drain, 0)
         if self.auto_sync:
             Clock.schedule_interval(self._probe, PROBE_SECONDS)
-        user = self.backend.current_user()
-        if user:
-            self._logged_in(user)
-        else:
-            self.go("login")
+        self.go("login")  # every start asks for the password (offline: checked on the device)
         return shell
 
     @property
@@ -209,6 +207,10 @@ class HazardChainApp(App):
 
     def _set_progress(self, p: SyncProgress) -> None:
         self.progress = dict(vars(p))
+        # records and bytes both move the bar: a photo counts like a record per 64 KiB
+        total = p.records_total + p.bytes_total / 65536
+        done = p.records_done + p.bytes_done / 65536
+        self.progress_fraction = 1.0 if p.phase == "done" else (done / total if total else 0.0)
 
     # ---------------------------------------------------------------- feedback
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from server.api.errors import install_error_handlers
 from server.api.router import api_router
 from server.blobs.store import BlobStore
+from server.console.web import mount_console
 from server.db import make_engine
 from server.logs import setup_logging
 from server.settings import Settings, get_settings
@@ -55,6 +56,7 @@ def create_app(
     app.state.blobs = BlobStore(settings.blob_dir)
     install_error_handlers(app)
     app.include_router(api_router)
+    mount_console(app)  # /console/: server-rendered pages over the same services
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

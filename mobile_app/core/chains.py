@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from mobile_app.core.store import dumps
 from shared.chain import (
     GENESIS_HASH,
     Actor,
@@ -31,7 +32,6 @@ from shared.chain import (
 )
 from shared.clock import parse_iso
 from shared.sync_wire import OpType
-from mobile_app.core.store import dumps
 
 UNCONFIRMED = """
     SELECT * FROM outbox

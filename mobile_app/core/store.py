@@ -121,7 +121,7 @@ def m001_initial(db: Database) -> None:
         CREATE TABLE site (id TEXT PRIMARY KEY, district_id TEXT, data TEXT NOT NULL);
         CREATE TABLE district (id TEXT PRIMARY KEY, data TEXT NOT NULL);
         CREATE TABLE template (id TEXT PRIMARY KEY, data TEXT NOT NULL);
-        """
+        """,
     )
 
 

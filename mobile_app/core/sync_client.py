@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -320,15 +320,17 @@ class SyncClient:
             bytes_total=sum(r["size"] - r["server_offset"] for r in rows),
         )
         self._tell(progress)
-        done_all = True
         for row in rows:
             if self._upload_one(row, result, progress):
                 result.uploaded_files += 1
                 progress.records_done += 1
                 self._tell(progress)
-            else:
-                done_all = False
-        return done_all
+        wanted = [r["sha256"] for r in rows] if only is None else list(only)
+        held = {
+            r["sha256"]
+            for r in self.store.read("SELECT sha256 FROM blob WHERE server_complete = 1")
+        }
+        return all(sha in held for sha in wanted)
 
     def _upload_one(self, row: dict[str, Any], result: SyncResult, progress: Progress) -> bool:
         sha, size = row["sha256"], row["size"]
@@ -408,7 +410,8 @@ class SyncClient:
             batch = self._unsent(self.batch_size)
             if not batch:
                 return
-            self.store.write(lambda db, b=batch: _mark_sent(db, b))
+            sent_at = to_iso(self.clock.now())
+            self.store.write(lambda db, b=batch, t=sent_at: _mark_sent(db, b, t))
             body = {
                 "device_id": self.store.device_id,
                 "schema_version": self.schema_version,
@@ -438,10 +441,13 @@ class SyncClient:
             if stops > 20:
                 raise SyncFailed(f"push keeps stopping at {stop.at_seq} ({stop.reason})")
             if stop.reason is StopReason.missing_blob:
-                missing = next(
-                    (x.data.get("missing_blobs", []) for x in resp.results if x.op_id), []
-                )
-                if not self.upload_blobs(result, only=missing or None):
+                missing = [
+                    sha
+                    for x in resp.results
+                    if x.status is OpStatus.missing_blob
+                    for sha in x.data.get("missing_blobs", [])
+                ]
+                if not self.upload_blobs(result, only=missing):
                     return  # the op waits for its photos; later ops wait behind it
 
     def _apply_push(
@@ -562,7 +568,11 @@ class SyncClient:
         only = box.only_copy()
         return {
             "counts": box.counts(),
-            "only_copy": {"records": only.records, "photos": only.photos, "bytes": only.photo_bytes},
+            "only_copy": {
+                "records": only.records,
+                "photos": only.photos,
+                "bytes": only.photo_bytes,
+            },
             "last_sync": self.store.meta("last_sync"),
             "rejected": box.rejections(),
         }
@@ -579,12 +589,12 @@ def _wire_op(op: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _mark_sent(db: Database, batch: list[dict[str, Any]]) -> None:
+def _mark_sent(db: Database, batch: list[dict[str, Any]], at: str) -> None:
     for op in batch:
         db.execute(
             "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?"
             " WHERE op_id = ? AND status IN ('pending', 'sent')",
-            [to_iso(SystemClock().now()), op["op_id"]],
+            [at, op["op_id"]],
         )
 
 
@@ -655,7 +665,3 @@ def _reset_local(db: Database) -> None:
         actor = actor_of(db)
         for hazard_id in hazards:
             refold(db, hazard_id, actor)
-
-
-def iter_pages(client: SyncClient) -> Iterator[None]:  # pragma: no cover - kept for the UI
-    yield from ()

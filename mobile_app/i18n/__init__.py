@@ -74,7 +74,7 @@ def compile_mo(entries: dict[str, str]) -> bytes:
         koffsets += [l1, o1 + ids_start]
         voffsets += [l2, o2 + strs_start]
     header = struct.pack("Iiiiiii", 0x950412DE, 0, n, key_table, value_table, 0, 0)
-    return header + struct.pack(f"{2 * n}i", *koffsets, *voffsets) + ids + strs
+    return header + struct.pack(f"{4 * n}i", *koffsets, *voffsets) + ids + strs
 
 
 @cache
@@ -84,7 +84,7 @@ def translations(lang: str) -> gettext.NullTranslations:
     if not path.exists():
         return gettext.NullTranslations()
     entries = parse_po(path.read_text(encoding="utf-8"))
-    entries.pop("", None)  # the header entry
+    # untranslated entries fall back to the msgid; the "" header carries the charset
     entries = {k: v for k, v in entries.items() if v}
     return gettext.GNUTranslations(io.BytesIO(compile_mo(entries)))
 

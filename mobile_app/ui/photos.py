@@ -52,7 +52,7 @@ PHOTO_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 
 
 class PhotoChooser(Popup):
-    on_file = ObjectProperty(None)
+    callback = ObjectProperty(None)
 
     def __init__(self, **kw: Any) -> None:
         self.start_path = os.environ.get("HAZARDCHAIN_PHOTO_DIR") or str(Path.home())
@@ -61,7 +61,7 @@ class PhotoChooser(Popup):
     def choose(self, selection: list[str]) -> None:
         if selection:
             self.dismiss()
-            self.on_file(selection[0])
+            self.callback(selection[0])
 
 
 def store_photo(app: Any, path: str, on_sha: Callable[[str], None]) -> None:
@@ -87,4 +87,4 @@ def pick_photo(app: Any, on_sha: Callable[[str], None]) -> None:
 
         camera.take_picture(filename=target, on_complete=done)
         return
-    PhotoChooser(on_file=lambda path: store_photo(app, path, on_sha)).open()
+    PhotoChooser(callback=lambda path: store_photo(app, path, on_sha)).open()

@@ -62,12 +62,40 @@ STATE = {
     "cancelled": rgba("#8A939E"),
 }
 
+BUTTON_KINDS = {
+    "primary": PRIMARY,
+    "secondary": SELECTED,
+    "danger": DANGER,
+    "ok": OK,
+    "warn": WARN,
+    "ghost": SURFACE,
+    "nav": NAV,
+}
+TOGGLE_TONES = {"primary": PRIMARY, "ok": OK, "danger": DANGER, "muted": MUTED}
+
+
+def button_colour(kind: str, disabled: bool = False) -> tuple[float, float, float, float]:
+    return DISABLED if disabled else BUTTON_KINDS.get(kind, PRIMARY)
+
+
+def toggle_colour(tone: str, state: str) -> tuple[float, float, float, float]:
+    return TOGGLE_TONES.get(tone, PRIMARY) if state == "down" else SELECTED
+
+
+def nav_colour(current: str, screen: str, waiting: int = 0) -> tuple[float, float, float, float]:
+    """The rail button of the screen shown is lit; Sync turns amber while records wait."""
+    if current.startswith(screen):
+        return NAV_ACTIVE
+    return WARN if waiting else NAV
+
+
 # Sizes. TOUCH is the minimum height and width of anything a finger presses.
 TOUCH = dp(48)
 TOUCH_LARGE = dp(56)
 PAD = dp(12)
 GAP = dp(8)
 NAV_WIDTH = dp(112)
+ITEM_CONTROLS = dp(440)  # checklist rows: answer controls and the row buttons
 FONT = sp(18)
 FONT_SMALL = sp(15)
 FONT_LARGE = sp(22)

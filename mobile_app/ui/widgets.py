@@ -215,7 +215,7 @@ def inform(title: str, message: str) -> Dialog:
 class FormDialog(Popup):
     """A popup holding labelled text fields (notes, 五落实 plan, evidence)."""
 
-    on_submit = ObjectProperty(None, allownone=True)
+    handler = ObjectProperty(None, allownone=True)
     multiline = BooleanProperty(True)
 
     def __init__(self, fields: list[tuple[str, str, str]], **kw) -> None:
@@ -233,7 +233,7 @@ class FormDialog(Popup):
         return {k: ti.text for k, ti in self.inputs.items()}
 
     def submit(self) -> None:
-        if self.on_submit is not None and self.on_submit(self.values()) is False:
+        if self.handler is not None and self.handler(self.values()) is False:
             return
         self.dismiss()
 
@@ -251,8 +251,13 @@ class ListRow(ButtonBehavior, BoxLayout):
     badges = ListProperty([])  # [(text, rgba), ...]
     bg = ListProperty(theme.SURFACE)
 
+    def on_kv_post(self, base_widget) -> None:
+        self.on_badges()
+
     def on_badges(self, *_) -> None:
-        box = self.ids.badges
+        box = self.ids.get("badges")
+        if box is None:  # set before the kv rule ran; on_kv_post fills it
+            return
         box.clear_widgets()
         for text, colour in self.badges:
             box.add_widget(Badge(text=text, bg=colour))

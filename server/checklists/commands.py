@@ -75,6 +75,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
         return 1
     templates = load_all(root)
+    from shared.checklist_coverage import standards_problems
+
+    try:
+        standards = _standards(root)
+    except ChecklistTemplateError as exc:
+        problems = exc.problems
+    else:
+        problems = standards_problems(templates, standards)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
+        return 1
     print(f"{len(templates)} template version(s) valid in {root}")
     return 0
 
@@ -202,16 +215,36 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _standards(root: Path):
+    """``<root>/standards.yaml`` parsed, or {} when the tree has none (e.g. a test tree)."""
+    from shared.checklist_coverage import STANDARDS_FILE, load_standards
+
+    path = root / STANDARDS_FILE
+    return load_standards(path) if path.exists() else {}
+
+
 def coverage_text(root: Path) -> str:
+    """The COVERAGE.md text for the templates and ``standards.yaml`` under ``root``."""
     from shared.checklist_coverage import coverage_markdown
 
-    return coverage_markdown(load_all(root))
+    return coverage_markdown(load_all(root), _standards(root))
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
+    from shared.checklist_coverage import standards_problems
+
     root = _root(args)
-    if _load(root) is None:
+    templates = _load(root)
+    if templates is None:
         return 1
+    try:
+        standards = _standards(root)
+    except ChecklistTemplateError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    for problem in standards_problems(templates, standards):
+        print(problem, file=sys.stderr)
     text = coverage_text(root)
     target = root / COVERAGE_FILE
     if args.check:
@@ -256,7 +289,9 @@ def add_parser(sub, engine_factory: Callable[[], object]) -> None:
     sh.add_argument("--version", type=int, help="default: the latest")
     sh.add_argument("--json", action="store_true", help="the canonical JSON the server serves")
     sh.set_defaults(func=cmd_show)
-    cov = with_root(cl.add_parser("coverage", help="standards coverage report (Markdown)"))
+    cov = with_root(
+        cl.add_parser("coverage", help="standards coverage report (Markdown), with standards.yaml")
+    )
     group = cov.add_mutually_exclusive_group()
     group.add_argument("--write", action="store_true", help=f"write <root>/{COVERAGE_FILE}")
     group.add_argument("--check", action="store_true", help=f"exit 1 if {COVERAGE_FILE} is stale")

@@ -12,15 +12,23 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 48, 16, 34
 
 
 def nice_max(value: float) -> int:
-    """The axis top: the smallest 1/2/5 × 10^k at or above ``value`` (at least 1)."""
+    """The smallest whole 1/2/2.5/5 × 10^k at or above ``value`` (at least 1)."""
     if value <= 1:
         return 1
     step = 1
     while True:
-        for m in (1, 2, 5):
-            if m * step >= value:
-                return m * step
+        for m in (1, 2, 2.5, 5):
+            if m * step >= value and float(m * step).is_integer():
+                return int(m * step)
         step *= 10
+
+
+TICKS = 4
+
+
+def axis_top(value: float) -> int:
+    """A top that splits into ``TICKS`` whole, round steps (0, 5, 10, 15, 20 …)."""
+    return nice_max(value / TICKS) * TICKS
 
 
 @dataclass
@@ -43,8 +51,8 @@ def trend_chart(trend: list[dict[str, Any]]) -> TrendChart:
         return chart
     x0, x1, y0, y1 = LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM
     chart.plot = {"x0": x0, "x1": x1, "y0": y0, "y1": y1}
-    left_max = nice_max(max(max(d["new"], d["closed"]) for d in trend))
-    right_max = nice_max(max(d["open"] for d in trend))
+    left_max = axis_top(max(max(d["new"], d["closed"]) for d in trend))
+    right_max = axis_top(max(d["open"] for d in trend))
     slot = (x1 - x0) / n
     bar = max(1.0, slot * 0.36)
 
@@ -76,8 +84,8 @@ def trend_chart(trend: list[dict[str, Any]]) -> TrendChart:
         if i % 5 == 0 or i == n - 1:
             chart.labels.append({"x": round(cx, 1), "text": d["date"][5:]})
     chart.line = " ".join(pts)
-    for k in range(5):
-        frac = k / 4
+    for k in range(TICKS + 1):
+        frac = k / TICKS
         chart.left_ticks.append({"y": round(y1 - (y1 - y0) * frac, 1), "text": _num(left_max * frac)})
         chart.right_ticks.append(
             {"y": round(y1 - (y1 - y0) * frac, 1), "text": _num(right_max * frac)}

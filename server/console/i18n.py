@@ -29,7 +29,8 @@ EN: dict[str, str] = {
     "检查记录": "Inspection records",
     "检查计划": "Inspection plans",
     "用户": "Users",
-    "场所": "Sites",
+    "场所": "Site",
+    "场所管理": "Sites",
     "管理": "Admin",
     "退出": "Log out",
     "登录": "Log in",
@@ -311,6 +312,22 @@ EN: dict[str, str] = {
     "按住Ctrl多选": "Hold Ctrl to select several",
 }
 
+# Buttons say what they do (the timeline names what happened: EVENT_NAMES).
+ACTION_NAMES: dict[str, tuple[str, str]] = {
+    "assigned": ("交办", "Assign"),
+    "plan_submitted": ("提交五落实方案", "Submit the five-assurance plan"),
+    "rectification_submitted": ("提交整改", "Submit rectification"),
+    "verified": ("复查通过", "Verify"),
+    "rejected": ("复查不通过（退回整改）", "Reject (back to rectification)"),
+    "closed": ("销号", "Close (销号)"),
+    "cancelled": ("撤销（误报）", "Cancel (false report)"),
+    "note": ("添加备注", "Add a note"),
+    "extension_requested": ("申请延期", "Request an extension"),
+    "extension_granted": ("批准延期", "Grant the extension"),
+    "escalated": ("升级督办", "Escalate"),
+    "photo_added": ("添加照片", "Add photos"),
+}
+
 EN_MISSING: set[str] = set()
 
 
@@ -345,6 +362,10 @@ def event_name(event_type: str, lang: str) -> str:
         return pick(EVENT_NAMES[EventType(event_type)], lang)
     except ValueError:
         return event_type
+
+
+def action_name(action: str, lang: str) -> str:
+    return pick(ACTION_NAMES[action], lang) if action in ACTION_NAMES else action
 
 
 def role_name(role: str, lang: str) -> str:

@@ -75,7 +75,7 @@ def nav_for(caller: Caller | None) -> list[tuple[str, str]]:
         items.append(("/console/plans", "检查计划"))
     if role is Role.admin:
         items.append(("/console/admin/users", "用户"))
-        items.append(("/console/admin/sites", "场所"))
+        items.append(("/console/admin/sites", "场所管理"))
     return items
 
 
@@ -104,6 +104,7 @@ def render(
         "csrf_token": csrf_token(request, settings, value),
         "state_name": lambda s: i18n.state_name(s, lang),
         "event_name": lambda e: i18n.event_name(e, lang),
+        "action_name": lambda a: i18n.action_name(a, lang),
         "role_name": lambda r: i18n.role_name(r, lang),
         "plan_part_name": lambda p: i18n.plan_part_name(p, lang),
         "vocab": lambda v: i18n.vocab(v, lang),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -17,12 +18,12 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     settings = args.settings_factory()
     setup_logging(settings.log_level)
-    scheduler = start_scheduler(args.engine_factory(), settings, SystemClock())
-    jobs = ", ".join(f"{j.id} ({j.trigger})" for j in scheduler.get_jobs())
-    print(f"scheduler running ({settings.timezone}): {jobs}", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    scheduler = start_scheduler(args.engine_factory(), settings, SystemClock())
+    jobs = ", ".join(f"{j.id} ({j.trigger})" for j in scheduler.get_jobs())
+    print(f"scheduler running ({settings.timezone}): {jobs}", flush=True)
     stop.wait()
     scheduler.shutdown(wait=True)
     print("scheduler stopped", flush=True)
@@ -32,14 +33,17 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 def cmd_summaries_build(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
+    from server.jobs.days import local_date
     from server.summaries.service import build_daily
     from shared.clock import SystemClock
 
     settings = args.settings_factory()
+    now = SystemClock().now()
+    if args.date >= local_date(now, settings.timezone):
+        print(f"error: {args.date} is not over yet in {settings.timezone}", file=sys.stderr)
+        return 2
     with Session(args.engine_factory(), expire_on_commit=False) as session:
-        stored = build_daily(
-            session, args.date, SystemClock().now(), settings.timezone, force=args.force
-        )
+        stored = build_daily(session, args.date, now, settings.timezone, force=args.force)
     print(f"daily summaries for {args.date}: {stored} stored")
     return 0
 

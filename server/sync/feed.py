@@ -37,9 +37,10 @@ def take_seq(session: Session) -> int:
     """The next feed position; holds the clock row's lock until this transaction ends."""
     conn = session.connection()
     row = conn.execute(
-        update(_clock).where(_clock.c.id == 1).values(value=_clock.c.value + 1).returning(
-            _clock.c.value
-        )
+        update(_clock)
+        .where(_clock.c.id == 1)
+        .values(value=_clock.c.value + 1)
+        .returning(_clock.c.value)
     ).first()
     if row is None:  # a database created without the migration's first row
         conn.execute(insert(_clock).values(id=1, value=1, epoch=new_epoch()))
@@ -80,7 +81,12 @@ def template_key(template_id: str, version: int) -> str:
 
 def _reference_change(obj: Any) -> dict[str, Any] | None:
     if isinstance(obj, Site):
-        return {"kind": "site", "entity_id": obj.id, "district_id": obj.district_id, "site_id": obj.id}
+        return {
+            "kind": "site",
+            "entity_id": obj.id,
+            "district_id": obj.district_id,
+            "site_id": obj.id,
+        }
     if isinstance(obj, District):
         return {"kind": "district", "entity_id": obj.id}
     if isinstance(obj, ChecklistTemplate):

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from starlette.requests import ClientDisconnect
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep
 from server.sync import service
@@ -52,10 +53,15 @@ def _gunzip(data: bytes) -> bytes:
 async def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object, gunzipped when ``Content-Encoding: gzip``."""
     data = bytearray()
-    async for chunk in request.stream():
-        data.extend(chunk)
-        if len(data) > MAX_PUSH_BYTES:
-            raise _TOO_LARGE
+    try:
+        async for chunk in request.stream():
+            data.extend(chunk)
+            if len(data) > MAX_PUSH_BYTES:
+                raise _TOO_LARGE
+    except ClientDisconnect:  # the device resends the whole batch; nothing was applied
+        raise DomainError.of(
+            "client_disconnected", "连接中断", "connection closed mid-request", 400
+        ) from None
     raw = bytes(data)
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding == "gzip":
@@ -67,7 +73,9 @@ async def json_body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise DomainError.of("invalid_input", "请求不是有效的JSON", "body is not JSON", 400) from None
+        raise DomainError.of(
+            "invalid_input", "请求不是有效的JSON", "body is not JSON", 400
+        ) from None
     if not isinstance(body, dict):
         raise DomainError.of("invalid_input", "请求必须是JSON对象", "body must be an object", 400)
     return body

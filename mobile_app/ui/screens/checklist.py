@@ -10,6 +10,7 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
@@ -17,11 +18,11 @@ from mobile_app.ui import theme
 from mobile_app.ui.checklist_model import build_rows, is_failed, progress, rule_text
 from mobile_app.ui.photos import pick_photo
 from mobile_app.ui.screens.base import BaseScreen, load_kv
-from mobile_app.ui.widgets import FormDialog, TButton, TToggle, app, inform
+from mobile_app.ui.widgets import FormDialog, TToggle, app, inform
 
 load_kv(__file__)
 
-RIGHT_COLUMN = 440  # dp: answer controls and the row's buttons
+
 SAVE_DELAY = 0.3  # s: typed numbers and text are saved this long after the last key
 
 
@@ -90,17 +91,17 @@ class NumberRow(ItemRow):
             return
         if self._event is not None:
             self._event.cancel()
-        index, item_id = self.index, self.item_id
-        self._event = Clock.schedule_once(lambda *_: self._save(index, item_id, text), SAVE_DELAY)
+        self._pending = (self.index, self.item_id, text)
+        self._event = Clock.schedule_once(lambda *_: self.flush(), SAVE_DELAY)
 
     def flush(self) -> None:
+        """Save typed text now (leaving the field, the screen or pressing enter)."""
         if self._event is not None:
-            self._event()
             self._event.cancel()
             self._event = None
+            self._save(*self._pending)
 
     def _save(self, index: int, item_id: str, text: str) -> None:
-        self._event = None
         text = text.strip()
         try:
             value: float | int | None = float(text) if text else None
@@ -115,7 +116,6 @@ class NumberRow(ItemRow):
 
 class TextRow(NumberRow):
     def _save(self, index: int, item_id: str, text: str) -> None:
-        self._event = None
         if item_id == self.item_id:
             self.value = text
         screen().set_answer(index, item_id, value=text or None)
@@ -137,6 +137,14 @@ class ChoiceRow(ItemRow):
             b.disabled = self.locked
 
 
+class SectionButton(ButtonBehavior, BoxLayout):
+    """A section in the side panel: its title and how much of it is answered or failed."""
+
+    kind = StringProperty("secondary")
+    title = StringProperty("")
+    counts = StringProperty("")
+
+
 class ChecklistScreen(BaseScreen):
     title = StringProperty("")
     summary = StringProperty("")
@@ -151,7 +159,7 @@ class ChecklistScreen(BaseScreen):
         return {"draft": draft, "template": template, "site": site}
 
     def _text_width(self) -> float:
-        return max(self.ids.rv.width - dp(RIGHT_COLUMN) - dp(56), dp(200))
+        return max(self.ids.rv.width - theme.ITEM_CONTROLS - dp(56), dp(200))
 
     def show(self, data: dict[str, Any]) -> None:
         self.draft = data["draft"]
@@ -193,15 +201,12 @@ class ChecklistScreen(BaseScreen):
                 total + n,
                 total_failed + failed,
             )
-            b = TButton(
+            b = SectionButton(
                 kind="danger" if failed else ("ok" if answered == n else "secondary"),
-                text=f"{s['title']}\n{answered}/{n}" + (f" · ✗{failed}" if failed else ""),
-                height=dp(64),
-                halign="left",
-                font_size=theme.FONT_SMALL,
+                title=s["title"],
+                counts=f"{answered}/{n}"
+                + (" · " + self.t("{n} failed").format(n=failed) if failed else ""),
             )
-            b.shorten = False
-            b.max_lines = 2
             b.bind(on_release=lambda _b, s=s: self.scroll_to(s["row"]))
             box.add_widget(b)
         self.ids.bar.value = total_answered
@@ -257,7 +262,7 @@ class ChecklistScreen(BaseScreen):
         FormDialog(
             [("note", self.rows[index]["text"], current)],
             title=self.t("Note"),
-            on_submit=save,
+            handler=save,
         ).open()
 
     def add_photo(self, index: int, item_id: str) -> None:

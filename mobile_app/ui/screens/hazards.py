@@ -224,7 +224,7 @@ class HazardScreen(BaseScreen):
             self._append("note", {"text": values["text"].strip()})
             return True
 
-        FormDialog([("text", self.t("Note"), "")], title=self.t("Add note"), on_submit=save).open()
+        FormDialog([("text", self.t("Note"), "")], title=self.t("Add note"), handler=save).open()
 
     def plan_form(self) -> None:
         plan = self.hazard["plan"]
@@ -237,7 +237,7 @@ class HazardScreen(BaseScreen):
             self._append("plan_submitted", payload)
             return True
 
-        FormDialog(fields, title=self.t("Five-assurance plan (五落实)"), on_submit=save).open()
+        FormDialog(fields, title=self.t("Five-assurance plan (五落实)"), handler=save).open()
 
     def evidence_form(self) -> None:
         photos: list[str] = []
@@ -267,10 +267,10 @@ class HazardScreen(BaseScreen):
             )
             return True
 
-        dlg.on_submit = save
+        dlg.handler = save
+        dlg.add_evidence = got
         dlg.open()
         self.evidence_dialog = dlg
-        self.evidence_photos = photos
 
     def add_photo(self) -> None:
         pick_photo(self.app, lambda sha: self._append("photo_added", {"photos": [sha]}))

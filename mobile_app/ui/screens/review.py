@@ -93,10 +93,21 @@ class ReviewScreen(BaseScreen):
     # ---------------------------------------------------------------- saving as you go
 
     def _later(self, key: str, fn) -> None:
-        ev = self._timers.get(key)
-        if ev is not None:
-            ev.cancel()
-        self._timers[key] = Clock.schedule_once(lambda *_: fn(), SAVE_DELAY)
+        """Save shortly after the last change (typing, strokes); ``flush`` saves at once."""
+        pending = self._timers.pop(key, None)
+        if pending is not None:
+            pending[0].cancel()
+
+        def run(*_: Any) -> None:
+            self._timers.pop(key, None)
+            fn()
+
+        self._timers[key] = (Clock.schedule_once(run, SAVE_DELAY), run)
+
+    def flush(self) -> None:
+        for event, run in list(self._timers.values()):
+            event.cancel()
+            run()
 
     def _edited(self, item_id: str, text: str) -> None:
         if self.locked:
@@ -186,9 +197,7 @@ class ReviewScreen(BaseScreen):
         confirm(t("Submit inspection"), message, self.submit, yes=t("Submit"))
 
     def submit(self) -> None:
-        for ev in self._timers.values():
-            ev()  # run pending saves now (they only queue work on the local lane)
-        self._timers.clear()
+        self.flush()  # pending saves queue on the local lane ahead of the submission
         draft_id = self.draft["id"]
 
         def done(result: dict) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from kivy.properties import NumericProperty, StringProperty
 
+from mobile_app.i18n.extract import N_
 from mobile_app.ui import labels, theme
 from mobile_app.ui.messages import sync_error
 from mobile_app.ui.screens.base import BaseScreen, load_kv
@@ -16,7 +17,11 @@ from mobile_app.ui.widgets import ListRow, WrapLabel
 
 load_kv(__file__)
 
-KIND_NAMES = {"inspection.submit": "Inspection", "hazard.event": "Hazard event", "photo.add": "Photo"}
+KIND_NAMES = {
+    "inspection.submit": N_("Inspection"),
+    "hazard.event": N_("Hazard event"),
+    "photo.add": N_("Photo"),
+}
 
 
 def human_bytes(n: int) -> str:

@@ -1,0 +1,92 @@
+"""Drive the real app without a person: build it on the current window, pump frames until the
+worker lanes are idle, press widgets, take screenshots. The screenshot tour, the tests and the
+benchmark use it; with no display, SDL's offscreen driver renders the same pixels."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from kivy.base import EventLoop
+from kivy.clock import Clock
+from kivy.core.window import Window
+
+from mobile_app.app import HazardChainApp
+
+
+class Driver:
+    def __init__(self, app: HazardChainApp) -> None:
+        self.app = app
+
+    def start(self) -> Driver:
+        self.app._run_prepare()  # build() and attach the root to the window
+        if EventLoop.status != "started":
+            EventLoop.start()
+        self.pump()
+        return self
+
+    def stop(self) -> None:
+        app = self.app
+        Clock.unschedule(app.worker.drain)
+        Clock.unschedule(app._probe)
+        for popup in list(Window.children):
+            if popup is not app.root:
+                Window.remove_widget(popup)
+        if app.root is not None:
+            Window.remove_widget(app.root)
+        app.dispatch("on_stop")
+        type(app)._running_app = None
+        self.pump(frames=2, until_idle=False)
+
+    def idle(self) -> bool:
+        w = self.app.worker
+        return w.local._idle.is_set() and w.network._idle.is_set() and w.results.empty()
+
+    def pump(self, frames: int = 3, until_idle: bool = True, timeout: float = 60.0) -> None:
+        """Run frames until the lanes are idle and their results handled (at least ``frames``)."""
+        deadline = time.monotonic() + timeout
+        done = 0
+        settled = 0
+        while True:
+            EventLoop.idle()
+            done += 1
+            if not until_idle:
+                if done >= frames:
+                    return
+                continue
+            settled = settled + 1 if self.idle() else 0
+            if done >= frames and settled >= 2:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError("the app did not settle")
+            if not self.idle():
+                time.sleep(0.005)
+
+    def press(self, widget: Any) -> None:
+        widget.dispatch("on_press")
+        if hasattr(widget, "state") and widget.__class__.__name__ in ("TToggle", "ToggleButton"):
+            widget.state = "normal" if widget.state == "down" else "down"
+        widget.dispatch("on_release")
+        self.pump()
+
+    def go(self, name: str, **params: Any) -> Any:
+        self.app.go(name, **params)
+        self.pump()
+        return self.app.screen()
+
+    def screenshot(self, path: Path | str) -> Path:
+        """Render the current frame and write it to ``path`` (a PNG)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.pump(frames=2)
+        tmp = Window.screenshot(name=str(path.with_name(path.stem + "_.png")))
+        shutil.move(tmp, path)
+        return path
+
+    def popups(self) -> list[Any]:
+        from kivy.uix.modalview import ModalView
+
+        return [w for w in Window.children if isinstance(w, ModalView)]
+

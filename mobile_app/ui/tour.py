@@ -1,0 +1,246 @@
+"""The screenshot tour: a demo server on loopback (the Wuhai demo data and the real
+checklists), then the real app driven through every screen as an inspector and as an
+enterprise user, each screen saved as a PNG. Anyone can see the app without a tablet."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mobile_app.ui.demo_photos import write_demo_photos
+
+PASSWORD = "demo-password"
+
+
+@contextlib.contextmanager
+def demo_server(workdir: Path, now: datetime | None = None) -> Iterator[object]:
+    """A LiveServer on a fresh SQLite demo database (server.testing, loopback only)."""
+    from sqlmodel import Session
+
+    from server.app import create_app
+    from server.blobs.store import BlobStore
+    from server.checklists.service import DEFAULT_ROOT, import_into
+    from server.demo import load_demo
+    from server.migrate import upgrade
+    from server.settings import Settings
+    from server.testing import LiveServer, engine_for
+
+    now = now or datetime.now(UTC)
+    workdir.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{workdir / 'server.db'}"
+    upgrade(url)
+    blobs = workdir / "blobs"
+    with engine_for(url) as engine:
+        import_into(engine, DEFAULT_ROOT, now)
+        with Session(engine, expire_on_commit=False) as session:
+            load_demo(session, password=PASSWORD, now=now, store=BlobStore(blobs))
+        settings = Settings(
+            env="test",
+            database_url=url,
+            secret_key="tour-secret-" + "x" * 40,
+            scheduler="off",
+            blob_dir=blobs,
+        )
+        server = LiveServer(create_app(settings, engine=engine)).start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def _login(driver, username: str) -> None:
+    screen = driver.app.manager.get_screen("login")
+    screen.ids.username.text = username
+    screen.ids.password.text = PASSWORD
+    driver.press(screen.ids.login_button)
+    driver.pump()
+
+
+def run_tour(out: Path, workdir: Path | None = None) -> list[Path]:
+    """Render every screen for both roles into ``out``; returns the PNG paths."""
+    from kivy.core.window import Window
+
+    from mobile_app.app import HazardChainApp
+    from mobile_app.ui.driver import Driver
+    from mobile_app.ui.interim import InterimBackend
+
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="hc-tour-"))
+    out.mkdir(parents=True, exist_ok=True)
+    Window.size = (1280, 800)
+    photo_dir = write_demo_photos(workdir / "photos")
+    shots: list[Path] = []
+    with demo_server(workdir / "server") as server:
+        # ------------------------------------------------------------ inspector
+        backend = InterimBackend(workdir / "inspector", server.url)
+        d = Driver(HazardChainApp(backend, auto_sync=False)).start()
+        login = d.app.manager.get_screen("login")
+        login.ids.username.text = "inspector"
+        shots.append(d.screenshot(out / "inspector-01-login.png"))
+        _login(d, "inspector")
+        d.app.start_sync()
+        d.pump()
+        shots.append(d.screenshot(out / "inspector-02-home.png"))
+        d.go("sites")
+        shots.append(d.screenshot(out / "inspector-03-sites.png"))
+        sites = d.app.manager.get_screen("sites")
+        sites.ids.search.text = "万达"
+        d.pump()
+        mall = next(s for s in backend.sites() if s["name"] == "万达广场乌海店")
+        d.go("site", site_id=mall["id"])
+        shots.append(d.screenshot(out / "inspector-04-site.png"))
+        site_screen = d.app.screen()
+        site_screen.pick_template()
+        d.pump()
+        shots.append(d.screenshot(out / "inspector-05-choose-checklist.png"))
+        picker = d.popups()[0]
+        picker.start()
+        d.pump()
+        checklist = d.app.screen()
+        fill_some_answers(d, checklist, photo_dir)
+        shots.append(d.screenshot(out / "inspector-06-checklist.png"))
+        failed_rows = [i for i, r in enumerate(checklist.rows) if r.get("failed")]
+        first_failed = failed_rows[0]
+        checklist.scroll_to(max(failed_rows[-1] - 1, 0))
+        d.pump()
+        shots.append(d.screenshot(out / "inspector-07-checklist-failed-items.png"))
+        checklist.show_basis(checklist.rows[first_failed]["item_id"])
+        d.pump()
+        shots.append(d.screenshot(out / "inspector-08-guidance-and-basis.png"))
+        for p in d.popups():
+            p.dismiss()
+        d.pump()
+        d.press(checklist.ids.review_button)
+        review = d.app.screen()
+        sign(d, review)
+        shots.append(d.screenshot(out / "inspector-09-review-and-sign.png"))
+        review.ask_submit()
+        d.pump()
+        shots.append(d.screenshot(out / "inspector-10-confirm-submit.png"))
+        yes = [b for b in d.popups()[0].ids.buttons.children if b.kind != "secondary"][0]
+        d.press(yes)
+        d.pump()
+        shots.append(d.screenshot(out / "inspector-11-submitted-locked.png"))
+        # a note queued offline on a hazard the officer cancels meanwhile: refused with a reason
+        target = next(h for h in backend.hazards() if h["title"] == "卸油区消防沙不足")
+        backend.append_event(target["id"], "note", {"text": "复查时发现消防沙仍不足"})
+        with server.login("officer") as officer:
+            officer.post(
+                f"/hazards/{target['id']}/events",
+                json={"type": "cancelled", "payload": {"reason": "重复上报，已合并"}},
+            ).raise_for_status()
+        other = next(h for h in backend.hazards() if h["title"] == "安全出口被货物堵塞")
+        backend.append_event(other["id"], "note", {"text": "企业已开始清理，明日复查"})
+        d.go("sync")
+        shots.append(d.screenshot(out / "inspector-12-sync-pending.png"))
+        d.app.start_sync()
+        d.pump()
+        backend.append_event(other["id"], "note", {"text": "复查：北侧出口已清理一半"})
+        d.go("sync")
+        shots.append(d.screenshot(out / "inspector-13-sync-receipts.png"))
+        d.go("hazards")
+        shots.append(d.screenshot(out / "inspector-14-hazards.png"))
+        d.go("hazard", hazard_id=target["id"])
+        shots.append(d.screenshot(out / "inspector-15-hazard-refused-note.png"))
+        d.go("hazard", hazard_id=other["id"])
+        shots.append(d.screenshot(out / "inspector-16-hazard-pending-note.png"))
+        d.go("settings")
+        shots.append(d.screenshot(out / "inspector-17-settings.png"))
+        d.app.set_language("en")
+        d.go("home")
+        shots.append(d.screenshot(out / "inspector-18-home-english.png"))
+        d.go("checklist", draft_id=checklist.draft["id"])
+        shots.append(d.screenshot(out / "inspector-19-checklist-english-locked.png"))
+        d.app.set_language("zh_CN")
+        d.go("settings")
+        d.app.manager.get_screen("settings").logout()
+        d.pump()
+        shots.append(d.screenshot(out / "inspector-20-logout-refused.png"))
+        d.stop()
+
+        # ------------------------------------------------------------ enterprise
+        backend = InterimBackend(workdir / "enterprise", server.url)
+        d = Driver(HazardChainApp(backend, auto_sync=False)).start()
+        _login(d, "enterprise")
+        d.app.start_sync()
+        d.pump()
+        shots.append(d.screenshot(out / "enterprise-01-home.png"))
+        d.go("hazards")
+        shots.append(d.screenshot(out / "enterprise-02-hazards.png"))
+        assigned = next(h for h in backend.hazards() if h["title"] == "地下车库电动自行车违规充电")
+        hz = d.go("hazard", hazard_id=assigned["id"])
+        shots.append(d.screenshot(out / "enterprise-03-hazard-actions.png"))
+        hz.plan_form()
+        d.pump()
+        shots.append(d.screenshot(out / "enterprise-04-plan-form.png"))
+        for p in d.popups():
+            p.dismiss()
+        hz.evidence_form()
+        d.pump()
+        hz.evidence_dialog.inputs["description"].text = "已拆除飞线，增设集中充电柜12个"
+        from mobile_app.ui.photos import store_photo
+
+        store_photo(d.app, str(photo_dir / "after.png"), hz.evidence_dialog.add_evidence)
+        d.pump()
+        shots.append(d.screenshot(out / "enterprise-05-rectification-evidence.png"))
+        hz.evidence_dialog.submit()
+        d.pump()
+        shots.append(d.screenshot(out / "enterprise-06-hazard-pending-rectification.png"))
+        d.go("sync")
+        shots.append(d.screenshot(out / "enterprise-07-sync-only-copy.png"))
+        d.go("sites")
+        shots.append(d.screenshot(out / "enterprise-08-sites.png"))
+        d.go("settings")
+        shots.append(d.screenshot(out / "enterprise-09-settings.png"))
+        d.stop()
+    return shots
+
+
+def fill_some_answers(d, checklist, photo_dir: Path) -> None:
+    """Answer the first items of each kind the way an inspector would, some failing."""
+    from mobile_app.ui.photos import store_photo
+
+    answered = 0
+    for index, row in enumerate(checklist.rows):
+        if row["viewclass"] == "SectionRow" or answered >= 14:
+            continue
+        item = checklist.template.item(row["item_id"])
+        value: object
+        if item.answer == "yes_no":
+            value = item.pass_when if answered % 4 else ("no" if item.pass_when == "yes" else "yes")
+        elif item.answer == "number":
+            rule = item.pass_rule
+            value = (rule.value or rule.max or 0) + (1 if answered % 3 == 0 else -0.5)
+        elif item.answer == "choice":
+            value = item.choices[-1].value if answered % 5 == 0 else item.choices[0].value
+        else:
+            value = "现场记录：已核查台账"
+        checklist.set_answer(index, row["item_id"], value=value)
+        if checklist.rows[index]["failed"]:
+            def attach(sha: str, index=index, item_id=row["item_id"]) -> None:
+                photos = list((checklist.answers.get(item_id) or {}).get("photos") or []) + [sha]
+                checklist.set_answer(index, item_id, photos=photos)
+
+            store_photo(d.app, str(photo_dir / "before.png"), attach)
+            d.pump()
+        if answered == 2:
+            checklist.set_answer(index, row["item_id"], note="东侧楼梯间复核")
+        answered += 1
+    for index, row in enumerate(checklist.rows):
+        if row["viewclass"] != "SectionRow" and not row["value"] and index > 40:
+            checklist.set_answer(index, row["item_id"], value="na")
+            break
+    d.pump()
+
+
+def sign(d, review) -> None:
+    review.ids.representative.text = "陈安全员"
+    review.ids.pad_inspector.draw_points([(0.1, 0.3), (0.25, 0.7), (0.4, 0.35), (0.6, 0.75), (0.85, 0.4)])
+    review.ids.pad_representative.draw_points([(0.1, 0.6), (0.3, 0.3), (0.5, 0.65), (0.7, 0.3), (0.9, 0.6)])
+    d.pump()
+    import time
+
+    time.sleep(0.6)  # the signatures are saved shortly after the last stroke
+    d.pump(frames=10)

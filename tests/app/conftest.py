@@ -1,0 +1,96 @@
+"""Fixtures for the tablet app: Kivy with no display (SDL's offscreen driver), a landscape
+1280×800 window, a live demo server with the real checklists, and the real app driven through
+its widgets (``mobile_app.ui.driver``)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+# Kivy reads its environment when first imported: configure before anything imports it.
+_KIVY_HOME = Path(tempfile.mkdtemp(prefix="hc-kivy-"))
+os.environ.setdefault("KIVY_HOME", str(_KIVY_HOME))
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("KIVY_METRICS_DENSITY", "1")
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+
+from kivy.config import Config  # noqa: E402
+
+Config.set("graphics", "width", "1280")
+Config.set("graphics", "height", "800")
+Config.set("kivy", "log_level", "warning")
+Config.set("input", "mouse", "mouse,multitouch_on_demand")
+
+import pytest  # noqa: E402
+
+from mobile_app.ui.demo_photos import write_demo_photos  # noqa: E402
+
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request):
+    """The app tests run against the SQLite server (the sync suite covers PostgreSQL)."""
+    return request.param
+
+
+@pytest.fixture
+def server(live_demo, clock):
+    """The live demo server with the real checklist templates imported."""
+    from server.checklists.service import DEFAULT_ROOT, import_into
+
+    import_into(live_demo.app.state.engine, DEFAULT_ROOT, clock.now())
+    return live_demo
+
+
+@pytest.fixture
+def photo_dir(tmp_path, monkeypatch):
+    folder = write_demo_photos(tmp_path / "photos")
+    monkeypatch.setenv("HAZARDCHAIN_PHOTO_DIR", str(folder))
+    return folder
+
+
+class ThreadLog:
+    """Wraps a backend and records the thread of every call (the UI must never block)."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+        self.main_thread_calls: list[str] = []
+
+    def __getattr__(self, name):
+        value = getattr(self._inner, name)
+        if not callable(value):
+            return value
+
+        def call(*args, **kw):
+            if threading.current_thread() is threading.main_thread():
+                self.main_thread_calls.append(name)
+            return value(*args, **kw)
+
+        return call
+
+
+@pytest.fixture
+def start_app(tmp_path):
+    """``start_app(server_url, name)`` → a started Driver on a fresh device; stopped after."""
+    from mobile_app.app import HazardChainApp
+    from mobile_app.ui.driver import Driver
+    from mobile_app.ui.interim import InterimBackend
+
+    drivers = []
+
+    def start(server_url: str, name: str = "tablet", data_dir: Path | None = None):
+        backend = ThreadLog(InterimBackend(data_dir or tmp_path / name, server_url))
+        d = Driver(HazardChainApp(backend, auto_sync=False)).start()
+        backend.main_thread_calls.clear()  # start-up reads (language) happen before any frame
+        drivers.append(d)
+        return d
+
+    yield start
+    for d in drivers:
+        if type(d.app)._running_app is d.app:
+            d.stop()
+

@@ -1,0 +1,62 @@
+"""Small shared pieces of the console tests: demo ids and an inspection raised through the
+service with the real crowded-venue checklist."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from server.auth.scope import scope_of
+from server.checklists.service import DEFAULT_ROOT, import_into
+from server.context import Caller
+from server.demo import did
+from server.inspections import service as inspections
+from server.inspections.schemas import InspectionSubmit
+from server.users.models import User
+from shared.checklist import load_all
+from shared.clock import to_iso
+
+MALL = did("site", "万达广场乌海店")
+IN_REVIEW = did("hazard", "防火卷帘门下堆放杂物")  # 海勃湾区, evidence submitted by the enterprise
+VERIFIED = did("hazard", "消防控制室值班人员不足")  # 海勃湾区, awaiting closure
+REPORTED = did("hazard", "教学楼二层疏散指示标志不亮")  # 海勃湾区, awaiting assignment
+OVERDUE = did("hazard", "安全出口被货物堵塞")  # 海勃湾区, assigned long ago
+WUDA_MAJOR = did("hazard", "采煤工作面甲烷浓度超限仍在作业")  # 乌达区
+CLOSED = did("hazard", "厨房燃气未安装泄漏报警装置")
+
+
+def caller_for(session: Session, username: str) -> Caller:
+    user = session.exec(select(User).where(User.username == username)).one()
+    return Caller(user, scope_of(session, user))
+
+
+def raise_inspection(engine, clock, username: str = "inspector") -> tuple[str, list[str]]:
+    """Import the real checklists and submit an inspection of the mall that fails two general
+    items and one major one; returns (inspection id, failed item ids)."""
+    import_into(engine, DEFAULT_ROOT, clock.now())
+    template = load_all(DEFAULT_ROOT)[("crowded_venue", 1)]
+    yes_no = [i for i in template.items() if i.answer == "yes_no" and i.profiles is None]
+    general = [i for i in yes_no if i.severity == "general" and not i.photo_required][:2]
+    major = [i for i in yes_no if i.severity == "major"][:1]
+    failed = general + major
+    answers = {i.id: ("no" if i.pass_when == "yes" else "yes") for i in failed}
+    photos = {i.id: ["ab" * 32] for i in failed if i.photo_required}
+    body = InspectionSubmit.model_validate(
+        {
+            "id": str(uuid.uuid4()),
+            "site_id": MALL,
+            "template_id": "crowded_venue",
+            "template_version": 1,
+            "answers": answers,
+            "photos": photos,
+            "notes": "夜间检查",
+            "started_at": to_iso(clock.now() - timedelta(hours=1)),
+            "ended_at": to_iso(clock.now()),
+            "location": {"lat": 39.65, "lon": 106.83, "accuracy": 12},
+        }
+    )
+    with Session(engine, expire_on_commit=False) as session:
+        done = inspections.submit(session, caller_for(session, username), body, now=clock.now())
+    return done.inspection.id, [i.id for i in failed]

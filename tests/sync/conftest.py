@@ -1,0 +1,37 @@
+"""Fixtures for the sync tests (helpers live in ``tablets.py``)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from tablets import PASSWORD, Tablet
+
+from mobile_app.core.outbox import Outbox
+from mobile_app.core.store import LocalStore
+from mobile_app.core.sync_client import SyncClient
+
+
+@pytest.fixture
+def tablets(tmp_path, clock):
+    """``make(server_url, username, **client options) -> Tablet`` (logged in)."""
+    made: list[Tablet] = []
+
+    def make(url: str, username: str, name: str | None = None, **kw) -> Tablet:
+        name = name or f"{username}-{len(made)}"
+        store = LocalStore(tmp_path / f"{name}.db")
+        kw.setdefault("backoff_base", 0.01)
+        kw.setdefault("backoff_cap", 0.05)
+        kw.setdefault("timeout", (2.0, 5.0))
+        kw.setdefault("rng", random.Random(len(made)))
+        device_clock = kw.pop("clock", clock)  # a tablet may run its own (skewed) clock
+        client = SyncClient(store, url, clock=device_clock, **kw)
+        client.login(username, PASSWORD)
+        tablet = Tablet(name, username, store, Outbox(store, clock=device_clock), client)
+        made.append(tablet)
+        return tablet
+
+    yield make
+    for t in made:
+        t.client.http.close()
+        t.store.close()
