@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test lint format bench clean
+.PHONY: help install run test browser lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -24,10 +24,14 @@ run: install ## migrate, load demo data, serve on 127.0.0.1:8000 with the schedu
 	@echo "API: http://$(HOST):$(PORT)/docs   (Ctrl-C stops)"
 	$(VENV)/bin/hazardchain serve --host $(HOST) --port $(PORT)
 
-test: install ## lint, then the whole suite on SQLite and PostgreSQL
+test: install browser ## lint, then the whole suite on SQLite and PostgreSQL
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q -p no:cacheprovider
+
+browser: ## Debian's Chromium and a CJK font for the console's browser tests (only when missing)
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  { apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei; }
 
 lint: install ## ruff lint and format check
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

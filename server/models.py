@@ -2,6 +2,7 @@
 
 import server.jobs.indexes  # noqa: F401  (indexes the jobs add to other domains' tables)
 from server.checklists.models import ChecklistTemplate
+from server.console.models import SummaryAck  # also the console's indexes on hazard
 from server.hazards.models import Attachment, Hazard, HazardEvent, HazardPhoto
 from server.inspections.models import Inspection
 from server.matters.models import HazardMatter, Matter, MatterLink
@@ -21,6 +22,7 @@ __all__ = [
     "Attachment",
     "AuthSession",
     "ChecklistTemplate",
+    "SummaryAck",
     "DailySummary",
     "Device",
     "District",

@@ -38,9 +38,7 @@ JOBS: dict[str, Callable[..., object]] = {
 }
 
 
-def run_job(
-    engine: Engine, name: str, now: datetime, settings: Settings | None = None
-) -> object:
+def run_job(engine: Engine, name: str, now: datetime, settings: Settings | None = None) -> object:
     """Run one job once; what the scheduler, the CLI and the tests all call. Returns None when
     another replica holds the job's lock (PostgreSQL) and this run was skipped."""
     job = JOBS[name]

@@ -106,7 +106,9 @@ class Settings(BaseSettings):
     @property
     def remind_thresholds(self) -> tuple[int, ...]:
         """Reminder thresholds in days, largest first."""
-        return tuple(sorted({int(x) for x in self.remind_days.split(",") if x.strip()}, reverse=True))
+        return tuple(
+            sorted({int(x) for x in self.remind_days.split(",") if x.strip()}, reverse=True)
+        )
 
 
 def _dev_secret() -> str:

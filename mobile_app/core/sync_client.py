@@ -153,6 +153,7 @@ class SyncClient:
         self.relogin = relogin
         self.lang = lang
         self.http.headers["User-Agent"] = f"HazardChain-tablet/{app_version}"
+        self._server_lost_ops = False
 
     # ---------------------------------------------------------------- HTTP
 
@@ -293,10 +294,15 @@ class SyncClient:
         """Upload photos, push the outbox, pull changes. Network trouble ends the run with an
         error in the result (retry later); what needs the user raises."""
         result = SyncResult()
+        self._server_lost_ops = False
         try:
             self.upload_blobs(result)
             self.push(result)
             self.pull(result)
+            if self._server_lost_ops:  # a restored server: give it back what it lost
+                self.upload_blobs(result)
+                self.push(result)
+                self.pull(result)
         except (SyncFailed, ServerRefused) as exc:
             result.errors.append(str(exc))
             log.info("sync incomplete", extra={"error": str(exc)})
@@ -553,6 +559,16 @@ class SyncClient:
                 _store_reference(db, ch.kind, ch.id, ch.op, ch.data)
         set_meta(db, "cursor", page.next_cursor)
         set_meta(db, "last_pull", page.server_time)
+        acked = db.execute(
+            "SELECT max(device_seq) FROM outbox WHERE status IN ('acknowledged', 'rejected')"
+        ).fetchone()[0]
+        if acked is not None and page.device_last_seq < acked:
+            log.warning(
+                "server lost acknowledged ops",
+                extra={"server_last_seq": page.device_last_seq, "acknowledged": acked},
+            )
+            hazards |= _renumber(db, page.device_last_seq + 1)
+            self._server_lost_ops = True
         if hazards:
             actor = actor_of(db)
             for hazard_id in hazards:

@@ -26,7 +26,12 @@ from shared.errors import DomainError
 
 # The form fields each action reads (text fields; dates and files are converted below).
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {
-    EventType.assigned: ("responsible_unit", "responsible_person", "responsible_user_id", "comment"),
+    EventType.assigned: (
+        "responsible_unit",
+        "responsible_person",
+        "responsible_user_id",
+        "comment",
+    ),
     EventType.plan_submitted: PLAN_PARTS,
     EventType.rectification_submitted: ("description",),
     EventType.verified: ("comment",),

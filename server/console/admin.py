@@ -165,8 +165,12 @@ def _sites_context(request: Request, session: Session, caller: Caller) -> dict[s
     return {
         "rows": rows,
         "total": total,
-        "filters": {"industry": f.industry, "district": f.district_id, "risk": f.risk_colour,
-                    "name": f.name},  # fmt: skip
+        "filters": {
+            "industry": f.industry,
+            "district": f.district_id,
+            "risk": f.risk_colour,
+            "name": f.name,
+        },  # fmt: skip
         "districts": {d.id: d for d in sites.list_districts(session)},
         "industries": [i.value for i in Industry],
         "site_types": [s.value for s in SiteType],
@@ -279,8 +283,16 @@ def plan_create(
 ) -> Response:
     require_role(caller, Role.officer, Role.admin)
     data: dict[str, Any] = _text_fields(
-        form, ("name", "frequency", "interval", "start_date", "end_date", "due_days",
-               "assignee_user_id")  # fmt: skip
+        form,
+        (
+            "name",
+            "frequency",
+            "interval",
+            "start_date",
+            "end_date",
+            "due_days",
+            "assignee_user_id",
+        ),  # fmt: skip
     )
     template = str(form.get("template") or "")
     if "@" in template:

@@ -86,7 +86,9 @@ def trend_chart(trend: list[dict[str, Any]]) -> TrendChart:
     chart.line = " ".join(pts)
     for k in range(TICKS + 1):
         frac = k / TICKS
-        chart.left_ticks.append({"y": round(y1 - (y1 - y0) * frac, 1), "text": _num(left_max * frac)})
+        chart.left_ticks.append(
+            {"y": round(y1 - (y1 - y0) * frac, 1), "text": _num(left_max * frac)}
+        )
         chart.right_ticks.append(
             {"y": round(y1 - (y1 - y0) * frac, 1), "text": _num(right_max * frac)}
         )

@@ -77,9 +77,13 @@ def hazard_workbook(session: Session, query, now: datetime, lang: str, tz: str) 
     """One row per hazard of ``query`` (the work queue's query), in its order."""
     en = lang == "en"
     sites = {s.id: s.name for s in session.exec(select(Site)).all()}
-    districts = {d.id: (d.name_en or d.name) if en else d.name for d in session.exec(select(District))}
+    districts = {
+        d.id: (d.name_en or d.name) if en else d.name for d in session.exec(select(District))
+    }
     matters = {m.id: (m.name_en or m.name) if en else m.name for m in session.exec(select(Matter))}
-    links = {k.id: (k.name_en or k.name) if en else k.name for k in session.exec(select(MatterLink))}
+    links = {
+        k.id: (k.name_en or k.name) if en else k.name for k in session.exec(select(MatterLink))
+    }
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("隐患清单" if not en else "Hazards")
     for i, (_zh, _en, width) in enumerate(HAZARD_COLUMNS):
@@ -196,7 +200,16 @@ def daily_workbook(
 
     longest = wb.create_sheet(t("逾期最久的隐患")[:31])
     longest.append(
-        [t("隐患"), t("场所"), t("辖区"), t("等级"), t("整改期限"), t("逾期天数"), t("督办级别"), "ID"]
+        [
+            t("隐患"),
+            t("场所"),
+            t("辖区"),
+            t("等级"),
+            t("整改期限"),
+            t("逾期天数"),
+            t("督办级别"),
+            "ID",
+        ]
     )
     for r in figures.get("longest_overdue", []):
         longest.append(

@@ -39,7 +39,11 @@ def _day(value: str | None, today: date) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         raise DomainError.of(
-            "invalid_input", "日期格式无效", "not a valid date", status=422, fields={"date": "YYYY-MM-DD"}
+            "invalid_input",
+            "日期格式无效",
+            "not a valid date",
+            status=422,
+            fields={"date": "YYYY-MM-DD"},
         ) from None
 
 

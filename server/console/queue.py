@@ -163,13 +163,29 @@ class QueuePage:
     pages: int
 
 
-def queue_page(session: Session, caller: Caller, qq: QueueQuery, now: datetime) -> QueuePage:
+def queue_page(
+    session: Session,
+    caller: Caller,
+    qq: QueueQuery,
+    now: datetime,
+    counts: dict[str, int] | None = None,
+) -> QueuePage:
+    """One page of the queue. The sort runs over the narrow covering index (ids and sort keys
+    only); the page's full rows are then read by id. A tab with no further filter takes its
+    total from the tab counts instead of counting again."""
     q = queue_query(session, caller, qq, now)
-    total = session.exec(select(func.count()).select_from(q.order_by(None).subquery())).one()
+    plain = qq == QueueQuery(tab=qq.tab, page=qq.page)
+    if counts is not None and plain and qq.tab in counts:
+        total = counts[qq.tab]
+    else:
+        total = session.exec(select(func.count()).select_from(q.order_by(None).subquery())).one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(qq.page, pages)
-    rows = list(session.exec(q.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all())
-    return QueuePage(rows, total, page, pages)
+    ids = list(
+        session.exec(q.with_only_columns(Hazard.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    )
+    found = {h.id: h for h in session.exec(select(Hazard).where(col(Hazard.id).in_(ids)))}
+    return QueuePage([found[i] for i in ids if i in found], total, page, pages)
 
 
 def tab_counts(session: Session, caller: Caller, now: datetime) -> dict[str, int]:
@@ -191,7 +207,9 @@ def tab_counts(session: Session, caller: Caller, now: datetime) -> dict[str, int
 
 def is_overdue(h: Hazard, now: datetime) -> bool:
     return h.overdue or (
-        h.state in {s.value for s in DEADLINE_STATES} and h.deadline is not None and h.deadline < now
+        h.state in {s.value for s in DEADLINE_STATES}
+        and h.deadline is not None
+        and h.deadline < now
     )
 
 

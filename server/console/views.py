@@ -163,8 +163,18 @@ def districts_in_scope(session: Session, caller: Caller) -> list[District]:
 
 def filter_options(session: Session, caller: Caller) -> dict[str, Any]:
     return {
-        "states": [s for s in ("reported", "assigned", "rectifying", "in_review", "verified",
-                               "closed", "cancelled")],  # fmt: skip
+        "states": [
+            s
+            for s in (
+                "reported",
+                "assigned",
+                "rectifying",
+                "in_review",
+                "verified",
+                "closed",
+                "cancelled",
+            )
+        ],  # fmt: skip
         "severities": [s.value for s in Severity],
         "industries": [i.value for i in Industry],
         "districts": districts_in_scope(session, caller),
@@ -179,7 +189,8 @@ def queue_context(
     request: Request, session: Session, caller: Caller, now: datetime
 ) -> dict[str, Any]:
     qq = QueueQuery.parse(request.query_params)
-    page = queue_page(session, caller, qq, now)
+    counts = tab_counts(session, caller, now)
+    page = queue_page(session, caller, qq, now, counts)
     sites = site_names(session, {h.site_id for h in page.rows})
     return {
         "qq": qq,
@@ -188,7 +199,7 @@ def queue_context(
         "rows": page.rows,
         "sites": sites,
         "districts": district_map(session),
-        "counts": tab_counts(session, caller, now),
+        "counts": counts,
         "tabs": TAB_NAMES,
         "options": filter_options(session, caller),
         "is_overdue": lambda h: is_overdue(h, now),
@@ -200,7 +211,9 @@ def queue_context(
 
 @router.get("/queue")
 def queue(request: Request, caller: ConsoleCaller, session: SessionDep, now: NowDep) -> Response:
-    return render(request, "queue.html", queue_context(request, session, caller, now), caller=caller)
+    return render(
+        request, "queue.html", queue_context(request, session, caller, now), caller=caller
+    )
 
 
 @router.post("/queue/assign")
@@ -242,7 +255,9 @@ def batch_assign(
     ctx = queue_context(request, session, caller, now)
     ctx["batch"] = results
     failed = any(not r["ok"] for r in results)
-    return render(request, "queue.html", ctx, caller=caller, status=422 if failed and not ids else 200)
+    return render(
+        request, "queue.html", ctx, caller=caller, status=422 if failed and not ids else 200
+    )
 
 
 def _no_selection(lang: str) -> str:
@@ -387,9 +402,7 @@ async def hazard_act(
         hazard_id_ = hazard_id[:36]
         try:
             if event_type not in actions.CONSOLE_ACTIONS:
-                raise DomainError.of(
-                    "unknown_action", "未知的操作", "unknown action", status=422
-                )
+                raise DomainError.of("unknown_action", "未知的操作", "unknown action", status=422)
             if event_type == EventType.verified:
                 _, events = hazards.chain_of(session, caller, hazard_id_)
                 actions.check_evidence(session, fold(events), form)
@@ -417,17 +430,13 @@ async def hazard_act(
                 form={k: v for k, v in form.items() if isinstance(v, str)},
             )
             return render(request, "hazard.html", ctx, caller=caller, status=status)
-        return RedirectResponse(
-            f"/console/hazards/{hazard_id_}?done={event_type}", status_code=303
-        )
+        return RedirectResponse(f"/console/hazards/{hazard_id_}?done={event_type}", status_code=303)
 
     return await run_in_threadpool(act)
 
 
 @router.get("/blobs/{sha256}")
-def blob(
-    request: Request, sha256: str, caller: ConsoleCaller, session: SessionDep
-) -> Response:
+def blob(request: Request, sha256: str, caller: ConsoleCaller, session: SessionDep) -> Response:
     att = blobs.blob_visible(session, caller, sha256[:64])
     data = request.app.state.blobs.read(att.sha256)
     return Response(
@@ -457,9 +466,7 @@ def matter_page(
         k: detail[k] - sum(link[k] for link in detail["links"])
         for k in ("open", "overdue", "major_open")
     }
-    return render(
-        request, "matter.html", {"m": detail, "unlinked": unlinked}, caller=caller
-    )
+    return render(request, "matter.html", {"m": detail, "unlinked": unlinked}, caller=caller)
 
 
 # ------------------------------------------------------------------ inspection records

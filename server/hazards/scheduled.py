@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from server.context import SYSTEM_ACTOR
 from server.hazards import service
 from server.hazards.models import Hazard
+from server.jobs.pages import by_deadline
 from shared.chain import DEADLINE_STATES, EventType, Refused
 from shared.clock import to_iso
 
@@ -17,17 +18,16 @@ log = logging.getLogger("hazardchain.jobs")
 
 
 def flag_overdue(session: Session, now: datetime) -> int:
-    """One ``overdue`` event per hazard per deadline. Uses the (state, deadline) index, so the
-    cost follows the hazards falling due, not the table size."""
-    due = session.exec(
+    """One ``overdue`` event per hazard per deadline. Reads only unflagged hazards in a
+    deadline state (a partial index), so a run costs what falls due, not the table size."""
+    due = (
         select(Hazard.id, Hazard.deadline)
         .where(col(Hazard.state).in_([s.value for s in DEADLINE_STATES]))
         .where(col(Hazard.deadline) < now)
         .where(Hazard.overdue.is_(False))
-        .order_by(Hazard.deadline)
-    ).all()
+    )
     flagged = 0
-    for hazard_id, deadline in due:
+    for hazard_id, deadline in by_deadline(session, due):
         try:
             service.append(
                 session,

@@ -14,6 +14,7 @@ from server.context import SYSTEM_ACTOR
 from server.hazards import service
 from server.hazards.models import Hazard, HazardEvent
 from server.jobs.notices import notify_events
+from server.jobs.pages import by_deadline
 from server.jobs.recipients import LEVEL_WORDS, DistrictTree, supervisors
 from server.settings import Settings, get_settings
 from shared.chain import DEADLINE_STATES, EventType, Refused
@@ -33,16 +34,15 @@ def target_level(severity: str, overdue_for: timedelta, after_days: int) -> int:
 
 
 def escalate_overdue(session: Session, now: datetime, after_days: int) -> int:
-    # Only hazards past their deadline and below the city: the (state, deadline) index.
-    rows = session.exec(
+    # Only hazards past their deadline and below the city (a partial index holds just those).
+    candidates = (
         select(Hazard.id, Hazard.severity, Hazard.deadline, Hazard.escalation_level)
         .where(col(Hazard.state).in_([s.value for s in DEADLINE_STATES]))
         .where(col(Hazard.deadline) < now)
         .where(Hazard.escalation_level < CITY)
-        .order_by(Hazard.deadline)
-    ).all()
+    )
     escalated = 0
-    for hazard_id, severity, deadline, level in rows:
+    for hazard_id, severity, deadline, level in by_deadline(session, candidates):
         overdue_for = now - deadline
         target = target_level(severity, overdue_for, after_days)
         if target <= level:
@@ -65,9 +65,7 @@ def escalate_overdue(session: Session, now: datetime, after_days: int) -> int:
             )
             escalated += 1
         except Refused as exc:  # raced with a rectification or another replica
-            log.info(
-                "escalation skipped", extra={"hazard_id": hazard_id, "code": exc.refusal.code}
-            )
+            log.info("escalation skipped", extra={"hazard_id": hazard_id, "code": exc.refusal.code})
     return escalated
 
 
@@ -91,7 +89,5 @@ def _escalation_wording(hazard: Hazard, event: HazardEvent) -> tuple[str, str]:
 def escalate(session: Session, now: datetime, settings: Settings | None = None) -> dict[str, int]:
     settings = settings or get_settings()
     escalated = escalate_overdue(session, now, settings.escalate_after_days)
-    notices = notify_events(
-        session, now, "escalated", _escalation_recipients, _escalation_wording
-    )
+    notices = notify_events(session, now, "escalated", _escalation_recipients, _escalation_wording)
     return {"escalated": escalated, "notices": notices}

@@ -3,6 +3,8 @@
 
 - ``ix_hazard_unflagged_due``: flag_overdue reads only hazards that are in a deadline state and
   not yet flagged, so a run costs what falls due, not what is overdue already or the table size.
+- ``ix_hazard_below_city``: escalate reads only hazards in a deadline state not yet supervised
+  by the city, so hazards long escalated to the top cost nothing.
 - ``ix_notification_undelivered``: the delivery job's scan of notifications not yet handed over.
 """
 
@@ -16,13 +18,22 @@ from shared.chain import DEADLINE_STATES
 
 _STATES = ", ".join(f"'{s.value}'" for s in sorted(DEADLINE_STATES))
 _UNFLAGGED_DUE = f"overdue IS false AND state IN ({_STATES})"
+_BELOW_CITY = f"escalation_level < 2 AND state IN ({_STATES})"
 _UNDELIVERED = "delivered_at IS NULL"
 
 hazard_unflagged_due = Index(
     "ix_hazard_unflagged_due",
     Hazard.__table__.c.deadline,
+    Hazard.__table__.c.id,
     postgresql_where=text(_UNFLAGGED_DUE),
     sqlite_where=text(_UNFLAGGED_DUE),
+)
+hazard_below_city = Index(
+    "ix_hazard_below_city",
+    Hazard.__table__.c.deadline,
+    Hazard.__table__.c.id,
+    postgresql_where=text(_BELOW_CITY),
+    sqlite_where=text(_BELOW_CITY),
 )
 notification_undelivered = Index(
     "ix_notification_undelivered",

@@ -186,7 +186,9 @@ def enqueue(session: Session, now: datetime, settings: Settings) -> int:
         else:
             handed = [n for n in items if n.created_at < digest_at] if now >= digest_at else []
             if handed:
-                lines = [f"· {n.title}\n  {n.body.splitlines()[0] if n.body else ''}" for n in handed]
+                lines = [
+                    f"· {n.title}\n  {n.body.splitlines()[0] if n.body else ''}" for n in handed
+                ]
                 added = _enqueue(
                     session,
                     user_id,

@@ -53,7 +53,9 @@ class DistrictTree:
         return d.name if d else district_id
 
 
-def assigned_users(session: Session, district_ids: Iterable[str], roles: Iterable[Role]) -> list[str]:
+def assigned_users(
+    session: Session, district_ids: Iterable[str], roles: Iterable[Role]
+) -> list[str]:
     """Active users with one of ``roles`` assigned directly to one of the districts."""
     ids = list(dict.fromkeys(district_ids))
     if not ids:

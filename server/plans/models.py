@@ -42,7 +42,9 @@ class InspectionTask(SQLModel, table=True):
 
     __tablename__ = "inspection_task"
     __table_args__ = (
-        UniqueConstraint("plan_id", "site_id", "scheduled_for", name="uq_inspection_task_occurrence"),
+        UniqueConstraint(
+            "plan_id", "site_id", "scheduled_for", name="uq_inspection_task_occurrence"
+        ),
         Index("ix_inspection_task_status_due", "status", "due_at"),
     )
     id: str = Field(primary_key=True, max_length=36)

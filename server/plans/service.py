@@ -165,7 +165,9 @@ def _sites_in_scope(session: Session, caller: Caller, site_ids: list[str]) -> li
         if s not in found or not caller.scope.covers(district_id=found[s].district_id, site_id=s)
     ]
     if missing:
-        raise _invalid("site_ids", "场所不存在或不在您的辖区", "unknown site: " + ", ".join(missing))
+        raise _invalid(
+            "site_ids", "场所不存在或不在您的辖区", "unknown site: " + ", ".join(missing)
+        )
     return [found[s] for s in dict.fromkeys(site_ids)]
 
 
@@ -187,7 +189,9 @@ def _plan_district(
     outside = [s.id for s in sites if s.district_id not in below]
     if outside:
         raise _invalid(
-            "site_ids", "场所不在计划所属辖区内", "sites outside the plan's district: " + ", ".join(outside)
+            "site_ids",
+            "场所不在计划所属辖区内",
+            "sites outside the plan's district: " + ", ".join(outside),
         )
     return district_id
 
@@ -212,7 +216,9 @@ def _check_schedule(data: dict[str, Any]) -> None:
     if not TEMPLATE_ID.match(str(data.get("template_id", ""))):
         raise _invalid("template_id", "检查表编号无效", "template_id must be a lower-case slug")
     if data.get("frequency") not in FREQUENCIES:
-        raise _invalid("frequency", "周期必须是每天、每周或每月", "frequency: daily, weekly or monthly")
+        raise _invalid(
+            "frequency", "周期必须是每天、每周或每月", "frequency: daily, weekly or monthly"
+        )
     end = data.get("end_date")
     if end is not None and end < data["start_date"]:
         raise _invalid("end_date", "结束日期不能早于开始日期", "end_date is before start_date")
@@ -336,7 +342,9 @@ def update_plan(
     if "end_date" in changes:
         plan.end_date = changes["end_date"]
         if plan.end_date is not None:
-            _cancel_open(session, of_plan & (col(InspectionTask.scheduled_for) > plan.end_date), now)
+            _cancel_open(
+                session, of_plan & (col(InspectionTask.scheduled_for) > plan.end_date), now
+            )
             if plan.generated_until and plan.generated_until > plan.end_date:
                 plan.generated_until = plan.end_date
     if "active" in changes and changes["active"] != plan.active:
@@ -453,7 +461,11 @@ def complete_task(
 ) -> InspectionTask:
     task = get_task(session, caller, task_id)
     _act_check(caller, task)
-    if task.status == DONE and task.done_by == caller.user.id and task.inspection_id == inspection_id:
+    if (
+        task.status == DONE
+        and task.done_by == caller.user.id
+        and task.inspection_id == inspection_id
+    ):
         return task  # a retried request
     _state_check(task)
     task.status = DONE
@@ -469,7 +481,7 @@ def complete_task(
 def skip_task(
     session: Session, caller: Caller, task_id: str, reason: str, now: datetime
 ) -> InspectionTask:
-    """"Won't do": allowed while open or missed, and only with a reason."""
+    """ "Won't do": allowed while open or missed, and only with a reason."""
     task = get_task(session, caller, task_id)
     _act_check(caller, task)
     reason = (reason or "").strip()

@@ -13,9 +13,7 @@ from server.db import JSONType, UTCDateTime
 
 class DailySummary(SQLModel, table=True):
     __tablename__ = "daily_summary"
-    __table_args__ = (
-        UniqueConstraint("district_id", "day", name="uq_daily_summary_district_day"),
-    )
+    __table_args__ = (UniqueConstraint("district_id", "day", name="uq_daily_summary_district_day"),)
     id: str = Field(primary_key=True, max_length=36)
     district_id: str = Field(foreign_key="district.id", index=True, max_length=32)
     day: date = Field(index=True)

@@ -272,8 +272,7 @@ def compute(
     _count_inspections(session, cal, scopes.values(), placed)
     sites = _count_sites(session, cal, placed)
     return {
-        sid: _figures(session, tree, sid, scope, cal, tz, sites)
-        for sid, scope in scopes.items()
+        sid: _figures(session, tree, sid, scope, cal, tz, sites) for sid, scope in scopes.items()
     }
 
 
@@ -336,8 +335,7 @@ def _figures(
         if not any(counts.values()):
             continue
         rows.append(
-            {"district_id": label, "district_name": tree.name(label), "industry": industry}
-            | counts
+            {"district_id": label, "district_name": tree.name(label), "industry": industry} | counts
         )
         for k in COUNTS:
             totals[k] += counts[k]
@@ -420,9 +418,7 @@ def scope_districts(session: Session) -> list[str]:
     return sorted(d.id for d in tree.by_id.values() if d.level in SCOPE_LEVELS)
 
 
-def build_daily(
-    session: Session, day: date, now: datetime, tz: str, *, force: bool = False
-) -> int:
+def build_daily(session: Session, day: date, now: datetime, tz: str, *, force: bool = False) -> int:
     """Store the snapshots of ``day`` that are missing (all of them with ``force``)."""
     wanted = scope_districts(session)
     have = {
@@ -500,9 +496,7 @@ def daily_for(
     ):
         raise not_found("辖区", "district")
     row = session.exec(
-        select(DailySummary).where(
-            DailySummary.day == day, DailySummary.district_id == district_id
-        )
+        select(DailySummary).where(DailySummary.day == day, DailySummary.district_id == district_id)
     ).first()
     if row is not None:
         return Summary(row.figures, True, row.generated_at)

@@ -20,6 +20,7 @@ from sqlmodel import select as select_rows
 
 from server.auth.scope import Scope
 from server.checklists.models import ChecklistTemplate
+from server.hazards.models import HazardEvent
 from server.scoping import scope_filter
 from server.sites.models import District, Site
 from server.sync.models import SyncChange, SyncClock
@@ -134,8 +135,16 @@ def scope_key(scope: Scope) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _check(entity_id: str) -> str:
-    return hashlib.sha256(entity_id.encode()).hexdigest()[:10]
+def _check(session: Session, row: SyncChange | None) -> str:
+    """Fingerprint of the change at a position: which entity, and for an (immutable) event
+    its hash too, so a restored server that re-applied the same op differently is caught."""
+    if row is None:
+        return "-"
+    text = row.entity_id
+    if row.kind == "event":
+        event = session.get(HazardEvent, row.entity_id)
+        text += ":" + (event.hash if event is not None else "")
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 @dataclass(frozen=True)
@@ -156,6 +165,14 @@ class Cursor:
         return cls(parts[1], int(parts[2]), parts[3], parts[4])
 
 
+def renew_epoch(session: Session) -> str:
+    """Make every device download everything again (run after restoring a backup)."""
+    epoch = new_epoch()
+    session.connection().execute(update(_clock).where(_clock.c.id == 1).values(epoch=epoch))
+    session.commit()
+    return epoch
+
+
 def reset_required(reason: str) -> DomainError:
     return DomainError.of(
         "reset_required",
@@ -173,10 +190,7 @@ def clock_state(session: Session) -> tuple[int, str]:
 
 
 def cursor_at(session: Session, epoch: str, seq: int, scope: Scope) -> Cursor:
-    check = "-"
-    if seq:
-        row = session.get(SyncChange, seq)
-        check = _check(row.entity_id) if row is not None else "-"
+    check = _check(session, session.get(SyncChange, seq)) if seq else "-"
     return Cursor(epoch, seq, check, scope_key(scope))
 
 
@@ -197,7 +211,7 @@ def position_of(session: Session, text: str | None, scope: Scope, *, top: int, e
         raise reset_required("cursor ahead of the server (restored from a backup?)")
     if cur.seq:
         row = session.get(SyncChange, cur.seq)
-        if row is None or _check(row.entity_id) != cur.check:
+        if row is None or _check(session, row) != cur.check:
             raise reset_required("cursor names another change (restored from a backup?)")
     return cur.seq
 

@@ -64,6 +64,7 @@ from shared.sync_wire import (
 log = logging.getLogger("hazardchain.sync")
 RETRIES = 6
 SKEW_LOG_SECONDS = 300
+BOOKKEEPING_SECONDS = 60  # device rows are refreshed by pulls at most this often
 INSPECTOR_ROLES = (Role.inspector, Role.officer, Role.admin)
 
 
@@ -130,6 +131,8 @@ def ensure_device(
         )
     for _ in range(RETRIES):
         state = session.get(SyncDevice, device_id, populate_existing=True)
+        if state is not None and _unchanged(state, schema_version, app_version, skew, now):
+            return state  # a pull need not write (on SQLite it would wait for every writer)
         if state is None:
             state = SyncDevice(device_id=device_id, user_id=caller.user.id, last_seen=now)
         state.schema_version = schema_version
@@ -143,6 +146,17 @@ def ensure_device(
         except (IntegrityError, OperationalError):  # two first contacts at once
             session.rollback()
     raise RuntimeError("could not record the device")
+
+
+def _unchanged(
+    state: SyncDevice, schema_version: int, app_version: str, skew: float | None, now: datetime
+) -> bool:
+    return (
+        state.schema_version == schema_version
+        and state.app_version == app_version[:32]
+        and abs((now - state.last_seen).total_seconds()) < BOOKKEEPING_SECONDS
+        and (skew is None or abs(skew - (state.skew_seconds or 0)) < BOOKKEEPING_SECONDS)
+    )
 
 
 def _lock_device(session: Session, device_id: str, now: datetime) -> SyncDevice:
@@ -605,10 +619,18 @@ def pull(
     next_cursor = feed.cursor_at(session, epoch, last, caller.scope).encode()
     session.rollback()
     state = session.get(SyncDevice, device_id, populate_existing=True)
-    state.last_pull_seq = after
-    state.last_pull_at = now
-    session.add(state)
-    session.commit()
+    if (
+        state.last_pull_at is None
+        or (now - state.last_pull_at).total_seconds() >= BOOKKEEPING_SECONDS
+    ):
+        state.last_pull_seq = after
+        state.last_pull_at = now
+        session.add(state)
+        session.commit()
     return PullResponse(
-        changes=changes, next_cursor=next_cursor, has_more=has_more, server_time=to_iso(now)
+        changes=changes,
+        next_cursor=next_cursor,
+        has_more=has_more,
+        server_time=to_iso(now),
+        device_last_seq=state.last_seq,
     )

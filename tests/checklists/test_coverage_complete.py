@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from shared.checklist import (
+    ChecklistTemplateError,
     CountRule,
     Item,
     Localized,
@@ -374,3 +375,21 @@ def test_coal_inspection_yields_exactly_the_expected_findings() -> None:
         annual.basis.startswith("煤矿重大事故隐患判定标准") and "第四条第（一）项" in annual.basis
     )
     assert "110" in annual.description_zh and "110" in annual.description_en
+
+
+def test_standards_file_problems_are_reported(tmp_path: Path) -> None:
+    path = tmp_path / STANDARDS_FILE
+    path.write_text(
+        "standards:\n"
+        "  - key: mem_order_4_2020\n"
+        "    aspects:\n"
+        "      - {clause: 第四条, zh: 超能力, en: Over capacity}\n"
+        "      - {clause: 第四条, zh: 重复, en: ''}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ChecklistTemplateError) as exc:
+        load_standards(path)
+    text = "\n".join(exc.value.problems)
+    assert "duplicate clause" in text and "missing en" in text
+    unknown = {"nope": StandardAspects(key="nope")}
+    assert standards_problems(TEMPLATES.values(), unknown) != []

@@ -4,12 +4,11 @@ browser would), and a real Chromium driven by Playwright for the browser tests."
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from pathlib import Path
 
-import httpx
 import pytest
+from console_helpers import ConsoleClient
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
 CHROMIUM = os.environ.get("HAZARDCHAIN_CHROMIUM", "/usr/bin/chromium")
@@ -22,45 +21,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class ConsoleClient:
-    """An HTTP client holding the console's cookies; ``post_form`` sends the page's CSRF token."""
-
-    def __init__(self, base_url: str, lang: str | None = None) -> None:
-        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
-        if lang:
-            self.http.cookies.set("hc_lang", lang, path="/console")
-
-    def get(self, path: str, **kw) -> httpx.Response:
-        return self.http.get(path, **kw)
-
-    def token(self, path: str = "/console/login") -> str:
-        r = self.http.get(path)
-        m = TOKEN_RE.search(r.text)
-        assert m, f"no CSRF token on {path} ({r.status_code})"
-        return m.group(1)
-
-    def post_form(self, path: str, data: dict | list, *, from_page: str, files=None) -> httpx.Response:
-        token = self.token(from_page)
-        pairs = list(data.items()) if isinstance(data, dict) else list(data)
-        form: dict[str, list[str]] = {"csrf_token": [token]}
-        for k, v in pairs:
-            form.setdefault(k, []).extend(v if isinstance(v, list) else [v])
-        return self.http.post(path, data=form, files=files)
-
-    def login(self, username: str, password: str = "demo-password") -> ConsoleClient:
-        r = self.post_form(
-            "/console/login",
-            {"username": username, "password": password, "next": "/console/"},
-            from_page="/console/login",
-        )
-        assert r.status_code == 303, r.text[:500]
-        return self
-
-    def close(self) -> None:
-        self.http.close()
 
 
 @pytest.fixture

@@ -1,11 +1,14 @@
-"""Small shared pieces of the console tests: demo ids and an inspection raised through the
-service with the real crowded-venue checklist."""
+"""Small shared pieces of the console tests: demo ids, an HTTP client that logs in and posts
+forms like a browser, and an inspection raised through the service with the real
+crowded-venue checklist."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
+import httpx
 from sqlmodel import Session, select
 
 from server.auth.scope import scope_of
@@ -60,3 +63,46 @@ def raise_inspection(engine, clock, username: str = "inspector") -> tuple[str, l
     with Session(engine, expire_on_commit=False) as session:
         done = inspections.submit(session, caller_for(session, username), body, now=clock.now())
     return done.inspection.id, [i.id for i in failed]
+
+
+TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class ConsoleClient:
+    """An HTTP client holding the console's cookies; ``post_form`` sends the page's CSRF token."""
+
+    def __init__(self, base_url: str, lang: str | None = None) -> None:
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
+        if lang:
+            self.http.cookies.set("hc_lang", lang, path="/console")
+
+    def get(self, path: str, **kw) -> httpx.Response:
+        return self.http.get(path, **kw)
+
+    def token(self, path: str = "/console/login") -> str:
+        r = self.http.get(path)
+        m = TOKEN_RE.search(r.text)
+        assert m, f"no CSRF token on {path} ({r.status_code})"
+        return m.group(1)
+
+    def post_form(
+        self, path: str, data: dict | list, *, from_page: str, files=None
+    ) -> httpx.Response:
+        token = self.token(from_page)
+        pairs = list(data.items()) if isinstance(data, dict) else list(data)
+        form: dict[str, list[str]] = {"csrf_token": [token]}
+        for k, v in pairs:
+            form.setdefault(k, []).extend(v if isinstance(v, list) else [v])
+        return self.http.post(path, data=form, files=files)
+
+    def login(self, username: str, password: str = "demo-password") -> ConsoleClient:
+        r = self.post_form(
+            "/console/login",
+            {"username": username, "password": password, "next": "/console/"},
+            from_page="/console/login",
+        )
+        assert r.status_code == 303, r.text[:500]
+        return self
+
+    def close(self) -> None:
+        self.http.close()

@@ -32,9 +32,7 @@ def _shot(page, artifacts, name: str, full: bool = True) -> None:
     page.screenshot(path=str(artifacts / f"{name}.png"), full_page=full)
 
 
-def test_officer_verifies_and_closes_leader_figures_follow(
-    live_demo, browser, artifacts, clock
-):
+def test_officer_verifies_and_closes_leader_figures_follow(live_demo, browser, artifacts, clock):
     base = live_demo.url
     leader_ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
     officer_ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")

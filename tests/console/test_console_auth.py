@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from console_helpers import REPORTED, VERIFIED, WUDA_MAJOR
-from conftest import ConsoleClient
+from console_helpers import REPORTED, VERIFIED, WUDA_MAJOR, ConsoleClient
 
 
 def test_login_sets_a_safe_cookie_and_logout_ends_the_session(console):
@@ -30,10 +29,16 @@ def test_login_sets_a_safe_cookie_and_logout_ends_the_session(console):
 
 
 def test_bad_password_is_shown_in_the_users_language(console):
-    for lang, words in (("zh", "用户名或密码错误"), (None, "用户名或密码错误"), ("en", "wrong username")):
+    for lang, words in (
+        ("zh", "用户名或密码错误"),
+        (None, "用户名或密码错误"),
+        ("en", "wrong username"),
+    ):
         c = console(lang=lang)
         r = c.post_form(
-            "/console/login", {"username": "officer", "password": "nope"}, from_page="/console/login"
+            "/console/login",
+            {"username": "officer", "password": "nope"},
+            from_page="/console/login",
         )
         assert r.status_code == 401 and words in r.text
 
@@ -64,7 +69,9 @@ def test_posts_without_a_valid_csrf_token_are_refused(console):
     page = console("officer").get(f"/console/hazards/{VERIFIED}")
     assert "已验收" in page.text
     # the login form is protected as well
-    r = console().http.post("/console/login", data={"username": "officer", "password": "demo-password"})
+    r = console().http.post(
+        "/console/login", data={"username": "officer", "password": "demo-password"}
+    )
     assert r.status_code == 403
 
 

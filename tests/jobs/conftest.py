@@ -76,7 +76,9 @@ class World:
     ) -> str:
         with self.session() as s:
             payload = {"site_id": self.site_ids[site], "title": title, "severity": severity}
-            done = hazards.report(s, self.caller(s, who), payload=payload | extra, now=self.clock.now())
+            done = hazards.report(
+                s, self.caller(s, who), payload=payload | extra, now=self.clock.now()
+            )
             return done.view.hazard_id
 
     def event(self, who: str, hazard_id: str, etype: str, **payload: Any):

@@ -53,7 +53,9 @@ def story(world: World, clock):
     clock.set(utc(2, 9))
     h["H1"] = world.report("inspector", "mall", "H1 疏散通道堵塞", inspection_id="insp-a")
     world.assign(h["H1"], days=2)  # due 4 March 09:00
-    h["H2"] = world.report("inspector", "plant", "H2 液氯储罐无SIS", "major", inspection_id="insp-a")
+    h["H2"] = world.report(
+        "inspector", "plant", "H2 液氯储罐无SIS", "major", inspection_id="insp-a"
+    )
     world.assign(h["H2"], days=30)
     h["H3"] = world.report("inspector", "school", "H3 教室电线老化")
     world.assign(h["H3"], days=5)
@@ -86,7 +88,11 @@ def cell(figures, district, industry):
         if (r["district_id"], r["industry"]) == (district, industry)
     ]
     assert len(rows) <= 1
-    return {k: v for k, v in rows[0].items() if k not in ("district_id", "district_name", "industry")} if rows else None
+    return (
+        {k: v for k, v in rows[0].items() if k not in ("district_id", "district_name", "industry")}
+        if rows
+        else None
+    )
 
 
 def counts(new=0, closed=0, open=0, overdue=0, major_open=0, escalated=0, escalations=0):  # noqa: A002
@@ -96,23 +102,41 @@ def counts(new=0, closed=0, open=0, overdue=0, major_open=0, escalated=0, escala
 
 def test_figures_match_the_hand_count(story, world: World, clock, run):
     clock.set(utc(5, 23, 59))
-    assert run("daily_summary", clock.now())["date"] == "2026-03-04"  # 23:59: the 4th is the last whole day
+    assert (
+        run("daily_summary", clock.now())["date"] == "2026-03-04"
+    )  # 23:59: the 4th is the last whole day
     clock.set(utc(6, 0, 1))
     first = run("daily_summary", clock.now())
-    assert first["date"] == "2026-03-05" and first["stored"] == 3  # city, Haibowan, Wuda (no street)
+    assert (
+        first["date"] == "2026-03-05" and first["stored"] == 3
+    )  # city, Haibowan, Wuda (no street)
     assert run("daily_summary", clock.now())["stored"] == 0  # twice adds nothing
     with world.session() as s:
-        stored = {r.district_id: r.figures for r in s.exec(select(DailySummary).where(DailySummary.day == D)).all()}
+        stored = {
+            r.district_id: r.figures
+            for r in s.exec(select(DailySummary).where(DailySummary.day == D)).all()
+        }
     assert set(stored) == {CITY, HAIBOWAN, WUDA}
 
     city = stored[CITY]
     assert city["date"] == "2026-03-05" and city["timezone"] == "Asia/Shanghai"
-    assert city["period"] == {"start": "2026-03-04T16:00:00.000000Z", "end": "2026-03-05T16:00:00.000000Z"}
-    assert city["totals"] == counts(new=2, closed=1, open=5, overdue=1, major_open=2, escalated=2, escalations=1)
-    assert cell(city, HAIBOWAN, "crowded_venue") == counts(closed=1, open=1, overdue=1)  # H6 closed, H1 overdue
+    assert city["period"] == {
+        "start": "2026-03-04T16:00:00.000000Z",
+        "end": "2026-03-05T16:00:00.000000Z",
+    }
+    assert city["totals"] == counts(
+        new=2, closed=1, open=5, overdue=1, major_open=2, escalated=2, escalations=1
+    )
+    assert cell(city, HAIBOWAN, "crowded_venue") == counts(
+        closed=1, open=1, overdue=1
+    )  # H6 closed, H1 overdue
     assert cell(city, HAIBOWAN, "chemical") == counts(open=1, major_open=1, escalated=1)  # H2
-    assert cell(city, WUDA, "mine") == counts(new=2, open=2, major_open=1, escalated=1, escalations=1)
-    assert cell(city, WUDA, "crowded_venue") == counts(open=1)  # H5, reported at 23:59 the day before
+    assert cell(city, WUDA, "mine") == counts(
+        new=2, open=2, major_open=1, escalated=1, escalations=1
+    )
+    assert cell(city, WUDA, "crowded_venue") == counts(
+        open=1
+    )  # H5, reported at 23:59 the day before
     assert cell(city, STREET, "crowded_venue") is None  # the street rolls up into Haibowan
     rates = city["rates"]
     assert rates["on_time_closure"] == {"closed": 2, "on_time": 1, "rate": 0.5}
@@ -162,7 +186,9 @@ def test_fallback_counts_inspections_from_hazards(story, world: World, monkeypat
 
     monkeypatch.setattr(service, "metadata", MetaData())
     with world.session() as s:
-        per = service.compute(s, D, "Asia/Shanghai", [CITY])[CITY]["rates"]["major_per_1000_inspections"]
+        per = service.compute(s, D, "Asia/Shanghai", [CITY])[CITY]["rates"][
+            "major_per_1000_inspections"
+        ]
     assert (per["major"], per["inspections"], per["value"]) == (2, 2, 1000.0)
     assert per["inspections_source"].startswith("distinct hazard.inspection_id")
 

@@ -37,7 +37,13 @@ def test_overdue_flagged_once_per_deadline(world: World, clock, run):
     overdue = world.events(hid, "overdue")
     assert len(overdue) == 1 and overdue[0].actor_role == "system"
     # a granted extension starts a new deadline; passing it is a second, separate flag
-    world.event("officer", hid, "extension_requested", new_deadline=(deadline + timedelta(days=5)).isoformat(), reason="等配件")
+    world.event(
+        "officer",
+        hid,
+        "extension_requested",
+        new_deadline=(deadline + timedelta(days=5)).isoformat(),
+        reason="等配件",
+    )
     world.event("officer", hid, "extension_granted")
     clock.set(deadline + timedelta(days=5, minutes=1))
     assert run("flag_overdue", clock.now()) == 1
@@ -145,7 +151,30 @@ def test_major_overdue_goes_to_city_at_once(world: World, clock, run):
 def test_no_escalation_while_in_review_or_closed(world: World, clock, run):
     hid = world.report("inspector", "mall", "安全出口锁闭")
     world.assign(hid, days=1)
-    world.event("officer2", hid, "rectification_submitted", description="done", evidence=[world.evidence("x")])
+    world.event(
+        "officer2",
+        hid,
+        "rectification_submitted",
+        description="done",
+        evidence=[world.evidence("x")],
+    )
     clock.advance(days=10)
+    assert run("flag_overdue", clock.now()) == 0
+    assert run("escalate", clock.now())["escalated"] == 0
+
+
+def test_due_hazards_are_read_in_pages(world: World, clock, run, monkeypatch):
+    import server.jobs.pages
+
+    monkeypatch.setattr(server.jobs.pages, "BATCH", 2)
+    ids = []
+    for i in range(5):
+        ids.append(world.report("inspector", "mall", f"隐患{i}"))
+        world.assign(ids[-1], days=1 + i / 100)  # distinct deadlines
+    tie = world.report("inspector", "mall", "同一期限")
+    world.assign(tie, days=1)  # the same deadline as the first: the id breaks the tie
+    clock.advance(days=10)
+    assert run("flag_overdue", clock.now()) == 6
+    assert run("escalate", clock.now())["escalated"] == 6
     assert run("flag_overdue", clock.now()) == 0
     assert run("escalate", clock.now())["escalated"] == 0

@@ -48,8 +48,12 @@ def test_plans_make_tasks_that_inspectors_do_skip_or_miss(world: World, clock, l
             assignee_user_id=world.user_ids["inspector"],
         ),
     ).json()  # fmt: skip
-    assert inspector.get("/tasks", params={"mine": "true", "plan": daily["id"]}).json()["total"] == 8
-    assert inspector2.get("/tasks", params={"mine": "true", "plan": daily["id"]}).json()["total"] == 0
+    assert (
+        inspector.get("/tasks", params={"mine": "true", "plan": daily["id"]}).json()["total"] == 8
+    )
+    assert (
+        inspector2.get("/tasks", params={"mine": "true", "plan": daily["id"]}).json()["total"] == 0
+    )
     assert run("plan_tasks", clock.now()) == {"created": 0, "missed": 0}  # twice adds nothing
 
     # won't do: only with a reason
@@ -59,14 +63,22 @@ def test_plans_make_tasks_that_inspectors_do_skip_or_miss(world: World, clock, l
     r = inspector.post(f"/tasks/{a['id']}/skip", json={"reason": "场所停业装修"})
     assert r.status_code == 200 and r.json()["status"] == "skipped"
     assert r.json()["skip_reason"] == "场所停业装修"
-    assert inspector.post(f"/tasks/{a['id']}/skip", json={"reason": "场所停业装修"}).status_code == 200
+    assert (
+        inspector.post(f"/tasks/{a['id']}/skip", json={"reason": "场所停业装修"}).status_code == 200
+    )
     r = inspector.post(f"/tasks/{a['id']}/complete", json={})
     assert r.status_code == 409 and r.json()["code"] == "invalid_state"
-    done = inspector2.post(f"/tasks/{b['id']}/complete", json={"inspection_id": "4f6b3c1e-8a4e-4a8e-9c1a-2b3c4d5e6f70"})
-    assert done.status_code == 200 and done.json()["status"] == "done" and done.json()["late"] is False
+    done = inspector2.post(
+        f"/tasks/{b['id']}/complete", json={"inspection_id": "4f6b3c1e-8a4e-4a8e-9c1a-2b3c4d5e6f70"}
+    )
+    assert (
+        done.status_code == 200 and done.json()["status"] == "done" and done.json()["late"] is False
+    )
 
     # day boundary: 23:59 the task still stands; 00:01 it is missed
-    day2 = inspector.get("/tasks", params={"plan": daily["id"], "date_to": "2026-03-02"}).json()["items"][0]
+    day2 = inspector.get("/tasks", params={"plan": daily["id"], "date_to": "2026-03-02"}).json()[
+        "items"
+    ][0]
     r = inspector2.post(f"/tasks/{day2['id']}/complete", json={})
     assert r.status_code == 403 and r.json()["code"] == "not_your_task"
     clock.set(utc(2, 23, 59))
@@ -86,9 +98,13 @@ def test_plans_make_tasks_that_inspectors_do_skip_or_miss(world: World, clock, l
     assert "万达广场" in notes[0]["title"] and "2026-03-02" in notes[0]["title"]
 
     # a new assignee takes the open tasks; stopping cancels what is still ahead
-    r = officer.patch(f"/plans/{daily['id']}", json={"assignee_user_id": world.user_ids["inspector2"]})
+    r = officer.patch(
+        f"/plans/{daily['id']}", json={"assignee_user_id": world.user_ids["inspector2"]}
+    )
     assert r.status_code == 200
-    mine2 = inspector2.get("/tasks", params={"mine": "true", "plan": daily["id"], "status": "open"}).json()
+    mine2 = inspector2.get(
+        "/tasks", params={"mine": "true", "plan": daily["id"], "status": "open"}
+    ).json()
     assert mine2["total"] == 8  # 3…10 March
     stopped = officer.delete(f"/plans/{daily['id']}").json()
     assert stopped["active"] is False
@@ -111,12 +127,21 @@ def test_plan_scope_and_roles(world: World, live):
     assert r.status_code == 403
     assert live.login("inspector").get("/plans").status_code == 403
     assert [p["id"] for p in live.login("leader").get("/plans").json()] == [plan["id"]]
-    assert live.login("admin").post("/plans", json=plan_body(world, district_id=HAIBOWAN)).status_code == 201
+    assert (
+        live.login("admin").post("/plans", json=plan_body(world, district_id=HAIBOWAN)).status_code
+        == 201
+    )
     assert live.login("enterprise").get("/tasks").status_code == 403
     task = officer.get("/tasks").json()["items"][0]
     assert live.login("winspector").get(f"/tasks/{task['id']}").status_code == 404
-    assert live.login("winspector").post(f"/tasks/{task['id']}/skip", json={"reason": "x"}).status_code == 404
-    r = officer.post("/plans", json=plan_body(world, district_id=HAIBOWAN, assignee_user_id=world.user_ids["winspector"]))
+    assert (
+        live.login("winspector").post(f"/tasks/{task['id']}/skip", json={"reason": "x"}).status_code
+        == 404
+    )
+    r = officer.post(
+        "/plans",
+        json=plan_body(world, district_id=HAIBOWAN, assignee_user_id=world.user_ids["winspector"]),
+    )
     assert r.status_code == 422 and "assignee_user_id" in r.json()["fields"]
     r = officer.post("/plans", json=plan_body(world, district_id=HAIBOWAN, frequency="hourly"))
     assert r.status_code == 422
@@ -139,9 +164,15 @@ def test_recurrence_arithmetic():
     assert [d for _k, d in occurrences(quarterly, date(2026, 3, 1), date(2026, 12, 31))] == [
         date(2026, 5, 15), date(2026, 8, 15), date(2026, 11, 15),
     ]  # fmt: skip
-    fortnightly = _plan(frequency="weekly", interval=2, start_date=date(2026, 3, 2), end_date=date(2026, 4, 1))
+    fortnightly = _plan(
+        frequency="weekly", interval=2, start_date=date(2026, 3, 2), end_date=date(2026, 4, 1)
+    )
     assert [d for _k, d in occurrences(fortnightly, date(2026, 3, 10), date(2026, 12, 1))] == [
         date(2026, 3, 16), date(2026, 3, 30),
     ]  # fmt: skip
     every3 = _plan(frequency="daily", interval=3, start_date=date(2026, 3, 2))
-    assert [d.day for _k, d in occurrences(every3, date(2026, 3, 3), date(2026, 3, 12))] == [5, 8, 11]
+    assert [d.day for _k, d in occurrences(every3, date(2026, 3, 3), date(2026, 3, 12))] == [
+        5,
+        8,
+        11,
+    ]

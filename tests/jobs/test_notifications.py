@@ -95,7 +95,9 @@ def test_immediate_by_email_and_daily_digest(world: World, clock, run, job_setti
     inbox, port = smtp
     settings = job_settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
     with world.session() as s:
-        notifications.set_preference(s, world.user_ids["officer"], {"mode": "immediate"}, clock.now())
+        notifications.set_preference(
+            s, world.user_ids["officer"], {"mode": "immediate"}, clock.now()
+        )
     _due_soon(world)
     assert run("remind", clock.now())["reminders"] == 1
     out = run("deliver", clock.now(), settings)
@@ -140,7 +142,10 @@ def test_webhook_is_signed_retried_and_sent_once(world: World, clock, run, job_s
     with Receiver(fail=1) as hook:
         with world.session() as s:
             notifications.set_preference(
-                s, world.user_ids["officer"], {"mode": "immediate", "webhook_url": hook.url}, clock.now()
+                s,
+                world.user_ids["officer"],
+                {"mode": "immediate", "webhook_url": hook.url},
+                clock.now(),
             )
         _due_soon(world)
         run("remind", clock.now())
@@ -196,11 +201,19 @@ def test_notifications_api(world: World, clock, run, live):
 
     pref = officer.get("/notifications/preferences").json()
     assert pref == {"mode": "digest", "email": True, "webhook_url": None, "updated_at": None}
-    r = officer.put("/notifications/preferences", json={"mode": "immediate", "webhook_url": "https://hooks.example.org/x"})
+    r = officer.put(
+        "/notifications/preferences",
+        json={"mode": "immediate", "webhook_url": "https://hooks.example.org/x"},
+    )
     assert r.status_code == 200
-    assert r.json()["mode"] == "immediate" and r.json()["webhook_url"] == "https://hooks.example.org/x"
+    assert (
+        r.json()["mode"] == "immediate" and r.json()["webhook_url"] == "https://hooks.example.org/x"
+    )
     assert officer.put("/notifications/preferences", json={"mode": "hourly"}).status_code == 422
-    assert officer.put("/notifications/preferences", json={"webhook_url": "ftp://x"}).status_code == 422
+    assert (
+        officer.put("/notifications/preferences", json={"webhook_url": "ftp://x"}).status_code
+        == 422
+    )
     r = officer.put("/notifications/preferences", json={"webhook_url": None})
     assert r.json()["webhook_url"] is None and r.json()["mode"] == "immediate"
     with live.client() as anon:

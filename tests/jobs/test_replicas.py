@@ -45,7 +45,9 @@ def _populate(url: str, now: datetime) -> World:
     world = build_world(engine, clock)
     for i in range(40):
         major = i % 5 == 0
-        site, who, officer = (("mine", "winspector", "wofficer") if i % 2 else ("mall", "inspector", "officer"))
+        site, who, officer = (
+            ("mine", "winspector", "wofficer") if i % 2 else ("mall", "inspector", "officer")
+        )
         hid = world.report(who, site, f"隐患{i}", "major" if major else "general")
         world.assign(hid, days=2 + (i % 10) * 0.3, who=officer)  # due 1–9 days before now
     return world
@@ -61,9 +63,10 @@ def _once_each(world: World) -> tuple[int, int]:
 
 def _expected(world: World, now: datetime) -> tuple[int, int]:
     """What one careful run would produce: each hazard flagged, and escalated to its level."""
-    from server.jobs.escalation import target_level
-    from server.hazards.models import Hazard
     from sqlmodel import select
+
+    from server.hazards.models import Hazard
+    from server.jobs.escalation import target_level
 
     with world.session() as s:
         rows = s.exec(select(Hazard)).all()
@@ -93,7 +96,10 @@ def test_threads_without_the_lock_still_write_once(pg_url):
         finally:
             engine.dispose()
 
-    threads = [threading.Thread(target=replica, args=(j,)) for j in (flag_overdue, flag_overdue, escalate, escalate)]
+    threads = [
+        threading.Thread(target=replica, args=(j,))
+        for j in (flag_overdue, flag_overdue, escalate, escalate)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -135,18 +141,22 @@ def test_the_advisory_lock_lets_one_replica_work(pg_url):
 
 def _env(url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAZARDCHAIN_")}
-    return env | {
-        "HAZARDCHAIN_DATABASE_URL": url,
-        "HAZARDCHAIN_ENV": "test",
-        "HAZARDCHAIN_SECRET_KEY": "replica-test-" + "k" * 40,
-        "PYTHONPATH": str(ROOT),
-    } | extra
+    return (
+        env
+        | {
+            "HAZARDCHAIN_DATABASE_URL": url,
+            "HAZARDCHAIN_ENV": "test",
+            "HAZARDCHAIN_SECRET_KEY": "replica-test-" + "k" * 40,
+            "PYTHONPATH": str(ROOT),
+        }
+        | extra
+    )
 
 
 def test_two_cli_processes_race(pg_url):
     now = datetime(2026, 3, 20, 1, 0, tzinfo=UTC)
     world = _populate(pg_url, now)
-    for job in ("flag_overdue", "escalate", "flag_overdue", "escalate"):
+    for job in ("flag_overdue", "escalate"):
         procs = [
             subprocess.Popen(
                 [sys.executable, "-m", "server.cli", "jobs", "run", job, "--now", now.isoformat()],
@@ -163,7 +173,10 @@ def test_two_servers_with_schedulers(pg_url, tmp_path):
     """Two `hazardchain serve` processes, schedulers on, every job each ~1 s, real clock."""
     now = datetime.now(UTC)
     world = _populate(pg_url, now)
-    fast = {f"HAZARDCHAIN_{k}_MINUTES": "0.02" for k in ("OVERDUE", "REMIND", "ESCALATE", "DELIVER", "PLAN")}
+    fast = {
+        f"HAZARDCHAIN_{k}_MINUTES": "0.02"
+        for k in ("OVERDUE", "REMIND", "ESCALATE", "DELIVER", "PLAN")
+    }
     procs, ports = [], [free_port(), free_port()]
     try:
         for i, port in enumerate(ports):

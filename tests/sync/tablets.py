@@ -101,3 +101,71 @@ def push_raw(http, device_id: str, ops: list[dict], **body) -> dict:
 
 def report_payload(hazard_id: str, title: str = "疏散通道堵塞", **kw) -> dict:
     return {"hazard_id": hazard_id, "site_id": MALL, "title": title, "severity": "general", **kw}
+
+
+def restart(live, settings, clock, engine, before_start=None):
+    """Stop the server and start a new one (a fresh app) on the same engine and port."""
+    from server.app import create_app
+    from server.testing import LiveServer
+
+    live.stop()
+    if before_start is not None:
+        before_start()
+    return LiveServer(create_app(settings, clock=clock, engine=engine), port=live.port).start()
+
+
+class ServerBackup:
+    """Back up the server's database and restore it later (what an operator does after a
+    disk failure): SQLite through the backup API, PostgreSQL as a template copy."""
+
+    def __init__(self, db_url: str, engine, pg_uri: str | None, workdir) -> None:
+        self.db_url, self.engine, self.pg_uri = db_url, engine, pg_uri
+        self.file = workdir / "server-backup.db"
+        self.pg_name = f"bk_{uuid.uuid4().hex[:12]}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    def _name(self) -> str:
+        return self.db_url.split("?")[0].rsplit("/", 1)[1]
+
+    def take(self, stop_and_start) -> None:
+        if self.is_sqlite:
+            import sqlite3
+
+            src = sqlite3.connect(self.db_url.split("///", 1)[1])
+            dst = sqlite3.connect(self.file)
+            src.backup(dst)
+            src.close()
+            dst.close()
+            return
+
+        def copy() -> None:
+            from server.testing import _pg_exec
+
+            self.engine.dispose()
+            _pg_exec(self.pg_uri, f'CREATE DATABASE "{self.pg_name}" TEMPLATE "{self._name()}"')
+
+        stop_and_start(copy)
+
+    def restore(self, stop_and_start):
+        def put_back() -> None:
+            import os
+            import shutil
+
+            self.engine.dispose()
+            if self.is_sqlite:
+                path = self.db_url.split("///", 1)[1]
+                for suffix in ("-wal", "-shm"):
+                    if os.path.exists(path + suffix):
+                        os.remove(path + suffix)
+                shutil.copyfile(self.file, path)
+            else:
+                from server.testing import _pg_exec
+
+                name = self._name()
+                _pg_exec(self.pg_uri, f'DROP DATABASE "{name}" WITH (FORCE)')
+                _pg_exec(self.pg_uri, f'CREATE DATABASE "{name}" TEMPLATE "{self.pg_name}"')
+
+        return stop_and_start(put_back)

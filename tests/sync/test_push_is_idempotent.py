@@ -48,7 +48,7 @@ def test_response_lost_after_commit_then_retry_is_duplicate(live_demo, tablets, 
     try:
         t = tablets(proxy.url, "inspector", timeout=(1.0, 1.0), max_attempts=4)
         hid = t.outbox.report_hazard(site_id=MALL, title="配电箱未接地", severity="general")
-        proxy.drop_all()
+        t.client.http.close()  # the next request opens a new connection (with the fault)
         faults = iter([Fault(down_cut=0, stall=True, name="stall")])
         proxy.plan = lambda: next(faults, Fault())
         result = t.sync()

@@ -32,6 +32,7 @@ class HazardsScreen(BaseScreen):
     overdue_only = StringProperty("")
     site_filter = StringProperty("")
     site_names = ListProperty([])
+    _sites: dict[str, str] = {}  # site name → id, filled by show()
 
     def fetch(self) -> dict[str, Any]:
         b = self.app.backend

@@ -203,8 +203,17 @@ def upgrade() -> None:
 
     with op.batch_alter_table("hazard", schema=None) as batch_op:
         batch_op.create_index(
+            "ix_hazard_below_city",
+            ["deadline", "id"],
+            unique=False,
+            postgresql_where=sa.text(
+                "escalation_level < 2 AND state IN ('assigned', 'rectifying')"
+            ),
+            sqlite_where=sa.text("escalation_level < 2 AND state IN ('assigned', 'rectifying')"),
+        )
+        batch_op.create_index(
             "ix_hazard_unflagged_due",
-            ["deadline"],
+            ["deadline", "id"],
             unique=False,
             postgresql_where=sa.text("overdue IS false AND state IN ('assigned', 'rectifying')"),
             sqlite_where=sa.text("overdue IS false AND state IN ('assigned', 'rectifying')"),
@@ -236,6 +245,13 @@ def downgrade() -> None:
             "ix_hazard_unflagged_due",
             postgresql_where=sa.text("overdue IS false AND state IN ('assigned', 'rectifying')"),
             sqlite_where=sa.text("overdue IS false AND state IN ('assigned', 'rectifying')"),
+        )
+        batch_op.drop_index(
+            "ix_hazard_below_city",
+            postgresql_where=sa.text(
+                "escalation_level < 2 AND state IN ('assigned', 'rectifying')"
+            ),
+            sqlite_where=sa.text("escalation_level < 2 AND state IN ('assigned', 'rectifying')"),
         )
 
     with op.batch_alter_table("hazard_reminder", schema=None) as batch_op:

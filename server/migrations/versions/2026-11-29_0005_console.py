@@ -1,4 +1,4 @@
-"""console: leaders' sign-off of the daily risk summary
+"""console: leaders' sign-off of the daily risk summary; work-queue indexes on hazard
 
 Revision ID: 0005
 Revises: 0001
@@ -44,9 +44,19 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_summary_ack_district_id"), ["district_id"], unique=False
         )
+    with op.batch_alter_table("hazard", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_hazard_queue",
+            ["district_id", "state", "severity", "deadline", "reported_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index("ix_hazard_open_site", ["site_id", "state", "severity"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("hazard", schema=None) as batch_op:
+        batch_op.drop_index("ix_hazard_open_site")
+        batch_op.drop_index("ix_hazard_queue")
     with op.batch_alter_table("summary_ack", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_summary_ack_district_id"))
         batch_op.drop_index(batch_op.f("ix_summary_ack_day"))

@@ -1,0 +1,64 @@
+"""Login online first, then the cached session unlocks offline; log out refuses to drop
+unsynced records unless the user explicitly confirms."""
+
+from __future__ import annotations
+
+from app_helpers import DEAD_SERVER, dialog_button, login, sync
+
+
+def test_first_login_needs_network(tmp_path, start_app):
+    d = start_app(DEAD_SERVER, "fresh")
+    login(d, "inspector")
+    assert d.app.manager.current == "login"
+    assert "首次登录" in d.app.manager.get_screen("login").ids.message.text
+
+
+def test_cached_session_unlocks_offline(server, start_app, tmp_path):
+    d = start_app(server.url, "tablet", tmp_path / "device")
+    login(d, "inspector")
+    sync(d)
+    d.stop()
+    # restart with no network: the password is checked against the cached session
+    d = start_app(DEAD_SERVER, "tablet", tmp_path / "device")
+    d.app.backend._inner.set_server_url(DEAD_SERVER)
+    assert d.app.manager.current == "login"
+    assert d.app.manager.get_screen("login").ids.username.text == "inspector"
+    login(d, "inspector", "wrong-password")
+    assert d.app.manager.current == "login"
+    assert "密码错误" in d.app.manager.get_screen("login").ids.message.text
+    login(d, "inspector")
+    assert d.app.manager.current == "home"
+    home = d.app.screen()
+    assert "张检查" in home.ids.greeting.text
+    assert d.app.backend._inner.sites()  # the data pulled before works offline
+
+
+def test_logout_refuses_to_drop_unsynced_records(server, start_app):
+    d = start_app(server.url, "tablet")
+    store = d.app.backend._inner
+    login(d, "inspector")
+    sync(d)
+    hazard = next(h for h in store.hazards() if h["is_open"])
+    store.set_server_url(DEAD_SERVER)
+    store.append_event(hazard["id"], "note", {"text": "离线备注"})
+    settings = d.go("settings")
+    d.press(settings.ids.logout_button)
+    assert d.popups(), "logging out with unsynced records must ask"
+    d.press(dialog_button(d, d.app.t("Keep them")))
+    assert d.app.manager.current == "settings" and store.sync_state()["pending"] == 1
+    d.press(settings.ids.logout_button)
+    d.press(dialog_button(d, d.app.t("Delete them and log out")))
+    assert d.app.manager.current == "login"
+    assert store.sync_state()["pending"] == 0
+
+
+def test_language_switches_to_english_and_back(server, start_app):
+    d = start_app(server.url, "tablet")
+    login(d, "inspector")
+    settings = d.go("settings")
+    d.press(settings.ids.lang_en)
+    home = d.go("home")
+    assert home.ids.pending_text.text in ("Everything is synced.", "records exist only on this tablet")
+    assert d.app.root.ids.nav_sites.text == "Sites"
+    d.press(d.go("settings").ids.lang_zh)
+    assert d.app.root.ids.nav_sites.text == "场所"
