@@ -22,6 +22,8 @@ run: install ## migrate, load demo data, serve on 127.0.0.1:8000 with the schedu
 	$(VENV)/bin/hazardchain db upgrade
 	$(VENV)/bin/hazardchain demo
 	@echo "API: http://$(HOST):$(PORT)/docs   (Ctrl-C stops)"
+	@if [ -n "$$DISPLAY" ]; then echo "Tablet app: starting beside the server (python -m mobile_app)"; \
+	  (sleep 3; $(PY) -m mobile_app --server http://$(HOST):$(PORT)) & fi
 	$(VENV)/bin/hazardchain serve --host $(HOST) --port $(PORT)
 
 test: install browser ## lint, then the whole suite on SQLite and PostgreSQL

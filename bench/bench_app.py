@@ -96,41 +96,54 @@ def install(backend: InterimBackend, template: Template) -> str:
     return draft["id"]
 
 
-def open_recycled(d: Driver, draft_id: str) -> tuple[float, int, int]:
-    tracemalloc.start()
+def measured(fn, trace: bool) -> tuple[float, int, object]:
+    """(seconds, peak bytes, result); memory in a separate run: tracemalloc slows Python."""
+    if trace:
+        tracemalloc.start()
     start = time.perf_counter()
-    screen = d.go("checklist", draft_id=draft_id)
-    d.pump(frames=1)
+    result = fn()
     elapsed = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rows = len(screen.ids.rv.view_adapter.views)
-    assert len(screen.rows) > 0 and rows > 0
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    if trace:
+        tracemalloc.stop()
+    return elapsed, peak, result
+
+
+def open_recycled(d: Driver, draft_id: str, trace: bool = False) -> tuple[float, int, int]:
+    def go():
+        screen = d.go("checklist", draft_id=draft_id)
+        d.pump(frames=1)
+        return screen
+
+    elapsed, peak, screen = measured(go, trace)
+    views = len(screen.ids.rv.view_adapter.views)
+    assert len(screen.rows) > 0 and views > 0
     d.go("home")
-    return elapsed, peak, rows
+    return elapsed, peak, views
 
 
-def open_whole(d: Driver, rows: list[dict]) -> tuple[float, int, int]:
-    """Baseline: every row built as widgets at once (no recycling)."""
+def open_whole(d: Driver, rows: list[dict], trace: bool = False) -> tuple[float, int, int]:
+    """Baseline: every row built as widgets at once (no recycling), laid out and drawn."""
     from kivy.core.window import Window
 
-    tracemalloc.start()
-    start = time.perf_counter()
-    scroll = ScrollView()
-    box = BoxLayout(orientation="vertical", size_hint_y=None)
-    box.bind(minimum_height=box.setter("height"))
-    for index, data in enumerate(rows):
-        view = Factory.get(data["viewclass"])()
-        view.size_hint_y = None
-        view.height = data["height"]
-        view.refresh_view_attrs(None, index, {k: v for k, v in data.items() if k != "viewclass"}) if hasattr(view, "refresh_view_attrs") and data["viewclass"] != "SectionRow" else None
-        box.add_widget(view)
-    scroll.add_widget(box)
-    Window.add_widget(scroll)
-    d.pump(frames=1, until_idle=False)
-    elapsed = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    def build():
+        scroll = ScrollView()
+        box = BoxLayout(orientation="vertical", size_hint_y=None)
+        box.bind(minimum_height=box.setter("height"))
+        for index, data in enumerate(rows):
+            view = Factory.get(data["viewclass"])(size_hint_y=None, height=data["height"])
+            attrs = {k: v for k, v in data.items() if k != "viewclass"}
+            if data["viewclass"] == "SectionRow":
+                view.title = attrs["title"]
+            else:
+                view.refresh_view_attrs(None, index, attrs)
+            box.add_widget(view)
+        scroll.add_widget(box)
+        Window.add_widget(scroll)
+        d.pump(frames=1, until_idle=False)
+        return scroll
+
+    elapsed, peak, scroll = measured(build, trace)
     Window.remove_widget(scroll)
     d.pump(frames=1, until_idle=False)
     return elapsed, peak, len(rows)
@@ -146,12 +159,14 @@ def main() -> None:
     for n in SIZES:
         template = synthetic_template(n)
         draft_id = install(backend, template)
-        open_recycled(d, draft_id)  # warm: kv rules compiled, font atlas filled
-        t, peak, views = min((open_recycled(d, draft_id) for _ in range(3)), key=lambda r: r[0])
+        open_recycled(d, draft_id)  # warm: kv rules compiled, glyphs cached
+        t = min(open_recycled(d, draft_id)[0] for _ in range(3))
+        _, peak, views = open_recycled(d, draft_id, trace=True)
         screen = app.manager.get_screen("checklist")
         rows, _ = build_rows(template, backend.draft(draft_id)["answers"], None, "zh",
                              screen._text_width(), 18, 1.0)
-        tw, wpeak, wrows = open_whole(d, rows)
+        tw, _, wrows = open_whole(d, rows)
+        _, wpeak, _ = open_whole(d, rows, trace=True) if n <= 300 else (0, float("nan"), 0)
         ratio = tw / t
         results.append((n, t, peak, views, tw, wpeak, wrows, ratio))
         print(f"{n:>6} {t:>9.3f} {peak / 1e6:>8.1f} {views:>11} | {tw:>9.3f} {wpeak / 1e6:>8.1f} {wrows:>5} | {ratio:>9.1f}x")

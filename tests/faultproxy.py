@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import math
 import random
 import socket
 import struct
@@ -46,7 +47,8 @@ def random_plan(rng: random.Random, *, clean: float = 0.5, max_offset: int = 600
         x = rng.random()
         if x < clean:
             return CLEAN
-        offset = int(rng.triangular(0, max_offset, 0))
+        # log-uniform: as many cuts inside the headers as inside the bodies of big requests
+        offset = int(math.exp(rng.uniform(0, math.log(max_offset))))
         reset = rng.random() < 0.4
         x = rng.random()
         if x < 0.35:

@@ -430,7 +430,12 @@ class SyncClient:
             if len(raw) >= GZIP_MIN_BYTES:
                 raw = gzip.compress(raw, compresslevel=5, mtime=0)
                 headers["Content-Encoding"] = "gzip"
-            r, data = self._request("POST", "/sync/push", data=raw, headers=headers, parse=True)
+            try:
+                r, data = self._request("POST", "/sync/push", data=raw, headers=headers, parse=True)
+            except (UpgradeRequired, DeviceRevoked, LoginRequired, ServerRefused):
+                # refused before anything was applied: not on its way after all
+                self.store.write(lambda db, b=batch: _mark_unsent(db, b))
+                raise
             resp = PushResponse.model_validate(data)
             result.bytes_sent += len(raw)
             result.bytes_received += self._wire_bytes(r)
@@ -611,6 +616,14 @@ def _mark_sent(db: Database, batch: list[dict[str, Any]], at: str) -> None:
             "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?"
             " WHERE op_id = ? AND status IN ('pending', 'sent')",
             [at, op["op_id"]],
+        )
+
+
+def _mark_unsent(db: Database, batch: list[dict[str, Any]]) -> None:
+    for op in batch:
+        db.execute(
+            "UPDATE outbox SET status = 'pending' WHERE op_id = ? AND status = 'sent'",
+            [op["op_id"]],
         )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.lang import global_idmap
 
 from mobile_app.app import HazardChainApp
 
@@ -21,6 +22,9 @@ class Driver:
         self.app = app
 
     def start(self) -> Driver:
+        # kv's ``app`` is a proxy that caches the running app; a second app in the same
+        # process (tests, the tour) must not see the first one through it
+        object.__setattr__(global_idmap["app"], "_obj", None)
         self.app._run_prepare()  # build() and attach the root to the window
         if EventLoop.status != "started":
             EventLoop.start()

@@ -30,7 +30,7 @@ from server.console.session import (
 )
 from server.context import Caller
 from shared.chain import Refused
-from shared.errors import DomainError, Refusal
+from shared.errors import DomainError
 from shared.roles import Role
 
 log = logging.getLogger("hazardchain.console")
@@ -56,7 +56,6 @@ def _pct(value: float | None) -> str:
 
 
 templates.env.globals.update(query=_query, pct=_pct, quote=quote)
-templates.env.filters["short"] = lambda s, n=12: (s or "")[:n]
 
 
 def nav_for(caller: Caller | None) -> list[tuple[str, str]]:
@@ -112,6 +111,7 @@ def render(
         "day_of": lambda v: i18n.local_time(v, tz, with_time=False),
         "long_date": lambda d: i18n.long_date(d, lang),
         "pick": lambda zh, en: en if lang == "en" and en else zh,
+        "colon": ": " if lang == "en" else "：",
         **context,
     }
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
@@ -119,10 +119,6 @@ def render(
         set_csrf_cookie(response, request, value)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def refusal_text(refusal: Refusal, lang: str) -> str:
-    return refusal.message(lang)
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:

@@ -8,7 +8,7 @@ Excel export runs exactly the query the page shows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -66,7 +66,6 @@ class QueueQuery:
     escalated: bool | None = None
     q: str | None = None
     page: int = 1
-    mine: bool = field(default=False, compare=False)
 
     @classmethod
     def parse(cls, params: Mapping[str, Any] | Any) -> QueueQuery:
@@ -217,7 +216,3 @@ def days_overdue(h: Hazard, now: datetime) -> float | None:
     if h.deadline is None or not is_overdue(h, now):
         return None
     return round((now - h.deadline).total_seconds() / 86400, 1)
-
-
-def with_tab(qq: QueueQuery, tab: str) -> QueueQuery:
-    return replace(qq, tab=tab, page=1)

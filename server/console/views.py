@@ -43,7 +43,7 @@ from server.matters import service as matters
 from server.matters.models import Matter, MatterLink
 from server.sites.models import District, Site
 from server.users.models import User, UserSite
-from shared.chain import PLAN_PART_NAMES, EventType, fold
+from shared.chain import PLAN_PART_NAMES, EventType, Refused, fold
 from shared.errors import DomainError, not_found
 from shared.roles import Role
 from shared.taxonomy import Industry, Severity
@@ -231,7 +231,8 @@ def batch_assign(
     ids = [str(x)[:36] for x in form.getlist("hazard_id")][:200]
     results: list[dict[str, Any]] = []
     if not ids:
-        results.append({"id": None, "ok": False, "message": _no_selection(lang)})
+        message = i18n.translator(lang)("请至少选择一条隐患")
+        results.append({"id": None, "ok": False, "message": message})
     else:
         payload_base = actions.payload_from_form(EventType.assigned, form, settings.timezone)
         for hid in ids:
@@ -246,7 +247,7 @@ def batch_assign(
                     policy=request.app.state.policy,
                 )
                 results.append({"id": hid, "ok": True, "message": ""})
-            except (DomainError, hazards.Refused) as exc:
+            except (DomainError, Refused) as exc:
                 session.rollback()
                 results.append({"id": hid, "ok": False, "message": exc.refusal.message(lang)})
     titles = {h.id: h.title for h in session.exec(select(Hazard).where(col(Hazard.id).in_(ids)))}
@@ -258,10 +259,6 @@ def batch_assign(
     return render(
         request, "queue.html", ctx, caller=caller, status=422 if failed and not ids else 200
     )
-
-
-def _no_selection(lang: str) -> str:
-    return "Select at least one hazard" if lang == "en" else "请至少选择一条隐患"
 
 
 @router.get("/export/hazards.xlsx")
@@ -417,7 +414,7 @@ async def hazard_act(
                 now=now,
                 policy=request.app.state.policy,
             )
-        except (DomainError, hazards.Refused) as exc:
+        except (DomainError, Refused) as exc:
             session.rollback()
             status = exc.status if isinstance(exc, DomainError) else 409
             if status == 404:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, not_
+from sqlalchemy import DateTime, and_, func, not_, type_coerce
 from sqlmodel import Session, col, select
 
 import server.models  # noqa: F401  (every table in the metadata: the inspection table's)
@@ -84,42 +84,45 @@ class AsOf:
     inspection_id: str | None
 
 
-_COLUMNS = (
-    Hazard.id,
-    Hazard.district_id,
-    Hazard.site_id,
-    Hazard.industry,
-    Hazard.severity,
-    Hazard.title,
-    Hazard.state,
-    Hazard.reported_at,
-    Hazard.updated_at,
-    Hazard.closed_at,
-    Hazard.deadline,
-    Hazard.escalation_level,
-    Hazard.inspection_id,
-)
+def _columns(dialect: str) -> list[Any]:
+    """The projection columns the summary reads. PostgreSQL already returns aware times, so
+    its times skip UTCDateTime's per-value conversion (a third of the scan's cost at 1M)."""
+    times = (Hazard.reported_at, Hazard.updated_at, Hazard.closed_at, Hazard.deadline)
+
+    def t(c):
+        return (
+            type_coerce(c, DateTime(timezone=True)).label(c.key) if dialect == "postgresql" else c
+        )
+
+    return [
+        Hazard.id, Hazard.district_id, Hazard.site_id, Hazard.industry, Hazard.severity,
+        Hazard.title, Hazard.state, *(t(c) for c in times), Hazard.escalation_level,
+        Hazard.inspection_id,
+    ]  # fmt: skip
 
 
 def hazards_as_of(session: Session, cut: datetime, since: datetime) -> Iterator[AsOf]:
     """Every hazard reported before ``cut`` and not finished before ``since``, as at ``cut``."""
     finished_early = and_(col(Hazard.state).in_(_TERMINAL), col(Hazard.updated_at) < since)
+    conn = session.connection()
     q = (
-        select(*_COLUMNS)
+        select(*_columns(conn.dialect.name))
         .where(col(Hazard.reported_at) < cut)
         .where(not_(finished_early))
-        .execution_options(yield_per=10_000)
     )
-    changed: dict[str, tuple] = {}
-    for row in session.execute(q):
-        (hid, district, site, industry, sev, title, state, reported, updated, closed, deadline,
-         level, inspection) = row  # fmt: skip
-        if updated >= cut:
-            changed[hid] = row
-            continue
-        ended = closed if state == State.closed else updated if state == State.cancelled else None
-        yield AsOf(hid, district, site, industry, sev, title, state, reported, ended, deadline,
-                   level, inspection)  # fmt: skip
+    changed: dict[str, Any] = {}
+    for rows in conn.execute(q.execution_options(yield_per=10_000)).partitions():
+        for row in rows:
+            (hid, district, site, industry, sev, title, state, reported, updated, closed,
+             deadline, level, inspection) = row  # fmt: skip
+            if updated >= cut:
+                changed[hid] = row
+                continue
+            ended = (
+                closed if state == State.closed else updated if state == State.cancelled else None
+            )
+            yield AsOf(hid, district, site, industry, sev, title, state, reported, ended,
+                       deadline, level, inspection)  # fmt: skip
     ids = list(changed)
     cut_iso = to_iso(cut)
     for i in range(0, len(ids), _FOLD_CHUNK):

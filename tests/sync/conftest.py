@@ -25,6 +25,7 @@ def tablets(tmp_path, clock):
         kw.setdefault("timeout", (2.0, 5.0))
         kw.setdefault("rng", random.Random(len(made)))
         device_clock = kw.pop("clock", clock)  # a tablet may run its own (skewed) clock
+        kw.setdefault("relogin", lambda: (username, PASSWORD))  # the user types it again
         client = SyncClient(store, url, clock=device_clock, **kw)
         client.login(username, PASSWORD)
         tablet = Tablet(name, username, store, Outbox(store, clock=device_clock), client)
