@@ -11,7 +11,9 @@ from pathlib import Path
 
 def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m mobile_app", description=__doc__)
-    p.add_argument("--server", default=os.environ.get("HAZARDCHAIN_SERVER", "http://127.0.0.1:8000"))
+    p.add_argument(
+        "--server", default=os.environ.get("HAZARDCHAIN_SERVER", "http://127.0.0.1:8000")
+    )
     p.add_argument(
         "--data-dir",
         default=os.environ.get("HAZARDCHAIN_TABLET_DIR", str(Path("var") / "tablet")),
@@ -38,6 +40,9 @@ def configure(data_dir: Path, size: str, headless: bool) -> None:
     Config.set("input", "mouse", "mouse,multitouch_on_demand")
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "log_level", "warning")
+    import logging
+
+    logging.getLogger("urllib3").setLevel(logging.WARNING)  # one line per request otherwise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -200,9 +200,7 @@ class HazardChainApp(App):
             self.syncing = False
             self.show_error(exc)
 
-        self.call_network(
-            self.backend.sync, report_progress, on_done=finished, on_error=failed
-        )
+        self.call_network(self.backend.sync, report_progress, on_done=finished, on_error=failed)
         return True
 
     def _set_progress(self, p: SyncProgress) -> None:

@@ -40,8 +40,11 @@ CLEAN = Fault()
 Plan = Callable[[], Fault]
 
 
-def random_plan(rng: random.Random, *, clean: float = 0.5, max_offset: int = 6000) -> Plan:
-    """Faults drawn from ``rng``: cuts at random offsets both ways, resets, delays, stalls."""
+def random_plan(
+    rng: random.Random, *, clean: float = 0.5, max_offset: int = 6000, stall: float = 0.08
+) -> Plan:
+    """Faults drawn from ``rng``: cuts at random offsets both ways, resets, delays and (a
+    share ``stall`` of the faults) stalls, which cost the client a full read timeout."""
 
     def plan() -> Fault:
         x = rng.random()
@@ -51,13 +54,13 @@ def random_plan(rng: random.Random, *, clean: float = 0.5, max_offset: int = 600
         offset = int(math.exp(rng.uniform(0, math.log(max_offset))))
         reset = rng.random() < 0.4
         x = rng.random()
-        if x < 0.35:
+        if x < stall:
+            return Fault(down_cut=offset, stall=True, name="stall")
+        if x < stall + (1 - stall) * 0.4:
             return Fault(up_cut=offset, reset=reset, name="cut_up")
-        if x < 0.80:
+        if x < stall + (1 - stall) * 0.9:
             return Fault(down_cut=offset, reset=reset, name="cut_down")
-        if x < 0.92:
-            return Fault(delay=rng.uniform(0.005, 0.05), name="delay")
-        return Fault(down_cut=offset, stall=True, name="stall")
+        return Fault(delay=rng.uniform(0.005, 0.05), name="delay")
 
     return plan
 

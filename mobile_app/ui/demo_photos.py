@@ -14,7 +14,9 @@ def png(width: int, height: int, rgb: tuple[int, int, int], seed: int = 0) -> by
         rows.append(0)
         for x in range(width):
             on = ((x + y + seed * 7) // 16) % 2 == 0
-            r, g, b = rgb if on else (min(rgb[0] + 40, 255), min(rgb[1] + 40, 255), min(rgb[2] + 40, 255))
+            r, g, b = (
+                rgb if on else (min(rgb[0] + 40, 255), min(rgb[1] + 40, 255), min(rgb[2] + 40, 255))
+            )
             rows += bytes((r, g, b))
 
     def chunk(tag: bytes, data: bytes) -> bytes:

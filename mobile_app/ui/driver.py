@@ -93,4 +93,3 @@ class Driver:
         from kivy.uix.modalview import ModalView
 
         return [w for w in Window.children if isinstance(w, ModalView)]
-

@@ -40,7 +40,7 @@ from shared.chain import (
     fold,
     seal_event,
 )
-from shared.checklist import NA, ChecklistAnswerError, Template, evaluate
+from shared.checklist import ChecklistAnswerError, Template, evaluate
 from shared.clock import parse_iso, to_iso
 from shared.roles import Role
 
@@ -271,9 +271,10 @@ class InterimBackend:
         user = self.setting("user")
         if not cached or not user:
             raise LoginFailed("offline_first_login", "first login needs the network")
-        ok = cached["username"] == username and self._hash_password(
-            password, bytes.fromhex(cached["salt"])
-        ) == (cached["hash"])
+        ok = (
+            cached["username"] == username
+            and self._hash_password(password, bytes.fromhex(cached["salt"])) == (cached["hash"])
+        )
         if not ok:
             raise LoginFailed("bad_credentials", "wrong user name or password")
         self.set_setting("unlocked", True)
@@ -655,9 +656,7 @@ class InterimBackend:
             findings = self.findings(draft_id)
         except ChecklistAnswerError as exc:
             raise ActionRefused(exc.message_en if self._lang() == "en" else exc.message_zh) from exc
-        missing_photo = [
-            f["item_id"] for f in findings if f["photo_required"] and not f["photos"]
-        ]
+        missing_photo = [f["item_id"] for f in findings if f["photo_required"] and not f["photos"]]
         if missing_photo:
             raise ActionRefused("photo_required:" + ",".join(missing_photo))
         sig = d["extra"].get("signatures", {})
@@ -884,7 +883,10 @@ class InterimBackend:
         for sha in needed:
             data = self.blob(sha)
             r = self._request(
-                "PUT", f"/blobs/{sha}", data=data, headers={"Content-Type": "application/octet-stream"}
+                "PUT",
+                f"/blobs/{sha}",
+                data=data,
+                headers={"Content-Type": "application/octet-stream"},
             )
             if r.status_code not in (200, 201):
                 raise _ServerError(f"file {sha[:8]}: {_message(r)}")
@@ -976,7 +978,9 @@ class InterimBackend:
         ]
         summaries = self._get("/checklists", report)["items"]
         have = {r["key"]: r["digest"] for r in db["templates"].rows}
-        new_templates = [s for s in summaries if have.get(f"{s['id']}/{s['version']}") != s["digest"]]
+        new_templates = [
+            s for s in summaries if have.get(f"{s['id']}/{s['version']}") != s["digest"]
+        ]
         tasks = self._get_optional("/tasks", report, mine="true", limit=500)
         inspections = self._get("/inspections", report, limit=200)["items"]
         prog.records_total += len(changed) + len(new_templates) + 5
@@ -989,7 +993,10 @@ class InterimBackend:
             db["tasks"].delete_where()
             db["tasks"].insert_all([{"id": t["id"], "data": json.dumps(t)} for t in tasks])
             db["inspections"].upsert_all(
-                [{"id": i["id"], "site_id": i["site_id"], "data": json.dumps(i)} for i in inspections],
+                [
+                    {"id": i["id"], "site_id": i["site_id"], "data": json.dumps(i)}
+                    for i in inspections
+                ],
                 pk="id",
             )
         for h in changed:

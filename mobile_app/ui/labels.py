@@ -17,7 +17,11 @@ def state_name(app: Any, state: str) -> str:
 
 
 def event_name(app: Any, event_type: str) -> str:
-    return app.tr.pick(EVENT_NAMES[EventType(event_type)]) if event_type in EventType.__members__ else event_type
+    return (
+        app.tr.pick(EVENT_NAMES[EventType(event_type)])
+        if event_type in EventType.__members__
+        else event_type
+    )
 
 
 def role_name(app: Any, role: str) -> str:

@@ -80,6 +80,7 @@ def run_tour(out: Path, workdir: Path | None = None) -> list[Path]:
         login.ids.username.text = "inspector"
         shots.append(d.screenshot(out / "inspector-01-login.png"))
         _login(d, "inspector")
+        plan_tasks(server, backend)
         d.app.start_sync()
         d.pump()
         shots.append(d.screenshot(out / "inspector-02-home.png"))
@@ -198,6 +199,33 @@ def run_tour(out: Path, workdir: Path | None = None) -> list[Path]:
     return shots
 
 
+def plan_tasks(server, backend) -> None:
+    """An officer plans daily inspections for the inspector, so Home has today's tasks."""
+    from datetime import date
+
+    with server.login("officer") as officer:
+        sites = {
+            s["name"]: s["id"] for s in officer.get("/sites", params={"limit": 500}).json()["items"]
+        }
+        officer.post(
+            "/plans",
+            json={
+                "name": "人员密集场所每日巡查",
+                "site_ids": [
+                    sites["万达广场乌海店"],
+                    sites["乌海市第一中学"],
+                    sites["华联超市海勃湾店"],
+                ],
+                "template_id": "crowded_venue",
+                "template_version": 1,
+                "frequency": "daily",
+                "start_date": date.today().isoformat(),
+                "due_days": 1,
+                "assignee_user_id": backend.setting("user")["id"],
+            },
+        ).raise_for_status()
+
+
 def fill_some_answers(d, checklist, photo_dir: Path) -> None:
     """Answer the first items of each kind the way an inspector would, some failing."""
     from mobile_app.ui.photos import store_photo
@@ -219,6 +247,7 @@ def fill_some_answers(d, checklist, photo_dir: Path) -> None:
             value = "现场记录：已核查台账"
         checklist.set_answer(index, row["item_id"], value=value)
         if checklist.rows[index]["failed"]:
+
             def attach(sha: str, index=index, item_id=row["item_id"]) -> None:
                 photos = list((checklist.answers.get(item_id) or {}).get("photos") or []) + [sha]
                 checklist.set_answer(index, item_id, photos=photos)
@@ -237,8 +266,12 @@ def fill_some_answers(d, checklist, photo_dir: Path) -> None:
 
 def sign(d, review) -> None:
     review.ids.representative.text = "陈安全员"
-    review.ids.pad_inspector.draw_points([(0.1, 0.3), (0.25, 0.7), (0.4, 0.35), (0.6, 0.75), (0.85, 0.4)])
-    review.ids.pad_representative.draw_points([(0.1, 0.6), (0.3, 0.3), (0.5, 0.65), (0.7, 0.3), (0.9, 0.6)])
+    review.ids.pad_inspector.draw_points(
+        [(0.1, 0.3), (0.25, 0.7), (0.4, 0.35), (0.6, 0.75), (0.85, 0.4)]
+    )
+    review.ids.pad_representative.draw_points(
+        [(0.1, 0.6), (0.3, 0.3), (0.5, 0.65), (0.7, 0.3), (0.9, 0.6)]
+    )
     d.pump()
     import time
 

@@ -30,7 +30,6 @@ import pytest  # noqa: E402
 from mobile_app.ui.demo_photos import write_demo_photos  # noqa: E402
 
 
-
 @pytest.fixture(params=["sqlite"])
 def backend(request):
     """The app tests run against the SQLite server (the sync suite covers PostgreSQL)."""
@@ -93,4 +92,3 @@ def start_app(tmp_path):
     for d in drivers:
         if type(d.app)._running_app is d.app:
             d.stop()
-

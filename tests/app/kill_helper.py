@@ -67,7 +67,12 @@ def main(server_url: str, data_dir: str) -> None:
     print(
         "ANSWERED "
         + json.dumps(
-            {"draft_id": draft["id"], "answers": given, "note_item": note_item, "note": "消防通道有杂物"},
+            {
+                "draft_id": draft["id"],
+                "answers": given,
+                "note_item": note_item,
+                "note": "消防通道有杂物",
+            },
             ensure_ascii=False,
         ),
         flush=True,

@@ -39,7 +39,9 @@ def test_font_ships_with_its_licence():
     assert theme.FONT_FILE.stat().st_size > 1_000_000
     assert "Apache" in (fonts / "COPYRIGHT-wqy-microhei.txt").read_text(encoding="utf-8")
     assert (fonts / "LICENSE-Apache-2.0.txt").exists()
-    assert "apt-get download fonts-wqy-microhei" in (fonts / "README.md").read_text(encoding="utf-8")
+    assert "apt-get download fonts-wqy-microhei" in (fonts / "README.md").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_every_msgid_used_has_both_translations():
@@ -55,7 +57,11 @@ def test_every_msgid_used_has_both_translations():
 
 
 def test_compiled_catalogue_reads_back_through_gettext():
-    entries = {"": "Content-Type: text/plain; charset=UTF-8\n", "Sites": "场所", "{n} sites": "{n} 个场所"}
+    entries = {
+        "": "Content-Type: text/plain; charset=UTF-8\n",
+        "Sites": "场所",
+        "{n} sites": "{n} 个场所",
+    }
     t = gettext.GNUTranslations(io.BytesIO(compile_mo(entries)))
     assert t.gettext("Sites") == "场所"
     assert t.gettext("{n} sites").format(n=3) == "3 个场所"

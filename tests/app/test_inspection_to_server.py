@@ -14,7 +14,8 @@ def _row_index(screen, answer_type: str, skip: int = 0) -> int:
     hits = [
         i
         for i, r in enumerate(screen.rows)
-        if r["viewclass"] != "SectionRow" and screen.template.item(r["item_id"]).answer == answer_type
+        if r["viewclass"] != "SectionRow"
+        and screen.template.item(r["item_id"]).answer == answer_type
     ]
     return hits[skip]
 
@@ -121,9 +122,7 @@ def test_inspection_submit_sync_hazard_on_server(server, start_app, photo_dir):
     assert stored[choice_item.id]["value"] == failing.value
     assert stored[item_pass.id]["note"] == "与矿长核实"
     failed_ids = {r["item_id"] for r in screen.rows if r.get("failed")}
-    assert failed_ids == {
-        k for k, a in stored.items() if is_failed(template.item(k), a["value"])
-    }
+    assert failed_ids == {k for k, a in stored.items() if is_failed(template.item(k), a["value"])}
 
     # review: findings, one description edited, two signatures, then submit and confirm
     d.press(screen.ids.review_button)
@@ -182,7 +181,9 @@ def test_inspection_submit_sync_hazard_on_server(server, start_app, photo_dir):
     # the app shows the server's hazards (no longer pending) after the pull
     hazards = d.go("hazards")
     titles = {r["title"] for r in hazards.ids.rv.data}
-    assert any(f["description"][:20] in t or t in f["description"] for f in review.findings for t in titles)
+    assert any(
+        f["description"][:20] in t or t in f["description"] for f in review.findings for t in titles
+    )
     local = [h for h in store.hazards() if h["id"] in {f["hazard_id"] for f in review.findings}]
     assert local and not any(h["has_pending"] for h in local)
 

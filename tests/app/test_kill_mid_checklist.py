@@ -50,6 +50,10 @@ def test_answers_survive_sigkill(server, start_app, tmp_path):
     d.press(resume[0])
     screen = d.app.screen()
     assert d.app.manager.current == "checklist" and screen.draft["id"] == given["draft_id"]
-    shown = {r["item_id"]: r["value"] for r in screen.rows if r["viewclass"] != "SectionRow" and r["value"]}
+    shown = {
+        r["item_id"]: r["value"]
+        for r in screen.rows
+        if r["viewclass"] != "SectionRow" and r["value"]
+    }
     assert shown == {k: str(v) for k, v in given["answers"].items()}
     assert screen.answers[given["note_item"]]["note"] == given["note"]

@@ -21,7 +21,9 @@ def test_offline_rectification_then_verified_and_closed(server, start_app, photo
     # the network goes away (a basement car park)
     store.set_server_url(DEAD_SERVER)
     screen = d.go("hazard", hazard_id=hazard["id"])
-    button = next(b for b in screen.ids.actions.children if b.text == d.app.t("Submit rectification"))
+    button = next(
+        b for b in screen.ids.actions.children if b.text == d.app.t("Submit rectification")
+    )
     d.press(button)
     form = d.popups()[0]
     form.inputs["description"].text = "已拆除飞线，增设集中充电柜"
@@ -62,12 +64,16 @@ def test_offline_rectification_then_verified_and_closed(server, start_app, photo
     with server.login("officer") as officer:
         detail = officer.get(f"/hazards/{hazard['id']}").json()
         assert detail["state"] == "in_review"
-        assert detail["evidence"] and officer.get(f"/blobs/{detail['evidence'][0]}").status_code == 200
+        assert (
+            detail["evidence"] and officer.get(f"/blobs/{detail['evidence'][0]}").status_code == 200
+        )
         officer.post(
-            f"/hazards/{hazard['id']}/events", json={"type": "verified", "payload": {"comment": "现场核查通过"}}
+            f"/hazards/{hazard['id']}/events",
+            json={"type": "verified", "payload": {"comment": "现场核查通过"}},
         ).raise_for_status()
         officer.post(
-            f"/hazards/{hazard['id']}/events", json={"type": "closed", "payload": {"comment": "同意销号"}}
+            f"/hazards/{hazard['id']}/events",
+            json={"type": "closed", "payload": {"comment": "同意销号"}},
         ).raise_for_status()
 
     # after a pull the tablet shows it closed, with the officer's links in its chain

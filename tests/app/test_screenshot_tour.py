@@ -9,7 +9,18 @@ from kivy.core.image import Image as CoreImage
 
 from mobile_app.ui.tour import run_tour
 
-SCREENS = {"login", "home", "sites", "site", "checklist", "review", "hazards", "hazard", "sync", "settings"}
+SCREENS = {
+    "login",
+    "home",
+    "sites",
+    "site",
+    "checklist",
+    "review",
+    "hazards",
+    "hazard",
+    "sync",
+    "settings",
+}
 
 
 def _variance(path) -> float:
@@ -26,8 +37,20 @@ def test_tour_renders_every_screen_for_both_roles(tmp_path):
     assert len(names) == len(set(names)) >= 25
     for role in ("inspector", "enterprise"):
         assert any(n.startswith(role) for n in names)
-    covered = {s for s in SCREENS if any(s in n.replace("-", " ").split() or f"-{s}" in n for n in names)}
-    assert covered >= {"login", "home", "sites", "site", "checklist", "review", "hazards", "sync", "settings"}
+    covered = {
+        s for s in SCREENS if any(s in n.replace("-", " ").split() or f"-{s}" in n for n in names)
+    }
+    assert covered >= {
+        "login",
+        "home",
+        "sites",
+        "site",
+        "checklist",
+        "review",
+        "hazards",
+        "sync",
+        "settings",
+    }
     for path in shots:
         assert path.stat().st_size > 5000, path
         assert _variance(path) > 10, f"{path.name} looks blank"

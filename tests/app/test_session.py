@@ -58,7 +58,10 @@ def test_language_switches_to_english_and_back(server, start_app):
     settings = d.go("settings")
     d.press(settings.ids.lang_en)
     home = d.go("home")
-    assert home.ids.pending_text.text in ("Everything is synced.", "records exist only on this tablet")
+    assert home.ids.pending_text.text in (
+        "Everything is synced.",
+        "records exist only on this tablet",
+    )
     assert d.app.root.ids.nav_sites.text == "Sites"
     d.press(d.go("settings").ids.lang_zh)
     assert d.app.root.ids.nav_sites.text == "场所"

@@ -8,8 +8,13 @@ import sys
 
 
 def run(env, *args, ok=True):
-    r = subprocess.run([sys.executable, "-m", "server.cli", *args], env=env, capture_output=True,
-                       text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if ok:
         assert r.returncode == 0, r.stdout + r.stderr
     return r
@@ -21,19 +26,47 @@ def test_cli_on_a_fresh_database(tmp_path, backend, db_factory, request):
         url = db_factory.fresh("postgresql")  # already migrated; upgrade must be a no-op
     else:
         url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    env = {**os.environ, "HAZARDCHAIN_DATABASE_URL": url, "HAZARDCHAIN_BLOB_DIR": str(tmp_path / "b"),
-           "HAZARDCHAIN_SECRET_KEY": "k" * 40, "HAZARDCHAIN_DEMO_PASSWORD": "another-pass"}
+    env = {
+        **os.environ,
+        "HAZARDCHAIN_DATABASE_URL": url,
+        "HAZARDCHAIN_BLOB_DIR": str(tmp_path / "b"),
+        "HAZARDCHAIN_SECRET_KEY": "k" * 40,
+        "HAZARDCHAIN_DEMO_PASSWORD": "another-pass",
+    }
     assert "upgraded" in run(env, "db", "upgrade").stdout
     out = run(env, "demo").stdout
     assert "demo data loaded" in out and "officer2" in out
     assert "already present" in run(env, "demo").stdout
-    made = run(env, "users", "create", "wang", "--role", "inspector", "--district", "150303",
-               "--password", "s3cret-pass")
+    made = run(
+        env,
+        "users",
+        "create",
+        "wang",
+        "--role",
+        "inspector",
+        "--district",
+        "150303",
+        "--password",
+        "s3cret-pass",
+    )
     assert "created inspector wang" in made.stdout
-    dup = run(env, "users", "create", "wang", "--role", "inspector", "--district", "150303",
-              "--password", "s3cret-pass", ok=False)
+    dup = run(
+        env,
+        "users",
+        "create",
+        "wang",
+        "--role",
+        "inspector",
+        "--district",
+        "150303",
+        "--password",
+        "s3cret-pass",
+        ok=False,
+    )
     assert dup.returncode == 2 and "username already taken" in dup.stderr
-    noscope = run(env, "users", "create", "li", "--role", "officer", "--password", "s3cret-pass", ok=False)
+    noscope = run(
+        env, "users", "create", "li", "--role", "officer", "--password", "s3cret-pass", ok=False
+    )
     assert noscope.returncode == 2 and "district" in noscope.stderr
     verified = run(env, "chains", "verify").stdout
     assert "16 of 16 chains verified" in verified

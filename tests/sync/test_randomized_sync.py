@@ -129,7 +129,7 @@ def test_randomized_faulty_sync_converges(
             assert t.sync().ok  # everyone starts from the server's data
             # a new connection per request, so the proxy draws a fault for every request
             t.client.http.headers["Connection"] = "close"
-        proxy.plan = random_plan(random.Random(SEED + 1), clean=0.55, max_offset=40_000)
+        proxy.plan = random_plan(random.Random(SEED + 1), clean=0.55, max_offset=40_000, stall=0.03)
         rounds = ROUNDS[backend]
         restarts = {rounds // 3, 2 * rounds // 3}
         attempted = 0
@@ -216,5 +216,12 @@ def _assert_converged(devices, engine, settings) -> None:
     for a in attachments.values():
         if a.complete:
             assert sha(store.read(a.sha256)) == a.sha256
-    print("ops", total_ops, "applied", len(applied_event_ids), "rejected", total_ops - len(applied_event_ids))
+    print(
+        "ops",
+        total_ops,
+        "applied",
+        len(applied_event_ids),
+        "rejected",
+        total_ops - len(applied_event_ids),
+    )
     assert len(applied_event_ids) > 50  # the run did real work

@@ -19,7 +19,16 @@ from shared.chain import PLAN_PARTS
 
 load_kv(__file__)
 
-STATE_FILTERS = ["open", "all", "reported", "assigned", "rectifying", "in_review", "verified", "closed"]
+STATE_FILTERS = [
+    "open",
+    "all",
+    "reported",
+    "assigned",
+    "rectifying",
+    "in_review",
+    "verified",
+    "closed",
+]
 
 
 class HazardRow(ListRow):
@@ -64,7 +73,9 @@ class HazardsScreen(BaseScreen):
                 "key": h["id"],
                 "title": h["title"],
                 "subtitle": f"{h['site_name']} · {self.t('deadline')} {labels.when(h['deadline'], False)}",
-                "stripe": theme.DANGER if h["severity"] == "major" else theme.STATE.get(h["state"], theme.LINE),
+                "stripe": theme.DANGER
+                if h["severity"] == "major"
+                else theme.STATE.get(h["state"], theme.LINE),
                 "badges": labels.hazard_badges(app, h),
                 "bg": theme.DANGER_BG if h["overdue"] else theme.SURFACE,
             }

@@ -60,8 +60,11 @@ class HomeScreen(BaseScreen):
             sites.add_widget(row)
         ids.sites_title.text = t("My sites") + f" ({len(data['my_sites'])})"
         ids.pending_count.text = str(data["pending"])
+        ids.pending_count.color = theme.WARN if data["pending"] else theme.OK
         ids.pending_text.text = (
-            t("records exist only on this tablet") if data["pending"] else t("Everything is synced.")
+            t("records exist only on this tablet")
+            if data["pending"]
+            else t("Everything is synced.")
         )
         ids.last_sync.text = t("Last sync") + ": " + labels.when(data["last_sync"])
         overdue = ids.overdue

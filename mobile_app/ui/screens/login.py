@@ -11,7 +11,10 @@ load_kv(__file__)
 class LoginScreen(BaseScreen):
     def fetch(self):
         b = self.app.backend
-        return {"server": b.server_url(), "cached": (b.setting("offline_unlock") or {}).get("username")}
+        return {
+            "server": b.server_url(),
+            "cached": (b.setting("offline_unlock") or {}).get("username"),
+        }
 
     def show(self, data) -> None:
         self.ids.server.text = data["server"]

@@ -31,7 +31,11 @@ class ReviewScreen(BaseScreen):
     def fetch(self) -> dict[str, Any]:
         b = self.app.backend
         draft = b.draft(self.params["draft_id"])
-        return {"draft": draft, "findings": b.findings(draft["id"]), "site": b.site(draft["site_id"])}
+        return {
+            "draft": draft,
+            "findings": b.findings(draft["id"]),
+            "site": b.site(draft["site_id"]),
+        }
 
     def show(self, data: dict[str, Any]) -> None:
         t = self.t
@@ -63,7 +67,9 @@ class ReviewScreen(BaseScreen):
                 ok = bool(f["photos"])
                 head.add_widget(
                     Badge(
-                        text=t("{n} photos").format(n=len(f["photos"])) if ok else t("Photo missing"),
+                        text=t("{n} photos").format(n=len(f["photos"]))
+                        if ok
+                        else t("Photo missing"),
                         bg=theme.OK if ok else theme.DANGER,
                     )
                 )
@@ -202,9 +208,9 @@ class ReviewScreen(BaseScreen):
 
         def done(result: dict) -> None:
             self.app.toast(
-                self.t("Inspection submitted and locked; {n} hazards will be sent at the next sync.").format(
-                    n=result["findings"]
-                )
+                self.t(
+                    "Inspection submitted and locked; {n} hazards will be sent at the next sync."
+                ).format(n=result["findings"])
             )
             self.app.update_pending()
             self.refresh()
@@ -214,16 +220,16 @@ class ReviewScreen(BaseScreen):
         def refused(exc: BaseException) -> None:
             self.app.toast(self._why(exc))
 
-        self.app.call_local(
-            self.app.backend.submit_draft, draft_id, on_done=done, on_error=refused
-        )
+        self.app.call_local(self.app.backend.submit_draft, draft_id, on_done=done, on_error=refused)
 
     def _why(self, exc: BaseException) -> str:
         t = self.t
         msg = str(exc)
         if isinstance(exc, ActionRefused):
             if msg == "signatures_required":
-                return t("Both signatures are needed: the inspector's and the site representative's.")
+                return t(
+                    "Both signatures are needed: the inspector's and the site representative's."
+                )
             if msg.startswith("photo_required:"):
                 n = len(msg.split(":", 1)[1].split(","))
                 return t("{n} failed items need a photo before submitting.").format(n=n)
@@ -231,4 +237,3 @@ class ReviewScreen(BaseScreen):
 
     def back_to_checklist(self) -> None:
         self.app.go("checklist", draft_id=self.draft["id"])
-

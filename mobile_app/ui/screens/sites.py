@@ -159,8 +159,14 @@ class TemplatePicker(Popup):
         profiles = tpl.get("profiles") or []
         self.ids.profile_label.opacity = 1 if profiles else 0
         for p in profiles:
-            b = TToggle(text=t.pick([p["zh"], p["en"]]), group="profile", size_hint_x=None, width=160)
-            b.bind(on_release=lambda _b, p=p: setattr(self, "profile", p["id"] if _b.state == "down" else None))
+            b = TToggle(
+                text=t.pick([p["zh"], p["en"]]), group="profile", size_hint_x=None, width=160
+            )
+            b.bind(
+                on_release=lambda _b, p=p: setattr(
+                    self, "profile", p["id"] if _b.state == "down" else None
+                )
+            )
             box.add_widget(b)
         self.ids.go.disabled = False
 
@@ -169,4 +175,3 @@ class TemplatePicker(Popup):
             return
         self.dismiss()
         self.screen.start(self.chosen, self.profile)
-

@@ -43,7 +43,9 @@ class SyncScreen(BaseScreen):
         if not p:
             return ""
         t = self.t
-        phase = {"push": t("Sending"), "pull": t("Receiving"), "done": t("Done")}.get(p.get("phase"), "")
+        phase = {"push": t("Sending"), "pull": t("Receiving"), "done": t("Done")}.get(
+            p.get("phase"), ""
+        )
         text = f"{phase}: {p.get('records_done', 0)}/{p.get('records_total', 0)} {t('records')}"
         if p.get("bytes_total"):
             text += f" · {human_bytes(p.get('bytes_done', 0))}/{human_bytes(p['bytes_total'])}"
@@ -54,9 +56,9 @@ class SyncScreen(BaseScreen):
         self.only_copy = state["only_copy"]
         self.last_sync = labels.when(state["last_sync"])
         self.ids.warning.text = (
-            t("This tablet holds the only copy of {n} records. Sync before you hand it over or log out.").format(
-                n=state["only_copy"]
-            )
+            t(
+                "This tablet holds the only copy of {n} records. Sync before you hand it over or log out."
+            ).format(n=state["only_copy"])
             if state["only_copy"]
             else t("Everything on this tablet is on the server.")
         )
@@ -92,16 +94,22 @@ class SyncScreen(BaseScreen):
                 )
             )
         if not state["records"]:
-            box.add_widget(WrapLabel(text=t("Nothing recorded on this tablet yet."), color=theme.MUTED))
+            box.add_widget(
+                WrapLabel(text=t("Nothing recorded on this tablet yet."), color=theme.MUTED)
+            )
         files = self.ids.files
         files.clear_widgets()
         for f in state["files"][:100]:
             receipt = f.get("receipt")
-            status = (t("Received by server"), theme.OK) if receipt else (t("Waiting"), theme.PENDING)
+            status = (
+                (t("Received by server"), theme.OK) if receipt else (t("Waiting"), theme.PENDING)
+            )
             files.add_widget(
                 ListRow(
                     title=f"{f['sha256'][:12]}… · {human_bytes(f['size'])}",
-                    subtitle=(t("receipt") + " " + labels.when(receipt.get("at"))) if receipt else "",
+                    subtitle=(t("receipt") + " " + labels.when(receipt.get("at")))
+                    if receipt
+                    else "",
                     stripe=status[1],
                     badges=[status],
                 )
