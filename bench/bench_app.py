@@ -215,9 +215,11 @@ def main() -> None:
             tw, wpeak, wrows = float("nan"), float("nan"), len(rows)
         ratio = tw / t
         results.append((n, t, peak, views, tw, wpeak, wrows, ratio))
-        print(
-            f"{n:>6} {t:>9.3f} {peak / 1e6:>8.1f} {views:>11} | {tw:>9.3f} {wpeak / 1e6:>8.1f} {wrows:>5} | {ratio:>9.1f}x"
-        )
+        if n <= WHOLE_MAX:
+            whole = f"{tw:>9.3f} {wpeak / 1e6:>8.1f} {wrows:>5} | {ratio:>9.1f}x"
+        else:
+            whole = f"{'skipped':>9} {'':>8} {wrows:>5} | {'--whole-all':>10}"
+        print(f"{n:>6} {t:>9.3f} {peak / 1e6:>8.1f} {views:>11} | {whole}")
     d.stop()
     for n, t, *_ in results:
         if n == 300 and t >= 1.0:

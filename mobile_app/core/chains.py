@@ -24,6 +24,7 @@ from shared.chain import (
     EventType,
     HazardView,
     Refused,
+    _fold_one,
     decide,
     event_hash,
     fold,
@@ -107,8 +108,7 @@ def local_view(
 ) -> tuple[HazardView | None, list[ChainEvent], list[dict[str, Any]], int]:
     """(view, confirmed events, conflicts, unconfirmed ops folded) for one hazard."""
     events = confirmed_events(db, hazard_id)
-    chain = list(events)
-    view = fold(chain) if chain else None
+    view = fold(events) if events else None
     conflicts: list[dict[str, Any]] = []
     folded = 0
     for op in db.query(UNCONFIRMED, [hazard_id]):
@@ -129,10 +129,15 @@ def local_view(
             prev=view,
             device_time=op["device_time"],
         )
-        chain.append(ev)
-        view = fold(chain)
+        view = _fold_step(view, ev)
         folded += 1
     return view, events, conflicts, folded
+
+
+def _fold_step(view: HazardView | None, ev: ChainEvent) -> HazardView:
+    """One more event onto a view (what ``fold`` does per event), so a hazard with many
+    unconfirmed ops folds in linear time. ``view`` is this module's own copy."""
+    return _fold_one(view, ev)
 
 
 def _op_time(op: dict[str, Any]) -> datetime:

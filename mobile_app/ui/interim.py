@@ -495,6 +495,9 @@ class InterimBackend:
             "open_hazards": len(hazards),
             "drafts": [d for d in self.drafts() if d["status"] == "draft"],
             "last_sync": self.setting("last_sync"),
+            "template_titles": {
+                t["id"]: [t["title"]["zh"], t["title"]["en"]] for t in self.templates()
+            },
         }
 
     # -- templates

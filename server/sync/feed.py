@@ -28,6 +28,7 @@ from shared.clock import SystemClock
 from shared.errors import DomainError
 
 _clock = SyncClock.__table__
+SEQS_TAKEN = "sync_seqs_taken"
 
 
 def new_epoch() -> str:
@@ -61,6 +62,7 @@ def record_change(
     op: str = "put",
 ) -> int:
     seq = take_seq(session)
+    session.info.setdefault(SEQS_TAKEN, []).append(seq)  # lets push name the op's position
     session.add(
         SyncChange(
             seq=seq,

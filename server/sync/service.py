@@ -181,6 +181,7 @@ class Applied:
     data: dict[str, Any] = field(default_factory=dict)
     hazard_ids: list[str] = field(default_factory=list)
     committed: bool = False  # the applying service committed on its own
+    server_seq: int | None = None  # the feed position of its last change
 
 
 class MissingBlobs(Exception):
@@ -361,11 +362,12 @@ def _stop(state: SyncDevice, op: Op) -> PushStop | None:
     return PushStop(reason=reason, at_seq=op.device_seq, expected_seq=expected)
 
 
-def _server_seq(session: Session, hazard_ids: list[str]) -> int | None:
-    if not hazard_ids:
-        return None
+def _server_seq(session: Session, applied: Applied) -> int | None:
+    if applied.server_seq is not None or not applied.hazard_ids:
+        return applied.server_seq
+    # applied by a service that committed on its own: its hazards' latest feed entry
     return session.exec(
-        select(func.max(SyncChange.seq)).where(col(SyncChange.hazard_id).in_(hazard_ids))
+        select(func.max(SyncChange.seq)).where(col(SyncChange.hazard_id).in_(applied.hazard_ids))
     ).one()
 
 
@@ -393,7 +395,7 @@ def _record(
         message_zh=refusal.zh[:2000] if refusal else None,
         message_en=refusal.en[:2000] if refusal else None,
         fields=dict(refusal.fields) if refusal else None,
-        server_seq=_server_seq(session, applied.hazard_ids) if applied else None,
+        server_seq=_server_seq(session, applied) if applied else None,
         data=applied.data if applied else {},
         payload=op.payload if refusal else None,
         device_time=op.device_time,
@@ -459,8 +461,11 @@ def _push_once(
         session.rollback()
         return stop
     refusal = None
+    session.info[feed.SEQS_TAKEN] = []
     try:
         applied = _apply(session, caller, device_id, op, now, policy)
+        if not applied.committed:  # still this transaction: the positions it took are its own
+            applied.server_seq = max(session.info[feed.SEQS_TAKEN], default=None)
     except (Refused, DomainError, ValidationError) as exc:
         session.rollback()
         refusal = _refusal_of(exc)

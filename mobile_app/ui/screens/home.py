@@ -21,12 +21,17 @@ class HomeScreen(BaseScreen):
         ids = self.ids
         user = data["user"]
         ids.greeting.text = f"{user.get('display_name', '')}  ·  {labels.role_name(app, user.get('role', ''))}  ·  {user.get('unit', '')}"
+        titles = data.get("template_titles", {})
+
+        def title(template_id: str) -> str:
+            return app.tr.pick(titles[template_id]) if template_id in titles else template_id
+
         tasks = ids.tasks
         tasks.clear_widgets()
         for d in data["drafts"][:MAX_ROWS]:
             row = ListRow(
                 title=t("Continue inspection") + f" · {self._site_name(data, d['site_id'])}",
-                subtitle=f"{d['template_id']} v{d['template_version']} · {labels.when(d['updated_at'])}",
+                subtitle=f"{title(d['template_id'])} · {labels.when(d['updated_at'])}",
                 stripe=theme.PENDING,
                 badges=[(t("Draft"), theme.PENDING)],
             )
@@ -36,7 +41,7 @@ class HomeScreen(BaseScreen):
             badges = [(t("Late"), theme.DANGER)] if task.get("late") else []
             row = ListRow(
                 title=task.get("site_name") or task["site_id"],
-                subtitle=f"{task['template_id']} · {t('due')} {labels.when(task['due_at'])}",
+                subtitle=f"{title(task['template_id'])} · {t('due')} {labels.when(task['due_at'])}",
                 stripe=theme.PRIMARY,
                 badges=badges + [(t("Start"), theme.PRIMARY)],
             )

@@ -168,6 +168,9 @@ class TemplatePicker(Popup):
                 )
             )
             box.add_widget(b)
+            if p["id"] == self.screen.site["site_type"]:  # a mall gets the mall-only items
+                b.state = "down"
+                self.profile = p["id"]
         self.ids.go.disabled = False
 
     def start(self) -> None:

@@ -1,0 +1,1 @@
+"""The Kivy side of the tablet app: screens, theme, widgets, worker lanes."""
