@@ -174,8 +174,9 @@ class PullResponse(BaseModel):
     has_more: bool
     server_time: str
     device_last_seq: int = Field(
-        0, description="the highest device_seq the server holds for this device: lower than "
-        "what the device saw acknowledged means the server lost ops (restored from a backup)"
+        0,
+        description="the highest device_seq the server holds for this device: lower than "
+        "what the device saw acknowledged means the server lost ops (restored from a backup)",
     )
 
 

@@ -110,6 +110,8 @@ class FaultProxy:
     def stop(self) -> None:
         self._stop.set()
         with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        with contextlib.suppress(OSError):
             self._listener.close()
         self.drop_all()
         self._thread.join(timeout=5)

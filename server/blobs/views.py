@@ -79,11 +79,15 @@ async def patch_blob(
     store = request.app.state.blobs
     service._check_name(sha256)
     att = await run_in_threadpool(session.get, Attachment, sha256)
-    if att is not None and att.complete and (
-        att.uploaded_by == caller.user.id or caller.scope.everything
+    # others re-send the bytes: holding the hash alone must not reveal or grant a photo
+    if (
+        att is not None
+        and att.complete
+        and (att.uploaded_by == caller.user.id or caller.scope.everything)
     ):
-        # others re-send the bytes: holding the hash alone must not reveal or grant a photo
-        return Response(status_code=204, headers={"Upload-Offset": str(att.size)})
+        return Response(
+            status_code=204, headers={"Upload-Offset": str(att.size), "Upload-Complete": "1"}
+        )
     with store.upload_lock(sha256) as locked:
         current = store.partial_size(sha256)
         if not locked:

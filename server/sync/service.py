@@ -452,6 +452,7 @@ def _push_once(
     now: datetime,
     policy: DeadlinePolicy,
 ) -> OpResult | PushStop:
+    session.expire_all()  # one session serves the batch: read each op's rows afresh
     state = _lock_device(session, device_id, now)
     known = _known(session, state, op, digest)
     if known is not None:

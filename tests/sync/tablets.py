@@ -8,6 +8,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
+import pytest
 from sqlmodel import Session, col, select
 
 from mobile_app.core.chains import confirmed_events, verify_local_chain
@@ -22,6 +23,9 @@ from server.scoping import scope_filter
 from server.users.models import User
 
 MALL = did("site", "万达广场乌海店")
+
+# for behaviour that does not depend on the server's database (the HTTP layer, the tablet)
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 PASSWORD = "demo-password"
 
 

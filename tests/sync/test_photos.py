@@ -21,7 +21,7 @@ from tests.faultproxy import Fault, FaultProxy
 PROBE = "tablet-probe-01"
 
 
-def big_photo(n: int = 400_000, seed: int = 1) -> bytes:
+def big_photo(n: int = 200_000, seed: int = 1) -> bytes:
     """A 'JPEG' of incompressible bytes (the server checks the type by its first bytes)."""
     return b"\xff\xd8\xff\xe0" + random.Random(seed).randbytes(n)
 

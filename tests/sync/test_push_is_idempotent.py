@@ -8,12 +8,14 @@ import uuid
 
 import pytest
 from sqlmodel import Session, select
-from tablets import MALL, op, push_raw, report_payload, server_events
+from tablets import MALL, op, photo, push_raw, report_payload, server_events
 
 from mobile_app.core.sync_client import SyncClient
 from server.hazards.models import HazardEvent
+from server.inspections.models import Inspection
 from server.sync import service as sync_service
 from server.sync.models import SyncOp
+from tests.checklists.checklist_fixtures import import_test_templates
 from tests.faultproxy import Fault, FaultProxy
 
 DEVICE = "tablet-raw-0001"
@@ -148,3 +150,47 @@ def test_invalid_op_in_the_middle_of_a_batch(live_demo):
         "applied",
         "rejected",
     ]
+
+
+def test_inspection_submit_is_applied_once_even_when_recording_it_fails(
+    live_demo, tablets, engine, clock, monkeypatch
+):
+    """``inspection.submit`` goes through the inspection service, which commits on its own;
+    a crash before the op is recorded is repaired by the retry (the service replays)."""
+    import_test_templates(engine, clock)
+    t = tablets(live_demo.url, "inspector")
+    assert t.sync().ok
+    evidence = t.outbox.add_photo(photo("安全出口封堵"))["sha256"]
+    iid = str(uuid.uuid4())
+    t.outbox.submit_inspection(
+        {
+            "id": iid,
+            "site_id": MALL,
+            "template_id": "test_fire",
+            "template_version": 1,
+            "answers": {"t.exit.blocked": "yes", "t.alarm.works": "no"},
+            "photos": {"t.exit.blocked": [evidence]},
+            "notes": "离线完成的检查",
+            "started_at": "2026-03-02T00:00:00Z",
+            "ended_at": "2026-03-02T00:40:00Z",
+        }
+    )
+    real, crashes = sync_service._record, []
+
+    def crash_once(*a, **kw):
+        if not crashes:
+            crashes.append(1)
+            raise RuntimeError("died after the inspection committed")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(sync_service, "_record", crash_once)
+    result = t.sync()
+    assert result.ok, result.errors
+    [rec] = t.outbox.records()
+    assert crashes == [1] and rec["status"] == "acknowledged" and rec["server_seq"]
+    with Session(engine) as s:
+        inspection = s.get(Inspection, iid)
+        hazard_ids = [f["hazard_id"] for f in inspection.findings]
+    assert len(hazard_ids) == 2
+    assert set(hazard_ids) <= set(t.hazards())  # the findings came back with the pull
+    assert t.events() == server_events(engine, "inspector")

@@ -10,7 +10,7 @@ import json
 import uuid
 
 import pytest
-from tablets import MALL, op, photo, push_raw, report_payload, server_events
+from tablets import MALL, op, photo, push_raw, report_payload, server_events, sqlite_only
 
 from mobile_app.core.sync_client import DeviceRevoked, SyncClient, UpgradeRequired
 from shared.sync_wire import SCHEMA_VERSION
@@ -67,6 +67,7 @@ def test_token_expiring_mid_sync_is_refreshed_without_loss(live_demo, tablets, e
     assert t.events() == server_events(engine, "inspector")
 
 
+@sqlite_only
 def test_revoked_tablet_is_stopped_and_keeps_its_records(live_demo, tablets):
     t = tablets(live_demo.url, "inspector")
     assert t.sync().ok
@@ -78,6 +79,7 @@ def test_revoked_tablet_is_stopped_and_keeps_its_records(live_demo, tablets):
     assert t.outbox.counts()["pending"] == 1 and t.outbox.only_copy().records == 1
 
 
+@sqlite_only
 def test_gzip_both_ways_and_bad_bodies(live_demo):
     http = live_demo.login("inspector")
     hid = str(uuid.uuid4())
@@ -108,6 +110,7 @@ def test_gzip_both_ways_and_bad_bodies(live_demo):
     assert r.status_code == 413 and r.json()["code"] == "too_large"
 
 
+@sqlite_only
 def test_progress_status_and_only_copy_counts(live_demo, tablets):
     t = tablets(live_demo.url, "inspector", chunk_size=64)
     seen = []
