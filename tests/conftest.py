@@ -5,7 +5,10 @@ be started, and the skip says so."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -28,19 +31,25 @@ def pg_uri(tmp_path_factory):
     if url:
         yield url
         return
+    # Not under pytest's basetemp: a concurrent pytest run rotates (deletes) old basetemps,
+    # and would pull the data directory from under a running server.
+    pgdata = Path(tempfile.mkdtemp(prefix="hazardchain-pg-"))
     try:
-        uri, handle = start_embedded_postgres(tmp_path_factory.mktemp("pgdata"))
+        uri, handle = start_embedded_postgres(pgdata)
     except Exception as exc:  # pragma: no cover - depends on the machine
         if _ci():
             pytest.fail(f"PostgreSQL leg is required under CI but could not start: {exc}")
         pytest.skip(f"no PostgreSQL available ({exc}); set HAZARDCHAIN_TEST_PG_URL")
     yield uri
     handle.cleanup()
+    shutil.rmtree(pgdata, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def db_factory(tmp_path_factory, request):
-    return DatabaseFactory(tmp_path_factory.mktemp("dbs"))
+def db_factory():
+    workdir = Path(tempfile.mkdtemp(prefix="hazardchain-dbs-"))
+    yield DatabaseFactory(workdir)
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -49,9 +58,11 @@ def backend(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def shared_blob_dir(tmp_path_factory):
+def shared_blob_dir():
     """Blobs are content-addressed, so tests may share one store with the demo's photos."""
-    return tmp_path_factory.mktemp("blobs")
+    path = Path(tempfile.mkdtemp(prefix="hazardchain-blobs-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _seed_demo(blob_dir):
