@@ -24,7 +24,7 @@ from typing import Any
 import requests
 from sqlite_utils import Database
 
-from mobile_app.core.chains import refold, store_event
+from mobile_app.core.chains import ChainLinkError, refold, store_event
 from mobile_app.core.outbox import actor_of
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
 from shared.clock import Clock, SystemClock, to_iso
@@ -548,7 +548,18 @@ class SyncClient:
                 continue
             page = PullResponse.model_validate(data)
             size = self._wire_bytes(r)
-            self.store.write(lambda db, p=page, c=cursor: self._apply_page(db, p, c))
+            try:
+                self.store.write(lambda db, p=page, c=cursor: self._apply_page(db, p, c))
+            except ChainLinkError as exc:
+                # the server's chains and this copy disagree (a restore the cursor could not
+                # reveal): start again from the server's data, as for a 410
+                resets += 1
+                if resets > 2:
+                    raise SyncFailed(f"pulled chains do not fit: {exc}") from exc
+                log.warning("chain mismatch, resetting", extra={"reason": str(exc)})
+                self.store.write(_reset_local)
+                result.resets += 1
+                continue
             result.pulled += len(page.changes)
             result.bytes_received += size
             progress.records_done += len(page.changes)

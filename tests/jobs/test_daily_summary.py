@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from server.db import metadata
 from server.summaries import service
 from server.summaries.models import DailySummary
-from tests.jobs.conftest import CITY, HAIBOWAN, STREET, WUDA, World
+from tests.jobs.world import CITY, HAIBOWAN, STREET, WUDA, World
 
 D = date(2026, 3, 5)
 

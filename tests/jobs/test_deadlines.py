@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from server.hazards.models import Hazard
 from server.notifications.models import HazardReminder, Notification
-from tests.jobs.conftest import World
+from tests.jobs.world import World
 
 
 def notes(world: World, kind: str) -> dict[str, list[str]]:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from server.plans.models import InspectionPlan, InspectionTask
 from server.plans.service import occurrences
-from tests.jobs.conftest import HAIBOWAN, World
+from tests.jobs.world import HAIBOWAN, World
 
 
 def utc(day: int, hh: int, mm: int = 0) -> datetime:

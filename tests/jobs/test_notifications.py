@@ -19,7 +19,7 @@ from sqlmodel import select
 from server.notifications import service as notifications
 from server.notifications.models import Notification, NotificationDelivery
 from server.testing import free_port
-from tests.jobs.conftest import World
+from tests.jobs.world import World
 
 T_DIGEST = datetime(2026, 3, 3, 0, 1, tzinfo=UTC)  # 08:01 in Wuhai, the day after T0
 

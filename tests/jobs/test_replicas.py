@@ -24,7 +24,7 @@ from server.jobs.locks import lock_for
 from server.scheduler import run_job
 from server.testing import free_port
 from shared.clock import FixedClock
-from tests.jobs.conftest import World, build_world
+from tests.jobs.world import World, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,7 +17,7 @@ from server.db import make_engine
 from server.scheduler import JOBS, start_scheduler, triggers
 from server.settings import Settings
 from shared.clock import FixedClock
-from tests.jobs.conftest import World, build_world
+from tests.jobs.world import World, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,11 +124,15 @@ def test_cli_jobs_run_summaries_build_and_scheduler(sqlite_world, clock):
     out = _cli(url, "summaries", "build", "--date", "2026-03-01").communicate(timeout=120)[0]
     assert "daily summaries for 2026-03-01: 3 stored" in out
     sched = _cli(url, "scheduler")
-    lines = iter(sched.stdout.readline, "")
-    assert any(line.startswith("scheduler running (Asia/Shanghai): ") for line in lines)
+    seen = []
+    for line in iter(sched.stdout.readline, ""):
+        seen.append(line)
+        if line.startswith("scheduler running (Asia/Shanghai): "):
+            break
+    assert seen and seen[-1].startswith("scheduler running"), "".join(seen)[-3000:]
     sched.send_signal(signal.SIGTERM)
-    rest = sched.communicate(timeout=60)[0]
-    assert sched.returncode == 0 and "scheduler stopped" in rest
+    rest = sched.communicate(timeout=120)[0]
+    assert sched.returncode == 0 and "scheduler stopped" in rest, rest[-3000:]
 
 
 def test_fixed_clock_is_what_jobs_see(clock: FixedClock):

@@ -17,6 +17,7 @@ from server.auth.scope import scope_of
 from server.context import Caller
 from server.hazards import service as hazards
 from server.sites.models import Site
+from server.sync.feed import renew_epoch
 from server.sync.models import SyncChange
 from server.users.models import User
 from shared.chain import EventType
@@ -209,6 +210,12 @@ def test_cursor_past_retention_resets_and_keeps_the_outbox(live_demo, tablets, e
     result = t.sync()
     assert result.ok and result.resets == 1
     assert t.outbox.record(hid)["status"] == "acknowledged"
+    assert t.events() == server_events(engine, "inspector")
+    # what an operator runs after restoring a backup: every tablet starts again
+    with Session(engine) as s:
+        renew_epoch(s)
+    result = t.sync()
+    assert result.ok and result.resets == 1
     assert t.events() == server_events(engine, "inspector")
     assert t.chains_verify() == []
 

@@ -132,7 +132,7 @@ def test_randomized_faulty_sync_converges(
         proxy.plan = random_plan(random.Random(SEED + 1), clean=0.55, max_offset=40_000, stall=0.03)
         rounds = ROUNDS[backend]
         restarts = {rounds // 3, 2 * rounds // 3}
-        attempted = 0
+        attempted = failed = 0
         for n in range(rounds):
             t = rng.choice(devices)
             for _ in range(rng.randint(0, 3)):
@@ -147,9 +147,9 @@ def test_randomized_faulty_sync_converges(
                     flag_overdue(s, clock.now())
             if n in restarts:
                 server["live"] = restart(server["live"], settings, clock, engine)
-            t.sync()  # errors are expected here: the network is hostile
-        print("proxy", dict(proxy.stats))
-        assert proxy.stats["cuts"] > rounds // 2, proxy.stats
+            failed += not t.sync().ok  # errors are expected here: the network is hostile
+        # the faults were real (most are absorbed by the client's retries within a round)
+        assert proxy.stats["cuts"] > rounds // 2, (proxy.stats, failed)
         assert attempted > rounds
 
         proxy.heal()
@@ -216,12 +216,5 @@ def _assert_converged(devices, engine, settings) -> None:
     for a in attachments.values():
         if a.complete:
             assert sha(store.read(a.sha256)) == a.sha256
-    print(
-        "ops",
-        total_ops,
-        "applied",
-        len(applied_event_ids),
-        "rejected",
-        total_ops - len(applied_event_ids),
-    )
-    assert len(applied_event_ids) > 50  # the run did real work
+    assert len(applied_event_ids) > 50, total_ops  # the run did real work
+    assert total_ops > len(applied_event_ids)  # and met real conflicts
