@@ -89,6 +89,15 @@ class Driver:
         shutil.move(tmp, path)
         return path
 
+    def settle_popups(self, timeout: float = 15.0) -> list[Any]:
+        """Pump until dismissed popups have finished closing (ModalView animates its exit,
+        which takes longer on a loaded machine); returns the popups still open."""
+        deadline = time.monotonic() + timeout
+        while self.popups() and time.monotonic() < deadline:
+            self.pump(frames=2)
+            time.sleep(0.02)
+        return self.popups()
+
     def popups(self) -> list[Any]:
         from kivy.uix.modalview import ModalView
 

@@ -32,7 +32,7 @@ def test_offline_rectification_then_verified_and_closed(server, start_app, photo
     chooser.ids.chooser.selection = [str(photo_dir / "after.png")]
     d.press(dialog_button(d, d.app.t("Use this photo")))
     d.press(form.ids.submit_button)
-    assert not d.popups()
+    assert not d.settle_popups()
 
     # shown at once, marked pending; the chain's next link is the officer's review
     record = store.hazard(hazard["id"])
