@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -25,8 +26,14 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     jobs = ", ".join(f"{j.id} ({j.trigger})" for j in scheduler.get_jobs())
     print(f"scheduler running ({settings.timezone}): {jobs}", flush=True)
     stop.wait()
-    scheduler.shutdown(wait=True)
+    # Jobs are idempotent and transactional, so a run cut short is simply redone by the next
+    # one: a stop request waits a few seconds for running jobs, never for a long catch-up.
+    waiter = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+    waiter.start()
+    waiter.join(timeout=10)
     print("scheduler stopped", flush=True)
+    if waiter.is_alive():
+        os._exit(0)  # worker threads are not daemons; leave them to the OS
     return 0
 
 
