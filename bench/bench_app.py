@@ -35,16 +35,16 @@ Config.set("graphics", "width", "1280")
 Config.set("graphics", "height", "800")
 Config.set("kivy", "log_level", "error")
 
-import json  # noqa: E402
 
 from kivy.factory import Factory  # noqa: E402
 from kivy.uix.boxlayout import BoxLayout  # noqa: E402
 from kivy.uix.scrollview import ScrollView  # noqa: E402
 
 from mobile_app.app import HazardChainApp  # noqa: E402
+from mobile_app.core.store import dumps, set_meta  # noqa: E402
 from mobile_app.ui.checklist_model import build_rows  # noqa: E402
+from mobile_app.ui.device_backend import DeviceBackend  # noqa: E402
 from mobile_app.ui.driver import Driver  # noqa: E402
-from mobile_app.ui.interim import InterimBackend  # noqa: E402
 from shared.checklist import Template, load_template  # noqa: E402
 
 ARGS = [a for a in sys.argv[1:] if not a.startswith("-")]
@@ -82,9 +82,8 @@ def synthetic_template(n: int) -> Template:
     return Template.model_validate(raw)
 
 
-def install(backend: InterimBackend, template: Template) -> str:
+def install(backend: DeviceBackend, template: Template) -> str:
     """Put a site, the template and a half-answered draft on the device (bench set-up only)."""
-    db = backend.db()
     site = {
         "id": "bench-site",
         "name": "基准测试煤矿",
@@ -96,33 +95,31 @@ def install(backend: InterimBackend, template: Template) -> str:
         "contact_name": "",
         "contact_phone": "",
     }
-    summary = {
+    row = {
         "id": template.id,
         "version": 1,
+        "title": "基准",
+        "title_en": "Bench",
         "industry": "mine",
         "digest": "x",
         "item_count": 0,
-        "title": {"zh": "基准", "en": "Bench"},
-        "profiles": [],
+        "content": template.model_dump(mode="json", by_alias=True),
     }
-    with db.conn:
-        db["sites"].upsert(
-            {"id": site["id"], "name": site["name"], "data": json.dumps(site)}, pk="id"
+    user = {"id": "u", "username": "bench", "role": "inspector", "display_name": "基准"}
+
+    def put(db) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO site (id, district_id, data) VALUES (?, ?, ?)",
+            [site["id"], site["district_id"], dumps(site)],
         )
-        db["templates"].upsert(
-            {
-                "key": f"{template.id}/1",
-                "id": template.id,
-                "version": 1,
-                "digest": "x",
-                "summary": json.dumps(summary),
-                "body": template.model_dump_json(by_alias=True),
-            },
-            pk="key",
+        db.execute(
+            "INSERT OR REPLACE INTO template (id, data) VALUES (?, ?)",
+            [f"{template.id}:1", dumps(row)],
         )
-    backend.set_setting(
-        "user", {"id": "u", "role": "inspector", "display_name": "基准", "site_ids": []}
-    )
+        for key, value in (("user", dumps(user)), ("user_id", "u"), ("role", "inspector")):
+            set_meta(db, key, value)
+
+    backend.store.write(put)
     draft = backend.open_draft(site["id"], template.id, 1, None)
     for k, item in enumerate(template.items()):
         if k % 2 == 0:
@@ -190,7 +187,7 @@ def open_whole(d: Driver, rows: list[dict], trace: bool = False) -> tuple[float,
 
 
 def main() -> None:
-    backend = InterimBackend(WORK / "device", "http://127.0.0.1:9")
+    backend = DeviceBackend(WORK / "device", "http://127.0.0.1:9")
     app = HazardChainApp(backend, auto_sync=False)
     d = Driver(app).start()
     app.role, app.user_name = "inspector", "基准"

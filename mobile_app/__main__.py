@@ -62,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     configure(data_dir, args.size, headless=False)
     from mobile_app.app import HazardChainApp
-    from mobile_app.ui.interim import InterimBackend
+    from mobile_app.ui.device_backend import DeviceBackend
 
-    backend = InterimBackend(data_dir, args.server)
+    backend = DeviceBackend(data_dir, args.server)
     HazardChainApp(backend).run()
     return 0
 

@@ -190,6 +190,9 @@ class HazardChainApp(App):
                 from mobile_app.ui.messages import sync_error
 
                 self.toast(sync_error(self, report.errors[0]))
+                if report.errors[0].startswith(("auth_expired", "device_revoked")):
+                    self.logged_out()  # the server ended the session; the records stay
+                    return
             screen = self.screen()
             if screen is not None:
                 screen.refresh()

@@ -241,13 +241,15 @@ def fold(events: Iterable[ChainEvent | Mapping[str, Any]]) -> HazardView:
     view: HazardView | None = None
     for raw in events:
         ev = raw if isinstance(raw, ChainEvent) else ChainEvent.from_mapping(raw)
-        view = _fold_one(view, ev)
+        view = fold_one(view, ev)
     if view is None:
         raise ValueError("a chain has at least its reported event")
     return view
 
 
-def _fold_one(view: HazardView | None, ev: ChainEvent) -> HazardView:
+def fold_one(view: HazardView | None, ev: ChainEvent) -> HazardView:
+    """One event onto a view, changing it in place (so a long chain folds in linear time);
+    a caller that keeps the old view must pass a copy."""
     p = ev.payload
     et = EventType(ev.type)
     if view is None:

@@ -260,4 +260,7 @@ def referenced_photos(op_type: str, payload: dict[str, Any]) -> list[str]:
         if isinstance(photos, dict):
             for v in photos.values():
                 add(v)
+        signatures = payload.get("signatures") or {}
+        if isinstance(signatures, dict):
+            add([signatures.get("inspector"), signatures.get("representative")])
     return list(dict.fromkeys(found))

@@ -10,7 +10,7 @@ first) is listed under ``conflicts`` so the screen can say so before the server 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,10 +24,11 @@ from shared.chain import (
     EventType,
     HazardView,
     Refused,
-    _fold_one,
+    State,
     decide,
     event_hash,
     fold,
+    fold_one,
     seal_event,
     verify_chain,
 )
@@ -103,41 +104,78 @@ def op_as_event(db: Database, op: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return payload["type"], payload.get("payload") or {}
 
 
+@dataclass
+class LocalChain:
+    """One hazard as this device sees it: the server's chain, then this device's unconfirmed
+    ops sealed on top (``pending``: op id → event), and the ops the rules now refuse."""
+
+    view: HazardView | None
+    confirmed: list[ChainEvent]
+    pending: list[tuple[dict[str, Any], ChainEvent]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+
+PROVISIONAL = """
+    SELECT p.body, o.op_id, o.device_time, o.created_at FROM provisional p
+    JOIN outbox o ON o.op_id = p.op_id
+    WHERE p.hazard_id = ? AND o.status != 'rejected'
+"""
+
+
+def provisional_hazards(db: Database, op_id: str) -> set[str]:
+    """The hazards an inspection op will create (none for other ops)."""
+    rows = db.execute("SELECT hazard_id FROM provisional WHERE op_id = ?", [op_id]).fetchall()
+    return {r[0] for r in rows}
+
+
+def local_chain(db: Database, hazard_id: str, actor: Actor) -> LocalChain:
+    events = confirmed_events(db, hazard_id)
+    chain = LocalChain(fold(events) if events else None, events)
+    if chain.view is None:
+        row = db.execute(PROVISIONAL, [hazard_id]).fetchone()
+        if row is not None:  # a finding of an inspection the server has not confirmed yet
+            op = {"op_id": row[1], "device_time": row[2], "created_at": row[3]}
+            _seal(chain, op, EventType.reported.value, json.loads(row[0]), hazard_id, actor)
+    for op in db.query(UNCONFIRMED, [hazard_id]):
+        event_type, payload = op_as_event(db, op)
+        _seal(chain, op, event_type, payload, hazard_id, actor)
+    return chain
+
+
+def _seal(
+    chain: LocalChain,
+    op: dict[str, Any],
+    event_type: str,
+    payload: dict[str, Any],
+    hazard_id: str,
+    actor: Actor,
+) -> None:
+    at = _op_time(op)
+    try:
+        decision = decide(chain.view, event_type, actor, payload, at)
+    except Refused as exc:
+        r = exc.refusal
+        chain.conflicts.append({"op_id": op["op_id"], "code": r.code, "zh": r.zh, "en": r.en})
+        return
+    ev = seal_event(
+        event_id=op.get("event_id") or hazard_id,
+        hazard_id=hazard_id,
+        decision=decision,
+        actor=actor,
+        at=at,
+        prev=chain.view,
+        device_time=op["device_time"],
+    )
+    chain.view = fold_one(chain.view, ev)  # the view is this chain's own copy
+    chain.pending.append((op, ev))
+
+
 def local_view(
     db: Database, hazard_id: str, actor: Actor
 ) -> tuple[HazardView | None, list[ChainEvent], list[dict[str, Any]], int]:
     """(view, confirmed events, conflicts, unconfirmed ops folded) for one hazard."""
-    events = confirmed_events(db, hazard_id)
-    view = fold(events) if events else None
-    conflicts: list[dict[str, Any]] = []
-    folded = 0
-    for op in db.query(UNCONFIRMED, [hazard_id]):
-        event_type, payload = op_as_event(db, op)
-        at = _op_time(op)
-        try:
-            decision = decide(view, event_type, actor, payload, at)
-        except Refused as exc:
-            r = exc.refusal
-            conflicts.append({"op_id": op["op_id"], "code": r.code, "zh": r.zh, "en": r.en})
-            continue
-        ev = seal_event(
-            event_id=op["event_id"],
-            hazard_id=hazard_id,
-            decision=decision,
-            actor=actor,
-            at=at,
-            prev=view,
-            device_time=op["device_time"],
-        )
-        view = _fold_step(view, ev)
-        folded += 1
-    return view, events, conflicts, folded
-
-
-def _fold_step(view: HazardView | None, ev: ChainEvent) -> HazardView:
-    """One more event onto a view (what ``fold`` does per event), so a hazard with many
-    unconfirmed ops folds in linear time. ``view`` is this module's own copy."""
-    return _fold_one(view, ev)
+    c = local_chain(db, hazard_id, actor)
+    return c.view, c.confirmed, c.conflicts, len(c.pending)
 
 
 def _op_time(op: dict[str, Any]) -> datetime:
@@ -181,6 +219,11 @@ def refold(db: Database, hazard_id: str, actor: Actor) -> HazardView | None:
         ],
     )
     return view
+
+
+def stored_view(data: dict[str, Any]) -> HazardView:
+    """A ``hazard.view`` column back as the view it was written from."""
+    return HazardView(**{**data, "state": State(data["state"])})
 
 
 def _view_dict(view: HazardView) -> dict[str, Any]:

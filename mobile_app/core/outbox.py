@@ -135,36 +135,7 @@ class Outbox:
 
     def enqueue(self, op_type: OpType, payload: dict[str, Any], *, op_id: str | None = None) -> str:
         """Queue one op and apply it to the local screens, in one transaction."""
-        op_id = op_id or str(uuid.uuid4())
-        now = to_iso(self.clock.now())
-        hazard_id = payload.get("hazard_id") if op_type is not OpType.inspection_submit else None
-        event_id = hazard_id if op_type is OpType.hazard_report else op_id
-        photos = referenced_photos(op_type, payload)
-        text = dumps(payload)
-
-        def write(db: Database) -> str:
-            actor = actor_of(db)
-            if hazard_id is not None:
-                _check_locally(db, op_type, payload, hazard_id, actor, self.clock)
-            seq = int(get_meta(db, "next_seq") or 1)
-            set_meta(db, "next_seq", str(seq + 1))
-            db.execute(
-                "INSERT INTO outbox (op_id, device_seq, type, v, payload, device_time,"
-                " created_at, hazard_id, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [op_id, seq, op_type.value, CURRENT_OP_VERSION, text, now, now, hazard_id,
-                 event_id if hazard_id else None],
-            )  # fmt: skip
-            for sha in photos:
-                if db.execute("SELECT 1 FROM blob WHERE sha256 = ?", [sha]).fetchone() is None:
-                    raise LocalRefusal(
-                        Refusal("photo_missing", "照片不在本机", f"photo {sha[:12]} is not here")
-                    )
-                db.execute("INSERT OR IGNORE INTO outbox_blob VALUES (?, ?)", [op_id, sha])
-            if hazard_id is not None:
-                refold(db, hazard_id, actor)
-            return op_id
-
-        return self.store.write(write)
+        return self.store.write(lambda db: enqueue_in(db, op_type, payload, self.clock, op_id))
 
     # ---------------------------------------------------------------- reading
 
@@ -200,6 +171,43 @@ class Outbox:
     def rejections(self) -> list[dict[str, Any]]:
         """Every refused record with the server's reason, for the screen that lists them."""
         return self.records("rejected", limit=10_000)
+
+
+def enqueue_in(
+    db: Database,
+    op_type: OpType,
+    payload: dict[str, Any],
+    clock: Clock,
+    op_id: str | None = None,
+    *,
+    refold_hazard: bool = True,
+) -> str:
+    """Queue one op inside the caller's write, so a change and its effect on the screens (a
+    locked draft, provisional hazards) commit together or not at all."""
+    op_id = op_id or str(uuid.uuid4())
+    now = to_iso(clock.now())
+    hazard_id = payload.get("hazard_id") if op_type is not OpType.inspection_submit else None
+    event_id = hazard_id if op_type is OpType.hazard_report else op_id
+    actor = actor_of(db)
+    if hazard_id is not None:
+        _check_locally(db, op_type, payload, hazard_id, actor, clock)
+    seq = int(get_meta(db, "next_seq") or 1)
+    set_meta(db, "next_seq", str(seq + 1))
+    db.execute(
+        "INSERT INTO outbox (op_id, device_seq, type, v, payload, device_time,"
+        " created_at, hazard_id, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [op_id, seq, op_type.value, CURRENT_OP_VERSION, dumps(payload), now, now, hazard_id,
+         event_id if hazard_id else None],
+    )  # fmt: skip
+    for sha in referenced_photos(op_type, payload):
+        if db.execute("SELECT 1 FROM blob WHERE sha256 = ?", [sha]).fetchone() is None:
+            raise LocalRefusal(
+                Refusal("photo_missing", "照片不在本机", f"photo {sha[:12]} is not here")
+            )
+        db.execute("INSERT OR IGNORE INTO outbox_blob VALUES (?, ?)", [op_id, sha])
+    if hazard_id is not None and refold_hazard:
+        refold(db, hazard_id, actor)
+    return op_id
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:

@@ -125,6 +125,53 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_inspections(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- an inspection being filled in: one row per answer, written at each tap
+        CREATE TABLE draft (
+            id TEXT PRIMARY KEY,
+            site_id TEXT NOT NULL,
+            template_id TEXT NOT NULL,
+            template_version INTEGER NOT NULL,
+            profile TEXT,
+            status TEXT NOT NULL DEFAULT 'draft'
+                CHECK (status IN ('draft', 'submitted', 'rejected')),
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            extra TEXT NOT NULL DEFAULT '{}',
+            updated_at TEXT NOT NULL,
+            op_id TEXT
+        );
+        CREATE INDEX ix_draft_site ON draft (site_id, status);
+        CREATE TABLE answer (
+            draft_id TEXT NOT NULL REFERENCES draft (id) ON DELETE CASCADE,
+            item_id TEXT NOT NULL,
+            value TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            photos TEXT NOT NULL DEFAULT '[]',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (draft_id, item_id)
+        );
+        -- the reported event each finding of a submitted inspection will create, shown as a
+        -- pending hazard until the server's chain arrives (or dropped if it is refused)
+        CREATE TABLE provisional (
+            hazard_id TEXT PRIMARY KEY,
+            op_id TEXT NOT NULL REFERENCES outbox (op_id) ON DELETE CASCADE,
+            body TEXT NOT NULL
+        );
+        CREATE INDEX ix_provisional_op ON provisional (op_id);
+        -- server data that is not in the change feed: read whole at each sync
+        CREATE TABLE task (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+        CREATE TABLE inspection (id TEXT PRIMARY KEY, site_id TEXT, data TEXT NOT NULL);
+        CREATE INDEX ix_inspection_site ON inspection (site_id);
+        """,
+    )
+
+
 class LocalStore:
     """The device's database and photo folder. ``write`` runs a function in one
     ``BEGIN IMMEDIATE`` transaction on the writer thread; ``read`` on this thread's reader."""

@@ -24,7 +24,7 @@ from typing import Any
 import requests
 from sqlite_utils import Database
 
-from mobile_app.core.chains import ChainLinkError, refold, store_event
+from mobile_app.core.chains import ChainLinkError, provisional_hazards, refold, store_event
 from mobile_app.core.outbox import actor_of
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
 from shared.clock import Clock, SystemClock, to_iso
@@ -256,6 +256,7 @@ class SyncClient:
             set_meta(db, "role", user["role"])
             set_meta(db, "user_name", user.get("display_name", ""))
             set_meta(db, "username", user.get("username", username))
+            set_meta(db, "user", dumps(user))
 
         self.store.write(keep)
         return user
@@ -299,6 +300,7 @@ class SyncClient:
             self.upload_blobs(result)
             self.push(result)
             self.pull(result)
+            self.pull_lists(result)
             if self._server_lost_ops:  # a restored server: give it back what it lost
                 self.upload_blobs(result)
                 self.push(result)
@@ -481,6 +483,7 @@ class SyncClient:
                 continue
             if op["hazard_id"]:
                 hazards.add(op["hazard_id"])
+            hazards |= provisional_hazards(db, res.op_id)
             if res.status is OpStatus.missing_blob:
                 missing = res.data.get("missing_blobs", [])
                 db.execute(
@@ -502,6 +505,9 @@ class SyncClient:
                 [status, res.status.value, res.code, res.message_zh, res.message_en,
                  res.server_seq, res.received_at, res.op_id],
             )  # fmt: skip
+            if status == "rejected" and op["type"] == "inspection.submit":
+                # the inspection created nothing: its draft opens again to be put right
+                db.execute("UPDATE draft SET status = 'rejected' WHERE op_id = ?", [res.op_id])
         answered = {res.op_id for res in resp.results}
         for op in batch:
             if op["op_id"] not in answered:
@@ -596,6 +602,40 @@ class SyncClient:
             actor = actor_of(db)
             for hazard_id in hazards:
                 refold(db, hazard_id, actor)
+
+    # ---------------------------------------------------------------- lists
+
+    def _get_json(self, path: str, result: SyncResult, **params: Any) -> Any:
+        r, data = self._request("GET", path, params=params, parse=True)
+        result.bytes_received += self._wire_bytes(r)
+        return data
+
+    def pull_lists(self, result: SyncResult) -> None:
+        """What is not in the change feed, read whole: the user (role, scope, name may have
+        changed), the user's inspection tasks and the newest inspections in scope."""
+        me = self._get_json("/me", result)
+        try:
+            tasks = self._get_json("/tasks", result, mine="true", limit=500)["items"]
+        except ServerRefused as exc:
+            if exc.status not in (403, 404):
+                raise
+            tasks = []  # a role without tasks (enterprise users)
+        inspections = self._get_json("/inspections", result, limit=200)["items"]
+
+        def keep(db: Database) -> None:
+            set_meta(db, "user", dumps(me))
+            db.execute("DELETE FROM task")
+            for t in tasks:
+                db.execute("INSERT INTO task (id, data) VALUES (?, ?)", [t["id"], dumps(t)])
+            for i in inspections:
+                db.execute(
+                    "INSERT INTO inspection (id, site_id, data) VALUES (?, ?, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+                    [i["id"], i["site_id"], dumps(i)],
+                )
+
+        self.store.write(keep)
+        result.pulled += len(tasks) + len(inspections)
 
     # ---------------------------------------------------------------- state
 
@@ -706,6 +746,7 @@ def _reset_local(db: Database) -> None:
         for r in db.execute(
             "SELECT DISTINCT hazard_id FROM outbox WHERE hazard_id IS NOT NULL"
             " AND status IN ('pending', 'sent', 'acknowledged')"
+            " UNION SELECT hazard_id FROM provisional"
         ).fetchall()
     ]
     if hazards:

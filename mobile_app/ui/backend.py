@@ -2,8 +2,7 @@
 
 Screens call these methods only through ``App.call_local`` / ``App.call_network`` (worker
 threads), never directly on the main thread. The implementation is a thin adapter over
-``mobile_app/core`` (store, outbox, sync client); until that lands, ``interim.py`` implements
-the same surface over the REST API so the UI can be built and tested end to end.
+``mobile_app/core`` (store, outbox, drafts, session, sync client): ``device_backend.py``.
 
 Records handed to screens are plain dicts (JSON-able), so a screen never holds a database row
 or a live object across threads.
@@ -35,7 +34,13 @@ class LoginFailed(Exception):
 
 
 class ActionRefused(Exception):
-    """A domain rule said no (locally, before queueing); ``message`` is in the user's language."""
+    """A domain rule said no (locally, before queueing); ``message`` is in the user's language,
+    ``code`` the rule's code (e.g. ``photo_required``) and ``fields`` what it names."""
+
+    def __init__(self, message: str, code: str = "", fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.fields = fields or {}
 
 
 @dataclass
@@ -82,6 +87,9 @@ class Backend(Protocol):
         """Online first; with no network, unlock a session cached by an earlier online login."""
 
     def current_user(self) -> dict[str, Any] | None: ...
+    def cached_username(self) -> str | None:
+        """Who logged in last on this tablet (pre-filled on the login screen)."""
+
     def logout(self, force: bool = False) -> None:
         """Raises NeedsConfirmation while unsynced records exist and ``force`` is False."""
 

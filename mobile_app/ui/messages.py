@@ -18,6 +18,9 @@ def plain_error(app: Any, exc: BaseException) -> str:
             "other_user_data": t(
                 "Another user's records on this tablet are not synced yet. Sync them first."
             ),
+            "upgrade_required": t(
+                "The server needs a newer app. Update it; nothing on this tablet is lost."
+            ),
         }.get(exc.code, t("The server could not log you in: ") + str(exc))
     if isinstance(exc, ActionRefused):
         return str(exc)
@@ -35,6 +38,12 @@ def sync_error(app: Any, error: str) -> str:
         return t("No network. Your work is saved on this tablet and will be sent later.")
     if error == "auth_expired":
         return t("Your login has expired. Log out and in again; nothing on this tablet is lost.")
+    if error.startswith("device_revoked:"):
+        return t(
+            "An administrator withdrew this tablet. Records on it are kept; ask them to restore it."
+        )
+    if error.startswith("upgrade_required:"):
+        return t("The server needs a newer app. Update it; nothing on this tablet is lost.")
     if error.startswith("server error"):
         return t("The server had a problem. Nothing was lost; sync will try again.")
     return t("Sync stopped: ") + error

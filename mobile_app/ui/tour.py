@@ -64,8 +64,8 @@ def run_tour(out: Path, workdir: Path | None = None) -> list[Path]:
     from kivy.core.window import Window
 
     from mobile_app.app import HazardChainApp
+    from mobile_app.ui.device_backend import DeviceBackend
     from mobile_app.ui.driver import Driver
-    from mobile_app.ui.interim import InterimBackend
 
     workdir = workdir or Path(tempfile.mkdtemp(prefix="hc-tour-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -74,7 +74,7 @@ def run_tour(out: Path, workdir: Path | None = None) -> list[Path]:
     shots: list[Path] = []
     with demo_server(workdir / "server") as server:
         # ------------------------------------------------------------ inspector
-        backend = InterimBackend(workdir / "inspector", server.url)
+        backend = DeviceBackend(workdir / "inspector", server.url)
         d = Driver(HazardChainApp(backend, auto_sync=False)).start()
         login = d.app.manager.get_screen("login")
         login.ids.username.text = "inspector"
@@ -162,7 +162,7 @@ def run_tour(out: Path, workdir: Path | None = None) -> list[Path]:
         d.stop()
 
         # ------------------------------------------------------------ enterprise
-        backend = InterimBackend(workdir / "enterprise", server.url)
+        backend = DeviceBackend(workdir / "enterprise", server.url)
         d = Driver(HazardChainApp(backend, auto_sync=False)).start()
         _login(d, "enterprise")
         d.app.start_sync()
@@ -221,7 +221,7 @@ def plan_tasks(server, backend) -> None:
                 "frequency": "daily",
                 "start_date": date.today().isoformat(),
                 "due_days": 1,
-                "assignee_user_id": backend.setting("user")["id"],
+                "assignee_user_id": backend.current_user()["id"],
             },
         ).raise_for_status()
 

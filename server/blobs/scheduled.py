@@ -10,16 +10,16 @@ from sqlmodel import Session, col, select
 
 from server.blobs.store import BlobStore
 from server.hazards.models import Attachment, HazardPhoto
-from server.inspections.models import Inspection
+from server.inspections.models import Inspection, inspection_blobs
 
 log = logging.getLogger("hazardchain.jobs")
 
 
 def _cited_by_inspections(session: Session, candidates: set[str]) -> set[str]:
     cited: set[str] = set()
-    for photos in session.exec(select(Inspection.photos)).yield_per(500):
-        for shas in (photos or {}).values():
-            cited.update(s for s in shas if s in candidates)
+    rows = session.exec(select(Inspection.photos, Inspection.signatures)).yield_per(500)
+    for photos, signatures in rows:
+        cited.update(s for s in inspection_blobs(photos, signatures) if s in candidates)
     return cited
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Text, cast, or_
 from sqlmodel import Session, col, select
 
 from server.blobs.store import MAX_BLOB_BYTES, BlobStore, digest, sniff_mime
 from server.context import Caller
 from server.hazards.models import Attachment, Hazard, HazardPhoto
+from server.inspections.models import Inspection, inspection_blobs
 from server.scoping import scope_filter
-from shared.chain import SHA256_RE
-from shared.errors import DomainError, not_found
+from shared.chain import SHA256_RE, Refused
+from shared.errors import DomainError, Refusal, not_found
 
 log = logging.getLogger("hazardchain.blobs")
 
@@ -65,6 +68,60 @@ def put_blob(
     return att
 
 
+def require_held(session: Session, wanted: Sequence[str], field: str, zh: str, en: str) -> None:
+    """Refuse (``photo_pending``) until every file in ``wanted`` is fully on the server, so no
+    record is accepted with an image nobody can open; the sync push answers ``missing_blob``
+    and the device retries after uploading. ``zh`` / ``en`` name the files."""
+    if not wanted:
+        return
+    held = set(
+        session.exec(
+            select(Attachment.sha256).where(
+                col(Attachment.sha256).in_(wanted), Attachment.complete.is_(True)
+            )
+        ).all()
+    )
+    missing = [h for h in wanted if h not in held]
+    if missing:
+        raise Refused(
+            Refusal(
+                "photo_pending",
+                f"{zh}尚未上传完成（{len(missing)}张），上传后再提交",
+                f"{len(missing)} {en} not yet uploaded; submit once they are",
+                {field: "not yet uploaded: " + ", ".join(m[:12] for m in missing)},
+            )
+        )
+
+
+def _cited_by_hazard(session: Session, caller: Caller, sha256: str) -> bool:
+    return (
+        session.exec(
+            select(HazardPhoto.hazard_id)
+            .join(Hazard, col(Hazard.id) == HazardPhoto.hazard_id)
+            .where(HazardPhoto.sha256 == sha256)
+            .where(scope_filter(caller.scope, Hazard.district_id, Hazard.site_id))
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _cited_by_inspection(session: Session, caller: Caller, sha256: str) -> bool:
+    """Photos and signatures of an inspection in scope. The JSON text match only narrows the
+    rows (both databases can do it); ``inspection_blobs`` decides."""
+    rows = session.exec(
+        select(Inspection.photos, Inspection.signatures)
+        .where(scope_filter(caller.scope, Inspection.district_id, Inspection.site_id))
+        .where(
+            or_(
+                cast(Inspection.photos, Text).contains(sha256),
+                cast(Inspection.signatures, Text).contains(sha256),
+            )
+        )
+    )
+    return any(sha256 in inspection_blobs(photos, sigs) for photos, sigs in rows)
+
+
 def blob_visible(session: Session, caller: Caller, sha256: str) -> Attachment:
     _check_name(sha256)
     att = session.get(Attachment, sha256)
@@ -72,16 +129,9 @@ def blob_visible(session: Session, caller: Caller, sha256: str) -> Attachment:
         raise not_found("文件", "blob")
     if att.uploaded_by == caller.user.id or caller.scope.everything:
         return att
-    cited = session.exec(
-        select(HazardPhoto.hazard_id)
-        .join(Hazard, col(Hazard.id) == HazardPhoto.hazard_id)
-        .where(HazardPhoto.sha256 == sha256)
-        .where(scope_filter(caller.scope, Hazard.district_id, Hazard.site_id))
-        .limit(1)
-    ).first()
-    if cited is None:
-        raise not_found("文件", "blob")
-    return att
+    if _cited_by_hazard(session, caller, sha256) or _cited_by_inspection(session, caller, sha256):
+        return att
+    raise not_found("文件", "blob")
 
 
 # ------------------------------------------------------------------ resumable upload

@@ -1,5 +1,6 @@
 """The on-site inspection record (检查记录) as a printable page: the site, every failed item
-with its legal basis, the hazards raised with their deadlines, and signature lines.
+with its legal basis and the inspector's notes, the hazards raised with their deadlines, and
+the signatures (the signed images when the tablet collected them, else lines to sign on paper).
 
 Findings are re-derived with ``shared.checklist.evaluate`` from the stored answers and the
 pinned template version, the same function that raised the hazards, so the record cannot
@@ -61,12 +62,20 @@ def inspection_record(session: Session, caller: Caller, inspection_id: str) -> d
                 if item is not None
                 else ("", ""),
                 "description": (f.description_zh, f.description_en),
+                "written": inspection.descriptions.get(f.item_id, ""),
+                "note": inspection.item_notes.get(f.item_id, ""),
                 "basis": (f.basis, f.basis_en),
                 "severity": f.severity,
                 "deadline_days": f.deadline_days,
                 "hazard": hazard,
             }
         )
+    failed = {f.item_id for f in findings}
+    other_notes = [
+        ((item.text.zh, item.text.en), inspection.item_notes[item.id])
+        for item in template.items()
+        if item.id in inspection.item_notes and item.id not in failed
+    ]
     return {
         "inspection": inspection,
         "template": template,
@@ -74,4 +83,5 @@ def inspection_record(session: Session, caller: Caller, inspection_id: str) -> d
         "district": session.get(District, inspection.district_id),
         "inspector": session.get(User, inspection.inspector_id),
         "lines": lines,
+        "other_notes": other_notes,
     }

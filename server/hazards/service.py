@@ -21,8 +21,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from server.auth.scope import descendants
+from server.blobs import service as blobs
 from server.context import SYSTEM_ACTOR, Caller
-from server.hazards.models import Attachment, Hazard, HazardEvent, HazardPhoto
+from server.hazards.models import Hazard, HazardEvent, HazardPhoto
 from server.matters.models import HazardMatter, MatterLink
 from server.scoping import scope_filter
 from server.sites.models import District, Site
@@ -121,26 +122,9 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
 
 def _check_evidence_held(session: Session, decision_payload: dict[str, Any]) -> None:
     """Evidence must be on the server before a hazard can move towards closure."""
-    wanted = decision_payload.get("evidence") or []
-    if not wanted:
-        return
-    held = set(
-        session.exec(
-            select(Attachment.sha256).where(
-                col(Attachment.sha256).in_(wanted), Attachment.complete.is_(True)
-            )
-        ).all()
+    blobs.require_held(
+        session, decision_payload.get("evidence") or [], "evidence", "整改照片", "evidence photo(s)"
     )
-    missing = [h for h in wanted if h not in held]
-    if missing:
-        raise Refused(
-            Refusal(
-                "photo_pending",
-                f"整改照片尚未上传完成（{len(missing)}张），上传后再提交",
-                f"{len(missing)} evidence photo(s) not yet uploaded; submit once they are",
-                {"evidence": "photos not yet uploaded: " + ", ".join(m[:12] for m in missing)},
-            )
-        )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy import Column, ForeignKeyConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from server.db import JSONType, UTCDateTime
+from shared.sync_wire import OpType, referenced_photos
 
 
 class Inspection(SQLModel, table=True):
@@ -17,7 +18,8 @@ class Inspection(SQLModel, table=True):
     ``id`` is the client's UUID and the idempotency key; ``payload_sha256`` is the SHA-256 of
     the canonical submitted payload, so a retry is told apart from a reused id.
     ``findings`` keeps what evaluation produced, in order: ``{item_id, kind, severity,
-    hazard_id}``.
+    hazard_id}``. ``photos``, ``item_notes``, ``descriptions`` and ``signatures`` are kept as
+    submitted.
     """
 
     __table_args__ = (
@@ -38,6 +40,13 @@ class Inspection(SQLModel, table=True):
     inspector_id: str = Field(foreign_key="user.id", index=True, max_length=36)
     answers: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
     photos: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    item_notes: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSONType, nullable=False)
+    )
+    descriptions: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSONType, nullable=False)
+    )
+    signatures: dict[str, str] | None = Field(default=None, sa_column=Column(JSONType))
     notes: str = Field(default="", max_length=4000)
     started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     ended_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -46,3 +55,10 @@ class Inspection(SQLModel, table=True):
     finding_count: int = 0
     findings: list[dict[str, Any]] = Field(sa_column=Column(JSONType, nullable=False))
     payload_sha256: str = Field(max_length=64)
+
+
+def inspection_blobs(photos: dict[str, Any] | None, signatures: dict[str, Any] | None) -> list[str]:
+    """Every blob an inspection cites (item photos and signatures). The stored columns keep the
+    payload's shape, so this is what the payload cited when it was submitted."""
+    payload = {"photos": photos or {}, "signatures": signatures}
+    return referenced_photos(OpType.inspection_submit, payload)

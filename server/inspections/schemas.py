@@ -10,20 +10,23 @@ Example::
       "profile": null,                     # a template profile id (e.g. "school"), if any
       "answers": {"coal.gas.face_ch4": 0.8, "coal.vent.main_fan": "yes", "x.y": "na"},
       "photos": {"coal.vent.main_fan": ["<sha256>", …]},
+      "item_notes": {"coal.vent.main_fan": "…"},   # the inspector's note per item
+      "descriptions": {"coal.vent.main_fan": "…"}, # written over a finding's generated text
       "notes": "…",
       "started_at": "2026-03-02T01:00:00Z", "ended_at": "2026-03-02T02:10:00Z",
-      "location": {"lat": 39.65, "lon": 106.83, "accuracy": 12}
+      "location": {"lat": 39.65, "lon": 106.83, "accuracy": 12},
+      "signatures": {"inspector": "<sha256>", "representative": "<sha256>",
+                     "representative_name": "…"}  # 签字确认, PNG blobs; optional
     }
 
-Each finding becomes a hazard whose id is ``finding_hazard_id(inspection id, item id)``, so a
-device can name the hazards of an inspection before the server has seen it, and a retry can
-never create them twice.
+Each finding becomes a hazard whose id is ``shared.findings.finding_hazard_id(inspection id,
+item id)``, so a device can name the hazards of an inspection before the server has seen it, and
+a retry can never create them twice.
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -41,7 +44,7 @@ from pydantic import (
 )
 
 from server.schemas import LongText, Text, UUIDStr
-from shared.chain import canonical_json
+from shared.chain import MAX_TEXT, canonical_json
 
 MAX_ANSWERS = 2000
 MAX_PHOTOS_PER_ITEM = 20
@@ -76,6 +79,22 @@ class Location(BaseModel):
         return text + (f" ±{self.accuracy:.0f}m" if self.accuracy is not None else "")
 
 
+class Signatures(BaseModel):
+    """签字确认: the inspector's and the site representative's signatures, PNG images uploaded
+    as blobs like photos (the server holds both before it accepts the inspection)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inspector: Sha256
+    representative: Sha256
+    representative_name: Text(100) = ""
+
+
+# Fields added after inspections were first stored. Left out of the hash while unset, so a
+# payload sent before they existed still hashes as stored and its retry replays.
+_LATER_FIELDS = ("item_notes", "descriptions", "signatures")
+
+
 class InspectionSubmit(BaseModel):
     """One finished inspection as the device sends it."""
 
@@ -90,10 +109,13 @@ class InspectionSubmit(BaseModel):
     photos: dict[ItemId, Annotated[list[Sha256], Field(max_length=MAX_PHOTOS_PER_ITEM)]] = Field(
         default_factory=dict
     )
+    item_notes: dict[ItemId, Text(2000)] = Field(default_factory=dict, max_length=MAX_ANSWERS)
+    descriptions: dict[ItemId, Text(MAX_TEXT)] = Field(default_factory=dict, max_length=MAX_ANSWERS)
     notes: LongText = ""
     started_at: UTCTime
     ended_at: UTCTime
     location: Location | None = None
+    signatures: Signatures | None = None
 
     @field_validator("profile")
     @classmethod
@@ -108,6 +130,12 @@ class InspectionSubmit(BaseModel):
         # the same photo twice under one item is one photo; empty lists say nothing
         return {k: list(dict.fromkeys(v)) for k, v in value.items() if v}
 
+    @field_validator("item_notes", "descriptions")
+    @classmethod
+    def _blank_texts(cls, value: dict[str, str]) -> dict[str, str]:
+        # a blank text says nothing (a blank description means the generated one)
+        return {k: v for k, v in value.items() if v}
+
     @field_validator("ended_at")
     @classmethod
     def _ended_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
@@ -117,13 +145,12 @@ class InspectionSubmit(BaseModel):
         return value
 
     def canonical(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        for name in _LATER_FIELDS:
+            if not data[name]:
+                del data[name]
+        return data
 
     def sha256(self) -> str:
         """SHA-256 of the canonical JSON: equal for a retry, different for a reused id."""
         return hashlib.sha256(canonical_json(self.canonical())).hexdigest()
-
-
-def finding_hazard_id(inspection_id: str, item_id: str) -> str:
-    """The hazard id of the finding on ``item_id`` (an item or count-rule id)."""
-    return str(uuid.uuid5(uuid.UUID(inspection_id), f"finding:{item_id}"))

@@ -11,31 +11,31 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from server.blobs import service as blobs
 from server.checklists.models import ChecklistTemplate
 from server.checklists.service import template_of
 from server.context import Caller
 from server.hazards import service as hazards
 from server.hazards.models import Hazard
 from server.inspections.models import Inspection
-from server.inspections.schemas import InspectionSubmit, finding_hazard_id
+from server.inspections.schemas import InspectionSubmit
 from server.scoping import scope_filter
-from shared.chain import MAX_TEXT
 from shared.checklist import ChecklistAnswerError, ChecklistError, Finding, Template, evaluate
 from shared.clock import parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, not_found
+from shared.findings import finding_hazard_id, finding_hazard_payload
 from shared.roles import Role
 
 log = logging.getLogger("hazardchain.inspections")
-MAX_TITLE = 200
 INSPECTING_ROLES = frozenset({Role.inspector, Role.officer, Role.admin})
 
 
@@ -66,15 +66,24 @@ def _template(session: Session, body: InspectionSubmit) -> tuple[ChecklistTempla
     return row, template_of(row)
 
 
-def _evaluate(template: Template, body: InspectionSubmit) -> list[Finding]:
-    unknown = sorted(k for k in body.photos if k not in template.items_by_id)
+def _check_keys(name: str, keys: Iterable[str], known: Container[str], zh: str, en: str) -> None:
+    """Keys of a per-item field must name what the pinned template holds."""
+    unknown = sorted(k for k in keys if k not in known)
     if unknown:
         raise _invalid(
             "invalid_input",
-            "照片所属的检查项不在该检查表中",
-            "photos refer to items that are not in this checklist",
-            {f"photos.{k}": "no such item in this checklist" for k in unknown},
+            f"{zh}所属的检查项不在该检查表中",
+            f"{en} refer to items that are not in this checklist",
+            {f"{name}.{k}": "no such item in this checklist" for k in unknown},
         )
+
+
+def _evaluate(template: Template, body: InspectionSubmit) -> list[Finding]:
+    items = template.items_by_id
+    _check_keys("photos", body.photos, items, "照片", "photos")
+    _check_keys("item_notes", body.item_notes, items, "检查项备注", "item notes")
+    findable = {*items, *(r.id for r in template.count_rules)}
+    _check_keys("descriptions", body.descriptions, findable, "隐患描述", "descriptions")
     try:
         findings = evaluate(template, body.answers, body.profile)
     except ChecklistAnswerError as exc:
@@ -101,36 +110,6 @@ def _evaluate(template: Template, body: InspectionSubmit) -> list[Finding]:
             {f"photos.{m}": "a photo is required when this item fails" for m in missing},
         )
     return findings
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _hazard_payload(
-    template: Template, body: InspectionSubmit, finding: Finding, site_id: str
-) -> dict[str, Any]:
-    if finding.kind == "item":
-        title = template.item(finding.item_id).text.zh
-        photos = body.photos.get(finding.item_id, [])
-    else:
-        rule = next(r for r in template.count_rules if r.id == finding.item_id)
-        title = rule.title.zh
-        photos = []  # the contributing items' hazards carry their photos
-    payload: dict[str, Any] = {
-        "site_id": site_id,
-        "title": _clip(title.strip(), MAX_TITLE),
-        "description": _clip(f"{finding.description_zh}\n{finding.description_en}", MAX_TEXT),
-        "severity": finding.severity,
-        "photos": photos,
-        "inspection_id": body.id,
-        "item_id": finding.item_id,
-        "basis": _clip(finding.basis, MAX_TEXT),
-        "deadline_days": finding.deadline_days,
-    }
-    if body.location is not None:
-        payload["location"] = body.location.label()
-    return payload
 
 
 def hazards_of(session: Session, inspection: Inspection) -> list[Hazard]:
@@ -192,6 +171,9 @@ def submit(
     site = hazards._site_in_scope(session, caller, body.site_id)
     row, template = _template(session, body)
     findings = _evaluate(template, body)
+    if body.signatures is not None:
+        signed = [body.signatures.inspector, body.signatures.representative]
+        blobs.require_held(session, signed, "signatures", "签字图片", "signature image(s)")
     hazard_ids = [finding_hazard_id(body.id, f.item_id) for f in findings]
     inspection = Inspection(
         id=body.id,
@@ -204,6 +186,9 @@ def submit(
         inspector_id=caller.user.id,
         answers=dict(body.answers),
         photos=body.photos,
+        item_notes=body.item_notes,
+        descriptions=body.descriptions,
+        signatures=body.signatures.model_dump() if body.signatures else None,
         notes=body.notes,
         started_at=body.started_at,
         ended_at=body.ended_at,
@@ -224,7 +209,15 @@ def submit(
                 done = hazards.report(
                     session,
                     caller,
-                    payload=_hazard_payload(template, body, finding, site.id),
+                    payload=finding_hazard_payload(
+                        template,
+                        finding,
+                        inspection_id=body.id,
+                        site_id=site.id,
+                        photos=body.photos,
+                        descriptions=body.descriptions,
+                        location=body.location.label() if body.location else None,
+                    ),
                     now=now,
                     hazard_id=hid,
                     policy=policy,

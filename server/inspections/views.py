@@ -13,7 +13,7 @@ from server.context import Caller
 from server.hazards.views import HazardPublic
 from server.inspections import service
 from server.inspections.models import Inspection
-from server.inspections.schemas import InspectionSubmit
+from server.inspections.schemas import InspectionSubmit, Signatures
 
 router = APIRouter(tags=["inspections"])
 InspectorDep = Annotated[Caller, Depends(require(*service.INSPECTING_ROLES))]
@@ -44,6 +44,9 @@ class InspectionPage(BaseModel):
 class InspectionDetail(InspectionSummary):
     answers: dict[str, Any]
     photos: dict[str, list[str]]
+    item_notes: dict[str, str]
+    descriptions: dict[str, str]
+    signatures: Signatures | None
     findings: list[dict[str, Any]]
     payload_sha256: str
     hazards: list[HazardPublic]
@@ -55,6 +58,9 @@ def _detail(session, inspection: Inspection, hazards=None) -> InspectionDetail:
         **InspectionSummary.model_validate(inspection, from_attributes=True).model_dump(),
         answers=inspection.answers,
         photos=inspection.photos,
+        item_notes=inspection.item_notes,
+        descriptions=inspection.descriptions,
+        signatures=inspection.signatures,
         findings=inspection.findings,
         payload_sha256=inspection.payload_sha256,
         hazards=[HazardPublic.model_validate(h, from_attributes=True) for h in hazards],

@@ -76,13 +76,13 @@ class ThreadLog:
 def start_app(tmp_path):
     """``start_app(server_url, name)`` → a started Driver on a fresh device; stopped after."""
     from mobile_app.app import HazardChainApp
+    from mobile_app.ui.device_backend import DeviceBackend
     from mobile_app.ui.driver import Driver
-    from mobile_app.ui.interim import InterimBackend
 
     drivers = []
 
     def start(server_url: str, name: str = "tablet", data_dir: Path | None = None):
-        backend = ThreadLog(InterimBackend(data_dir or tmp_path / name, server_url))
+        backend = ThreadLog(DeviceBackend(data_dir or tmp_path / name, server_url))
         d = Driver(HazardChainApp(backend, auto_sync=False)).start()
         backend.main_thread_calls.clear()  # start-up reads (language) happen before any frame
         drivers.append(d)

@@ -24,12 +24,12 @@ Config.set("graphics", "width", "1280")
 Config.set("graphics", "height", "800")
 
 from mobile_app.app import HazardChainApp  # noqa: E402
+from mobile_app.ui.device_backend import DeviceBackend  # noqa: E402
 from mobile_app.ui.driver import Driver  # noqa: E402
-from mobile_app.ui.interim import InterimBackend  # noqa: E402
 
 
 def main(server_url: str, data_dir: str) -> None:
-    backend = InterimBackend(Path(data_dir), server_url)
+    backend = DeviceBackend(Path(data_dir), server_url)
     d = Driver(HazardChainApp(backend, auto_sync=False)).start()
     login = d.app.manager.get_screen("login")
     login.ids.username.text = "inspector"

@@ -31,7 +31,7 @@ def test_sync_starts_when_the_network_appears(server, start_app):
     d.app._probe()  # the network is back: sync starts by itself
     d.pump()
     assert d.app.online and d.app.pending == 0
-    acked = [r for r in store.sync_state()["records"] if r["status"] == "acked"]
+    acked = [r for r in store.sync_state()["records"] if r["status"] == "acknowledged"]
     assert acked and acked[0]["receipt"]["at"]
     with server.login("officer") as officer:
         events = officer.get(f"/hazards/{hazard['id']}").json()["events"]

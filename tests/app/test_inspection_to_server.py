@@ -160,20 +160,28 @@ def test_inspection_submit_sync_hazard_on_server(server, start_app, photo_dir):
     sync(d)
     state = store.sync_state()
     assert state["pending"] == 0 and state["unsent_files"] == 0
-    assert all(r["status"] == "acked" for r in state["records"])
+    assert all(r["status"] == "acknowledged" for r in state["records"])
 
     with server.login("officer") as officer:
         got = officer.get(f"/inspections/{draft_id}").json()
         assert got["site_id"] == site_id
         assert got["answers"][num_item.id] == bad
-        assert sig["inspector"] in got["notes"] and "吴矿长" in got["notes"]
+        assert got["signatures"] == {
+            "inspector": sig["inspector"],
+            "representative": sig["representative"],
+            "representative_name": "吴矿长",
+        }
+        assert got["item_notes"][item_pass.id] == "与矿长核实"
+        for sha in sig.values():
+            assert officer.get(f"/blobs/{sha}").content.startswith(b"\x89PNG")
         assert len(got["hazards"]) == len(review.findings)
         for h in got["hazards"]:
             detail = officer.get(f"/hazards/{h['id']}").json()
             assert detail["chain_ok"] and detail["events"][0]["type"] == "reported"
         edited = next(h for h in got["hazards"] if h["id"] == review.findings[0]["hazard_id"])
-        notes = officer.get(f"/hazards/{edited['id']}").json()["events"]
-        assert any(e["payload"].get("text", "").startswith("瓦斯检查记录缺失") for e in notes)
+        # what the inspector wrote over the generated text is the hazard's description
+        reported = officer.get(f"/hazards/{edited['id']}").json()["events"][0]
+        assert reported["payload"]["description"].startswith("瓦斯检查记录缺失（检查员补充")
         photo_sha = stored[item.id]["photos"][0] if stored[item.id]["photos"] else None
         if photo_sha:
             assert officer.get(f"/blobs/{photo_sha}").status_code == 200

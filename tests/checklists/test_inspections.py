@@ -9,9 +9,9 @@ from datetime import timedelta
 from checklist_fixtures import TEMPLATE_ID, import_test_templates, make_template, template_dict
 
 from server.demo import did
-from server.inspections.schemas import finding_hazard_id
 from shared.checklist import template_digest
 from shared.clock import to_iso
+from shared.findings import finding_hazard_id
 
 MALL = did("site", "万达广场乌海店")  # 海勃湾区, in the inspector's scope
 WUDA_SCHOOL = did("site", "乌达区第二小学")  # 乌达区, outside it

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlmodel import Session, select
@@ -35,9 +36,12 @@ def caller_for(session: Session, username: str) -> Caller:
     return Caller(user, scope_of(session, user))
 
 
-def raise_inspection(engine, clock, username: str = "inspector") -> tuple[str, list[str]]:
+def raise_inspection(
+    engine, clock, username: str = "inspector", **extra: Any
+) -> tuple[str, list[str]]:
     """Import the real checklists and submit an inspection of the mall that fails two general
-    items and one major one; returns (inspection id, failed item ids)."""
+    items and one major one; returns (inspection id, failed item ids). ``extra`` adds fields
+    to the payload."""
     import_into(engine, DEFAULT_ROOT, clock.now())
     template = load_all(DEFAULT_ROOT)[("crowded_venue", 1)]
     yes_no = [i for i in template.items() if i.answer == "yes_no" and i.profiles is None]
@@ -58,6 +62,7 @@ def raise_inspection(engine, clock, username: str = "inspector") -> tuple[str, l
             "started_at": to_iso(clock.now() - timedelta(hours=1)),
             "ended_at": to_iso(clock.now()),
             "location": {"lat": 39.65, "lon": 106.83, "accuracy": 12},
+            **extra,
         }
     )
     with Session(engine, expire_on_commit=False) as session:

@@ -3,9 +3,13 @@ hazards with deadlines, signature lines (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import uuid
+
 from console_helpers import raise_inspection
 
+from server.blobs.store import digest
 from server.checklists.service import DEFAULT_ROOT
+from server.demo import demo_png
 from shared.checklist import load_all
 
 
@@ -29,3 +33,53 @@ def test_record_lists_failures_basis_hazards_and_signatures(console, live_demo, 
     assert console("officer2").get(f"/console/inspections/{inspection_id}").status_code == 404
     hazard_page = console("officer").get(f"/console/queue?q={template.item(failed[0]).text.zh[:6]}")
     assert hazard_page.status_code == 200
+
+
+def test_record_shows_item_notes_written_descriptions_and_signatures(console, live_demo, clock):
+    inspector = live_demo.login("inspector")
+    images = [demo_png(uuid.uuid4().hex, (10, 10, 10)) for _ in range(2)]
+    for data in images:
+        assert inspector.put(f"/blobs/{digest(data)}", content=data).status_code == 201
+    template = load_all(DEFAULT_ROOT)[("crowded_venue", 1)]
+    # raise_inspection answers only yes/no items: this one is not among the failures
+    passed = next(i for i in template.items() if i.answer != "yes_no" and i.profiles is None)
+    signatures = {
+        "inspector": digest(images[0]),
+        "representative": digest(images[1]),
+        "representative_name": "陈安全员",
+    }
+    inspection_id, failed = raise_inspection(
+        live_demo.app.state.engine,
+        clock,
+        item_notes={passed.id: "东侧出口堆放纸箱"},
+        signatures=signatures,
+    )
+    assert passed.id not in failed
+    officer = console("officer")
+    html = officer.get(f"/console/inspections/{inspection_id}").text
+    assert "其他检查项备注" in html and "东侧出口堆放纸箱" in html and passed.text.zh in html
+    for sha in (signatures["inspector"], signatures["representative"]):
+        assert f'<img src="/console/blobs/{sha}"' in html
+        assert officer.get(f"/console/blobs/{sha}").status_code == 200
+    assert "签字人" in html and "陈安全员" in html and "张检查" in html
+    english = console("officer", lang="en").get(f"/console/inspections/{inspection_id}").text
+    assert "Notes on other items" in english and "Signed by" in english
+
+
+def test_record_puts_a_failed_items_note_and_written_description_beside_it(
+    console, live_demo, clock
+):
+    template = load_all(DEFAULT_ROOT)[("crowded_venue", 1)]
+    general = [i for i in template.items() if i.answer == "yes_no" and i.profiles is None]
+    first = next(i for i in general if i.severity == "general" and not i.photo_required)
+    inspection_id, failed = raise_inspection(
+        live_demo.app.state.engine,
+        clock,
+        item_notes={first.id: "二楼东侧"},
+        descriptions={first.id: "二楼东侧通道堆放纸箱"},
+    )
+    assert first.id in failed
+    html = console("officer").get(f"/console/inspections/{inspection_id}").text
+    assert "检查项备注" in html and "二楼东侧" in html and "二楼东侧通道堆放纸箱" in html
+    assert "其他检查项备注" not in html
+    assert "检查人员签字" in html and '<p class="line">' in html  # no signatures: lines to sign

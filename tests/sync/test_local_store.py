@@ -32,7 +32,10 @@ def test_every_connection_is_durable_and_migrations_are_recorded(store):
     want = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}  # 2 = FULL
     assert store.write(pragmas) == pragmas(store.reader()) == want
     applied = store.read("SELECT migration_set, name FROM _sqlite_migrations")
-    assert applied == [{"migration_set": MIGRATION_SET, "name": "m001_initial"}]
+    assert applied == [
+        {"migration_set": MIGRATION_SET, "name": "m001_initial"},
+        {"migration_set": MIGRATION_SET, "name": "m002_inspections"},
+    ]
 
 
 def test_one_writer_numbers_ops_gap_free_under_concurrent_taps(store):

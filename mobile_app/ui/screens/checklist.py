@@ -165,7 +165,7 @@ class ChecklistScreen(BaseScreen):
         self.draft = data["draft"]
         self.template = data["template"]
         self.answers = self.draft["answers"]
-        self.locked = self.draft["status"] != "draft"
+        self.locked = self.draft["status"] == "submitted"
         lang = self.app.tr.short
         title = self.template.title.en if lang == "en" else self.template.title.zh
         self.title = f"{data['site']['name']} · {title}"
@@ -186,7 +186,9 @@ class ChecklistScreen(BaseScreen):
         self.status = {
             "draft": self.t("Every answer is saved on this tablet as you go."),
             "submitted": self.t("Submitted and locked."),
-            "rejected": self.t("Refused by the server; see Sync for the reason."),
+            "rejected": self.t(
+                "Refused by the server (see Sync for the reason): put it right and submit again."
+            ),
         }.get(self.draft["status"], "")
         self._show_sections()
 

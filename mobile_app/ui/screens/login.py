@@ -13,7 +13,7 @@ class LoginScreen(BaseScreen):
         b = self.app.backend
         return {
             "server": b.server_url(),
-            "cached": (b.setting("offline_unlock") or {}).get("username"),
+            "cached": b.cached_username(),
         }
 
     def show(self, data) -> None:

@@ -41,7 +41,7 @@ class ReviewScreen(BaseScreen):
         t = self.t
         self.draft = data["draft"]
         self.findings = data["findings"]
-        self.locked = self.draft["status"] != "draft"
+        self.locked = self.draft["status"] == "submitted"
         self.heading = data["site"]["name"]
         self._timers: dict[str, Any] = {}
         majors = sum(1 for f in self.findings if f["severity"] == "major")
@@ -226,12 +226,12 @@ class ReviewScreen(BaseScreen):
         t = self.t
         msg = str(exc)
         if isinstance(exc, ActionRefused):
-            if msg == "signatures_required":
+            if exc.code == "signatures_required":
                 return t(
                     "Both signatures are needed: the inspector's and the site representative's."
                 )
-            if msg.startswith("photo_required:"):
-                n = len(msg.split(":", 1)[1].split(","))
+            if exc.code == "photo_required":
+                n = len(exc.fields)
                 return t("{n} failed items need a photo before submitting.").format(n=n)
         return t("Not submitted: ") + msg
 

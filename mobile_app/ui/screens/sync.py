@@ -71,7 +71,6 @@ class SyncScreen(BaseScreen):
             status = {
                 "pending": (t("Waiting"), theme.PENDING),
                 "sent": (t("Sent, no answer yet"), theme.WARN),
-                "acked": (t("Received by server"), theme.OK),
                 "acknowledged": (t("Received by server"), theme.OK),
                 "rejected": (t("Refused"), theme.DANGER),
             }.get(r["status"], (r["status"], theme.MUTED))

@@ -1,0 +1,593 @@
+"""The ``Backend`` the screens use, over the tablet's core (``mobile_app/core``): the local
+store, the outbox, drafts, the session and the sync client. This module only shapes records
+for the screens and turns the core's exceptions into the UI's; every rule lives in the core
+or in ``shared``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from mobile_app.core.chains import local_chain, stored_view
+from mobile_app.core.drafts import Drafts
+from mobile_app.core.outbox import LocalRefusal, Outbox, actor_of
+from mobile_app.core.session import (
+    DeviceSession,
+    UnlockFailed,
+    UnsyncedRecords,
+    clear_local_data,
+    unsynced_count,
+)
+from mobile_app.core.store import LocalStore
+from mobile_app.core.sync_client import (
+    DeviceRevoked,
+    LoginRequired,
+    Progress,
+    ServerRefused,
+    SyncClient,
+    SyncFailed,
+    UpgradeRequired,
+)
+from mobile_app.ui.backend import (
+    ActionRefused,
+    LoginFailed,
+    NeedsConfirmation,
+    ProgressCallback,
+    SyncProgress,
+    SyncReport,
+)
+from shared.chain import Actor, HazardView, allowed_event_types
+from shared.checklist import Template
+from shared.clock import Clock, SystemClock, to_iso
+from shared.findings import default_description, finding_hazard_id
+from shared.roles import Role
+from shared.taxonomy import name_of
+
+RISK_ORDER = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
+
+
+def _refused(exc: LocalRefusal, lang: str) -> ActionRefused:
+    """The core's refusal in the user's language, with its code for screens that branch."""
+    r = exc.refusal
+    return ActionRefused(r.message(lang), code=r.code, fields=dict(r.fields or {}))
+
+
+class DeviceBackend:
+    """Thread-safe: the store has one writer thread and a reader per thread; the sync client
+    is used from the network lane only."""
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        server_url: str = "http://127.0.0.1:8000",
+        *,
+        clock: Clock | None = None,
+        fast_fail: bool = True,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.clock = clock or SystemClock()
+        self.store = LocalStore(self.data_dir / "device.db")
+        self.outbox = Outbox(self.store, clock=self.clock)
+        self.drafts_ = Drafts(self.store, clock=self.clock)
+        self.session = DeviceSession(self.store)
+        self.device_id: str = self.store.device_id
+        if not self.store.meta("server_url"):
+            self.store.set_meta("server_url", server_url.rstrip("/"))
+        # a tablet in a mine should hear "no network" in seconds, not after minutes of retries
+        self._retry = {"max_attempts": 3, "backoff_cap": 2.0} if fast_fail else {}
+        self._templates: dict[tuple[str, int], Template] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------------ settings
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        raw = self.store.meta(f"ui.{key}")
+        return json.loads(raw) if raw is not None else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self.store.set_meta(f"ui.{key}", json.dumps(value, ensure_ascii=False))
+
+    def _lang(self) -> str:
+        return "en" if str(self.setting("lang", "zh_CN")).startswith("en") else "zh"
+
+    def server_url(self) -> str:
+        return self.store.meta("server_url") or ""
+
+    def set_server_url(self, url: str) -> None:
+        self.store.set_meta("server_url", url.strip().rstrip("/"))
+
+    def _client(self, progress: ProgressCallback | None = None) -> SyncClient:
+        def tell(p: Progress) -> None:
+            if progress is not None:
+                progress(SyncProgress(p.phase, p.records_done, p.records_total, p.bytes_done,
+                                      p.bytes_total))  # fmt: skip
+
+        return SyncClient(
+            self.store,
+            self.server_url(),
+            clock=self.clock,
+            on_progress=tell,
+            lang=self._lang(),
+            **self._retry,
+        )
+
+    # ------------------------------------------------------------------ session
+
+    def cached_username(self) -> str | None:
+        user = self.session.user()
+        return user.get("username") if user else None
+
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        previous = self.session.user()
+        other = previous is not None and previous.get("username", "").lower() != (
+            username.strip().lower()
+        )
+        if other and unsynced_count(self.store.reader()):
+            raise LoginFailed("other_user_data", "another user's records are not synced yet")
+        try:
+            user = self._client().login(username, password)
+        except SyncFailed:
+            try:
+                return self.session.unlock_offline(username, password)
+            except UnlockFailed as exc:
+                raise LoginFailed(exc.code, str(exc)) from None
+        except ServerRefused as exc:
+            code = "other_user_data" if exc.code == "other_user" else "bad_credentials"
+            if exc.status >= 500 or exc.status == 429:
+                code = "server_error"
+            raise LoginFailed(code, exc.message) from None
+        except (LoginRequired, DeviceRevoked) as exc:
+            raise LoginFailed("bad_credentials", str(exc)) from None
+        except UpgradeRequired as exc:
+            raise LoginFailed("upgrade_required", str(exc)) from None
+        if previous is not None and previous.get("id") != user["id"]:
+            self.store.write(clear_local_data)  # the last user's copy of server data
+            self._templates.clear()
+        self.session.remember(username, password)
+        return user
+
+    def current_user(self) -> dict[str, Any] | None:
+        return self.session.current_user()
+
+    def logout(self, force: bool = False) -> None:
+        try:
+            self.session.logout(force)
+        except UnsyncedRecords as exc:
+            raise NeedsConfirmation(exc.count, str(exc)) from None
+        self._templates.clear()
+
+    def _user(self) -> dict[str, Any]:
+        return self.session.user() or {}
+
+    def _actor(self) -> Actor:
+        return actor_of(self.store.reader())
+
+    # ------------------------------------------------------------------ reference data
+
+    def _districts(self) -> dict[str, list[str]]:
+        rows = self.store.read("SELECT data FROM district")
+        out = {}
+        for r in rows:
+            d = json.loads(r["data"])
+            out[d["id"]] = [d["name"], d.get("name_en") or d["name"]]
+        return out
+
+    def _site_rows(self) -> list[dict[str, Any]]:
+        return [json.loads(r["data"]) for r in self.store.read("SELECT data FROM site")]
+
+    def sites(self, query: str = "") -> list[dict[str, Any]]:
+        out = self._site_rows()
+        q = query.strip().lower()
+        if q:
+            names = self._districts()
+
+            def hay(s: dict[str, Any]) -> str:
+                words = [s["name"], s.get("address", ""), *names.get(s["district_id"], [])]
+                for code in (s.get("industry"), s.get("site_type")):
+                    if code:
+                        words += [name_of(code, "zh"), name_of(code, "en")]
+                return " ".join(words).lower()
+
+            out = [s for s in out if q in hay(s)]
+        return sorted(out, key=lambda s: (RISK_ORDER.get(s.get("risk_colour"), 9), s["name"]))
+
+    def site(self, site_id: str) -> dict[str, Any]:
+        rows = self.store.read("SELECT data FROM site WHERE id = ?", [site_id])
+        if not rows:
+            raise ActionRefused(
+                "该场所不在本机" if self._lang() == "zh" else "this site is not on the tablet"
+            )
+        site = json.loads(rows[0]["data"])
+        site["open_hazards"] = [h for h in self.hazards(site_id=site_id) if h["is_open"]]
+        local = [
+            {
+                "id": d["id"],
+                "template_id": d["template_id"],
+                "ended_at": d["ended_at"] or d["started_at"],
+                "status": d["status"],
+                "finding_count": None,
+            }
+            for d in self.drafts_.list(site_id)
+        ]
+        ids = {d["id"] for d in local}
+        server = [
+            {**json.loads(r["data"]), "status": "acknowledged"}
+            for r in self.store.read("SELECT data FROM inspection WHERE site_id = ?", [site_id])
+        ]
+        inspections = local + [i for i in server if i["id"] not in ids]
+        inspections.sort(key=lambda i: i.get("ended_at") or "", reverse=True)
+        site["inspections"] = inspections
+        site["district_name"] = self._districts().get(site["district_id"], ["", ""])
+        return site
+
+    def templates(self, industry: str | None = None) -> list[dict[str, Any]]:
+        latest: dict[str, dict[str, Any]] = {}
+        for r in self.store.read("SELECT data FROM template"):
+            t = json.loads(r["data"])
+            if t["id"] not in latest or t["version"] > latest[t["id"]]["version"]:
+                latest[t["id"]] = t
+        out = [
+            {
+                "id": t["id"],
+                "version": t["version"],
+                "title": {"zh": t["title"], "en": t.get("title_en") or t["title"]},
+                "industry": t["industry"],
+                "digest": t["digest"],
+                "item_count": t.get("item_count", 0),
+                "major_count": t.get("major_count", 0),
+                "profiles": t["content"].get("profiles") or [],
+            }
+            for t in latest.values()
+        ]
+        out.sort(key=lambda s: (s["industry"] != industry, s["id"]))
+        return out
+
+    def template(self, template_id: str, version: int) -> Template:
+        key = (template_id, int(version))
+        with self._lock:
+            cached = self._templates.get(key)
+        if cached is not None:
+            return cached
+        rows = self.store.read(
+            "SELECT data FROM template WHERE id = ?", [f"{template_id}:{int(version)}"]
+        )
+        if not rows:
+            raise ActionRefused(
+                "该检查表不在本机，请先同步"
+                if self._lang() == "zh"
+                else "this checklist is not on the tablet yet; sync first"
+            )
+        template = Template.model_validate(json.loads(rows[0]["data"])["content"])
+        with self._lock:
+            self._templates[key] = template
+        return template
+
+    def blob(self, sha256: str) -> bytes | None:
+        path = self.store.blob_path(sha256)
+        return path.read_bytes() if path.exists() else None
+
+    # ------------------------------------------------------------------ hazards
+
+    def _record(self, view: HazardView, row: dict[str, Any], role: Role) -> dict[str, Any]:
+        now = self.clock.now()
+        return {
+            "id": view.hazard_id,
+            "title": view.title,
+            "description": view.description,
+            "severity": view.severity,
+            "state": view.state.value,
+            "is_open": view.is_open,
+            "site_id": view.site_id,
+            "site_name": row.get("site_name") or "",
+            "overdue": view.overdue or view.is_past_deadline(now),
+            "deadline": view.deadline,
+            "responsible_unit": view.responsible_unit,
+            "responsible_person": view.responsible_person,
+            "link_owner": view.link_owner,
+            "link_deadline": view.link_deadline,
+            "escalation_level": view.escalation_level,
+            "plan": view.plan,
+            "plan_missing": view.plan_missing,
+            "photos": view.photos,
+            "evidence": view.evidence,
+            "reported_at": view.reported_at,
+            "updated_at": view.updated_at,
+            "local_only": not row["confirmed_count"],
+            "has_pending": bool(row["pending_count"]) or not row["confirmed_count"],
+            "has_rejected": bool(row.get("rejected")) or bool(row.get("conflicts")),
+            "allowed": [e.value for e in allowed_event_types(view, role)] if view.is_open else [],
+        }
+
+    HAZARD_ROWS = """
+        SELECT h.*, json_extract(s.data, '$.name') AS site_name,
+               (SELECT count(*) FROM outbox o
+                WHERE o.hazard_id = h.id AND o.status = 'rejected') AS rejected
+        FROM hazard h LEFT JOIN site s ON s.id = h.site_id
+    """
+
+    def hazards(self, **filters: Any) -> list[dict[str, Any]]:
+        where, params = "", []
+        if filters.get("site_id"):
+            where, params = " WHERE h.site_id = ?", [filters["site_id"]]
+        role = Role(self._user().get("role", "inspector"))
+        out = [
+            self._record(stored_view(json.loads(r["view"])), r, role)
+            for r in self.store.read(self.HAZARD_ROWS + where, params)
+        ]
+        states = filters.get("state")
+        if states:
+            states = [states] if isinstance(states, str) else list(states)
+            if "open" in states:
+                out = [h for h in out if h["is_open"]]
+            else:
+                out = [h for h in out if h["state"] in states]
+        if filters.get("severity"):
+            out = [h for h in out if h["severity"] == filters["severity"]]
+        if filters.get("overdue"):
+            out = [h for h in out if h["overdue"]]
+        out.sort(
+            key=lambda h: (
+                not h["is_open"],
+                not h["overdue"],
+                h["severity"] != "major",
+                h["deadline"] or "9999",
+            )
+        )
+        return out
+
+    def hazard(self, hazard_id: str) -> dict[str, Any]:
+        rows = self.store.read(self.HAZARD_ROWS + " WHERE h.id = ?", [hazard_id])
+        if not rows:
+            raise ActionRefused(
+                "该隐患不在本机" if self._lang() == "zh" else "this hazard is not on the tablet"
+            )
+        lang = self._lang()
+        db = self.store.reader()
+        actor = self._actor()
+        chain = local_chain(db, hazard_id, actor)
+        record = self._record(chain.view, rows[0], actor.role)
+        timeline = [{**e.body(), "status": "server", "reason": ""} for e in chain.confirmed]
+        timeline += [{**ev.body(), "status": "pending", "reason": ""} for _, ev in chain.pending]
+        refused = self.store.read(
+            "SELECT * FROM outbox WHERE hazard_id = ? AND status = 'rejected' ORDER BY device_seq",
+            [hazard_id],
+        )
+        conflicts = {c["op_id"]: c for c in json.loads(rows[0]["conflicts"] or "[]")}
+        for op in [*refused, *self.store.read(
+            "SELECT * FROM outbox WHERE op_id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(conflicts))],
+        )]:  # fmt: skip
+            payload = json.loads(op["payload"])
+            c = conflicts.get(op["op_id"])
+            reason = (
+                (c["en"] if lang == "en" else c["zh"])
+                if c and op["status"] != "rejected"
+                else (op["message_en"] if lang == "en" else op["message_zh"]) or op["code"] or ""
+            )
+            timeline.append(
+                {
+                    "id": op["op_id"],
+                    "type": payload.get("type", "photo_added" if "photos" in payload else ""),
+                    "actor_id": actor.id,
+                    "actor_role": actor.role.value,
+                    "at": op["device_time"],
+                    "device_time": op["device_time"],
+                    "payload": payload.get("payload", payload),
+                    "next_owner": None,
+                    "next_deadline": None,
+                    "status": "rejected",
+                    "reason": reason,
+                }
+            )
+        record["timeline"] = timeline
+        return record
+
+    # ------------------------------------------------------------------ home
+
+    def home(self) -> dict[str, Any]:
+        user = self._user()
+        today = datetime.now().date().isoformat()
+        site_names = {s["id"]: s["name"] for s in self._site_rows()}
+        tasks = [json.loads(r["data"]) for r in self.store.read("SELECT data FROM task")]
+        due = [t for t in tasks if t["status"] == "open" and t["scheduled_for"] <= today]
+        for t in due:
+            t["site_name"] = site_names.get(t["site_id"], "")
+        sites = self.sites()
+        if user.get("site_ids"):
+            sites = [s for s in sites if s["id"] in user["site_ids"]]
+        hazards = self.hazards(state="open")
+        return {
+            "user": user,
+            "tasks_today": sorted(due, key=lambda t: t["due_at"]),
+            "my_sites": sites,
+            "pending": unsynced_count(self.store.reader()),
+            "overdue": [h for h in hazards if h["overdue"]],
+            "open_hazards": len(hazards),
+            "drafts": [d for d in self.drafts() if d["status"] in ("draft", "rejected")],
+            "last_sync": self.store.meta("last_sync"),
+            "template_titles": {
+                t["id"]: [t["title"]["zh"], t["title"]["en"]] for t in self.templates()
+            },
+        }
+
+    # ------------------------------------------------------------------ drafts
+
+    def drafts(self) -> list[dict[str, Any]]:
+        return self.drafts_.list()
+
+    def open_draft(
+        self, site_id: str, template_id: str, version: int, profile: str | None
+    ) -> dict[str, Any]:
+        return self.draft(self.drafts_.open(site_id, template_id, version, profile))
+
+    def draft(self, draft_id: str) -> dict[str, Any]:
+        return self.drafts_.get(draft_id)
+
+    def save_answer(self, draft_id: str, item_id: str, **changes: Any) -> dict[str, Any]:
+        try:
+            return self.drafts_.save_answer(draft_id, item_id, **changes)
+        except LocalRefusal as exc:
+            raise _refused(exc, self._lang()) from None
+
+    def save_draft_fields(self, draft_id: str, **changes: Any) -> None:
+        try:
+            self.drafts_.save_fields(draft_id, **changes)
+        except LocalRefusal as exc:
+            raise _refused(exc, self._lang()) from None
+
+    def _default_texts(self, d: dict[str, Any], template: Template) -> dict[str, str]:
+        lang = self._lang()
+        return {
+            f.item_id: f.description_en if lang == "en" else f.description_zh
+            for f in self.drafts_.findings(d, template)
+        }
+
+    def findings(self, draft_id: str) -> list[dict[str, Any]]:
+        d = self.draft(draft_id)
+        template = self.template(d["template_id"], d["template_version"])
+        lang = self._lang()
+        texts = d["extra"].get("finding_texts", {})
+        try:
+            found = self.drafts_.findings(d, template)
+        except LocalRefusal as exc:
+            raise _refused(exc, lang) from None
+        out = []
+        for f in found:
+            shown = f.description_en if lang == "en" else f.description_zh
+            out.append(
+                {
+                    "item_id": f.item_id,
+                    "kind": f.kind,
+                    "severity": f.severity,
+                    "description": shown,
+                    "record": default_description(f),
+                    "text": texts.get(f.item_id, shown),
+                    "basis": f.basis_en if lang == "en" else f.basis,
+                    "deadline_days": f.deadline_days,
+                    "photo_required": f.photo_required,
+                    "photos": d["answers"].get(f.item_id, {}).get("photos", []),
+                    "hazard_id": finding_hazard_id(d["id"], f.item_id),
+                }
+            )
+        return out
+
+    def submit_draft(self, draft_id: str) -> dict[str, Any]:
+        d = self.draft(draft_id)
+        template = self.template(d["template_id"], d["template_version"])
+        try:
+            defaults = self._default_texts(d, template)
+            return self.drafts_.submit(draft_id, template, defaults)
+        except LocalRefusal as exc:
+            raise _refused(exc, self._lang()) from None
+
+    # ------------------------------------------------------------------ hazard actions
+
+    def add_blob(self, data: bytes) -> str:
+        try:
+            return self.outbox.add_photo(data)["sha256"]
+        except LocalRefusal as exc:
+            raise _refused(exc, self._lang()) from None
+
+    def append_event(self, hazard_id: str, event_type: str, payload: dict[str, Any]) -> None:
+        """Checked against the locally folded chain before it is queued."""
+        try:
+            self.outbox.append_event(hazard_id, event_type, payload)
+        except LocalRefusal as exc:
+            raise _refused(exc, self._lang()) from None
+
+    # ------------------------------------------------------------------ sync
+
+    def probe(self) -> bool:
+        try:
+            r = requests.get(self.server_url() + "/healthz", timeout=3)
+        except requests.RequestException:
+            return False
+        return r.status_code == 200
+
+    def sync(self, progress: ProgressCallback | None = None) -> SyncReport:
+        report = SyncReport()
+        try:
+            result = self._client(progress).sync()
+        except (LoginRequired, DeviceRevoked) as exc:
+            # the server ended this session: ask for the password again, keep every record
+            self.session.lock()
+            report.errors.append("auth_expired" if isinstance(exc, LoginRequired) else
+                                 f"device_revoked:{exc}")  # fmt: skip
+        except UpgradeRequired as exc:
+            report.errors.append(f"upgrade_required:{exc}")
+        else:
+            report.pushed, report.rejected = result.pushed, result.rejected
+            report.uploaded_files, report.pulled = result.uploaded_files, result.pulled
+            report.bytes_sent, report.bytes_received = result.bytes_sent, result.bytes_received
+            report.errors = [self._plain(e) for e in result.errors]
+        if progress is not None:
+            progress(SyncProgress("done"))
+        report.finished_at = to_iso(self.clock.now())
+        self.set_setting("last_report", vars(report))
+        return report
+
+    @staticmethod
+    def _plain(error: str) -> str:
+        """The client's error as the screen's codes: offline, or a server problem."""
+        if ": HTTP 5" in error:
+            return "server error " + error.rsplit("HTTP ", 1)[1][:3]
+        if error.split(" ", 1)[0] in ("GET", "POST", "PUT", "PATCH", "HEAD", "token"):
+            return f"offline:{error}"
+        return error
+
+    def sync_state(self) -> dict[str, Any]:
+        lang = self._lang()
+        records = []
+        for r in self.store.read("SELECT * FROM outbox ORDER BY device_seq DESC LIMIT 200"):
+            payload = json.loads(r["payload"])
+            label = payload.get("type") if r["type"] == "hazard.event" else r["type"]
+            receipt = None
+            if r["received_at"]:
+                receipt = {"at": r["received_at"], "server_seq": r["server_seq"]}
+            records.append(
+                {
+                    "seq": r["device_seq"],
+                    "id": r["op_id"],
+                    "kind": r["type"],
+                    "target_id": r["hazard_id"] or payload.get("id"),
+                    "status": r["status"],
+                    "reason": (r["message_en"] if lang == "en" else r["message_zh"])
+                    or r["code"]
+                    or "",
+                    "receipt": receipt,
+                    "created_at": r["created_at"],
+                    "label": label,
+                }
+            )
+        files = [
+            {
+                "sha256": b["sha256"],
+                "size": b["size"],
+                "receipt": {"at": b["receipt_at"]} if b["server_complete"] else None,
+                "error": b["error"],
+            }
+            for b in self.store.read("SELECT * FROM blob ORDER BY created_at DESC")
+        ]
+        only = self.outbox.only_copy()
+        drafts = self.store.read(
+            "SELECT count(*) AS n FROM draft WHERE status IN ('draft', 'rejected')"
+        )[0]["n"]
+        return {
+            "pending": only.records,
+            "drafts": drafts,
+            "only_copy": only.records + drafts + only.photos,
+            "unsent_files": only.photos,
+            "records": records,
+            "files": files,
+            "last_sync": self.store.meta("last_sync"),
+            "last_report": self.setting("last_report"),
+        }
