@@ -65,3 +65,33 @@ def test_language_switches_to_english_and_back(server, start_app):
     assert d.app.root.ids.nav_sites.text == "Sites"
     d.press(d.go("settings").ids.lang_zh)
     assert d.app.root.ids.nav_sites.text == "场所"
+
+
+def test_the_server_ending_the_session_locks_the_app_and_keeps_records(server, start_app):
+    """An administrator resets the inspector's password: the next sync cannot refresh the
+    session, so the app asks for the password again; the note written offline is kept and
+    sent after the new password is typed."""
+    d = start_app(server.url, "tablet")
+    store = d.app.backend._inner
+    login(d, "inspector")
+    sync(d)
+    hazard = next(h for h in store.hazards() if h["is_open"])
+    store.append_event(hazard["id"], "note", {"text": "会话过期前写的备注"})
+    with server.login("admin") as admin:
+        uid = next(u["id"] for u in admin.get("/users").json() if u["username"] == "inspector")
+        admin.patch(f"/users/{uid}", json={"password": "new-password-2026"}).raise_for_status()
+
+    d.app.start_sync()
+    d.pump()
+    assert d.app.manager.current == "login" and d.app.role == ""
+    assert "expired" in d.app.toast_text or "过期" in d.app.toast_text
+    assert store.sync_state()["pending"] == 1  # nothing lost
+    login(d, "inspector")  # the old password no longer opens it, not even offline
+    assert d.app.manager.current == "login"
+    login(d, "inspector", "new-password-2026")
+    assert d.app.manager.current == "home"
+    sync(d)
+    assert store.sync_state()["pending"] == 0
+    with server.login("officer") as officer:
+        events = officer.get(f"/hazards/{hazard['id']}").json()["events"]
+    assert events[-1]["payload"]["text"] == "会话过期前写的备注"
