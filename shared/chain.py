@@ -19,7 +19,7 @@ from typing import Any
 from shared.clock import parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import Refusal
-from shared.roles import Role
+from shared.roles import ROLE_NAMES, Role
 from shared.taxonomy import Severity
 from shared.text import clean, text_problem
 
@@ -439,10 +439,11 @@ def decide(
     rule = TRANSITIONS[et]
     if actor.role not in rule.roles:
         zh_name, en_name = EVENT_NAMES[et]
+        zh_role, en_role = ROLE_NAMES[actor.role]
         raise _refuse(
             "role_not_allowed",
-            f"角色“{actor.role}”不能执行“{zh_name}”",
-            f"role '{actor.role}' may not append '{en_name}'",
+            f"{zh_role}不能执行“{zh_name}”",
+            f"{en_role} may not append '{en_name}'",
         )
     if rule.states is None:
         if view is not None:

@@ -220,6 +220,34 @@ def _expect_photos(session: Session, photos: list[Any], caller: Caller, now: dat
             )
 
 
+def _append(
+    session: Session,
+    caller: Caller,
+    device_id: str,
+    op: Op,
+    now: datetime,
+    policy: DeadlinePolicy,
+    hazard_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+) -> Applied:
+    """One chain event under the op's id (so a retry can never make a second one)."""
+    done = hazards.append_by_caller(
+        session,
+        caller,
+        hazard_id=hazard_id,
+        event_type=event_type,
+        payload=payload,
+        now=now,
+        policy=policy,
+        event_id=op.op_id,
+        device_time=op.device_time,
+        device_id=device_id,
+        commit=False,
+    )
+    return Applied({"hazard_id": hazard_id, "event_id": done.event.id}, [hazard_id])
+
+
 def _apply(
     session: Session,
     caller: Caller,
@@ -253,38 +281,14 @@ def _apply(
         return Applied({"hazard_id": body.hazard_id, "event_id": body.hazard_id}, [body.hazard_id])
     if op.type is OpType.hazard_event:
         body = HazardEventPayload.model_validate(op.payload)
-        done = hazards.append_by_caller(
-            session,
-            caller,
-            hazard_id=body.hazard_id,
-            event_type=body.type,
-            payload=body.payload,
-            now=now,
-            policy=policy,
-            event_id=op.op_id,
-            device_time=op.device_time,
-            device_id=device_id,
-            commit=False,
-        )
-        return Applied({"hazard_id": body.hazard_id, "event_id": done.event.id}, [body.hazard_id])
+        return _append(session, caller, device_id, op, now, policy, body.hazard_id, body.type,
+                       body.payload)  # fmt: skip
     if op.type is OpType.photo_add:
         body = PhotoAddPayload.model_validate(op.payload)
         hazards.get_in_scope(session, caller, body.hazard_id)
         _expect_photos(session, body.photos, caller, now)
-        done = hazards.append_by_caller(
-            session,
-            caller,
-            hazard_id=body.hazard_id,
-            event_type=EventType.photo_added,
-            payload=body.chain_payload(),
-            now=now,
-            policy=policy,
-            event_id=op.op_id,
-            device_time=op.device_time,
-            device_id=device_id,
-            commit=False,
-        )
-        return Applied({"hazard_id": body.hazard_id, "event_id": done.event.id}, [body.hazard_id])
+        return _append(session, caller, device_id, op, now, policy, body.hazard_id,
+                       EventType.photo_added, body.chain_payload())  # fmt: skip
     if op.type is OpType.inspection_submit:
         from server.inspections import service as inspections
         from server.inspections.schemas import InspectionSubmit
