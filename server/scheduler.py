@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from server.blobs.scheduled import gc_blobs
 from server.hazards.scheduled import flag_overdue
 from server.jobs.escalation import escalate
 from server.jobs.locks import lock_for
@@ -35,6 +36,7 @@ JOBS: dict[str, Callable[..., object]] = {
     "daily_summary": daily_summary,
     "plan_tasks": plan_tasks,
     "deliver": deliver,
+    "gc_blobs": gc_blobs,
 }
 
 
@@ -69,6 +71,8 @@ def triggers(settings: Settings) -> dict[str, BaseTrigger]:
         "daily_summary": CronTrigger(hour=hour, minute=minute, timezone=settings.timezone),
         "plan_tasks": every(settings.plan_minutes),
         "deliver": every(settings.deliver_minutes),
+        # files no record cites: quiet hours, once a day
+        "gc_blobs": CronTrigger(hour=3, minute=30, timezone=settings.timezone),
     }
 
 

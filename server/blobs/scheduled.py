@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from server.blobs.store import BlobStore
 from server.hazards.models import Attachment, HazardPhoto
 from server.inspections.models import Inspection, inspection_blobs
+from server.settings import Settings
 
 log = logging.getLogger("hazardchain.jobs")
 
@@ -51,3 +52,10 @@ def gc_orphan_blobs(session: Session, store: BlobStore, now: datetime, *, days: 
     if removed:
         log.info("orphan blobs removed", extra={"count": removed, "days": days})
     return removed
+
+
+def gc_blobs(session: Session, now: datetime, settings: Settings | None = None) -> int:
+    """The scheduled job: the server's own blob folder and orphan age."""
+    settings = settings or Settings()
+    store = BlobStore(settings.blob_dir)
+    return gc_orphan_blobs(session, store, now, days=settings.blob_orphan_days)

@@ -16,6 +16,7 @@ from tablets import MALL, op, photo, push_raw, sha
 from server.blobs.scheduled import gc_orphan_blobs
 from server.blobs.store import BlobStore
 from server.hazards.models import Attachment, Hazard
+from server.scheduler import run_job
 from tests.faultproxy import Fault, FaultProxy
 
 PROBE = "tablet-probe-01"
@@ -199,8 +200,10 @@ def test_op_before_its_bytes_is_pending_and_orphans_are_collected(
     store = BlobStore(settings.blob_dir)
     with Session(engine) as s:
         assert gc_orphan_blobs(s, store, clock.now(), days=7) == 0  # too young
-        removed = gc_orphan_blobs(s, store, clock.now() + timedelta(days=8), days=7)
-        assert removed >= 1
+    # the scheduled job, with the server's own folder and orphan age (7 days)
+    removed = run_job(engine, "gc_blobs", clock.now() + timedelta(days=8), settings)
+    assert removed >= 1
+    with Session(engine) as s:
         assert s.get(Attachment, sha(orphan)) is None and not store.has(sha(orphan))
         assert s.get(Attachment, sha(later)).complete and store.has(sha(later))
     # the abandoned partial file goes once it is old enough (by its modification time)
