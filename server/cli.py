@@ -121,6 +121,15 @@ def cmd_chains_verify(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def cmd_sync_renew_epoch(args: argparse.Namespace) -> int:
+    from server.sync.feed import renew_epoch
+
+    with Session(_engine()) as session:
+        epoch = renew_epoch(session)
+    print(f"sync epoch renewed ({epoch}): every tablet downloads the server's data again")
+    return 0
+
+
 def cmd_jobs_run(args: argparse.Namespace) -> int:
     from server.scheduler import JOBS, run_job
     from shared.clock import SystemClock, parse_iso
@@ -178,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     chains.add_parser(
         "verify", help="recompute every chain; exit 1 naming broken events"
     ).set_defaults(func=cmd_chains_verify)
+
+    sync = sub.add_parser("sync", help="tablet sync").add_subparsers(
+        dest="sync_command", required=True
+    )
+    sync.add_parser(
+        "renew-epoch",
+        help="after restoring a backup: every tablet starts its pull again (outboxes are kept)",
+    ).set_defaults(func=cmd_sync_renew_epoch)
 
     jobs = sub.add_parser("jobs", help="scheduled jobs").add_subparsers(
         dest="jobs_command", required=True

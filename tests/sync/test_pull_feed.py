@@ -4,6 +4,9 @@ continue a cursor — the outbox always kept."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import tracemalloc
 import uuid
@@ -17,7 +20,6 @@ from server.auth.scope import scope_of
 from server.context import Caller
 from server.hazards import service as hazards
 from server.sites.models import Site
-from server.sync.feed import renew_epoch
 from server.sync.models import SyncChange
 from server.users.models import User
 from shared.chain import EventType
@@ -199,7 +201,9 @@ def test_concurrent_writers_and_a_reader_see_every_change_once(live_demo, engine
     assert seen == every  # admin sees everything: nothing skipped, nothing twice
 
 
-def test_cursor_past_retention_resets_and_keeps_the_outbox(live_demo, tablets, engine, clock):
+def test_cursor_past_retention_resets_and_keeps_the_outbox(
+    live_demo, tablets, engine, clock, db_url
+):
     """Case 14 (retention): a tablet silent for longer than allowed downloads everything again;
     what it wrote meanwhile is still sent."""
     live_demo.app.state.settings.sync_max_offline_days = 1
@@ -212,8 +216,10 @@ def test_cursor_past_retention_resets_and_keeps_the_outbox(live_demo, tablets, e
     assert t.outbox.record(hid)["status"] == "acknowledged"
     assert t.events() == server_events(engine, "inspector")
     # what an operator runs after restoring a backup: every tablet starts again
-    with Session(engine) as s:
-        renew_epoch(s)
+    env = {**os.environ, "HAZARDCHAIN_DATABASE_URL": db_url, "HAZARDCHAIN_SECRET_KEY": "x" * 40}
+    cli = [sys.executable, "-m", "server.cli", "sync", "renew-epoch"]
+    done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "epoch renewed" in done.stdout, done.stderr
     result = t.sync()
     assert result.ok and result.resets == 1
     assert t.events() == server_events(engine, "inspector")
