@@ -1,8 +1,7 @@
 """Imports every table so ``SQLModel.metadata`` is complete for Alembic and tests."""
 
-import server.jobs.indexes  # noqa: F401  (indexes the jobs add to other domains' tables)
 from server.checklists.models import ChecklistTemplate
-from server.console.models import SummaryAck  # also the console's indexes on hazard
+from server.console.models import SummaryAck
 from server.hazards.models import Attachment, Hazard, HazardEvent, HazardPhoto
 from server.inspections.models import Inspection
 from server.matters.models import HazardMatter, Matter, MatterLink

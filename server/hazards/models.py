@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from server.db import JSONType, UTCDateTime
+from shared.chain import DEADLINE_STATES
 
 
 class Hazard(SQLModel, table=True):
@@ -85,3 +86,36 @@ class HazardPhoto(SQLModel, table=True):
     __tablename__ = "hazard_photo"
     hazard_id: str = Field(foreign_key="hazard.id", primary_key=True, max_length=36)
     sha256: str = Field(primary_key=True, max_length=64, index=True)
+
+
+# Indexes for the scans of the jobs and the console, kept with the table they index (the
+# metadata, and so Alembic's autogenerate, must know them; created by migrations 0003 and 0005).
+_STATES = ", ".join(f"'{s.value}'" for s in sorted(DEADLINE_STATES))
+_UNFLAGGED_DUE = f"overdue IS false AND state IN ({_STATES})"
+_BELOW_CITY = f"escalation_level < 2 AND state IN ({_STATES})"
+_T = Hazard.__table__.c
+
+# flag_overdue reads only hazards in a deadline state not yet flagged: a run costs what falls
+# due, not what is overdue already or the table's size
+hazard_unflagged_due = Index(
+    "ix_hazard_unflagged_due",
+    _T.deadline,
+    _T.id,
+    postgresql_where=text(_UNFLAGGED_DUE),
+    sqlite_where=text(_UNFLAGGED_DUE),
+)
+# escalate reads only hazards in a deadline state not yet supervised by the city
+hazard_below_city = Index(
+    "ix_hazard_below_city",
+    _T.deadline,
+    _T.id,
+    postgresql_where=text(_BELOW_CITY),
+    sqlite_where=text(_BELOW_CITY),
+)
+# the console's work queue filters by district and state and sorts by severity, deadline and
+# report time; with the id in the index a page is read from the index alone
+hazard_queue = Index(
+    "ix_hazard_queue", _T.district_id, _T.state, _T.severity, _T.deadline, _T.reported_at, _T.id
+)
+# open hazards per site for the dashboard's four-colour picture: one pass in group order
+hazard_open_site = Index("ix_hazard_open_site", _T.site_id, _T.state, _T.severity)

@@ -1,7 +1,7 @@
 """Read the hazards a deadline job needs in keyset pages along ``(deadline, id)``.
 
 Paging with a LIMIT does two things: memory stays flat, and PostgreSQL walks the jobs' partial
-indexes (``server/jobs/indexes.py``) in deadline order and stops at ``now``. Without the LIMIT
+indexes (``server/hazards/models.py``) in deadline order and stops at ``now``. Without the LIMIT
 the planner judges ``deadline < now`` by the whole table's statistics (most deadlines are in the
 past, on closed hazards), expects thousands of rows and scans by state instead, which grows
 with every open hazard rather than with the ones falling due.

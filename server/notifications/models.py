@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from server.db import JSONType, UTCDateTime
@@ -70,3 +70,13 @@ class HazardReminder(SQLModel, table=True):
     threshold_days: int
     sent: bool = True
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+# the delivery job's scan of notifications not yet handed over (migration 0003)
+_UNDELIVERED = "delivered_at IS NULL"
+notification_undelivered = Index(
+    "ix_notification_undelivered",
+    Notification.__table__.c.user_id,
+    postgresql_where=text(_UNDELIVERED),
+    sqlite_where=text(_UNDELIVERED),
+)
