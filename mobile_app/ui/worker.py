@@ -14,7 +14,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from mobile_app.ui.backend import ActionRefused, LoginFailed, NeedsConfirmation
+
 log = logging.getLogger("hazardchain.app")
+EXPECTED = (ActionRefused, LoginFailed, NeedsConfirmation)
 
 Callback = Callable[[Any], None] | None
 
@@ -44,6 +47,9 @@ class Lane:
             fn, on_done, on_error = self._jobs.get()
             try:
                 value = fn()
+            except EXPECTED as exc:  # a rule's answer, shown to the user: no stack trace
+                log.info("%s job refused: %s", self.name, exc)
+                self._results.put((on_error, exc))
             except Exception as exc:  # handed to the UI as a value, never lost
                 log.warning("%s job failed: %s", self.name, exc, exc_info=True)
                 self._results.put((on_error, exc))
