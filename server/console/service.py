@@ -68,14 +68,16 @@ def _data_version(session: Session) -> tuple:
     return (*events.one(), *sites.one())
 
 
-def _live_figures(session: Session, day: date, district_id: str, tz: str) -> dict[str, Any]:
+def _live_figures(
+    session: Session, day: date, district_id: str, tz: str, now: datetime
+) -> dict[str, Any]:
     version = _data_version(session)
     key = (district_id, day)
     with _live_lock:
         hit = _live_cache.get(key)
         if hit and hit[0] == version and time.monotonic() - hit[1] < LIVE_CACHE_SECONDS:
             return hit[2]
-    figures = summaries.compute(session, day, tz, [district_id])[district_id]
+    figures = summaries.compute(session, day, tz, [district_id], until=now)[district_id]
     with _live_lock:
         _live_cache[key] = (version, time.monotonic(), figures)
     return figures
@@ -108,7 +110,7 @@ def day_summary(
             fields={"date": "must not be after today"},
         )
     if day == today:
-        figures = _live_figures(session, day, district_id, tz)
+        figures = _live_figures(session, day, district_id, tz, now)
         return DaySummary(day, district_id, figures, False, None, True)
     s = summaries.daily_for(session, caller, day, district_id, now, tz)
     return DaySummary(day, district_id, s.figures, s.stored, s.generated_at, False)

@@ -191,9 +191,12 @@ def _rate(num: int, den: int) -> float | None:
 
 
 class _Calendar:
-    def __init__(self, day: date, tz: str) -> None:
+    def __init__(self, day: date, tz: str, until: datetime | None = None) -> None:
         self.day = day
         self.start, self.cut = day_bounds(day, tz)
+        if until is not None:  # today so far: a deadline later today is not overdue yet
+            # the cut is exclusive: what happened at ``until`` itself has happened
+            self.cut = max(self.start, min(self.cut, until + timedelta(microseconds=1)))
         self.days = [day - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS)]
         self.bounds = [day_start(d, tz) for d in self.days] + [self.cut]
         self.ytd_start = day_start(date(day.year, 1, 1), tz)
@@ -206,10 +209,16 @@ class _Calendar:
 
 
 def compute(
-    session: Session, day: date, tz: str, scope_ids: Iterable[str]
+    session: Session,
+    day: date,
+    tz: str,
+    scope_ids: Iterable[str],
+    *,
+    until: datetime | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Figures for each scope district on local ``day``, in one pass over the hazards."""
-    cal = _Calendar(day, tz)
+    """Figures for each scope district on local ``day``, in one pass over the hazards;
+    with ``until``, as things stand at that moment of the day (the live figures of today)."""
+    cal = _Calendar(day, tz, until)
     tree = DistrictTree(session)
     scopes = {s: _Scope() for s in scope_ids}
     labels: dict[str, list[tuple[_Scope, str]]] = {}

@@ -231,3 +231,18 @@ def test_leaders_are_told_the_summary_is_ready(story, world: World, clock, run):
     with Session(world.engine) as s:
         titles = s.exec(select(Notification.title).where(Notification.kind == "summary")).all()
     assert titles == ["风险日报 2026-03-05 已生成"] * 2
+
+
+def test_todays_live_figures_count_a_deadline_later_today_as_not_yet_overdue(world, clock):
+    """Today's figures so far (the console's live view) stand at this moment: a hazard due at
+    18:00 is overdue in the day's summary built tomorrow, not at 10:00 today."""
+    clock.set(utc(5, 8))
+    hid = world.report("inspector", "mall", "H9 消防通道临时堆物")
+    world.assign(hid, days=10 / 24)  # due 5 March 18:00 local
+    with world.session() as s:
+        at_ten = service.compute(s, D, "Asia/Shanghai", [CITY], until=utc(5, 10))[CITY]["totals"]
+        day = service.compute(s, D, "Asia/Shanghai", [CITY])[CITY]["totals"]
+        evening = service.compute(s, D, "Asia/Shanghai", [CITY], until=utc(5, 19))[CITY]["totals"]
+    assert at_ten["open"] == day["open"] == 1
+    assert at_ten["overdue"] == 0
+    assert day["overdue"] == evening["overdue"] == 1
