@@ -152,10 +152,13 @@ def submit(
     *,
     now: datetime,
     policy: DeadlinePolicy = DEFAULT_POLICY,
+    commit: bool = True,
 ) -> Submitted:
     """Create the inspection and its hazards, or return them again for a retry.
 
-    The HTTP view and the sync op ``inspection.submit`` both call this with the same payload.
+    The HTTP view and the sync op ``inspection.submit`` both call this with the same payload;
+    the op passes ``commit=False`` so the inspection, its hazards, their feed entries and the
+    op's stored result commit together (a collision is then the push's to retry).
     """
     if caller.role not in INSPECTING_ROLES:
         raise DomainError.of(
@@ -230,8 +233,11 @@ def submit(
                 raise _hazard_id_conflict(hid) from exc
             if done.duplicate:
                 raise _hazard_id_conflict(hid)
-        session.commit()
+        if commit:
+            session.commit()
     except IntegrityError:
+        if not commit:
+            raise
         session.rollback()
         raced = session.get(Inspection, body.id)
         if raced is None:
@@ -239,10 +245,11 @@ def submit(
         log.info("inspection submit raced a retry", extra={"inspection_id": body.id})
         return _replay(session, caller, raced, digest)
     except BaseException:
-        session.rollback()
+        if commit:
+            session.rollback()
         raise
     log.info(
-        "inspection submitted",
+        "inspection submitted" if commit else "inspection applied, commit pending",
         extra={
             "inspection_id": body.id,
             "site_id": site.id,

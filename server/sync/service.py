@@ -180,7 +180,6 @@ def _lock_device(session: Session, device_id: str, now: datetime) -> SyncDevice:
 class Applied:
     data: dict[str, Any] = field(default_factory=dict)
     hazard_ids: list[str] = field(default_factory=list)
-    committed: bool = False  # the applying service committed on its own
     server_seq: int | None = None  # the feed position of its last change
 
 
@@ -298,11 +297,9 @@ def _apply(
                 "forbidden", "您的角色无权提交检查", "your role may not submit inspections", 403
             )
         body = InspectionSubmit.model_validate(op.payload)
-        # the inspection service commits on its own and is idempotent by the inspection id,
-        # so a crash before the op is recorded is repaired by the retry (it replays)
-        done = inspections.submit(session, caller, body, now=now, policy=policy)
+        done = inspections.submit(session, caller, body, now=now, policy=policy, commit=False)
         ids = [h.id for h in done.hazards]
-        return Applied({"inspection_id": body.id, "hazard_ids": ids}, ids, committed=True)
+        return Applied({"inspection_id": body.id, "hazard_ids": ids}, ids)
     raise AssertionError(op.type)
 
 
@@ -369,7 +366,7 @@ def _stop(state: SyncDevice, op: Op) -> PushStop | None:
 def _server_seq(session: Session, applied: Applied) -> int | None:
     if applied.server_seq is not None or not applied.hazard_ids:
         return applied.server_seq
-    # applied by a service that committed on its own: its hazards' latest feed entry
+    # nothing new written (an inspection already submitted over HTTP): its hazards' latest entry
     return session.exec(
         select(func.max(SyncChange.seq)).where(col(SyncChange.hazard_id).in_(applied.hazard_ids))
     ).one()
@@ -469,8 +466,8 @@ def _push_once(
     session.info[feed.SEQS_TAKEN] = []
     try:
         applied = _apply(session, caller, device_id, op, now, policy)
-        if not applied.committed:  # still this transaction: the positions it took are its own
-            applied.server_seq = max(session.info[feed.SEQS_TAKEN], default=None)
+        # one transaction: the feed positions it took are its own
+        applied.server_seq = max(session.info[feed.SEQS_TAKEN], default=None)
     except (Refused, DomainError, ValidationError) as exc:
         session.rollback()
         refusal = _refusal_of(exc)
@@ -488,8 +485,8 @@ def _push_once(
                 fields=refusal.fields,
                 data={"missing_blobs": missing},
             )
-    if refusal is not None or (applied is not None and applied.committed):
-        # a fresh transaction: the op's own writes are gone (rejected) or already committed
+    if refusal is not None:
+        # a fresh transaction: the op's own writes are gone
         state = _lock_device(session, device_id, now)
         known = _known(session, state, op, digest)
         if known is not None:
