@@ -19,6 +19,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -224,6 +225,14 @@ class SyncClient:
             raise ServerRefused(r.status_code, code, message)
         raise SyncFailed(f"{method} {path}: {last}")
 
+    def _server_time(self, r: requests.Response) -> str:
+        """The server's clock from its ``Date`` header, as ISO (the receipt's time); this
+        device's clock when the header is missing or unreadable."""
+        try:
+            return to_iso(parsedate_to_datetime(r.headers["Date"]))
+        except (KeyError, TypeError, ValueError):
+            return to_iso(self.clock.now())
+
     @staticmethod
     def _wire_bytes(r: requests.Response) -> int:
         return int(r.headers.get("Content-Length") or len(r.content))
@@ -386,7 +395,7 @@ class SyncClient:
             self._tell(progress)
         else:
             raise SyncFailed(f"upload of {sha[:12]} makes no progress")
-        self._mark_blob(sha, complete=True, receipt=r.headers.get("Date") or "")
+        self._mark_blob(sha, complete=True, receipt=self._server_time(r))
         return True
 
     def _mark_blob(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -395,7 +394,7 @@ class DeviceBackend:
 
     def home(self) -> dict[str, Any]:
         user = self._user()
-        today = datetime.now().date().isoformat()
+        today = self.clock.now().astimezone().date().isoformat()  # the tablet's own day
         site_names = {s["id"]: s["name"] for s in self._site_rows()}
         tasks = [json.loads(r["data"]) for r in self.store.read("SELECT data FROM task")]
         due = [t for t in tasks if t["status"] == "open" and t["scheduled_for"] <= today]

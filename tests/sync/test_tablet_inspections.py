@@ -16,6 +16,7 @@ from mobile_app.core.drafts import Drafts
 from mobile_app.core.outbox import LocalRefusal, actor_of
 from mobile_app.core.store import LocalStore
 from shared.checklist import Template
+from shared.clock import parse_iso
 from shared.findings import finding_hazard_id
 
 TEMPLATE = "crowded_venue"
@@ -92,6 +93,9 @@ def test_submitted_inspection_hazards_are_pending_then_the_servers(server, table
 
     result = t.sync()
     assert result.ok and result.rejected == 0
+    # each signature's receipt: the server's time, readable like every other time
+    receipts = [b["receipt_at"] for b in t.store.read("SELECT receipt_at FROM blob")]
+    assert len(receipts) == 2 and all(parse_iso(r).year == 2026 for r in receipts)
     for hid in hazard_ids:
         chain = local_chain(t.store.reader(), hid, actor_of(t.store.reader()))
         assert chain.pending == [] and chain.confirmed[0].id == hid
