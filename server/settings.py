@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     secret_key: str = Field("", description="JWT signing key; generated into var/ in development")
     access_token_minutes: int = 15
     refresh_token_days: int = 30
+    refresh_grace_seconds: int = Field(
+        60,
+        ge=0,
+        le=600,
+        description="a rotated refresh token shown again this soon is a lost answer, not theft",
+    )
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     scheduler: str = Field("on", description="on | off (web-only replicas)")

@@ -91,14 +91,20 @@ def login(
         if device is None:
             device_id = None
     session.add(LoginAudit(username=username, user_id=user.id, success=True, ip=ip, at=now))
-    pair = _open_session(session, settings, user, device_id, now)
+    pair, _ = _open_session(session, settings, user, device_id, now)
     log.info("login", extra={"user_id": user.id, "role": user.role, "device_id": device_id})
     return pair
 
 
 def _open_session(
-    session: Session, settings: Settings, user: User, device_id: str | None, now: datetime
-) -> TokenPair:
+    session: Session,
+    settings: Settings,
+    user: User,
+    device_id: str | None,
+    now: datetime,
+    *,
+    commit: bool = True,
+) -> tuple[TokenPair, str]:
     token, digest = security.new_refresh_token()
     auth = AuthSession(
         id=str(uuid.uuid4()),
@@ -109,7 +115,10 @@ def _open_session(
         expires_at=now + timedelta(days=settings.refresh_token_days),
     )
     session.add(auth)
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     access = security.mint_access_token(
         user_id=user.id,
         role=user.role,
@@ -118,13 +127,21 @@ def _open_session(
         now=now,
         minutes=settings.access_token_minutes,
     )
-    return TokenPair(access, token, settings.access_token_minutes * 60, user)
+    return TokenPair(access, token, settings.access_token_minutes * 60, user), auth.id
 
 
 def refresh(
     session: Session, settings: Settings, *, refresh_token: str, now: datetime
 ) -> TokenPair:
-    """Rotate: the old refresh token dies; a reused one revokes the whole session family."""
+    """Rotate: the old refresh token dies and names its successor.
+
+    A rotated token shown again within ``refresh_grace_seconds``, while its successor is still
+    unused, is a tablet whose answer was lost on a bad network: the unused successor is
+    revoked and a new pair issued, so the inspector is not logged out in a mine. Shown again
+    later (or after the successor was used), it is a stolen copy: every live session descended
+    from it is revoked, so the thief's and the owner's tokens both stop and the owner logs in
+    again.
+    """
     auth = session.exec(
         select(AuthSession).where(
             AuthSession.refresh_hash == security.refresh_digest(refresh_token)
@@ -139,8 +156,15 @@ def refresh(
     if auth is None or auth.expires_at < now:
         raise invalid
     if auth.revoked_at is not None:
-        log.warning("refresh token reuse", extra={"session_id": auth.id, "user_id": auth.user_id})
-        raise invalid
+        if not _lost_answer(session, settings, auth, now):
+            revoked = _revoke_family(session, auth, now)
+            session.commit()
+            log.warning(
+                "refresh token reuse",
+                extra={"session_id": auth.id, "user_id": auth.user_id, "revoked": revoked},
+            )
+            raise invalid
+        log.info("refresh retried after a lost answer", extra={"session_id": auth.id})
     user = session.get(User, auth.user_id)
     if user is None or not user.active:
         raise invalid
@@ -148,9 +172,42 @@ def refresh(
         device = session.get(Device, auth.device_id)
         if device is not None and device.revoked_at:
             raise invalid
-    auth.revoked_at = now
+    pair, successor = _open_session(session, settings, user, auth.device_id, now, commit=False)
+    auth.revoked_at = auth.revoked_at or now
+    auth.replaced_by = successor
     session.add(auth)
-    return _open_session(session, settings, user, auth.device_id, now)
+    session.commit()
+    return pair
+
+
+def _lost_answer(session: Session, settings: Settings, auth: AuthSession, now: datetime) -> bool:
+    """Rotated moments ago into a successor never used since: the answer did not arrive."""
+    if auth.replaced_by is None or now - auth.revoked_at > timedelta(
+        seconds=settings.refresh_grace_seconds
+    ):
+        return False
+    successor = session.get(AuthSession, auth.replaced_by)
+    if successor is None or successor.revoked_at is not None:
+        return False
+    successor.revoked_at = now  # it never reached the device
+    session.add(successor)
+    return True
+
+
+def _revoke_family(session: Session, auth: AuthSession, now: datetime) -> int:
+    """Revoke every live session rotated from ``auth``; returns how many."""
+    revoked, seen, current = 0, set(), auth.replaced_by
+    while current and current not in seen:
+        seen.add(current)
+        row = session.get(AuthSession, current)
+        if row is None:
+            break
+        if row.revoked_at is None:
+            row.revoked_at = now
+            session.add(row)
+            revoked += 1
+        current = row.replaced_by
+    return revoked
 
 
 def logout(session: Session, *, session_id: str, now: datetime) -> None:

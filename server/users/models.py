@@ -57,6 +57,9 @@ class AuthSession(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # the session its refresh token was rotated into: a rotated token shown again either lost
+    # its answer on the way (within the grace period) or was stolen (the family is revoked)
+    replaced_by: str | None = Field(default=None, max_length=36)
 
 
 class LoginAudit(SQLModel, table=True):

@@ -24,8 +24,6 @@ def test_login_refresh_logout(live_demo):
     with live_demo.client() as anon:
         rotated = anon.post("/auth/refresh", json={"refresh_token": body["refresh_token"]})
         assert rotated.status_code == 200
-        reused = anon.post("/auth/refresh", json={"refresh_token": body["refresh_token"]})
-        assert reused.status_code == 401 and reused.json()["code"] == "invalid_refresh_token"
         assert anon.post("/auth/refresh", json={"refresh_token": "x" * 40}).status_code == 401
     # the old access token belonged to the rotated-away session
     assert c.get("/me").status_code == 401
@@ -98,3 +96,43 @@ def test_access_token_expires_by_the_server_clock(short_lived, clock):
     with short_lived.client() as anon:
         fresh = anon.post("/auth/refresh", json={"refresh_token": body["refresh_token"]})
     assert short_lived.client(fresh.json()["access_token"]).get("/me").status_code == 200
+
+
+def _refresh(live, refresh_token: str):
+    with live.client() as anon:
+        return anon.post("/auth/refresh", json={"refresh_token": refresh_token})
+
+
+def test_a_refresh_answer_lost_on_the_way_is_given_again(live_demo, clock):
+    """The tablet sent its refresh token, the network dropped the answer, it sends the same
+    token again moments later: it gets a new pair (not a logout); the pair it never received
+    is dead."""
+    first = token(live_demo).json()
+    lost = _refresh(live_demo, first["refresh_token"]).json()
+    clock.advance(seconds=20)
+    retried = _refresh(live_demo, first["refresh_token"])
+    assert retried.status_code == 200
+    fresh = retried.json()
+    assert live_demo.client(fresh["access_token"]).get("/me").status_code == 200
+    assert live_demo.client(lost["access_token"]).get("/me").status_code == 401
+    assert _refresh(live_demo, lost["refresh_token"]).status_code == 401
+    assert _refresh(live_demo, fresh["refresh_token"]).status_code == 200  # rotation goes on
+
+
+def test_a_stolen_refresh_token_shown_again_revokes_its_family(live_demo, clock):
+    """Reuse after the grace period, or after the successor was used, is theft: every session
+    rotated from it stops, the owner's included, and the owner logs in again."""
+    first = token(live_demo).json()
+    second = _refresh(live_demo, first["refresh_token"]).json()
+    third = _refresh(live_demo, second["refresh_token"]).json()  # the owner goes on
+    # within the grace period, but its successor was used since: not a lost answer
+    reused = _refresh(live_demo, first["refresh_token"])
+    assert reused.status_code == 401 and reused.json()["code"] == "invalid_refresh_token"
+    assert live_demo.client(third["access_token"]).get("/me").status_code == 401
+    assert _refresh(live_demo, third["refresh_token"]).status_code == 401
+
+    again = token(live_demo).json()
+    later = _refresh(live_demo, again["refresh_token"]).json()
+    clock.advance(seconds=61)  # past the grace period, though the successor is unused
+    assert _refresh(live_demo, again["refresh_token"]).status_code == 401
+    assert live_demo.client(later["access_token"]).get("/me").status_code == 401
