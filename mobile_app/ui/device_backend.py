@@ -144,7 +144,9 @@ class DeviceBackend:
             if exc.status >= 500 or exc.status == 429:
                 code = "server_error"
             raise LoginFailed(code, exc.message) from None
-        except (LoginRequired, DeviceRevoked) as exc:
+        except DeviceRevoked as exc:
+            raise LoginFailed("device_revoked", str(exc)) from None
+        except LoginRequired as exc:
             raise LoginFailed("bad_credentials", str(exc)) from None
         except UpgradeRequired as exc:
             raise LoginFailed("upgrade_required", str(exc)) from None

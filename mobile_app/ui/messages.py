@@ -18,6 +18,9 @@ def plain_error(app: Any, exc: BaseException) -> str:
             "other_user_data": t(
                 "Another user's records on this tablet are not synced yet. Sync them first."
             ),
+            "device_revoked": t(
+                "An administrator withdrew this tablet. Records on it are kept; ask them to restore it."
+            ),
             "upgrade_required": t(
                 "The server needs a newer app. Update it; nothing on this tablet is lost."
             ),

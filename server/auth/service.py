@@ -83,17 +83,30 @@ def login(
             "bad_credentials", "用户名或密码错误", "wrong username or password", status=401
         )
     if device_id:
-        device = session.get(Device, device_id)
-        if device is not None and (device.user_id != user.id or device.revoked_at):
-            raise DomainError.of(
-                "device_revoked", "该设备已停用", "this device has been revoked", status=403
-            )
-        if device is None:
-            device_id = None
+        device_id = _bind_device(session, user, device_id, now)
     session.add(LoginAudit(username=username, user_id=user.id, success=True, ip=ip, at=now))
     pair, _ = _open_session(session, settings, user, device_id, now)
     log.info("login", extra={"user_id": user.id, "role": user.role, "device_id": device_id})
     return pair
+
+
+def _bind_device(session: Session, user: User, device_id: str, now: datetime) -> str | None:
+    """The tablet a login comes from, registered to the user on first sight so an
+    administrator can revoke it (a lost tablet). A revoked one logs nobody in; one registered
+    to someone else (a shared tablet) is used without binding the session to it."""
+    device = session.get(Device, device_id)
+    if device is not None and device.revoked_at:
+        raise DomainError.of(
+            "device_revoked", "该设备已停用", "this device has been revoked", status=403
+        )
+    if device is None:
+        device = Device(id=device_id, user_id=user.id, registered_at=now, name="平板")
+    elif device.user_id != user.id:
+        return None
+    device.last_seen = now
+    session.add(device)
+    session.flush()  # before the session row that names it (no ORM relationship orders them)
+    return device_id
 
 
 def _open_session(

@@ -43,7 +43,9 @@ def token(
     settings: SettingsDep,
     now: NowDep,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    device_id: Annotated[str | None, Form(max_length=64)] = None,
+    device_id: Annotated[
+        str | None, Form(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]{8,64}$")
+    ] = None,
 ) -> TokenOut:
     pair = service.login(
         session,

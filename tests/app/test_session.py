@@ -95,3 +95,24 @@ def test_the_server_ending_the_session_locks_the_app_and_keeps_records(server, s
     with server.login("officer") as officer:
         events = officer.get(f"/hazards/{hazard['id']}").json()["events"]
     assert events[-1]["payload"]["text"] == "会话过期前写的备注"
+
+
+def test_a_revoked_tablet_keeps_its_records_and_says_why(server, start_app):
+    """A tablet reported lost is revoked from the server: the app stops at the login screen
+    with the reason; the unsynced note stays on the tablet for recovery."""
+    d = start_app(server.url, "tablet")
+    store = d.app.backend._inner
+    login(d, "inspector")
+    sync(d)
+    hazard = next(h for h in store.hazards() if h["is_open"])
+    store.append_event(hazard["id"], "note", {"text": "平板丢失前写的备注"})
+    with server.login("admin") as admin:
+        assert admin.delete(f"/devices/{store.device_id}").status_code == 200
+    d.app.start_sync()
+    d.pump()
+    assert d.app.manager.current == "login"
+    login(d, "inspector")
+    screen = d.app.manager.get_screen("login")
+    assert d.app.manager.current == "login"
+    assert "withdrew" in screen.ids.message.text or "停用" in screen.ids.message.text
+    assert store.sync_state()["pending"] == 1

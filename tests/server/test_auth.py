@@ -136,3 +136,23 @@ def test_a_stolen_refresh_token_shown_again_revokes_its_family(live_demo, clock)
     clock.advance(seconds=61)  # past the grace period, though the successor is unused
     assert _refresh(live_demo, again["refresh_token"]).status_code == 401
     assert live_demo.client(later["access_token"]).get("/me").status_code == 401
+
+
+def test_a_tablet_is_registered_at_its_first_login_and_can_be_revoked(live_demo):
+    """A lost tablet: its user (or an administrator) revokes it, and nobody logs in on it."""
+    first = token(live_demo, device_id="tab-mine-0007").json()
+    owner = live_demo.client(first["access_token"])
+    devices = {d["id"]: d for d in owner.get("/devices").json()}
+    assert "tab-mine-0007" in devices and devices["tab-mine-0007"]["revoked_at"] is None
+    # a second user on the same (shared) tablet logs in; the tablet stays the first user's
+    shared = token(live_demo, username="officer", device_id="tab-mine-0007")
+    assert shared.status_code == 200
+    assert live_demo.client(shared.json()["access_token"]).get("/devices").json() == []
+    with live_demo.login("admin") as admin:
+        assert admin.delete("/devices/tab-mine-0007").status_code == 200
+    assert owner.get("/me").status_code == 401
+    for who in ("inspector", "officer"):
+        refused = token(live_demo, username=who, device_id="tab-mine-0007")
+        assert refused.status_code == 403 and refused.json()["code"] == "device_revoked"
+    bad = token(live_demo, device_id="a b")
+    assert bad.status_code == 422 and "device_id" in str(bad.json()["fields"])
