@@ -10,6 +10,7 @@ before they go offline; ``generated_until`` remembers how far, so each run only 
 from __future__ import annotations
 
 import calendar
+import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,10 @@ from server.sites.models import Site
 from server.users.models import User
 from shared.errors import DomainError, not_found
 from shared.roles import Role
+
+log = logging.getLogger("hazardchain.plans")
+# how far back a plan that fell behind is caught up (see generate_tasks)
+MAX_CATCHUP_DAYS = 7
 
 FREQUENCIES = ("daily", "weekly", "monthly")
 TEMPLATE_ID = re.compile(r"^[a-z0-9_]{1,64}$")
@@ -86,8 +91,18 @@ def generate_tasks(
     """Create the tasks of every occurrence from the last generated day to the horizon."""
     if not plan.active:
         return 0
-    until = local_date(now, tz) + timedelta(days=horizon_days)
+    today = local_date(now, tz)
+    until = today + timedelta(days=horizon_days)
     first = plan.generated_until + timedelta(days=1) if plan.generated_until else plan.start_date
+    earliest = today - timedelta(days=MAX_CATCHUP_DAYS)
+    if first < earliest:
+        # the jobs were stopped for long (or a backup was restored): tasks for those days
+        # would only be born missed, each with a notice; the record starts a week back
+        log.warning(
+            "plan catch-up bounded",
+            extra={"plan_id": plan.id, "from": first.isoformat(), "to": earliest.isoformat()},
+        )
+        first = earliest
     if first > until:
         return 0
     sites = {

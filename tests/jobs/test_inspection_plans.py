@@ -176,3 +176,25 @@ def test_recurrence_arithmetic():
         8,
         11,
     ]
+
+
+def test_a_plan_that_fell_far_behind_catches_up_one_week(world: World, clock, live, run):
+    """The jobs were stopped for two months: the next run does not bury officers under sixty
+    days of tasks born missed, each with a notice; it keeps the last week (as missed) and the
+    horizon ahead."""
+    officer = live.login("officer")
+    body = plan_body(
+        world, name="商场日检", site_ids=[world.site_ids["mall"]], frequency="daily",
+        district_id=HAIBOWAN,
+    )  # fmt: skip
+    daily = officer.post("/plans", json=body).json()
+    assert daily["generated_until"] == "2026-03-09"
+    clock.set(utc(2, 9) + timedelta(days=60))  # 1 May, 09:00 local
+    result = run("plan_tasks", clock.now())
+    # 24–30 April missed (7 days), 1 May open to 8 May ahead: 7 + 8 new tasks
+    assert result == {"created": 15, "missed": 8 + 7}  # plus the first 8 days, never done
+    officer = live.login("officer")  # two months on: a new login
+    tasks = officer.get("/tasks", params={"plan": daily["id"], "limit": 200}).json()["items"]
+    days = sorted(t["scheduled_for"] for t in tasks)
+    assert days[8] == "2026-04-24" and days[-1] == "2026-05-08"
+    assert not any("2026-03-10" <= d < "2026-04-24" for d in days)
