@@ -313,6 +313,19 @@ EN: dict[str, str] = {
     "恢复计划": "Resume the plan",
     "暂无检查计划。": "No inspection plans yet.",
     "按住Ctrl多选": "Hold Ctrl to select several",
+    # inspection tasks
+    "检查任务": "Inspection tasks",
+    "逾期未检": "Missed",
+    "待检": "To do",
+    "已跳过": "Skipped",
+    "已取消": "Cancelled",
+    "迟交": "Late",
+    "全部检查员": "Every inspector",
+    "计划日期": "Scheduled",
+    "截止": "Due",
+    "至": "to",
+    "按计划日期排序": "Ordered by scheduled day",
+    "该条件下没有检查任务。": "No inspection tasks match.",
 }
 
 # Buttons say what they do (the timeline names what happened: EVENT_NAMES).

@@ -72,6 +72,7 @@ def nav_for(caller: Caller | None) -> list[tuple[str, str]]:
         items.append(("/console/inspections", "检查记录"))
     if role in (Role.officer, Role.admin, Role.leader):
         items.append(("/console/plans", "检查计划"))
+        items.append(("/console/tasks", "检查任务"))
     if role is Role.admin:
         items.append(("/console/admin/users", "用户"))
         items.append(("/console/admin/sites", "场所管理"))
