@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from server.blobs.store import BlobStore
+from server.blobs.thumbs import drop_thumbnail
 from server.hazards.models import Attachment, HazardPhoto
 from server.inspections.models import Inspection, inspection_blobs
 from server.settings import Settings
@@ -42,6 +43,7 @@ def gc_orphan_blobs(session: Session, store: BlobStore, now: datetime, *, days: 
             continue
         store.remove(sha)
         store.drop_partial(sha)
+        drop_thumbnail(store, sha)
         session.delete(att)
         removed += 1
     session.commit()

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.auth import service as auth
 from server.blobs import service as blobs
+from server.blobs.thumbs import thumbnail
 from server.console import actions, exports, i18n, records
 from server.console.pages import ConsoleRoute, render
 from server.console.queue import (
@@ -432,15 +433,27 @@ async def hazard_act(
     return await run_in_threadpool(act)
 
 
+BLOB_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+
+
 @router.get("/blobs/{sha256}")
 def blob(request: Request, sha256: str, caller: ConsoleCaller, session: SessionDep) -> Response:
     att = blobs.blob_visible(session, caller, sha256[:64])
     data = request.app.state.blobs.read(att.sha256)
-    return Response(
-        content=data,
-        media_type=att.mime,
-        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
-    )
+    return Response(content=data, media_type=att.mime, headers=BLOB_HEADERS)
+
+
+@router.get("/blobs/{sha256}/thumb")
+def blob_thumb(
+    request: Request, sha256: str, caller: ConsoleCaller, session: SessionDep
+) -> Response:
+    """The preview pages show; the same access rule as the photo itself."""
+    att = blobs.blob_visible(session, caller, sha256[:64])
+    store = request.app.state.blobs
+    data = thumbnail(store, att.sha256)
+    if data is None:  # not previewable: the photo itself
+        return Response(content=store.read(att.sha256), media_type=att.mime, headers=BLOB_HEADERS)
+    return Response(content=data, media_type="image/jpeg", headers=BLOB_HEADERS)
 
 
 # ------------------------------------------------------------------ matters
