@@ -18,6 +18,14 @@ log = logging.getLogger("hazardchain.api")
 _STATUS_FOR_CODE = {"role_not_allowed": 403, "not_found": 404}
 
 
+def status_of(exc: Refused | DomainError) -> int:
+    """One rule for the API and the console: a domain error carries its status; a chain rule's
+    refusal naming fields is bad input (422), else a conflict with the hazard's state (409)."""
+    if isinstance(exc, DomainError):
+        return exc.status
+    return _STATUS_FOR_CODE.get(exc.refusal.code, 422 if exc.refusal.fields else 409)
+
+
 def lang_of(request: Request) -> str:
     return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
 
@@ -45,8 +53,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused):
-        status = _STATUS_FOR_CODE.get(exc.refusal.code, 422 if exc.refusal.fields else 409)
-        return refusal_response(request, exc.refusal, status)
+        return refusal_response(request, exc.refusal, status_of(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

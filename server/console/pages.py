@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from server.api.errors import status_of
 from server.console import i18n
 from server.console.session import (
     CSRF_FIELD,
@@ -151,7 +152,7 @@ def page_for_exception(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RoleRefused):
         return error_page(request, 403, t("无权访问"), t("您的角色无权访问此页面。"))
     if isinstance(exc, DomainError | Refused):
-        status = exc.status if isinstance(exc, DomainError) else 409
+        status = status_of(exc)
         if exc.refusal.code == "not_found" or status == 404:
             return error_page(
                 request, 404, t("页面不存在"), t("请求的页面不存在，或不在您的辖区范围内。")

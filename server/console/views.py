@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from starlette.responses import RedirectResponse, Response
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.errors import status_of
 from server.auth import service as auth
 from server.blobs import service as blobs
 from server.blobs.thumbs import thumbnail
@@ -417,7 +418,7 @@ async def hazard_act(
             )
         except (DomainError, Refused) as exc:
             session.rollback()
-            status = exc.status if isinstance(exc, DomainError) else 409
+            status = status_of(exc)
             if status == 404:
                 raise
             ctx = hazard_context(request, session, caller, hazard_id_, now)
