@@ -43,9 +43,12 @@ class SyncScreen(BaseScreen):
         if not p:
             return ""
         t = self.t
-        phase = {"push": t("Sending"), "pull": t("Receiving"), "done": t("Done")}.get(
-            p.get("phase"), ""
-        )
+        phase = {
+            "upload": t("Sending photos"),
+            "push": t("Sending"),
+            "pull": t("Receiving"),
+            "done": t("Done"),
+        }.get(p.get("phase"), "")
         text = f"{phase}: {p.get('records_done', 0)}/{p.get('records_total', 0)} {t('records')}"
         if p.get("bytes_total"):
             text += f" · {human_bytes(p.get('bytes_done', 0))}/{human_bytes(p['bytes_total'])}"
