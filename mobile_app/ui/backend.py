@@ -11,9 +11,10 @@ or a live object across threads.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mobile_app.core.sync_client import Progress, SyncResult
 from shared.checklist import Template
 
 
@@ -43,33 +44,16 @@ class ActionRefused(Exception):
         self.fields = fields or {}
 
 
-@dataclass
-class SyncProgress:
-    """What the progress bar shows: records and bytes, both directions together."""
-
-    phase: str  # "push" | "upload" | "pull" | "done"
-    records_done: int = 0
-    records_total: int = 0
-    bytes_done: int = 0
-    bytes_total: int = 0
+# what the progress bar shows (records and bytes of the current phase): the core's own
+SyncProgress = Progress
 
 
 @dataclass
-class SyncReport:
-    """One sync run: counts plus errors in plain words (empty when everything went)."""
+class SyncReport(SyncResult):
+    """One sync run as the screens see it: the core's counts, errors as the screen's codes
+    (``offline:…``, ``auth_expired``, ``server error …``), and when it ended."""
 
-    pushed: int = 0
-    rejected: int = 0
-    uploaded_files: int = 0
-    pulled: int = 0
-    bytes_sent: int = 0
-    bytes_received: int = 0
-    errors: list[str] = field(default_factory=list)
     finished_at: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 ProgressCallback = Callable[[SyncProgress], None]

@@ -27,7 +27,6 @@ from mobile_app.core.store import LocalStore
 from mobile_app.core.sync_client import (
     DeviceRevoked,
     LoginRequired,
-    Progress,
     ServerRefused,
     SyncClient,
     SyncFailed,
@@ -105,16 +104,11 @@ class DeviceBackend:
         self.store.set_meta("server_url", url.strip().rstrip("/"))
 
     def _client(self, progress: ProgressCallback | None = None) -> SyncClient:
-        def tell(p: Progress) -> None:
-            if progress is not None:
-                progress(SyncProgress(p.phase, p.records_done, p.records_total, p.bytes_done,
-                                      p.bytes_total))  # fmt: skip
-
         return SyncClient(
             self.store,
             self.server_url(),
             clock=self.clock,
-            on_progress=tell,
+            on_progress=progress,
             lang=self._lang(),
             **self._retry,
         )
@@ -526,10 +520,9 @@ class DeviceBackend:
         except UpgradeRequired as exc:
             report.errors.append(f"upgrade_required:{exc}")
         else:
-            report.pushed, report.rejected = result.pushed, result.rejected
-            report.uploaded_files, report.pulled = result.uploaded_files, result.pulled
-            report.bytes_sent, report.bytes_received = result.bytes_sent, result.bytes_received
-            report.errors = [self._plain(e) for e in result.errors]
+            report = SyncReport(
+                **{**vars(result), "errors": [self._plain(e) for e in result.errors]}
+            )
         if progress is not None:
             progress(SyncProgress("done"))
         report.finished_at = to_iso(self.clock.now())
