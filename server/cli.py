@@ -59,17 +59,17 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.blobs.store import BlobStore
     from server.demo import USERS, load_demo
+    from server.demo_inspections import load_demo_inspections
     from shared.clock import SystemClock
 
     settings = _settings()
+    now, store = SystemClock().now(), BlobStore(settings.blob_dir)
     with Session(_engine(), expire_on_commit=False) as session:
-        loaded = load_demo(
-            session,
-            password=settings.demo_password,
-            now=SystemClock().now(),
-            store=BlobStore(settings.blob_dir),
-        )
+        loaded = load_demo(session, password=settings.demo_password, now=now, store=store)
+        added = load_demo_inspections(session, now=now, store=store)
     print("demo data loaded" if loaded else "demo data already present")
+    if added:
+        print(f"{added} demo inspections submitted")
     print("demo logins (password from HAZARDCHAIN_DEMO_PASSWORD, default demo-password):")
     for username, display, role, unit, *_ in USERS:
         print(f"  {username:<11} {role:<10} {display} · {unit}")

@@ -152,7 +152,9 @@ def demo_png(seed: str, rgb: tuple[int, int, int]) -> bytes:
     )
 
 
-def _photo(session: Session, store: BlobStore, seed: str, rgb, uploader: str, now: datetime) -> str:
+def demo_photo(
+    session: Session, store: BlobStore, seed: str, rgb, uploader: str, now: datetime
+) -> str:
     data = demo_png(seed, rgb)
     sha = digest(data)
     if session.get(Attachment, sha) is None:
@@ -258,7 +260,7 @@ def _demo_hazards(
             "title": title,
             "severity": severity,
             "description": desc,
-            "photos": [_photo(session, store, title, (200, 60, 60), people[who].id, t)],
+            "photos": [demo_photo(session, store, title, (200, 60, 60), people[who].id, t)],
         }
         if matter:
             payload.update(matter_id=matter, link_id=link)
@@ -366,7 +368,7 @@ def _demo_hazards(
         h,
         "rectification_submitted",
         description="已清理卷帘下方展架并划设禁放线",
-        evidence=[_photo(session, store, "卷帘整改后", (60, 160, 80), ent, t)],
+        evidence=[demo_photo(session, store, "卷帘整改后", (60, 160, 80), ent, t)],
     )
     # 6. verified, awaiting closure
     h = report("inspector", mall, "消防控制室值班人员不足", "general", "夜班仅1人值班")
@@ -383,7 +385,7 @@ def _demo_hazards(
         h,
         "rectification_submitted",
         description="已安排双人24小时值班并持证上岗",
-        evidence=[_photo(session, store, "排班表", (60, 120, 200), ent, t)],
+        evidence=[demo_photo(session, store, "排班表", (60, 120, 200), ent, t)],
     )
     ev("officer", h, "verified", comment="现场核查通过")
     # 7. closed (销号), with one rejection on the way
@@ -402,7 +404,7 @@ def _demo_hazards(
         h,
         "rectification_submitted",
         description="已安装可燃气体报警器",
-        evidence=[_photo(session, store, "报警器1", (90, 90, 90), people["officer3"].id, t)],
+        evidence=[demo_photo(session, store, "报警器1", (90, 90, 90), people["officer3"].id, t)],
     )
     ev("officer", h, "rejected", reason="报警器未与紧急切断阀联动")
     ev(
@@ -410,7 +412,7 @@ def _demo_hazards(
         h,
         "rectification_submitted",
         description="已完成联动调试",
-        evidence=[_photo(session, store, "报警器2", (90, 150, 90), people["officer3"].id, t)],
+        evidence=[demo_photo(session, store, "报警器2", (90, 150, 90), people["officer3"].id, t)],
     )
     ev("officer", h, "verified", comment="联动测试正常")
     ev("officer", h, "closed", comment="同意销号")

@@ -36,7 +36,9 @@ def test_cli_on_a_fresh_database(tmp_path, backend, db_factory, request):
     assert "upgraded" in run(env, "db", "upgrade").stdout
     out = run(env, "demo").stdout
     assert "demo data loaded" in out and "officer2" in out
-    assert "already present" in run(env, "demo").stdout
+    assert "3 demo inspections submitted" in out  # signed, with findings, for the console
+    again = run(env, "demo").stdout
+    assert "already present" in again and "inspections submitted" not in again
     made = run(
         env,
         "users",
@@ -69,7 +71,8 @@ def test_cli_on_a_fresh_database(tmp_path, backend, db_factory, request):
     )
     assert noscope.returncode == 2 and "district" in noscope.stderr
     verified = run(env, "chains", "verify").stdout
-    assert "16 of 16 chains verified" in verified
+    # 16 demo hazards and those the demo inspections found (3 failed items)
+    assert "19 of 19 chains verified" in verified
     jobs = run(env, "jobs", "run", "flag_overdue", "--now", "2030-01-01T00:00:00Z").stdout
     assert jobs.startswith("flag_overdue:") and int(jobs.split(":")[1]) > 0
     assert run(env, "jobs", "run", "nope", ok=False).returncode == 2
@@ -77,9 +80,13 @@ def test_cli_on_a_fresh_database(tmp_path, backend, db_factory, request):
     from sqlmodel import Session, select
 
     from server.auth.security import verify_password
+    from server.inspections.models import Inspection
     from server.testing import engine_for
     from server.users.models import User
 
     with engine_for(url) as eng, Session(eng) as s:
         user = s.exec(select(User).where(User.username == "officer")).one()
         assert verify_password(user.password_hash, "another-pass")
+        done = s.exec(select(Inspection)).all()
+        assert sorted(i.finding_count for i in done) == [0, 1, 2]
+        assert all(i.signatures["representative_name"] for i in done)

@@ -1,0 +1,86 @@
+"""Demo inspections for ``hazardchain demo``: a few checklists run by the demo inspector, signed
+by the inspector and the site's representative, through the same service the tablet's
+inspections go through, so the console's inspection records are not empty in a demo.
+
+Kept apart from ``server.demo`` (the data set every test starts from): these add hazards, and
+the tests count hazards. They need the checklist templates (imported by ``db upgrade``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from server.auth.scope import scope_of
+from server.blobs.store import BlobStore
+from server.checklists.models import ChecklistTemplate
+from server.checklists.service import template_of
+from server.context import Caller
+from server.demo import demo_photo, did
+from server.inspections import service as inspections
+from server.inspections.models import Inspection
+from server.inspections.schemas import InspectionSubmit
+from server.users.models import User
+
+# (site, profile, how many yes/no items fail, hours before now, representative)
+RUNS = [
+    ("万达广场乌海店", "mall", 2, 50, "陈安全员"),
+    ("乌海市第一中学", "school", 1, 30, "周校长"),
+    ("海勃湾区社会福利院", "elderly_care", 0, 6, "吴院长"),
+]
+NS = uuid.UUID("5b0e3c1a-7d2e-4c55-9a61-2f3e4d5c6b7a")
+
+
+def load_demo_inspections(session: Session, *, now: datetime, store: BlobStore) -> int:
+    """Submit the demo inspections once; returns how many were added (0 when there, or when
+    the templates are not imported)."""
+    row = session.get(ChecklistTemplate, ("crowded_venue", 1))
+    user = session.exec(select(User).where(User.username == "inspector")).first()
+    if row is None or user is None:
+        return 0
+    template = template_of(row)
+    caller = Caller(user, scope_of(session, user))
+    added = 0
+    for site_name, profile, failing, hours, representative in RUNS:
+        inspection_id = str(uuid.uuid5(NS, site_name))
+        if session.get(Inspection, inspection_id) is not None:
+            continue
+        ended = now - timedelta(hours=hours)
+        items = [
+            i
+            for i in template.items()
+            if i.answer == "yes_no" and i.applies_to(profile) and not i.photo_required
+        ]
+        answers: dict[str, str | None] = {}
+        for k, item in enumerate(items):
+            passed = (
+                item.pass_when if k >= failing else ("no" if item.pass_when == "yes" else "yes")
+            )
+            answers[item.id] = passed
+        signer = user.id
+        signatures = {
+            "inspector": demo_photo(session, store, f"签字{user.display_name}", (20, 20, 20), signer, ended),
+            "representative": demo_photo(session, store, f"签字{representative}", (20, 20, 90), signer, ended),
+            "representative_name": representative,
+        }  # fmt: skip
+        notes = {items[-1].id: "现场核实，台账齐全"} if items else {}
+        body = InspectionSubmit.model_validate(
+            {
+                "id": inspection_id,
+                "site_id": did("site", site_name),
+                "template_id": row.id,
+                "template_version": row.version,
+                "profile": profile,
+                "answers": answers,
+                "item_notes": notes,
+                "signatures": signatures,
+                "notes": "演示数据：例行检查",
+                "started_at": ended - timedelta(hours=1, minutes=20),
+                "ended_at": ended,
+            }
+        )
+        inspections.submit(session, caller, body, now=ended)
+        added += 1
+    return added
