@@ -4,7 +4,10 @@ every state. Loaded through the same services as real use, so every chain verifi
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
+import math
 import struct
 import uuid
 import zlib
@@ -152,10 +155,33 @@ def demo_png(seed: str, rgb: tuple[int, int, int]) -> bytes:
     )
 
 
+def demo_signature(name: str) -> bytes:
+    """A pen stroke seeded by the name, on transparent PNG, as the tablet's signature pad
+    stores it: demo records then look like signed ones."""
+    from PIL import Image, ImageDraw
+
+    seed = hashlib.sha256(name.encode()).digest()
+    img = Image.new("RGBA", (360, 120), (255, 255, 255, 0))
+    points = [
+        (20 + 10 * i, 60 + (seed[i] - 128) / 5 * math.sin(i * 0.9 + seed[0] / 40))
+        for i in range(32)
+    ]
+    ImageDraw.Draw(img).line(points, fill=(20, 30, 80, 255), width=4, joint="curve")
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
 def demo_photo(
     session: Session, store: BlobStore, seed: str, rgb, uploader: str, now: datetime
 ) -> str:
-    data = demo_png(seed, rgb)
+    return store_demo_blob(session, store, demo_png(seed, rgb), uploader, now)
+
+
+def store_demo_blob(
+    session: Session, store: BlobStore, data: bytes, uploader: str, now: datetime
+) -> str:
+    """Bytes stored and recorded as an upload already complete."""
     sha = digest(data)
     if session.get(Attachment, sha) is None:
         store.put(sha, data)

@@ -18,7 +18,7 @@ from server.blobs.store import BlobStore
 from server.checklists.models import ChecklistTemplate
 from server.checklists.service import template_of
 from server.context import Caller
-from server.demo import demo_photo, did
+from server.demo import demo_signature, did, store_demo_blob
 from server.inspections import service as inspections
 from server.inspections.models import Inspection
 from server.inspections.schemas import InspectionSubmit
@@ -61,8 +61,8 @@ def load_demo_inspections(session: Session, *, now: datetime, store: BlobStore) 
             answers[item.id] = passed
         signer = user.id
         signatures = {
-            "inspector": demo_photo(session, store, f"签字{user.display_name}", (20, 20, 20), signer, ended),
-            "representative": demo_photo(session, store, f"签字{representative}", (20, 20, 90), signer, ended),
+            "inspector": store_demo_blob(session, store, demo_signature(user.display_name), signer, ended),
+            "representative": store_demo_blob(session, store, demo_signature(representative), signer, ended),
             "representative_name": representative,
         }  # fmt: skip
         notes = {items[-1].id: "现场核实，台账齐全"} if items else {}

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import pytest
 from console_helpers import IN_REVIEW, VERIFIED, raise_inspection
+from sqlmodel import Session
+
+from server.demo import demo_signature, store_demo_blob
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -134,7 +137,16 @@ def test_form_without_csrf_token_is_refused(live_demo, browser):
 
 def test_screenshots_of_the_other_pages(live_demo, browser, artifacts, clock):
     """The pages not covered above, in Chinese and (the queue) in English."""
-    inspection_id, _ = raise_inspection(live_demo.app.state.engine, clock)
+    engine = live_demo.app.state.engine
+    with Session(engine) as s:  # signatures drawn on the tablet, already uploaded
+        store = live_demo.app.state.blobs
+        sig = {
+            who: store_demo_blob(s, store, demo_signature(name), "", clock.now())
+            for who, name in (("inspector", "张检查"), ("representative", "陈安全员"))
+        }
+    inspection_id, failed = raise_inspection(
+        engine, clock, signatures={**sig, "representative_name": "陈安全员"}
+    )
     base = live_demo.url
     ctx = browser.new_context(viewport={"width": 1360, "height": 900})
     page = ctx.new_page()
@@ -152,6 +164,8 @@ def test_screenshots_of_the_other_pages(live_demo, browser, artifacts, clock):
         page.goto(base + path)
         _shot(page, artifacts, name)
     page.goto(f"{base}/console/inspections/{inspection_id}")
+    assert page.locator(f'img[src="/console/blobs/{sig["representative"]}"]').count() == 1
+    assert "陈安全员" in page.content()
     page.emulate_media(media="print")
     _shot(page, artifacts, "18-inspection-record-print")
     page.emulate_media(media="screen")
