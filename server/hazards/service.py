@@ -39,6 +39,7 @@ from shared.chain import (
     allowed_event_types,
     decide,
     fold,
+    fold_one,
     seal_event,
     verify_chain,
 )
@@ -255,7 +256,7 @@ def _append_once(
         prev=view,
         device_time=device_time,
     )
-    new_view = fold([*events, ev])
+    new_view = fold_one(view, ev)  # one step on, not the whole chain again (view is ours)
     if site is None:
         site = session.get(Site, new_view.site_id)
     # The event row is inserted after the projection row exists (FK order).
