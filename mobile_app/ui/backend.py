@@ -102,6 +102,10 @@ class Backend(Protocol):
     # -- hazard actions ----------------------------------------------------------------------
     def add_blob(self, data: bytes) -> str: ...
     def append_event(self, hazard_id: str, event_type: str, payload: dict[str, Any]) -> None: ...
+    def report_hazard(
+        self, site_id: str, title: str, severity: str, description: str, photos: list[str]
+    ) -> str:
+        """A hazard seen outside a checklist; returns its id (queued, shown pending)."""
 
     # -- sync --------------------------------------------------------------------------------
     def probe(self) -> bool: ...

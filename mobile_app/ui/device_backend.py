@@ -499,6 +499,20 @@ class DeviceBackend:
         except LocalRefusal as exc:
             raise _refused(exc, self._lang()) from None
 
+    def report_hazard(
+        self, site_id: str, title: str, severity: str, description: str, photos: list[str]
+    ) -> str:
+        try:
+            return self.outbox.report_hazard(
+                site_id=site_id,
+                title=title,
+                severity=severity,
+                description=description,
+                photos=photos,
+            )
+        except LocalRefusal as exc:
+            raise _refused(exc, self._lang()) from None
+
     # ------------------------------------------------------------------ sync
 
     def probe(self) -> bool:

@@ -13,6 +13,7 @@ from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import global_idmap
+from kivy.uix.behaviors import ToggleButtonBehavior
 
 from mobile_app.app import HazardChainApp
 
@@ -69,9 +70,11 @@ class Driver:
                 time.sleep(0.005)
 
     def press(self, widget: Any) -> None:
+        """What a tap does: a toggle changes state as Kivy's touch handling changes it
+        (releasing the rest of its group, keeping one down where none may be empty)."""
+        if isinstance(widget, ToggleButtonBehavior):
+            widget._do_press()
         widget.dispatch("on_press")
-        if hasattr(widget, "state") and widget.__class__.__name__ in ("TToggle", "ToggleButton"):
-            widget.state = "normal" if widget.state == "down" else "down"
         widget.dispatch("on_release")
         self.pump()
 

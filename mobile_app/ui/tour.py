@@ -93,6 +93,15 @@ def run_tour(out: Path, workdir: Path | None = None) -> list[Path]:
         d.go("site", site_id=mall["id"])
         shots.append(d.screenshot(out / "inspector-04-site.png"))
         site_screen = d.app.screen()
+        site_screen.report_form()
+        d.pump()
+        form = d.popups()[0]
+        form.inputs["title"].text = "消防通道被装修材料占用"
+        form.inputs["description"].text = "B1层东侧消防通道堆满石膏板"
+        d.press(form.severity_major)
+        shots.append(d.screenshot(out / "inspector-04b-report-hazard.png"))
+        form.dismiss()
+        d.settle_popups()
         site_screen.pick_template()
         d.pump()
         shots.append(d.screenshot(out / "inspector-05-choose-checklist.png"))

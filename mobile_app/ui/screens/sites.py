@@ -1,16 +1,22 @@
 """Sites: search by name, district or industry; a site's page with its risk colour, recent
-inspections and open hazards, and the button that starts an inspection."""
+inspections and open hazards, the button that starts an inspection, and one that reports a
+hazard seen outside any checklist."""
 
 from __future__ import annotations
 
 from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.popup import Popup
 
 from mobile_app.ui import labels, theme
+from mobile_app.ui.photos import pick_photo
 from mobile_app.ui.screens.base import BaseScreen, load_kv
-from mobile_app.ui.widgets import ListRow, TToggle, WrapLabel
+from mobile_app.ui.widgets import FormDialog, ListRow, TButton, TToggle, WrapLabel
+from shared.chain import TRANSITIONS, EventType
 
 load_kv(__file__)
+# who may report a hazard: the chain's own rule, as the server applies it
+REPORTING_ROLES = frozenset(r.value for r in TRANSITIONS[EventType.reported].roles)
 
 
 class SiteRow(ListRow):
@@ -104,11 +110,76 @@ class SiteScreen(BaseScreen):
             hz.add_widget(WrapLabel(text=t("No open hazards."), color=theme.MUTED))
         ids.start.disabled = app.role not in ("inspector", "officer", "admin")
         ids.start.opacity = 0 if ids.start.disabled else 1
+        ids.report.disabled = app.role not in REPORTING_ROLES
+        ids.report.opacity = 0 if ids.report.disabled else 1
         if self.params.get("template_id") and not ids.start.disabled:
             self.params = {**self.params, "template_id": None}
 
     def pick_template(self) -> None:
         TemplatePicker(screen=self).open()
+
+    def report_form(self) -> None:
+        """A hazard seen outside any checklist (随手报): what, how serious, photos; saved on
+        the tablet at once and shown pending until the server has it."""
+        t, site_id = self.t, self.site["id"]
+        photos: list[str] = []
+        dlg = FormDialog(
+            [("title", t("What is wrong"), ""), ("description", t("Details"), "")],
+            title=t("Report a hazard") + " · " + self.site["name"],
+        )
+        severity = BoxLayout(size_hint_y=None, height=theme.TOUCH, spacing=theme.GAP)
+        general = TToggle(text=t("General"), group="severity", state="down", tone="muted")
+        major = TToggle(text=t("Major"), group="severity", tone="danger")
+        general.allow_no_selection = major.allow_no_selection = False
+        severity.add_widget(general)
+        severity.add_widget(major)
+        counter = WrapLabel(text=t("{n} photos").format(n=0), color=theme.MUTED)
+        add = TButton(text=t("Add photo"), kind="secondary")
+
+        def got(sha: str) -> None:
+            photos.append(sha)
+            counter.text = t("{n} photos").format(n=len(photos))
+
+        add.bind(on_release=lambda *_: pick_photo(self.app, got))
+        heading = WrapLabel(text=t("Severity"), color=theme.MUTED)
+        for w in (heading, severity, add, counter):
+            dlg.ids.extra.add_widget(w)
+
+        def save(values: dict[str, str]) -> bool:
+            title = values["title"].strip()
+            if not title:
+                counter.text, counter.color = t("Say what is wrong."), theme.DANGER
+                return False
+            level = "major" if major.state == "down" else "general"
+            if level == "major" and not photos:
+                counter.text = t("A major hazard needs at least one photo.")
+                counter.color = theme.DANGER
+                return False
+
+            def done(hazard_id: str) -> None:
+                self.app.toast(t("Saved on this tablet; it will be sent at the next sync."))
+                self.app.update_pending()
+                self.app.go("hazard", hazard_id=hazard_id)
+                if self.app.online and self.app.auto_sync:
+                    self.app.start_sync()
+
+            self.app.call_local(
+                self.app.backend.report_hazard,
+                site_id,
+                title[:200],
+                level,
+                values["description"].strip(),
+                list(photos),
+                on_done=done,
+                on_error=lambda exc: self.app.toast(t("Not saved: ") + str(exc)),
+            )
+            return True
+
+        dlg.handler = save
+        dlg.severity_general, dlg.severity_major = general, major
+        dlg.add_photo_sha = got
+        dlg.open()
+        self.report_dialog = dlg
 
     def start(self, template: dict, profile: str | None) -> None:
         b = self.app.backend
