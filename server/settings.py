@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 VAR_DIR = Path("var")
 WEAK_SECRETS = {"", "changethis", "secret", "dev", "development"}
 
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # Wuhai; local days, deadlines and schedules
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HAZARDCHAIN_", extra="ignore")
@@ -32,7 +34,7 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     scheduler: str = Field("on", description="on | off (web-only replicas)")
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     demo_password: str = "demo-password"
     deadline_days: str = Field("", description='JSON overrides, e.g. {"general": {"mine": 3}}')
     blob_dir: Path = VAR_DIR / "blobs"

@@ -27,7 +27,9 @@ from server.hazards import service as hazards
 from server.hazards.models import Hazard
 from server.inspections.models import Inspection
 from server.inspections.schemas import InspectionSubmit
+from server.plans import service as plans
 from server.scoping import scope_filter
+from server.settings import DEFAULT_TIMEZONE
 from shared.checklist import ChecklistAnswerError, ChecklistError, Finding, Template, evaluate
 from shared.clock import parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
@@ -153,6 +155,7 @@ def submit(
     now: datetime,
     policy: DeadlinePolicy = DEFAULT_POLICY,
     commit: bool = True,
+    tz: str = DEFAULT_TIMEZONE,
 ) -> Submitted:
     """Create the inspection and its hazards, or return them again for a retry.
 
@@ -233,6 +236,16 @@ def submit(
                 raise _hazard_id_conflict(hid) from exc
             if done.duplicate:
                 raise _hazard_id_conflict(hid)
+        plans.complete_by_inspection(
+            session,
+            site_id=site.id,
+            template_id=row.id,
+            inspector_id=caller.user.id,
+            inspection_id=body.id,
+            ended_at=body.ended_at,
+            tz=tz,
+            now=now,
+        )
         if commit:
             session.commit()
     except IntegrityError:

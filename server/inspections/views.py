@@ -81,7 +81,14 @@ def submit_inspection(
     session: SessionDep,
     now: NowDep,
 ) -> InspectionDetail:
-    done = service.submit(session, caller, body, now=now, policy=request.app.state.policy)
+    done = service.submit(
+        session,
+        caller,
+        body,
+        now=now,
+        policy=request.app.state.policy,
+        tz=request.app.state.settings.timezone,
+    )
     if not done.created:
         response.status_code = 200
     return _detail(session, done.inspection, done.hazards)

@@ -493,6 +493,53 @@ def complete_task(
     return task
 
 
+def complete_by_inspection(
+    session: Session,
+    *,
+    site_id: str,
+    template_id: str,
+    inspector_id: str,
+    inspection_id: str,
+    ended_at: datetime,
+    tz: str,
+    now: datetime,
+) -> InspectionTask | None:
+    """The plan's task an inspection fulfils, marked done in the caller's transaction.
+
+    The inspector should not have to tick the task off by hand (and a tablet offline cannot):
+    the task is the most recent one for the same site and checklist scheduled on or before
+    the day the inspection ended, still open or missed, assigned to the inspector or to all.
+    Done after its due time, it stays on the missed list as done late. Older missed tasks stay
+    missed: one inspection fulfils one task.
+    """
+    day = local_date(ended_at, tz)
+    task = session.exec(
+        select(InspectionTask)
+        .where(
+            InspectionTask.site_id == site_id,
+            InspectionTask.template_id == template_id,
+            col(InspectionTask.status).in_(ACTIONABLE),
+            col(InspectionTask.scheduled_for) <= day,
+            or_(
+                col(InspectionTask.assignee_user_id).is_(None),
+                InspectionTask.assignee_user_id == inspector_id,
+            ),
+        )
+        .order_by(col(InspectionTask.scheduled_for).desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+    if task is None:
+        return None
+    task.status = DONE
+    task.done_at = ended_at
+    task.done_by = inspector_id
+    task.inspection_id = inspection_id
+    task.updated_at = now
+    session.add(task)
+    return task
+
+
 def skip_task(
     session: Session, caller: Caller, task_id: str, reason: str, now: datetime
 ) -> InspectionTask:

@@ -31,6 +31,7 @@ from server.context import Caller
 from server.hazards import service as hazards
 from server.hazards.models import Attachment, HazardEvent
 from server.hazards.service import to_chain_event
+from server.settings import DEFAULT_TIMEZONE
 from server.sites.models import District, Site
 from server.sync import feed
 from server.sync.models import SyncChange, SyncDevice, SyncOp
@@ -254,6 +255,7 @@ def _apply(
     op: Op,
     now: datetime,
     policy: DeadlinePolicy,
+    tz: str,
 ) -> Applied:
     """Apply one op with the domain services; raises Refused/DomainError/ValidationError."""
     if op.v not in OP_VERSIONS[op.type]:
@@ -297,7 +299,9 @@ def _apply(
                 "forbidden", "您的角色无权提交检查", "your role may not submit inspections", 403
             )
         body = InspectionSubmit.model_validate(op.payload)
-        done = inspections.submit(session, caller, body, now=now, policy=policy, commit=False)
+        done = inspections.submit(
+            session, caller, body, now=now, policy=policy, commit=False, tz=tz
+        )
         ids = [h.id for h in done.hazards]
         return Applied({"inspection_id": body.id, "hazard_ids": ids}, ids)
     raise AssertionError(op.type)
@@ -426,12 +430,13 @@ def push_one(
     *,
     clock: Clock,
     policy: DeadlinePolicy,
+    tz: str = DEFAULT_TIMEZONE,
 ) -> OpResult | PushStop:
     """Apply or answer one op; retried from the start when a concurrent write collides."""
     digest = op.digest()
     for attempt in range(RETRIES):
         try:
-            return _push_once(session, caller, device_id, op, digest, clock.now(), policy)
+            return _push_once(session, caller, device_id, op, digest, clock.now(), policy, tz)
         except (IntegrityError, OperationalError):
             session.rollback()
             if attempt == RETRIES - 1:
@@ -452,6 +457,7 @@ def _push_once(
     digest: str,
     now: datetime,
     policy: DeadlinePolicy,
+    tz: str,
 ) -> OpResult | PushStop:
     session.expire_all()  # one session serves the batch: read each op's rows afresh
     state = _lock_device(session, device_id, now)
@@ -465,7 +471,7 @@ def _push_once(
     refusal = None
     session.info[feed.SEQS_TAKEN] = []
     try:
-        applied = _apply(session, caller, device_id, op, now, policy)
+        applied = _apply(session, caller, device_id, op, now, policy, tz)
         # one transaction: the feed positions it took are its own
         applied.server_seq = max(session.info[feed.SEQS_TAKEN], default=None)
     except (Refused, DomainError, ValidationError) as exc:
@@ -505,6 +511,7 @@ def push(
     *,
     clock: Clock,
     policy: DeadlinePolicy = DEFAULT_POLICY,
+    tz: str = DEFAULT_TIMEZONE,
 ) -> PushResponse:
     """One result per op, in order, until the end of the batch or a stop."""
     now = clock.now()
@@ -520,7 +527,7 @@ def push(
     results: list[OpResult] = []
     stopped: PushStop | None = None
     for op in req.ops:
-        outcome = push_one(session, caller, req.device_id, op, clock=clock, policy=policy)
+        outcome = push_one(session, caller, req.device_id, op, clock=clock, policy=policy, tz=tz)
         if isinstance(outcome, PushStop):
             stopped = outcome
             break

@@ -105,7 +105,12 @@ def push(
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
     resp = service.push(
-        session, caller, req, clock=request.app.state.clock, policy=request.app.state.policy
+        session,
+        caller,
+        req,
+        clock=request.app.state.clock,
+        policy=request.app.state.policy,
+        tz=request.app.state.settings.timezone,
     )
     return packed(request, resp)
 

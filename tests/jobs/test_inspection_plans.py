@@ -3,6 +3,7 @@ and a task whose day is over lands on the missed list, at local midnight in Wuha
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from server.plans.models import InspectionPlan, InspectionTask
@@ -198,3 +199,54 @@ def test_a_plan_that_fell_far_behind_catches_up_one_week(world: World, clock, li
     days = sorted(t["scheduled_for"] for t in tasks)
     assert days[8] == "2026-04-24" and days[-1] == "2026-05-08"
     assert not any("2026-03-10" <= d < "2026-04-24" for d in days)
+
+
+def test_an_inspection_completes_the_task_it_fulfils(world: World, clock, live, run, engine):
+    """The inspector does not tick tasks off by hand (a tablet offline cannot): submitting the
+    site's checklist completes the task of that day; older missed ones stay missed, and a
+    second inspection the same day fulfils the latest of those, done late."""
+    from server.checklists.service import DEFAULT_ROOT, import_into
+
+    import_into(engine, DEFAULT_ROOT, clock.now())
+    officer, inspector = live.login("officer"), live.login("inspector")
+    body = plan_body(
+        world, name="商场日检", site_ids=[world.site_ids["mall"]], frequency="daily",
+        district_id=HAIBOWAN,
+    )  # fmt: skip
+    daily = officer.post("/plans", json=body).json()
+    clock.set(utc(4, 10))  # 2 and 3 March were not done
+    assert run("plan_tasks", clock.now())["missed"] == 2
+    officer, inspector = live.login("officer"), live.login("inspector")
+
+    def inspect(minutes_ago: int) -> str:
+        iid = str(uuid.uuid4())
+        ended = clock.now() - timedelta(minutes=minutes_ago)
+        r = inspector.post(
+            "/inspections",
+            json={
+                "id": iid, "site_id": world.site_ids["mall"], "template_id": "crowded_venue",
+                "template_version": 1, "profile": "mall", "answers": {},
+                "started_at": (ended - timedelta(hours=1)).isoformat(),
+                "ended_at": ended.isoformat(),
+            },
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        return iid
+
+    first = inspect(30)
+    tasks = {
+        t["scheduled_for"]: t
+        for t in officer.get("/tasks", params={"plan": daily["id"]}).json()["items"]
+    }
+    today = tasks["2026-03-04"]
+    assert today["status"] == "done" and today["inspection_id"] == first and not today["late"]
+    assert {tasks[d]["status"] for d in ("2026-03-02", "2026-03-03")} == {"missed"}
+    assert tasks["2026-03-05"]["status"] == "open"  # tomorrow's is not done by today's visit
+
+    second = inspect(5)
+    tasks = {
+        t["scheduled_for"]: t
+        for t in officer.get("/tasks", params={"plan": daily["id"]}).json()["items"]
+    }
+    assert tasks["2026-03-03"]["inspection_id"] == second and tasks["2026-03-03"]["late"]
+    assert tasks["2026-03-02"]["status"] == "missed"
