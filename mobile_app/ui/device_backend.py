@@ -42,7 +42,7 @@ from mobile_app.ui.backend import (
 )
 from shared.chain import Actor, HazardView, allowed_event_types
 from shared.checklist import Template
-from shared.clock import Clock, SystemClock, to_iso
+from shared.clock import Clock, SystemClock, parse_iso, to_iso
 from shared.findings import default_description, finding_hazard_id
 from shared.roles import Role
 from shared.taxonomy import name_of
@@ -393,9 +393,13 @@ class DeviceBackend:
         today = self.clock.now().astimezone().date().isoformat()  # the tablet's own day
         site_names = {s["id"]: s["name"] for s in self._site_rows()}
         tasks = [json.loads(r["data"]) for r in self.store.read("SELECT data FROM task")]
-        due = [t for t in tasks if t["status"] == "open" and t["scheduled_for"] <= today]
+        due = [
+            t for t in tasks if t["status"] in ("open", "missed") and t["scheduled_for"] <= today
+        ]
+        due = self._not_done_here(due)
         for t in due:
             t["site_name"] = site_names.get(t["site_id"], "")
+            t["late"] = t["status"] == "missed"
         sites = self.sites()
         if user.get("site_ids"):
             sites = [s for s in sites if s["id"] in user["site_ids"]]
@@ -413,6 +417,25 @@ class DeviceBackend:
                 t["id"]: [t["title"]["zh"], t["title"]["en"]] for t in self.templates()
             },
         }
+
+    def _not_done_here(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Without the tasks an inspection submitted on this tablet fulfils, as the server
+        will decide once it arrives (the latest task of that site and checklist up to the
+        inspection's day; see server.plans.service.complete_by_inspection)."""
+        left = sorted(tasks, key=lambda t: t["scheduled_for"], reverse=True)
+        unsent = self.store.read(
+            "SELECT d.site_id, d.template_id, d.ended_at FROM draft d"
+            " JOIN outbox o ON o.op_id = d.op_id"
+            " WHERE d.status = 'submitted' AND o.status IN ('pending', 'sent')"
+        )  # once the server has it, the pulled tasks say so themselves
+        for d in unsent:
+            day = parse_iso(d["ended_at"]).astimezone().date().isoformat()
+            for t in left:
+                same = (t["site_id"], t["template_id"]) == (d["site_id"], d["template_id"])
+                if same and t["scheduled_for"] <= day:
+                    left.remove(t)
+                    break
+        return left
 
     # ------------------------------------------------------------------ drafts
 
