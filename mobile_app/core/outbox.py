@@ -179,8 +179,6 @@ def enqueue_in(
     payload: dict[str, Any],
     clock: Clock,
     op_id: str | None = None,
-    *,
-    refold_hazard: bool = True,
 ) -> str:
     """Queue one op inside the caller's write, so a change and its effect on the screens (a
     locked draft, provisional hazards) commit together or not at all."""
@@ -205,7 +203,7 @@ def enqueue_in(
                 Refusal("photo_missing", "照片不在本机", f"photo {sha[:12]} is not here")
             )
         db.execute("INSERT OR IGNORE INTO outbox_blob VALUES (?, ?)", [op_id, sha])
-    if hazard_id is not None and refold_hazard:
+    if hazard_id is not None:
         refold(db, hazard_id, actor)
     return op_id
 
