@@ -143,6 +143,17 @@ def kpis(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "detail": f"{on_time.get('on_time', 0)}/{on_time.get('closed', 0)}",
         }
     )
+    tasks = figures.get("inspection_tasks") or {}
+    tiles.append(
+        {
+            "label": "检查任务按时完成率",
+            "key": "tasks_on_time",
+            "value": tasks.get("rate"),
+            "rate": True,
+            "detail": f"{tasks.get('done_on_time', 0)}/{tasks.get('due', 0) - tasks.get('skipped', 0)}",
+            "day": True,  # the day's own figure, not year to date
+        }
+    )
     for sev, label in (("general", "一般隐患整改率"), ("major", "重大隐患整改率")):
         r = rect.get(sev, {})
         tiles.append(

@@ -209,6 +209,8 @@ EN: dict[str, str] = {
     "一般隐患整改率": "Rectification rate, general",
     "重大隐患整改率": "Rectification rate, major",
     "年度累计": "year to date",
+    "当日": "that day",
+    "检查任务按时完成率": "Planned inspections done on time",
     "四色风险分布（按辖区）": "Four-colour risk by district",
     "红": "Red",
     "橙": "Orange",

@@ -18,7 +18,9 @@ Definitions (docs/jobs.md):
   ``inspection`` table when the schema has one, else from the distinct ``hazard.inspection_id``
   values (which misses inspections that found nothing, so the figure reads high);
   ``inspections_source`` in the figures says which.
-- trend: 30 days ending with the day: new, closed and open at each day's end.
+- trend: 30 days ending with the day: new, closed and open at each day's end;
+- inspection tasks: those that fell due during the day (cancelled ones aside): done by their
+  due time, skipped with a reason, or not done; rate = done on time / (due − skipped).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, and_, func, not_, type_coerce
+from sqlalchemy import DateTime, and_, case, func, not_, type_coerce
 from sqlmodel import Session, col, select
 
 import server.models  # noqa: F401  (every table in the metadata: the inspection table's)
@@ -56,6 +58,7 @@ TREND_DAYS = 30
 LONGEST = 10
 SCOPE_LEVELS = ("city", "district")
 COUNTS = ("new", "closed", "open", "overdue", "major_open", "escalated", "escalations")
+TASK_COUNTS = ("due", "done_on_time", "not_done", "skipped")
 INSPECTIONS_FROM_TABLE = "inspection table (submitted in the window)"
 INSPECTIONS_FROM_HAZARDS = (
     "distinct hazard.inspection_id (no inspection table: inspections without hazards "
@@ -182,6 +185,7 @@ class _Scope:
     on_time: int = 0
     inspection_ids: set[str] = field(default_factory=set)
     inspections: int | None = None  # from the inspection table, when there is one
+    tasks: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TASK_COUNTS, 0))
     longest: list[tuple[float, str, AsOf]] = field(default_factory=list)
     sites: dict[str, int] = field(default_factory=dict)
 
@@ -282,6 +286,7 @@ def compute(
 
     _count_escalations(session, cal, placed)
     _count_inspections(session, cal, scopes.values(), placed)
+    _count_tasks(session, cal, placed)
     sites = _count_sites(session, cal, placed)
     return {
         sid: _figures(session, tree, sid, scope, cal, tz, sites) for sid, scope in scopes.items()
@@ -316,6 +321,34 @@ def _count_inspections(session: Session, cal: _Calendar, scopes: Iterable[_Scope
     ).all():
         for scope, _label in placed(district_id):
             scope.inspections += n
+
+
+def _count_tasks(session: Session, cal: _Calendar, placed) -> None:
+    """Planned inspections that fell due during the day (its end, midnight, included: a daily
+    task falls due then): done by their due time, skipped with a reason, or not done (逾期未检;
+    done later still counts as not done on time). Read from the tasks' own times, so a day
+    regenerated later gives the same figures."""
+    table = metadata.tables["inspection_task"]
+    c = table.c
+    on_time = and_(c.done_at.is_not(None), c.done_at <= c.due_at, c.done_at < cal.cut)
+    skipped = and_(c.status == "skipped", c.skipped_at < cal.cut)
+    rows = session.execute(
+        select(
+            c.district_id,
+            func.count(),
+            func.sum(case((on_time, 1), else_=0)),
+            func.sum(case((skipped, 1), else_=0)),
+        )
+        .where(c.due_at > cal.start, c.due_at <= cal.cut, c.status != "cancelled")
+        .group_by(c.district_id)
+    ).all()
+    for district_id, due, done, skip in rows:
+        for scope, _label in placed(district_id):
+            t = scope.tasks
+            t["due"] += due
+            t["done_on_time"] += int(done or 0)
+            t["skipped"] += int(skip or 0)
+            t["not_done"] += due - int(done or 0) - int(skip or 0)
 
 
 def _count_sites(session: Session, cal: _Calendar, placed) -> dict[str, tuple[str, str]]:
@@ -406,6 +439,10 @@ def _figures(
                     INSPECTIONS_FROM_TABLE if from_table else INSPECTIONS_FROM_HAZARDS
                 ),
             },
+        },
+        "inspection_tasks": {
+            **s.tasks,
+            "rate": _rate(s.tasks["done_on_time"], s.tasks["due"] - s.tasks["skipped"]),
         },
         "sites_by_risk_colour": {c: s.sites.get(c, 0) for c in ("red", "orange", "yellow", "blue")},
         "longest_overdue": longest,

@@ -246,3 +246,75 @@ def test_todays_live_figures_count_a_deadline_later_today_as_not_yet_overdue(wor
     assert at_ten["open"] == day["open"] == 1
     assert at_ten["overdue"] == 0
     assert day["overdue"] == evening["overdue"] == 1
+
+
+def test_the_days_inspection_tasks_done_on_time_or_not(world, clock):
+    """Planned inspections that fell due on 5 March: one done in time, one done the next
+    morning (not on time), one skipped with a reason; a cancelled one and tomorrow's do not
+    count."""
+    from server.plans import service as plans
+    from server.plans.models import InspectionTask
+
+    clock.set(utc(4, 9))
+    with world.session() as s:
+        plans.create_plan(
+            s,
+            world.caller(s, "officer"),
+            {
+                "name": "日检",
+                "site_ids": [world.site_ids["mall"], world.site_ids["plant"]],
+                "template_id": "crowded_venue",
+                "template_version": 1,
+                "frequency": "daily",
+                "start_date": D,
+                "district_id": HAIBOWAN,
+            },  # fmt: skip
+            clock.now(),
+            "Asia/Shanghai",
+            3,
+        )
+        plans.create_plan(
+            s,
+            world.caller(s, "officer"),
+            {
+                "name": "撤销的",
+                "site_ids": [world.site_ids["mall"]],
+                "template_id": "crowded_venue",
+                "template_version": 1,
+                "frequency": "daily",
+                "start_date": D,
+                "district_id": HAIBOWAN,
+            },  # fmt: skip
+            clock.now(),
+            "Asia/Shanghai",
+            3,
+        )
+        tasks = s.exec(select(InspectionTask).order_by(InspectionTask.plan_id)).all()
+        on_d = [t for t in tasks if t.scheduled_for == D]
+        assert len(on_d) == 3
+        by_plan: dict[str, list] = {}
+        for t in on_d:
+            by_plan.setdefault(t.plan_id, []).append(t)
+        daily, other = sorted(by_plan.values(), key=len, reverse=True)
+        first, second = sorted(daily, key=lambda t: t.site_id)
+        first.status, first.done_at = "done", utc(5, 15)
+        second.status, second.done_at = "done", utc(6, 9)  # the next morning: late
+        other[0].status = "cancelled"
+        s.add_all([first, second, other[0]])
+        s.commit()
+    with world.session() as s:
+        figures = service.compute(s, D, "Asia/Shanghai", [CITY])[CITY]
+    assert figures["inspection_tasks"] == {
+        "due": 2, "done_on_time": 1, "not_done": 1, "skipped": 0, "rate": 0.5,
+    }  # fmt: skip
+    with world.session() as s:
+        second = s.get(InspectionTask, second.id)
+        second.status, second.done_at = "skipped", None
+        second.skip_reason, second.skipped_at = "停业", utc(5, 12)
+        s.add(second)
+        s.commit()
+    with world.session() as s:
+        figures = service.compute(s, D, "Asia/Shanghai", [CITY])[CITY]
+    assert figures["inspection_tasks"] == {
+        "due": 2, "done_on_time": 1, "not_done": 0, "skipped": 1, "rate": 1.0,
+    }  # fmt: skip
