@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import date
 
@@ -19,13 +20,17 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     settings = args.settings_factory()
     setup_logging(settings.log_level)
-    stop = threading.Event()
+    # The handler only flips a flag: calling Event.set() from a signal handler deadlocks when
+    # the signal lands while the main thread holds the event's lock inside wait() (it did,
+    # under load, a SIGTERM sent just as the scheduler reported it was running).
+    stopping: list[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     scheduler = start_scheduler(args.engine_factory(), settings, SystemClock())
     jobs = ", ".join(f"{j.id} ({j.trigger})" for j in scheduler.get_jobs())
     print(f"scheduler running ({settings.timezone}): {jobs}", flush=True)
-    stop.wait()
+    while not stopping:
+        time.sleep(0.2)  # a signal cuts the sleep short
     # Jobs are idempotent and transactional, so a run cut short is simply redone by the next
     # one: a stop request waits a few seconds for running jobs, never for a long catch-up.
     waiter = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True)
