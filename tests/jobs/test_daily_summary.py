@@ -257,38 +257,17 @@ def test_the_days_inspection_tasks_done_on_time_or_not(world, clock):
 
     clock.set(utc(4, 9))
     with world.session() as s:
-        plans.create_plan(
-            s,
-            world.caller(s, "officer"),
-            {
-                "name": "日检",
-                "site_ids": [world.site_ids["mall"], world.site_ids["plant"]],
+        for name, sites in (("日检", ["mall", "plant"]), ("撤销的", ["mall"])):
+            body = {
+                "name": name,
+                "site_ids": [world.site_ids[k] for k in sites],
                 "template_id": "crowded_venue",
                 "template_version": 1,
                 "frequency": "daily",
                 "start_date": D,
                 "district_id": HAIBOWAN,
-            },  # fmt: skip
-            clock.now(),
-            "Asia/Shanghai",
-            3,
-        )
-        plans.create_plan(
-            s,
-            world.caller(s, "officer"),
-            {
-                "name": "撤销的",
-                "site_ids": [world.site_ids["mall"]],
-                "template_id": "crowded_venue",
-                "template_version": 1,
-                "frequency": "daily",
-                "start_date": D,
-                "district_id": HAIBOWAN,
-            },  # fmt: skip
-            clock.now(),
-            "Asia/Shanghai",
-            3,
-        )
+            }
+            plans.create_plan(s, world.caller(s, "officer"), body, clock.now(), "Asia/Shanghai", 3)
         tasks = s.exec(select(InspectionTask).order_by(InspectionTask.plan_id)).all()
         on_d = [t for t in tasks if t.scheduled_for == D]
         assert len(on_d) == 3
