@@ -554,12 +554,7 @@ class SyncClient:
             try:
                 r, data = self._request("GET", "/sync/pull", params=params, parse=True)
             except _ResetRequired as exc:
-                resets += 1
-                if resets > 2:
-                    raise SyncFailed(f"the server keeps asking for a reset: {exc}") from exc
-                log.warning("reset required", extra={"reason": str(exc)})
-                self.store.write(_reset_local)
-                result.resets += 1
+                resets = self._reset(resets, result, "the server keeps asking for a reset", exc)
                 continue
             page = PullResponse.model_validate(data)
             size = self._wire_bytes(r)
@@ -568,12 +563,7 @@ class SyncClient:
             except ChainLinkError as exc:
                 # the server's chains and this copy disagree (a restore the cursor could not
                 # reveal): start again from the server's data, as for a 410
-                resets += 1
-                if resets > 2:
-                    raise SyncFailed(f"pulled chains do not fit: {exc}") from exc
-                log.warning("chain mismatch, resetting", extra={"reason": str(exc)})
-                self.store.write(_reset_local)
-                result.resets += 1
+                resets = self._reset(resets, result, "pulled chains do not fit", exc)
                 continue
             result.pulled += len(page.changes)
             result.bytes_received += size
@@ -582,6 +572,15 @@ class SyncClient:
             self._tell(progress)
             if not page.has_more:
                 return
+
+    def _reset(self, resets: int, result: SyncResult, why: str, exc: Exception) -> int:
+        """Forget the server's data and pull again from the start; twice at most per run."""
+        if resets >= 2:
+            raise SyncFailed(f"{why}: {exc}") from exc
+        log.warning("resetting the local copy", extra={"why": why, "reason": str(exc)})
+        self.store.write(_reset_local)
+        result.resets += 1
+        return resets + 1
 
     def _apply_page(self, db: Database, page: PullResponse, cursor: str | None) -> None:
         """One page and its cursor, all or nothing; re-applying a page changes nothing."""

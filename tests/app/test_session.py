@@ -67,16 +67,22 @@ def test_language_switches_to_english_and_back(server, start_app):
     assert d.app.root.ids.nav_sites.text == "场所"
 
 
-def test_the_server_ending_the_session_locks_the_app_and_keeps_records(server, start_app):
-    """An administrator resets the inspector's password: the next sync cannot refresh the
-    session, so the app asks for the password again; the note written offline is kept and
-    sent after the new password is typed."""
+def _note_written_after_sync(server, start_app, text: str):
+    """A logged-in, synced inspector's tablet with one note written and not yet sent."""
     d = start_app(server.url, "tablet")
     store = d.app.backend._inner
     login(d, "inspector")
     sync(d)
     hazard = next(h for h in store.hazards() if h["is_open"])
-    store.append_event(hazard["id"], "note", {"text": "会话过期前写的备注"})
+    store.append_event(hazard["id"], "note", {"text": text})
+    return d, store, hazard
+
+
+def test_the_server_ending_the_session_locks_the_app_and_keeps_records(server, start_app):
+    """An administrator resets the inspector's password: the next sync cannot refresh the
+    session, so the app asks for the password again; the note written offline is kept and
+    sent after the new password is typed."""
+    d, store, hazard = _note_written_after_sync(server, start_app, "会话过期前写的备注")
     with server.login("admin") as admin:
         uid = next(u["id"] for u in admin.get("/users").json() if u["username"] == "inspector")
         admin.patch(f"/users/{uid}", json={"password": "new-password-2026"}).raise_for_status()
@@ -100,12 +106,7 @@ def test_the_server_ending_the_session_locks_the_app_and_keeps_records(server, s
 def test_a_revoked_tablet_keeps_its_records_and_says_why(server, start_app):
     """A tablet reported lost is revoked from the server: the app stops at the login screen
     with the reason; the unsynced note stays on the tablet for recovery."""
-    d = start_app(server.url, "tablet")
-    store = d.app.backend._inner
-    login(d, "inspector")
-    sync(d)
-    hazard = next(h for h in store.hazards() if h["is_open"])
-    store.append_event(hazard["id"], "note", {"text": "平板丢失前写的备注"})
+    d, store, hazard = _note_written_after_sync(server, start_app, "平板丢失前写的备注")
     with server.login("admin") as admin:
         assert admin.delete(f"/devices/{store.device_id}").status_code == 200
     d.app.start_sync()
