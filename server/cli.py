@@ -130,6 +130,71 @@ def cmd_sync_renew_epoch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _installation():
+    from server.backups.service import Installation
+
+    settings = _settings()
+    return Installation(settings.database_url, settings.blob_dir, settings.pg_bin_dir)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from server.backups.service import take_backup
+    from shared.clock import SystemClock
+    from shared.errors import DomainError
+
+    link = Path(args.link_from) if args.link_from else None
+    try:
+        manifest = take_backup(_installation(), Path(args.dir), SystemClock().now(), link_from=link)
+    except DomainError as exc:
+        print(f"error: {exc.refusal.zh} / {exc.refusal.en}", file=sys.stderr)
+        return 2
+    rows = sum(manifest.counts.values())
+    print(
+        f"backup written to {args.dir}: {manifest.dialect} at {manifest.migration_head}, "
+        f"{rows} rows, {len(manifest.files)} files"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Check, restore, upgrade, renew the epoch: tablets then pull again and resend what the
+    server lost (docs/operations.md)."""
+    from pathlib import Path
+
+    from server.backups.service import check_backup, restore_backup
+    from server.migrate import known_revisions, upgrade
+    from server.sync.feed import renew_epoch
+    from shared.errors import DomainError
+
+    inst = _installation()
+    try:
+        if args.check:
+            manifest = check_backup(Path(args.dir), inst, known_revisions())
+            print(f"backup is intact: {manifest.dialect} at {manifest.migration_head}")
+            return 0
+        if not args.yes:
+            print(
+                "error: restoring replaces the whole database; stop the server and the "
+                "scheduler, then run again with --yes",
+                file=sys.stderr,
+            )
+            return 2
+        manifest = restore_backup(Path(args.dir), inst, known_revisions())
+    except DomainError as exc:
+        print(f"error: {exc.refusal.zh} / {exc.refusal.en}", file=sys.stderr)
+        return 2
+    upgrade(inst.database_url)
+    with Session(_engine()) as session:
+        epoch = renew_epoch(session)
+    print(
+        f"restored the backup of {manifest.created_at} ({manifest.migration_head}); "
+        f"sync epoch renewed ({epoch}): tablets download again and resend what was lost"
+    )
+    return 0
+
+
 def cmd_jobs_run(args: argparse.Namespace) -> int:
     from server.scheduler import JOBS, run_job
     from shared.clock import SystemClock, parse_iso
@@ -195,6 +260,18 @@ def build_parser() -> argparse.ArgumentParser:
         "renew-epoch",
         help="after restoring a backup: every tablet starts its pull again (outboxes are kept)",
     ).set_defaults(func=cmd_sync_renew_epoch)
+
+    bk = sub.add_parser("backup", help="a consistent backup of the database and the photos")
+    bk.add_argument("dir", help="a new or empty folder")
+    bk.add_argument(
+        "--link-from", help="an earlier backup on the same disk: unchanged photos are hard links"
+    )
+    bk.set_defaults(func=cmd_backup)
+    rs = sub.add_parser("restore", help="restore a backup (stop the server first)")
+    rs.add_argument("dir")
+    rs.add_argument("--yes", action="store_true", help="replace the database with the backup")
+    rs.add_argument("--check", action="store_true", help="only check the backup is intact")
+    rs.set_defaults(func=cmd_restore)
 
     jobs = sub.add_parser("jobs", help="scheduled jobs").add_subparsers(
         dest="jobs_command", required=True

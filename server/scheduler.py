@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from server.backups.scheduled import nightly_backup
 from server.blobs.scheduled import gc_blobs
 from server.hazards.scheduled import flag_overdue
 from server.jobs.escalation import escalate
@@ -37,6 +38,7 @@ JOBS: dict[str, Callable[..., object]] = {
     "plan_tasks": plan_tasks,
     "deliver": deliver,
     "gc_blobs": gc_blobs,
+    "nightly_backup": nightly_backup,
 }
 
 
@@ -59,7 +61,10 @@ def run_job(engine: Engine, name: str, now: datetime, settings: Settings | None 
 
 def triggers(settings: Settings) -> dict[str, BaseTrigger]:
     """When each job runs: intervals from settings, the summary at a local time of day."""
-    hour, minute = (int(x) for x in settings.summary_time.split(":"))
+
+    def daily(hh_mm: str) -> CronTrigger:
+        hour, minute = (int(x) for x in hh_mm.split(":"))
+        return CronTrigger(hour=hour, minute=minute, timezone=settings.timezone)
 
     def every(minutes: float) -> IntervalTrigger:
         return IntervalTrigger(seconds=minutes * 60, timezone=settings.timezone)
@@ -68,11 +73,12 @@ def triggers(settings: Settings) -> dict[str, BaseTrigger]:
         "flag_overdue": every(settings.overdue_minutes),
         "remind": every(settings.remind_minutes),
         "escalate": every(settings.escalate_minutes),
-        "daily_summary": CronTrigger(hour=hour, minute=minute, timezone=settings.timezone),
+        "daily_summary": daily(settings.summary_time),
         "plan_tasks": every(settings.plan_minutes),
         "deliver": every(settings.deliver_minutes),
         # files no record cites: quiet hours, once a day
         "gc_blobs": CronTrigger(hour=3, minute=30, timezone=settings.timezone),
+        "nightly_backup": daily(settings.backup_time),
     }
 
 

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     blob_orphan_days: int = Field(
         7, ge=1, description="photo bytes no record cites are removed after this many days"
     )
+    # backups (docs/operations.md)
+    backup_dir: Path = Field(VAR_DIR / "backups", description="nightly backups go here")
+    backup_time: str = Field("02:30", description="nightly backup time of day, HH:MM")
+    backup_keep: int = Field(7, ge=0, description="nightly backups kept; 0 turns them off")
+    pg_bin_dir: str = Field("", description="folder of pg_dump/pg_restore; default PATH")
 
     @field_validator("env")
     @classmethod
@@ -103,7 +108,7 @@ class Settings(BaseSettings):
             raise ValueError("remind_days must be positive whole days, e.g. 3,1")
         return v
 
-    @field_validator("summary_time", "digest_time")
+    @field_validator("summary_time", "digest_time", "backup_time")
     @classmethod
     def _time_of_day(cls, v: str) -> str:
         hh, _, mm = v.partition(":")

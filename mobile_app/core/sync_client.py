@@ -605,6 +605,7 @@ class SyncClient:
                 extra={"server_last_seq": page.device_last_seq, "acknowledged": acked},
             )
             hazards |= _renumber(db, page.device_last_seq + 1)
+            _recheck_blobs(db)
             self._server_lost_ops = True
         if hazards:
             actor = actor_of(db)
@@ -718,6 +719,15 @@ def _renumber(db: Database, expected: int) -> set[str]:
     set_meta(db, "next_seq", str(expected + len(tail)))
     log.warning("outbox renumbered", extra={"from": expected, "ops": len(tail)})
     return {h for _, h in tail if h}
+
+
+def _recheck_blobs(db: Database) -> None:
+    """A restored server may have lost photos it had confirmed: ask again for every one this
+    device still holds (a HEAD each; those the server has are confirmed at once)."""
+    db.execute(
+        "UPDATE blob SET server_complete = 0, server_offset = 0, receipt_at = NULL"
+        " WHERE server_complete = 1 AND error IS NULL"
+    )
 
 
 def _store_reference(

@@ -1,0 +1,249 @@
+"""The restore drill (docs/operations.md), on both databases, with the server set up and run by
+the README's commands in subprocesses: tablets work, a backup is taken while the server runs,
+more work follows, the server is lost (database and photos), last night's backup is restored,
+and the tablets put back everything the server had acknowledged — nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from tablets import MALL, photo, sha
+
+from server.testing import _pg_exec, pg_admin_uri
+from shared.clock import SystemClock
+
+CLI = [sys.executable, "-m", "server.cli"]
+
+
+class CliInstall:
+    """One installation driven only through ``hazardchain`` commands, as an operator would."""
+
+    def __init__(self, root: Path, database_url: str) -> None:
+        self.root, self.database_url = root, database_url
+        self.blob_dir = root / "blobs"
+        self.env = {
+            **os.environ,
+            "HAZARDCHAIN_DATABASE_URL": database_url,
+            "HAZARDCHAIN_BLOB_DIR": str(self.blob_dir),
+            "HAZARDCHAIN_SECRET_KEY": "drill-secret-" + "y" * 40,
+            "HAZARDCHAIN_SCHEDULER": "off",
+            "HAZARDCHAIN_ENV": "test",
+        }
+        self.proc: subprocess.Popen | None = None
+        self.port = _free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [*CLI, *args], env=self.env, cwd=self.root, capture_output=True, text=True, timeout=300
+        )
+        if check:
+            assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
+        return proc
+
+    def serve(self) -> None:
+        log = open(self.root / "serve.log", "ab")  # noqa: SIM115 - lives as long as the server
+        self.proc = subprocess.Popen(
+            [*CLI, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            cwd=self.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert self.proc.poll() is None, (self.root / "serve.log").read_text()
+            time.sleep(0.2)
+        raise AssertionError("server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+            self.proc = None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def install(backend, tmp_path, request):
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'hazardchain.db'}"
+        name = None
+    else:
+        pg = request.getfixturevalue("pg_uri")
+        name = f"drill_{uuid.uuid4().hex[:10]}"
+        _pg_exec(pg, f'CREATE DATABASE "{name}"')
+        url = pg_admin_uri(pg, name).replace("postgresql://", "postgresql+psycopg://", 1)
+    inst = CliInstall(tmp_path, url)
+    inst.pg_name, inst.pg_uri = name, (request.getfixturevalue("pg_uri") if name else None)
+    yield inst
+    inst.stop()
+    if name:
+        _pg_exec(inst.pg_uri, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def lose_the_server(inst: CliInstall) -> None:
+    """A new disk: no database, no photos."""
+    import shutil
+
+    shutil.rmtree(inst.blob_dir)
+    if inst.pg_name is None:
+        path = Path(inst.database_url.split("///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    else:
+        _pg_exec(inst.pg_uri, f'DROP DATABASE "{inst.pg_name}" WITH (FORCE)')
+        _pg_exec(inst.pg_uri, f'CREATE DATABASE "{inst.pg_name}"')
+
+
+def server_state(inst: CliInstall) -> tuple[dict[str, list[tuple[str, str]]], set[str]]:
+    """Every hazard's event types in order and every stored photo hash, read over the API as
+    an admin sees them."""
+    with httpx.Client(base_url=f"{inst.url}/api/v1", timeout=30) as http:
+        token = http.post(
+            "/auth/token", data={"username": "admin", "password": "demo-password"}
+        ).json()["access_token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        chains: dict[str, list[str]] = {}
+        cursor = None
+        while True:
+            params = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+            page = http.get("/hazards", params=params).json()
+            for item in page["items"]:
+                detail = http.get(f"/hazards/{item['id']}").json()
+                chains[item["id"]] = [(e["type"], e["id"]) for e in detail["events"]]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+    photos = {p.name for p in inst.blob_dir.glob("??/*") if len(p.name) == 64}
+    return chains, photos
+
+
+def test_restore_drill(install, tablets):
+    inst = install
+    inst.run("db", "upgrade")
+    inst.run("demo")
+    inst.serve()
+    clock = SystemClock()
+    t1 = tablets(inst.url, "inspector", clock=clock)
+    t2 = tablets(inst.url, "inspector", name="second", clock=clock)
+
+    # before the backup
+    first = t1.outbox.report_hazard(site_id=MALL, title="备份前：消防通道堵塞", severity="general")
+    early_photo = photo("drill-early")
+    t1.outbox.add_photos(first, [early_photo])
+    assert t1.sync().ok and t2.sync().ok
+
+    backup = inst.root / "backups" / "night"
+    out = inst.run("backup", str(backup))
+    assert "backup written" in out.stdout
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["counts"]["hazard"] >= 1 and sha(early_photo) in {
+        k.rsplit("/", 1)[-1] for k in manifest["files"]
+    }
+
+    # after the backup: work the server acknowledges, then loses
+    later_photo = photo("drill-late")
+    second = t1.outbox.report_hazard(site_id=MALL, title="备份后：灭火器过期", severity="general")
+    t1.outbox.add_photos(second, [later_photo])
+    t1.outbox.append_event(first, "note", {"text": "备份后的备注"})
+    t2_hazard = t2.outbox.report_hazard(site_id=MALL, title="备份后：应急灯损坏", severity="general")
+    assert t1.sync().ok and t2.sync().ok
+    acknowledged = {
+        op_id
+        for t in (t1, t2)
+        for op_id in (r["op_id"] for r in t.outbox.records("acknowledged"))
+    }
+    before, photos_before = server_state(inst)
+    assert {first, second, t2_hazard} <= set(before)
+
+    # the server is lost; last night's backup comes back
+    inst.stop()
+    lose_the_server(inst)
+    refused = inst.run("restore", str(backup), check=False)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    inst.run("db", "upgrade", "--no-checklists")  # a new server is set up, then restored
+    out = inst.run("restore", str(backup), "--yes")
+    assert "sync epoch renewed" in out.stdout
+    inst.serve()
+    restored, _ = server_state(inst)
+    assert second not in restored and t2_hazard not in restored  # lost with the server
+
+    # the tablets sync: they are told to start again and resend what was lost
+    for t in (t1, t2):
+        result = t.sync()
+        assert result.ok, result.errors
+    for t in (t1, t2):
+        result = t.sync()
+        assert result.ok, result.errors
+        assert t.outbox.counts().get("pending", 0) == 0
+    after, photos_after = server_state(inst)
+    assert after == before  # every hazard, every event, nothing twice
+    assert photos_after >= photos_before >= {sha(early_photo), sha(later_photo)}
+    for t in (t1, t2):
+        for op_id in acknowledged & {r["op_id"] for r in t.outbox.records()}:
+            assert t.outbox.record(op_id)["status"] == "acknowledged"
+        assert t.chains_verify() == []
+    verify = inst.run("chains", "verify")
+    assert "BROKEN" not in verify.stdout
+
+
+def test_restore_refuses_a_damaged_or_foreign_backup(install):
+    inst = install
+    inst.run("db", "upgrade")
+    inst.run("demo")
+    backup = inst.root / "bk"
+    inst.run("backup", str(backup))
+    assert inst.run("restore", str(backup), "--check").returncode == 0
+
+    not_empty = inst.run("backup", str(backup), check=False)
+    assert not_empty.returncode == 2 and "not empty" in not_empty.stderr
+
+    blob = next((backup / "blobs").glob("??/*"))
+    blob.write_bytes(blob.read_bytes() + b"x")
+    damaged = inst.run("restore", str(backup), "--yes", check=False)
+    assert damaged.returncode == 2 and "damaged" in damaged.stderr
+    assert blob.relative_to(backup).as_posix() in damaged.stderr
+
+    manifest_path = backup / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"][blob.relative_to(backup).as_posix()] = {
+        "sha256": sha(blob.read_bytes()),
+        "bytes": blob.stat().st_size,
+    }
+    manifest["dialect"] = "postgresql" if manifest["dialect"] == "sqlite" else "sqlite"
+    manifest_path.write_text(json.dumps(manifest))
+    foreign = inst.run("restore", str(backup), "--yes", check=False)
+    assert foreign.returncode == 2 and "backup is of a" in foreign.stderr
+
+    manifest["dialect"] = "sqlite" if inst.pg_name is None else "postgresql"
+    manifest["migration_head"] = "zzzz_from_the_future"
+    manifest_path.write_text(json.dumps(manifest))
+    future = inst.run("restore", str(backup), "--yes", check=False)
+    assert future.returncode == 2 and "unknown" in future.stderr
+
+    (backup / "manifest.json").unlink()
+    missing = inst.run("restore", str(backup), "--yes", check=False)
+    assert missing.returncode == 2 and "unfinished" in missing.stderr
