@@ -169,12 +169,12 @@ def test_restore_drill(install, tablets):
     second = t1.outbox.report_hazard(site_id=MALL, title="备份后：灭火器过期", severity="general")
     t1.outbox.add_photos(second, [later_photo])
     t1.outbox.append_event(first, "note", {"text": "备份后的备注"})
-    t2_hazard = t2.outbox.report_hazard(site_id=MALL, title="备份后：应急灯损坏", severity="general")
+    t2_hazard = t2.outbox.report_hazard(
+        site_id=MALL, title="备份后：应急灯损坏", severity="general"
+    )
     assert t1.sync().ok and t2.sync().ok
     acknowledged = {
-        op_id
-        for t in (t1, t2)
-        for op_id in (r["op_id"] for r in t.outbox.records("acknowledged"))
+        op_id for t in (t1, t2) for op_id in (r["op_id"] for r in t.outbox.records("acknowledged"))
     }
     before, photos_before = server_state(inst)
     assert {first, second, t2_hazard} <= set(before)
