@@ -107,13 +107,14 @@ def blob_store(shared_blob_dir) -> BlobStore:
 
 
 @pytest.fixture
-def settings(db_url, shared_blob_dir) -> Settings:
+def settings(db_url, shared_blob_dir, tmp_path) -> Settings:
     return Settings(
         env="test",
         database_url=db_url,
         secret_key="test-secret-" + "x" * 40,
         scheduler="off",
         blob_dir=shared_blob_dir,
+        backup_dir=tmp_path / "backups",  # the scheduler's start-up run takes one
         # tests move the clock by days; token expiry has its own test with the default
         access_token_minutes=60 * 24 * 90,
     )
