@@ -14,6 +14,8 @@ from server.blobs.store import BlobStore
 from server.console.web import mount_console
 from server.db import make_engine
 from server.logs import setup_logging
+from server.monitoring.metrics import DatabaseFigures, RequestTimer
+from server.monitoring.views import router as monitoring_router
 from server.settings import Settings, get_settings
 from shared.clock import Clock, SystemClock
 from shared.deadlines import DeadlinePolicy
@@ -56,6 +58,9 @@ def create_app(
     app.state.blobs = BlobStore(settings.blob_dir)
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(monitoring_router)  # /metrics, /readyz
+    app.add_middleware(RequestTimer)
+    app.state.db_metrics = DatabaseFigures(app.state.engine, app.state.clock.now)
     mount_console(app)  # /console/: server-rendered pages over the same services
 
     @app.get("/healthz", tags=["ops"])

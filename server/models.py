@@ -5,6 +5,7 @@ from server.console.models import SummaryAck
 from server.hazards.models import Attachment, Hazard, HazardEvent, HazardPhoto
 from server.inspections.models import Inspection
 from server.matters.models import HazardMatter, Matter, MatterLink
+from server.monitoring.models import Heartbeat
 from server.notifications.models import (
     HazardReminder,
     Notification,
@@ -30,6 +31,7 @@ __all__ = [
     "HazardMatter",
     "HazardPhoto",
     "HazardReminder",
+    "Heartbeat",
     "Inspection",
     "InspectionPlan",
     "InspectionTask",

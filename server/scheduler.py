@@ -23,6 +23,8 @@ from server.jobs.escalation import escalate
 from server.jobs.locks import lock_for
 from server.jobs.notify import deliver
 from server.jobs.reminders import remind
+from server.monitoring.metrics import Timed
+from server.monitoring.readiness import beat
 from server.plans.scheduled import plan_tasks
 from server.settings import Settings
 from server.summaries.scheduled import daily_summary
@@ -48,8 +50,9 @@ def run_job(engine: Engine, name: str, now: datetime, settings: Settings | None 
     job = JOBS[name]
     takes_settings = "settings" in inspect.signature(job).parameters
     kwargs = {"settings": settings} if settings is not None and takes_settings else {}
-    with lock_for(engine).hold(name) as held:
+    with Timed(name) as timed, lock_for(engine).hold(name) as held:
         if not held:
+            timed.outcome = "skipped"
             log.info("job skipped: lock held elsewhere", extra={"job": name})
             return None
         with Session(engine, expire_on_commit=False) as session:
@@ -107,5 +110,26 @@ def start_scheduler(engine: Engine, settings: Settings, clock: Clock) -> Backgro
             misfire_grace_time=None,
             next_run_time=started,
         )
+    scheduler.add_job(
+        _heartbeat,
+        IntervalTrigger(seconds=HEARTBEAT_SECONDS),
+        args=[engine, clock],
+        id="heartbeat",
+        name="heartbeat",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=started,
+    )
     scheduler.start()
     return scheduler
+
+
+HEARTBEAT_SECONDS = 30
+
+
+def _heartbeat(engine: Engine, clock: Clock) -> None:
+    """/readyz on every replica reads this: the jobs have a living scheduler somewhere."""
+    try:
+        beat(engine, clock.now())
+    except Exception:
+        log.exception("heartbeat failed")

@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     backup_time: str = Field("02:30", description="nightly backup time of day, HH:MM")
     backup_keep: int = Field(7, ge=0, description="nightly backups kept; 0 turns them off")
     pg_bin_dir: str = Field("", description="folder of pg_dump/pg_restore; default PATH")
+    # monitoring (docs/operations.md)
+    metrics_allow: str = Field(
+        "127.0.0.1,::1", description="addresses or networks that may read /metrics, comma-separated"
+    )
+    metrics_token: str = Field(
+        "", description="a bearer token that may read /metrics from anywhere"
+    )
+    heartbeat_stale_seconds: int = Field(
+        180, ge=30, description="/readyz fails when the scheduler was silent this long"
+    )
 
     @field_validator("env")
     @classmethod

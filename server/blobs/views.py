@@ -15,6 +15,7 @@ from server.api.errors import refusal_response
 from server.blobs import service
 from server.blobs.store import MAX_BLOB_BYTES
 from server.hazards.models import Attachment
+from server.monitoring.metrics import BLOB_BYTES
 from shared.errors import DomainError, Refusal
 
 router = APIRouter(tags=["blobs"])
@@ -121,6 +122,7 @@ async def patch_blob(
             finally:
                 fh.flush()
                 os.fsync(fh.fileno())
+                BLOB_BYTES.inc(written - current)
         if written < length:
             return Response(status_code=204, headers={"Upload-Offset": str(written)})
         att = await run_in_threadpool(service.finish_upload, session, store, caller, sha256, now)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep
+from server.monitoring.metrics import PULL_CHANGES, count_ops
 from server.sync import service
 from shared.errors import DomainError
 from shared.sync_wire import (
@@ -112,6 +113,7 @@ def push(
         policy=request.app.state.policy,
         tz=request.app.state.settings.timezone,
     )
+    count_ops(resp)
     return packed(request, resp)
 
 
@@ -143,4 +145,5 @@ def pull(
         now=now,
         max_offline_days=settings.sync_max_offline_days,
     )
+    PULL_CHANGES.inc(len(resp.changes))
     return packed(request, resp)
