@@ -48,6 +48,33 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return import_checklists(_engine(), root)
 
 
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    """Move this installation's database to ``--to`` (blobs stay where they are)."""
+    from server.backups.copy import copy_installation
+    from server.db import make_engine
+    from server.hazards.service import verify_all
+    from shared.errors import DomainError
+
+    if args.to == _settings().database_url:
+        print("error: --to names the database this installation already uses", file=sys.stderr)
+        return 2
+    source, target = _engine(), make_engine(args.to)
+    try:
+        report = copy_installation(source, target, args.to, verify=verify_all)
+    except DomainError as exc:
+        print(f"error: {exc.refusal.zh} / {exc.refusal.en}", file=sys.stderr)
+        return 2
+    finally:
+        target.dispose()
+    rows = sum(report.counts.values())
+    print(f"copied {rows} rows in {len(report.counts)} tables; {report.chains} chains")
+    if report.broken:
+        print(f"BROKEN chains after the copy: {', '.join(report.broken)}", file=sys.stderr)
+        return 1
+    print("every chain verified; point HAZARDCHAIN_DATABASE_URL at the new database and restart")
+    return 0
+
+
 def cmd_db_downgrade(args: argparse.Namespace) -> int:
     from server.migrate import downgrade
 
@@ -227,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--checklists", help="templates folder to import (default: checklists/)")
     up.add_argument("--no-checklists", action="store_true", help="skip the template import")
     up.set_defaults(func=cmd_db_upgrade)
+    cp = db.add_parser(
+        "copy", help="copy this installation into an empty database (e.g. PostgreSQL)"
+    )
+    cp.add_argument("--to", required=True, help="the target URL, e.g. postgresql+psycopg://…")
+    cp.set_defaults(func=cmd_db_copy)
     down = db.add_parser("downgrade")
     down.add_argument("revision", nargs="?", default="base")
     down.set_defaults(func=cmd_db_downgrade)
