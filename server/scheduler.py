@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from server.jobs.escalation import escalate
 from server.jobs.locks import lock_for
 from server.jobs.notify import deliver
 from server.jobs.reminders import remind
+from server.logs import request_id
 from server.monitoring.metrics import Timed
 from server.monitoring.readiness import beat
 from server.plans.scheduled import plan_tasks
@@ -48,6 +50,16 @@ def run_job(engine: Engine, name: str, now: datetime, settings: Settings | None 
     """Run one job once; what the scheduler, the CLI and the tests all call. Returns None when
     another replica holds the job's lock (PostgreSQL) and this run was skipped."""
     job = JOBS[name]
+    token = request_id.set(f"job-{name}-{uuid.uuid4().hex[:8]}")  # the run's lines share it
+    try:
+        return _run_job(engine, name, job, now, settings)
+    finally:
+        request_id.reset(token)
+
+
+def _run_job(
+    engine: Engine, name: str, job: Callable[..., object], now: datetime, settings: Settings | None
+) -> object:
     takes_settings = "settings" in inspect.signature(job).parameters
     kwargs = {"settings": settings} if settings is not None and takes_settings else {}
     with Timed(name) as timed, lock_for(engine).hold(name) as held:

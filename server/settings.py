@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     blob_dir: Path = VAR_DIR / "blobs"
     max_page_size: int = 200
     log_level: str = "INFO"
+    log_format: str = Field("text", description="text (key=value lines) | json (one object a line)")
     # scheduled jobs (docs/jobs.md); intervals in minutes, times local to ``timezone``
     overdue_minutes: float = Field(5, gt=0, description="flag_overdue interval")
     remind_minutes: float = Field(15, gt=0)
@@ -109,6 +110,13 @@ class Settings(BaseSettings):
 
     def deadline_overrides(self) -> dict[str, dict[str, int]]:
         return json.loads(self.deadline_days) if self.deadline_days else {}
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, v: str) -> str:
+        if v not in ("text", "json"):
+            raise ValueError("log_format must be text or json")
+        return v
 
     @field_validator("remind_days")
     @classmethod

@@ -19,7 +19,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from shared.clock import SystemClock
 
     settings = args.settings_factory()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     # The handler only flips a flag: calling Event.set() from a signal handler deadlocks when
     # the signal lands while the main thread holds the event's lock inside wait() (it did,
     # under load, a SIGTERM sent just as the scheduler reported it was running).

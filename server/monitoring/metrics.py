@@ -13,10 +13,12 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.hazards.models import Hazard
+from server.logs import new_request_id, request_id
 from server.sync.models import SyncDevice, SyncOp
 from shared.sync_wire import PushResponse
 
@@ -115,8 +117,9 @@ class DatabaseFigures(Collector):
 
 
 class RequestTimer:
-    """Pure ASGI middleware (no BaseHTTPMiddleware: it would buffer streamed uploads); the
-    label is the route's template, so ids do not explode the series."""
+    """Pure ASGI middleware (no BaseHTTPMiddleware: it would buffer streamed uploads): times
+    each request under its route's template (so ids do not explode the series) and gives it
+    an id that every log line of the request carries and the answer names (X-Request-ID)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -126,15 +129,20 @@ class RequestTimer:
             await self.app(scope, receive, send)
             return
         start, status = time.perf_counter(), [500]
+        given = Headers(scope=scope).get("x-request-id")
+        rid = new_request_id(given)
+        token = request_id.set(rid)
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", rid)
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
+            request_id.reset(token)
             REQUEST_SECONDS.labels(
                 Request(scope).method, route_label(scope), f"{status[0] // 100}xx"
             ).observe(time.perf_counter() - start)

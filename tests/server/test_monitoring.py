@@ -3,6 +3,8 @@ hazard figures from the database, and is only for allow-listed scrapers or the t
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import uuid
 
@@ -187,3 +189,47 @@ def test_metrics_only_for_the_allow_list_or_the_token(settings, clock, engine):
         assert ok.status_code == 200 and "hazardchain_hazards" in ok.text
     finally:
         live.stop()
+
+
+class _Lines(logging.Handler):
+    def __init__(self, formatter: logging.Formatter) -> None:
+        super().__init__()
+        self.setFormatter(formatter)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_request_id_follows_the_request_and_the_job_into_the_log(settings, clock, engine, demo):
+    from server.logs import JsonFormatter, TextFormatter
+
+    root = logging.getLogger("hazardchain")
+    as_json, as_text = _Lines(JsonFormatter()), _Lines(TextFormatter())
+    live = _serve(settings, clock, engine, log_format="json")
+    root.addHandler(as_json)
+    root.addHandler(as_text)
+    try:
+        r = httpx.post(
+            f"{live.url}/api/v1/auth/token",
+            data={"username": "officer", "password": "demo-password"},
+            headers={"X-Request-ID": "trace-0001-abc"},
+        )
+        assert r.status_code == 200 and r.headers["x-request-id"] == "trace-0001-abc"
+        fresh = httpx.get(f"{live.url}/healthz").headers["x-request-id"]
+        assert len(fresh) == 32 and fresh != "trace-0001-abc"
+        bad = httpx.get(f"{live.url}/healthz", headers={"X-Request-ID": "x y;/"})
+        assert bad.headers["x-request-id"] != "x y;/"  # not echoed into the log unchecked
+        run_job(engine, "flag_overdue", clock.now(), settings)
+    finally:
+        root.removeHandler(as_json)
+        root.removeHandler(as_text)
+        live.stop()
+    records = [json.loads(line) for line in as_json.lines]
+    login = [r for r in records if r["event"] == "login"]
+    assert login and login[0]["request_id"] == "trace-0001-abc"
+    job = [r for r in records if r["event"] == "job ran"]
+    assert job and job[0]["request_id"].startswith("job-flag_overdue-")
+    assert any('request_id="trace-0001-abc"' in line for line in as_text.lines)
+    assert all("\n" not in line for line in as_json.lines)  # one line per event
