@@ -84,6 +84,16 @@ SITES: list[tuple[str, str, str, str, str]] = [
     ("海南区敬老院", "crowded_venue", "elderly_care", HAINAN, "yellow"),
     ("滨河老北京火锅店", "crowded_venue", "restaurant", HAIBOWAN, "yellow"),
     ("乌达美食城", "crowded_venue", "restaurant", WUDA, "yellow"),
+    # 城镇燃气 and 电动自行车: industry picks the template, site type the profile (and link)
+    ("海勃湾燃气有限公司", "town_gas", "gas_operator", HAIBOWAN, "orange"),
+    ("滨河瓶装液化气供应站", "town_gas", "lpg_shop", HAIBOWAN, "yellow"),
+    ("海勃湾川味小厨", "town_gas", "restaurant", HAIBOWAN, "yellow"),
+    ("乌达老街羊肉馆", "town_gas", "restaurant", WUDA, "yellow"),
+    ("海南区机关食堂", "town_gas", "canteen", HAINAN, "blue"),
+    ("乌达液化石油气储配站", "town_gas", "lpg_storage", WUDA, "orange"),
+    ("海勃湾康乐园小区", "ebike", "residential_compound", HAIBOWAN, "yellow"),
+    ("乌达新华电动车行", "ebike", "ebike_shop", WUDA, "yellow"),
+    ("海南区电动车维修部", "ebike", "ebike_repair", HAINAN, "blue"),
 ]
 
 USERS = [
