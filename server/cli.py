@@ -45,6 +45,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from server.checklists.service import DEFAULT_ROOT
 
     root = Path(args.checklists) if args.checklists else DEFAULT_ROOT
+    seed_matters(_engine())
     return import_checklists(_engine(), root)
 
 
@@ -73,6 +74,20 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
         return 1
     print("every chain verified; point HAZARDCHAIN_DATABASE_URL at the new database and restart")
     return 0
+
+
+def seed_matters(engine) -> None:
+    """The 一件事 catalogue the templates tag hazards with (``shared.matters``)."""
+    from sqlalchemy import inspect
+
+    from server.matters.models import Matter
+    from server.matters.service import seed_catalogue
+
+    if not inspect(engine).has_table(Matter.__tablename__):
+        return
+    with Session(engine) as session:
+        added = seed_catalogue(session)
+    print(f"matters: {len(added)} added ({', '.join(added) or 'none'})")
 
 
 def cmd_db_downgrade(args: argparse.Namespace) -> int:

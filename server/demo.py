@@ -21,7 +21,7 @@ from server.context import Caller
 from server.hazards import service as hazards
 from server.hazards.models import Attachment
 from server.hazards.scheduled import flag_overdue
-from server.matters.models import Matter, MatterLink
+from server.matters.service import seed_catalogue
 from server.sites.models import District, Site
 from server.users import service as users
 from server.users.models import User
@@ -84,37 +84,16 @@ SITES: list[tuple[str, str, str, str, str]] = [
     ("海南区敬老院", "crowded_venue", "elderly_care", HAINAN, "yellow"),
     ("滨河老北京火锅店", "crowded_venue", "restaurant", HAIBOWAN, "yellow"),
     ("乌达美食城", "crowded_venue", "restaurant", WUDA, "yellow"),
-]
-
-MATTERS = [
-    (
-        "lpg",
-        "瓶装液化石油气",
-        "Bottled LPG",
-        "住房和城乡建设局",
-        [
-            ("filling", "充装", "Filling", "住房和城乡建设局"),
-            ("storage", "储存", "Storage", "应急管理局"),
-            ("transport", "运输配送", "Transport and delivery", "交通运输局"),
-            ("sale", "销售", "Sale", "市场监督管理局"),
-            ("use", "使用（餐饮）", "Use (catering)", "商务局"),
-            ("disposal", "钢瓶检验报废", "Cylinder testing and scrapping", "市场监督管理局"),
-        ],
-    ),
-    (
-        "ebike",
-        "电动自行车",
-        "E-bikes",
-        "消防救援支队",
-        [
-            ("production", "生产", "Production", "工业和信息化局"),
-            ("sale", "销售", "Sale", "市场监督管理局"),
-            ("use", "使用登记", "Registration and use", "公安局"),
-            ("parking", "停放", "Parking", "住房和城乡建设局"),
-            ("charging", "充电", "Charging", "消防救援支队"),
-            ("recycling", "报废回收", "Scrapping and recycling", "商务局"),
-        ],
-    ),
+    # 城镇燃气 and 电动自行车: industry picks the template, site type the profile (and link)
+    ("海勃湾燃气有限公司", "town_gas", "gas_operator", HAIBOWAN, "orange"),
+    ("滨河瓶装液化气供应站", "town_gas", "lpg_shop", HAIBOWAN, "yellow"),
+    ("海勃湾川味小厨", "town_gas", "restaurant", HAIBOWAN, "yellow"),
+    ("乌达老街羊肉馆", "town_gas", "restaurant", WUDA, "yellow"),
+    ("海南区机关食堂", "town_gas", "canteen", HAINAN, "blue"),
+    ("乌达液化石油气储配站", "town_gas", "lpg_storage", WUDA, "orange"),
+    ("海勃湾康乐园小区", "ebike", "residential_compound", HAIBOWAN, "yellow"),
+    ("乌达新华电动车行", "ebike", "ebike_shop", WUDA, "yellow"),
+    ("海南区电动车维修部", "ebike", "ebike_repair", HAINAN, "blue"),
 ]
 
 USERS = [
@@ -225,21 +204,7 @@ def load_demo(session: Session, *, password: str, now: datetime, store: BlobStor
                 created_at=start,
             )
         )
-    for mid, name, en, lead, links in MATTERS:
-        session.add(Matter(id=mid, name=name, name_en=en, lead_department=lead))
-        for pos, (stage, lname, len_, dept) in enumerate(links, start=1):
-            session.add(
-                MatterLink(
-                    id=f"{mid}.{stage}",
-                    matter_id=mid,
-                    position=pos,
-                    stage=stage,
-                    name=lname,
-                    name_en=len_,
-                    department=dept,
-                )
-            )
-    session.commit()
+    seed_catalogue(session)
     people: dict[str, User] = {}
     for username, display, role, unit, districts, sites in USERS:
         people[username] = users.create_user(

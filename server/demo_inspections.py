@@ -24,11 +24,14 @@ from server.inspections.models import Inspection
 from server.inspections.schemas import InspectionSubmit
 from server.users.models import User
 
-# (site, profile, how many yes/no items fail, hours before now, representative)
+# (site, template, profile, how many yes/no items fail, hours before now, representative)
 RUNS = [
-    ("万达广场乌海店", "mall", 2, 50, "陈安全员"),
-    ("乌海市第一中学", "school", 1, 30, "周校长"),
-    ("海勃湾区社会福利院", "elderly_care", 0, 6, "吴院长"),
+    ("万达广场乌海店", "crowded_venue", "mall", 2, 50, "陈安全员"),
+    ("乌海市第一中学", "crowded_venue", "school", 1, 30, "周校长"),
+    ("海勃湾区社会福利院", "crowded_venue", "elderly_care", 0, 6, "吴院长"),
+    # their hazards are tagged to the 一件事 links: lpg.use, ebike.parking / ebike.charging
+    ("海勃湾川味小厨", "town_gas", "restaurant", 2, 20, "何老板"),
+    ("海勃湾康乐园小区", "ebike", "residential_compound", 3, 10, "物业林经理"),
 ]
 NS = uuid.UUID("5b0e3c1a-7d2e-4c55-9a61-2f3e4d5c6b7a")
 
@@ -36,17 +39,17 @@ NS = uuid.UUID("5b0e3c1a-7d2e-4c55-9a61-2f3e4d5c6b7a")
 def load_demo_inspections(session: Session, *, now: datetime, store: BlobStore) -> int:
     """Submit the demo inspections once; returns how many were added (0 when there, or when
     the templates are not imported)."""
-    row = session.get(ChecklistTemplate, ("crowded_venue", 1))
     user = session.exec(select(User).where(User.username == "inspector")).first()
-    if row is None or user is None:
+    if user is None:
         return 0
-    template = template_of(row)
     caller = Caller(user, scope_of(session, user))
     added = 0
-    for site_name, profile, failing, hours, representative in RUNS:
+    for site_name, template_id, profile, failing, hours, representative in RUNS:
         inspection_id = str(uuid.uuid5(NS, site_name))
-        if session.get(Inspection, inspection_id) is not None:
+        row = session.get(ChecklistTemplate, (template_id, 1))
+        if row is None or session.get(Inspection, inspection_id) is not None:
             continue
+        template = template_of(row)
         ended = now - timedelta(hours=hours)
         items = [
             i

@@ -24,6 +24,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
+from shared.matters import link_id, matter_def
+
 __all__ = [
     "LOCK_FILE_NAME",
     "MIN_ITEMS_PER_TEMPLATE",
@@ -31,6 +33,7 @@ __all__ = [
     "ChecklistAnswerError",
     "ChecklistError",
     "ChecklistTemplateError",
+    "Chain",
     "Choice",
     "CountRule",
     "Finding",
@@ -60,7 +63,7 @@ MIN_ITEMS_PER_TEMPLATE = 40
 
 Severity = Literal["general", "major"]
 AnswerType = Literal["yes_no", "number", "choice", "text"]
-Industry = Literal["mine", "chemical", "high_rise", "crowded_venue"]
+Industry = Literal["mine", "chemical", "high_rise", "crowded_venue", "town_gas", "ebike"]
 Op = Literal["<", "<=", ">", ">=", "==", "between"]
 YesNo = Literal["yes", "no"]
 
@@ -122,10 +125,23 @@ class Localized(_Model):
         return [lang for lang in ("zh", "en") if not getattr(self, lang).strip()]
 
 
+class Chain(_Model):
+    """The "一件事" matter and link an inspection inspects (``shared.matters``): a hazard raised
+    there is tagged with it. ``link`` is the stage (``use`` for ``lpg.use``); None tags the
+    matter only."""
+
+    matter: str = Field(min_length=1)
+    link: str | None = None
+
+    def link_id(self) -> str | None:
+        return link_id(self.matter, self.link) if self.link else None
+
+
 class Profile(Localized):
     """A premises profile (e.g. school, mall) that switches profile-only items on."""
 
     id: str = Field(min_length=1)
+    chain: Chain | None = None
 
 
 class Standard(_Model):
@@ -227,6 +243,7 @@ class Item(_Model):
 
     id: str = Field(pattern=r"^[a-z0-9_.]+$")
     text: Localized
+    hazard: Localized | None = None  # the finding's wording when the item fails
     answer: AnswerType
     severity: Severity
     basis: Basis
@@ -255,6 +272,7 @@ class Section(_Model):
 
     id: str = Field(min_length=1)
     title: Localized
+    chain: Chain | None = None
     items: tuple[Item, ...] = ()
 
 
@@ -281,6 +299,7 @@ class Template(_Model):
     version: StrictInt = Field(ge=1)
     title: Localized
     industry: Industry
+    chain: Chain | None = None
     profiles: tuple[Profile, ...] = ()
     standards: tuple[Standard, ...] = Field(min_length=1)
     sections: tuple[Section, ...] = Field(min_length=1)
@@ -311,6 +330,24 @@ class Template(_Model):
     def profile_ids(self) -> set[str]:
         """Ids of the declared premises profiles."""
         return {p.id for p in self.profiles}
+
+    def chain_for(self, profile: str | None, item_id: str | None = None) -> Chain | None:
+        """The matter and link a finding on ``item_id`` (or a count rule) is tagged with.
+
+        The profile's chain wins (a bottled-LPG shop inspects the 销售 link whatever section the
+        item sits in); a profile without one (a residential compound: parking and charging)
+        takes its item's section's chain; the template's chain is the default.
+        """
+        declared = next((p.chain for p in self.profiles if p.id == profile), None)
+        if declared is not None:
+            return declared
+        if item_id is not None:
+            section = next(
+                (s for s in self.sections if any(i.id == item_id for i in s.items)), None
+            )
+            if section is not None and section.chain is not None:
+                return section.chain
+        return self.chain
 
 
 # --------------------------------------------------------------------------------------------
@@ -578,10 +615,27 @@ def _check_choices(item: Item, label: str) -> list[str]:
     return problems
 
 
+def _check_chain(label: str, chain: Chain | None) -> list[str]:
+    """A chain must name a matter and link of the catalogue, or no hazard could be tagged."""
+    if chain is None:
+        return []
+    matter = matter_def(chain.matter)
+    if matter is None:
+        return [f"{label}: chain matter '{chain.matter}' is unknown（未知的一件事事项）"]
+    if chain.link is not None and chain.link_id() not in matter.link_ids():
+        return [
+            f"{label}: chain link '{chain.link}' is not a link of '{chain.matter}'"
+            "（该事项没有此环节）"
+        ]
+    return []
+
+
 def _check_item(template: Template, item: Item) -> list[str]:
     label = f"item '{item.id}'"
+    hazard = [] if item.hazard is None else _check_languages(label, item.hazard, "hazard")
     return [
         *_check_languages(label, item.text, "text"),
+        *hazard,
         *_check_languages(label, item.guidance, "guidance"),
         *_check_basis(template, label, item.basis),
         *_check_answer_fields(item, label),
@@ -614,6 +668,7 @@ def _check_count_rule(template: Template, rule: CountRule) -> list[str]:
 def check_template(template: Template) -> list[str]:
     """Consistency problems inside one template (empty list = usable)."""
     problems = _check_languages("template", template.title, "title")
+    problems += _check_chain("template", template.chain)
     for key in _duplicates([s.key for s in template.standards]):
         problems.append(f"duplicate standard key '{key}'（标准键重复）")
     for standard in template.standards:
@@ -622,10 +677,12 @@ def check_template(template: Template) -> list[str]:
         problems.append(f"duplicate profile id '{pid}'（场所类型 id 重复）")
     for profile in template.profiles:
         problems.extend(_check_languages(f"profile '{profile.id}'", profile, "name"))
+        problems.extend(_check_chain(f"profile '{profile.id}'", profile.chain))
     for sid in _duplicates([s.id for s in template.sections]):
         problems.append(f"duplicate section id '{sid}'（章节 id 重复）")
     for section in template.sections:
         problems.extend(_check_languages(f"section '{section.id}'", section.title, "title"))
+        problems.extend(_check_chain(f"section '{section.id}'", section.chain))
         if not section.items:
             problems.append(f"section '{section.id}' has no items（章节没有检查项）")
     item_ids = [i.id for i in template.items()]
@@ -770,13 +827,36 @@ def write_lock(root: Path | str) -> list[str]:
     return added
 
 
+# Optional keys added to the schema after templates were published: left out of the digest
+# while unset, so a version imported before they existed keeps its digest (and its pins).
+_ADDED_KEYS = {
+    "template": ("chain",),
+    "profile": ("chain",),
+    "section": ("chain",),
+    "item": ("hazard",),
+}
+
+
+def _without_unset_additions(payload: dict[str, Any]) -> dict[str, Any]:
+    def strip(node: dict[str, Any], kind: str) -> dict[str, Any]:
+        return {k: v for k, v in node.items() if not (v is None and k in _ADDED_KEYS[kind])}
+
+    out = strip(payload, "template")
+    out["profiles"] = [strip(p, "profile") for p in payload.get("profiles", [])]
+    out["sections"] = [
+        {**strip(s, "section"), "items": [strip(i, "item") for i in s.get("items", [])]}
+        for s in payload.get("sections", [])
+    ]
+    return out
+
+
 def template_digest(template: Template) -> str:
     """SHA-256 of the template's canonical JSON.
 
     Lets an inspection record pin exactly what it was evaluated against. It ignores YAML
     comments and layout, so it differs from the file hash in the lock.
     """
-    payload = template.model_dump(mode="json", by_alias=True)
+    payload = _without_unset_additions(template.model_dump(mode="json", by_alias=True))
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

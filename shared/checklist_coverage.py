@@ -73,6 +73,8 @@ class StandardAspects(_Frozen):
     key: str = Field(min_length=1)
     aspects: tuple[Aspect, ...] = ()
     unconfirmed: tuple[Localized, ...] = ()
+    # clauses no template item checks because an inspector cannot check them on site, with why
+    left_out: tuple[Localized, ...] = ()
 
 
 class _StandardsFile(_Frozen):
@@ -93,6 +95,11 @@ def _file_problems(parsed: _StandardsFile) -> list[str]:
                 problems.append(f"{label}: duplicate clause（条款重复）")
             clauses.add(aspect.clause)
             problems += [f"{label}: missing {lang}（缺少 {lang}）" for lang in aspect.missing()]
+        for n, note in enumerate(std.left_out, 1):
+            problems += [
+                f"'{std.key}' left_out note {n}: missing {lang}（缺少 {lang}）"
+                for lang in note.missing()
+            ]
         for n, note in enumerate(std.unconfirmed, 1):
             problems += [
                 f"'{std.key}' unconfirmed note {n}: missing {lang}（缺少 {lang}）"
@@ -571,5 +578,27 @@ def coverage_markdown(
             *[f"- {u}" for u in uncited],
             "",
         ]
+    lines += _left_out_section(newest, standards)
     lines += _unconfirmed_section(newest, standards)
     return "\n".join(lines)
+
+
+def _left_out_section(
+    chosen: list[Template], standards: Mapping[str, StandardAspects]
+) -> list[str]:
+    """What the standards require that no on-site item checks, and why (from standards.yaml)."""
+    keys = [k for k, std in standards.items() if std.left_out]
+    if not keys:
+        return []
+    lines = [
+        "## Left out of on-site checks / 未纳入现场检查",
+        "",
+        "Clauses an inspector cannot check on site (laboratory tests, design review, other "
+        "authorities' procedures), with the reason. / 现场无法检查的条款及原因。",
+        "",
+    ]
+    for key in keys:
+        lines += [f"### `{key}`: {_title(chosen, key)}", ""]
+        lines += [f"- {_md(n.zh)} / {_md(n.en)}" for n in standards[key].left_out]
+        lines.append("")
+    return lines

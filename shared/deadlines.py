@@ -8,8 +8,22 @@ from datetime import datetime, timedelta
 
 DEFAULT_DAYS: dict[str, dict[str, int]] = {
     # General hazards: "立即整改" in law, in practice days; majors follow the 治理方案.
-    "general": {"mine": 7, "chemical": 7, "high_rise": 15, "crowded_venue": 7},
-    "major": {"mine": 30, "chemical": 30, "high_rise": 60, "crowded_venue": 30},
+    "general": {
+        "mine": 7,
+        "chemical": 7,
+        "high_rise": 15,
+        "crowded_venue": 7,
+        "town_gas": 7,
+        "ebike": 7,
+    },
+    "major": {
+        "mine": 30,
+        "chemical": 30,
+        "high_rise": 60,
+        "crowded_venue": 30,
+        "town_gas": 30,
+        "ebike": 30,
+    },
 }
 
 

@@ -41,12 +41,15 @@ def finding_hazard_payload(
     photos: Mapping[str, Sequence[str]],
     descriptions: Mapping[str, str] | None = None,
     location: str | None = None,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     """The ``reported`` event payload of one finding's hazard.
 
     ``descriptions`` holds what the inspector wrote over the generated text (item id → text);
     it replaces the generated description, which is kept as the basis of record otherwise.
     A count rule's hazard carries no photos: the contributing items' hazards carry them.
+    The hazard is tagged with the "一件事" matter and link the template names for the
+    inspection's ``profile`` (``Template.chain_for``), so no inspector has to pick them.
     """
     if finding.kind == "item":
         title = template.item(finding.item_id).text.zh
@@ -69,4 +72,9 @@ def finding_hazard_payload(
     }
     if location is not None:
         payload["location"] = location
+    chain = template.chain_for(profile, finding.item_id if finding.kind == "item" else None)
+    if chain is not None:
+        payload["matter_id"] = chain.matter
+        if chain.link_id():
+            payload["link_id"] = chain.link_id()
     return payload

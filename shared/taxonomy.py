@@ -10,6 +10,8 @@ class Industry(StrEnum):
     chemical = "chemical"
     high_rise = "high_rise"
     crowded_venue = "crowded_venue"
+    town_gas = "town_gas"
+    ebike = "ebike"
 
 
 class SiteType(StrEnum):
@@ -30,6 +32,25 @@ class SiteType(StrEnum):
     elderly_care = "elderly_care"
     restaurant = "restaurant"
     logistics = "logistics"
+    # 城镇燃气: each is a profile of the town_gas template
+    gas_operator = "gas_operator"
+    lpg_storage = "lpg_storage"
+    lpg_delivery = "lpg_delivery"
+    lpg_shop = "lpg_shop"
+    cylinder_testing = "cylinder_testing"
+    canteen = "canteen"
+    market = "market"
+    piped_user = "piped_user"
+    gas_network = "gas_network"
+    gas_works = "gas_works"
+    gas_repair = "gas_repair"
+    # 电动自行车: each is a profile of the ebike template
+    ebike_producer = "ebike_producer"
+    ebike_shop = "ebike_shop"
+    ebike_repair = "ebike_repair"
+    residential_compound = "residential_compound"
+    public_building = "public_building"
+    charging_site = "charging_site"
 
 
 class Severity(StrEnum):
@@ -51,6 +72,8 @@ NAMES: dict[str, tuple[str, str]] = {
     "chemical": ("危险化学品", "Hazardous chemicals"),
     "high_rise": ("高层建筑", "High-rise building"),
     "crowded_venue": ("人员密集场所", "Crowded venue"),
+    "town_gas": ("城镇燃气", "Town gas"),
+    "ebike": ("电动自行车", "E-bikes"),
     "coal_mine": ("煤矿", "Coal mine"),
     "noncoal_underground": ("非煤地下矿山", "Non-coal underground mine"),
     "open_pit": ("露天矿山", "Open-pit mine"),
@@ -68,6 +91,23 @@ NAMES: dict[str, tuple[str, str]] = {
     "elderly_care": ("养老机构", "Elderly-care home"),
     "restaurant": ("餐饮场所", "Restaurant"),
     "logistics": ("物流配送", "Logistics"),
+    "gas_operator": ("管道燃气经营企业", "Piped-gas operator"),
+    "lpg_storage": ("液化石油气储配站", "LPG storage depot"),
+    "lpg_delivery": ("瓶装液化气配送", "Bottled-LPG delivery"),
+    "lpg_shop": ("瓶装液化气供应站", "Bottled-LPG shop"),
+    "cylinder_testing": ("气瓶检验站", "Cylinder testing station"),
+    "canteen": ("单位食堂", "Canteen"),
+    "market": ("农贸市场及商铺", "Market and shops"),
+    "piped_user": ("管道燃气商业用户", "Piped-gas commercial user"),
+    "gas_network": ("燃气管网", "Gas network"),
+    "gas_works": ("燃气设施旁施工", "Works near gas facilities"),
+    "gas_repair": ("燃气抢修", "Gas emergency repair"),
+    "ebike_producer": ("电动自行车生产企业", "E-bike producer"),
+    "ebike_shop": ("电动自行车销售门店", "E-bike shop"),
+    "ebike_repair": ("电动自行车维修点", "E-bike repair shop"),
+    "residential_compound": ("住宅小区", "Residential compound"),
+    "public_building": ("公共建筑", "Public building"),
+    "charging_site": ("电动自行车集中充电场所", "E-bike charging site"),
     "general": ("一般隐患", "General hazard"),
     "major": ("重大隐患", "Major hazard"),
     "red": ("红（重大风险）", "Red (major risk)"),

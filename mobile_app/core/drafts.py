@@ -263,6 +263,7 @@ class Drafts:
                     site_id=d["site_id"],
                     photos=payload["photos"],
                     descriptions=payload["descriptions"],
+                    profile=d["profile"],
                 )
                 db.execute(
                     "INSERT INTO provisional (hazard_id, op_id, body) VALUES (?, ?, ?)"

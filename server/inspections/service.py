@@ -223,6 +223,7 @@ def submit(
                         photos=body.photos,
                         descriptions=body.descriptions,
                         location=body.location.label() if body.location else None,
+                        profile=body.profile,
                     ),
                     now=now,
                     hazard_id=hid,

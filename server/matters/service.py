@@ -14,6 +14,37 @@ from server.matters.models import HazardMatter, Matter, MatterLink
 from server.scoping import scope_filter
 from shared.chain import DEADLINE_STATES, OPEN_STATES
 from shared.errors import not_found
+from shared.matters import MATTERS, link_id
+
+
+def seed_catalogue(session: Session) -> list[str]:
+    """Add the catalogue's matters and links the database lacks; returns the ids added.
+
+    Rows already there are left as they are (a city may have reassigned a link's department),
+    so running it on every ``db upgrade`` is safe.
+    """
+    added: list[str] = []
+    for m in MATTERS:
+        if session.get(Matter, m.id) is None:
+            session.add(Matter(id=m.id, name=m.zh, name_en=m.en, lead_department=m.lead_department))
+            added.append(m.id)
+        for pos, link in enumerate(m.links, start=1):
+            lid = link_id(m.id, link.stage)
+            if session.get(MatterLink, lid) is None:
+                session.add(
+                    MatterLink(
+                        id=lid,
+                        matter_id=m.id,
+                        position=pos,
+                        stage=link.stage,
+                        name=link.zh,
+                        name_en=link.en,
+                        department=link.department,
+                    )
+                )
+                added.append(lid)
+    session.commit()
+    return added
 
 
 def _counts(session: Session, caller: Caller, now: datetime, group_col: Any, matter_id: str | None):

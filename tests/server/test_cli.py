@@ -36,7 +36,7 @@ def test_cli_on_a_fresh_database(tmp_path, backend, db_factory, request):
     assert "upgraded" in run(env, "db", "upgrade").stdout
     out = run(env, "demo").stdout
     assert "demo data loaded" in out and "officer2" in out
-    assert "3 demo inspections submitted" in out  # signed, with findings, for the console
+    assert "5 demo inspections submitted" in out  # signed, with findings, for the console
     again = run(env, "demo").stdout
     assert "already present" in again and "inspections submitted" not in again
     made = run(
@@ -71,8 +71,8 @@ def test_cli_on_a_fresh_database(tmp_path, backend, db_factory, request):
     )
     assert noscope.returncode == 2 and "district" in noscope.stderr
     verified = run(env, "chains", "verify").stdout
-    # 16 demo hazards and those the demo inspections found (3 failed items)
-    assert "19 of 19 chains verified" in verified
+    # 16 demo hazards and those the demo inspections found (8 failed items)
+    assert "24 of 24 chains verified" in verified
     jobs = run(env, "jobs", "run", "flag_overdue", "--now", "2030-01-01T00:00:00Z").stdout
     assert jobs.startswith("flag_overdue:") and int(jobs.split(":")[1]) > 0
     assert run(env, "jobs", "run", "nope", ok=False).returncode == 2
@@ -88,5 +88,10 @@ def test_cli_on_a_fresh_database(tmp_path, backend, db_factory, request):
         user = s.exec(select(User).where(User.username == "officer")).one()
         assert verify_password(user.password_hash, "another-pass")
         done = s.exec(select(Inspection)).all()
-        assert sorted(i.finding_count for i in done) == [0, 1, 2]
+        assert sorted(i.finding_count for i in done) == [0, 1, 2, 2, 3]
         assert all(i.signatures["representative_name"] for i in done)
+        # the gas and e-bike demo inspections' hazards carry their 一件事 links
+        from server.matters.models import HazardMatter
+
+        links = {m.link_id for m in s.exec(select(HazardMatter)).all()}
+        assert {"lpg.use", "ebike.parking", "ebike.charging"} <= links
