@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cli_server import CliServer, CliServers
 
 from server.blobs.store import BlobStore
 from server.settings import Settings
@@ -139,3 +140,22 @@ def live(settings, engine, clock):
 @pytest.fixture
 def live_demo(demo, live):
     return live
+
+
+@pytest.fixture(scope="session")
+def cli_servers():
+    workdir = Path(tempfile.mkdtemp(prefix="hazardchain-cli-"))
+    servers = CliServers(workdir)
+    yield servers
+    servers.stop_all()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def cli_server(backend, cli_servers, request) -> CliServer:
+    """A server set up exactly as ``make run`` does (``tests/cli_server.py``), one per backend
+    for the session, on the real clock: tests on it add their own records and count only
+    those. Use ``live`` instead only where the test needs the server in its process (a
+    ``FixedClock`` it moves, the app object, a fault proxy between)."""
+    pg = request.getfixturevalue("pg_uri") if backend == "postgresql" else None
+    return cli_servers.get(backend, pg)
