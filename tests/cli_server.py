@@ -117,25 +117,3 @@ class CliServer(Loopback):
             self.proc.kill()
             self.proc.wait()
             return None
-
-
-class CliServers:
-    """One CLI-built server per backend for the whole session (its start costs seconds);
-    tests on it add their own records and must not count the server's."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.servers: dict[str, CliServer] = {}
-        self.pg_uri: str | None = None
-
-    def get(self, backend: str, pg_uri: str | None = None) -> CliServer:
-        if backend not in self.servers:
-            self.pg_uri = pg_uri or self.pg_uri
-            url = empty_database(backend, self.workdir, self.pg_uri)
-            self.servers[backend] = CliServer(url, self.workdir / backend).start()
-        return self.servers[backend]
-
-    def stop_all(self) -> None:
-        for server in self.servers.values():
-            server.stop()
-            drop_database(server.db_url, self.pg_uri)
