@@ -94,7 +94,7 @@ class CliServer(Loopback):
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine starts slowly
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"hazardchain serve exited:\n{self.log.read_text()}")
