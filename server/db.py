@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
 # Named constraints so Alembic can drop and alter them on both databases.
@@ -44,6 +45,19 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _record_feed_changes(session: OrmSession, _ctx: Any, _instances: Any) -> None:
+    """Registered here, not in ``server.sync.feed``: every model module imports this one, so
+    any session in any process (server, CLI, jobs, tests) that writes a site, district or
+    template records its feed row. A hook that waited for the feed module to be imported
+    once let ``hazardchain db upgrade`` import templates no tablet ever received."""
+    if not (session.new or session.dirty or session.deleted):
+        return
+    from server.sync.feed import record_reference_changes  # the feed imports the models
+
+    record_reference_changes(session)
 
 
 def make_engine(url: str) -> Engine:

@@ -99,7 +99,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class LiveServer:
+class Loopback:
+    """What a test does with a server on loopback, however it was started: log in, call."""
+
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self, token: str | None = None, **kw) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=30, **kw)
+
+    def login(self, username: str, password: str = "demo-password") -> httpx.Client:
+        with self.client() as anon:
+            r = anon.post("/auth/token", data={"username": username, "password": password})
+        r.raise_for_status()
+        return self.client(r.json()["access_token"])
+
+
+class LiveServer(Loopback):
     """uvicorn serving an app on 127.0.0.1 in a thread: real HTTP, same process (so a test's
     clock object moves the server's time)."""
 
@@ -111,10 +131,6 @@ class LiveServer:
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LiveServer:
         self.thread.start()
@@ -128,16 +144,6 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-
-    def client(self, token: str | None = None, **kw) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=30, **kw)
-
-    def login(self, username: str, password: str = "demo-password") -> httpx.Client:
-        with self.client() as anon:
-            r = anon.post("/auth/token", data={"username": username, "password": password})
-        r.raise_for_status()
-        return self.client(r.json()["access_token"])
 
 
 @contextlib.contextmanager

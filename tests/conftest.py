@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cli_server import CliServer, drop_database, empty_database
 
 from server.blobs.store import BlobStore
 from server.settings import Settings
@@ -140,3 +141,40 @@ def live(settings, engine, clock):
 @pytest.fixture
 def live_demo(demo, live):
     return live
+
+
+def _cli_server_for(backend: str, pg: str | None):
+    workdir = Path(tempfile.mkdtemp(prefix=f"hazardchain-cli-{backend}-"))
+    url = empty_database(backend, workdir, pg)
+    server = CliServer(url, workdir).start()
+    yield server
+    server.stop()
+    drop_database(url, pg)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cli_server_sqlite():
+    yield from _cli_server_for("sqlite", None)
+
+
+@pytest.fixture(scope="session")
+def cli_server_postgresql(pg_uri):
+    yield from _cli_server_for("postgresql", pg_uri)
+
+
+@pytest.fixture
+def cli_server(backend, request) -> CliServer:
+    """A server set up exactly as ``make run`` does (``tests/cli_server.py``), one per backend
+    for the session, on the real clock: tests on it add their own records and count only
+    those, and change nothing others rely on (passwords, scopes). Use ``live`` instead only
+    where the test needs the server in its process (a ``FixedClock`` it moves, the app
+    object, a fault proxy in between)."""
+    return request.getfixturevalue(f"cli_server_{backend}")
+
+
+@pytest.fixture
+def own_cli_server(backend, request):
+    """A CLI-built server of this test's own, for a test that changes what others rely on."""
+    pg = request.getfixturevalue("pg_uri") if backend == "postgresql" else None
+    yield from _cli_server_for(backend, pg)

@@ -2,7 +2,8 @@
 taken inside the writing transaction, so positions follow commit order.
 
 Chain events are recorded by ``server.hazards.service`` (the only writer of chains); sites,
-districts and checklist templates by a flush hook below, whoever writes them.
+districts and checklist templates by ``record_reference_changes``, run at every flush of every
+session by the hook ``server.db`` registers, whoever writes them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, event, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 from sqlmodel import select as select_rows
@@ -97,9 +98,10 @@ def _reference_change(obj: Any) -> dict[str, Any] | None:
     return None
 
 
-@event.listens_for(OrmSession, "before_flush")
-def _record_reference_changes(session: OrmSession, _ctx: Any, _instances: Any) -> None:
-    """Sites, districts and templates are written by several services; catch them all here."""
+def record_reference_changes(session: OrmSession) -> None:
+    """Sites, districts and templates are written by several services (and the CLI); catch
+    them all at flush. Called by the one ``before_flush`` hook in ``server.db``, which every
+    model module imports, so no process can write these without recording them."""
     found = []
     for obj in session.new:
         found.append((obj, "put"))

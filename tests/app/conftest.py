@@ -1,5 +1,5 @@
 """Fixtures for the tablet app: Kivy with no display (SDL's offscreen driver), a landscape
-1280×800 window, a live demo server with the real checklists, and the real app driven through
+1280×800 window, the demo server as ``make run`` sets it up, and the real app driven through
 its widgets (``mobile_app.ui.driver``)."""
 
 from __future__ import annotations
@@ -37,12 +37,10 @@ def backend(request):
 
 
 @pytest.fixture
-def server(live_demo, clock):
-    """The live demo server with the real checklist templates imported."""
-    from server.checklists.service import DEFAULT_ROOT, import_into
-
-    import_into(live_demo.app.state.engine, DEFAULT_ROOT, clock.now())
-    return live_demo
+def server(cli_server):
+    """The demo server as ``make run`` sets it up (``tests/cli_server.py``), shared by the app
+    tests: the tablet meets what a district's first start gives it, checklists included."""
+    return cli_server
 
 
 @pytest.fixture

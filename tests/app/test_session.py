@@ -78,10 +78,12 @@ def _note_written_after_sync(server, start_app, text: str):
     return d, store, hazard
 
 
-def test_the_server_ending_the_session_locks_the_app_and_keeps_records(server, start_app):
+def test_the_server_ending_the_session_locks_the_app_and_keeps_records(own_cli_server, start_app):
     """An administrator resets the inspector's password: the next sync cannot refresh the
     session, so the app asks for the password again; the note written offline is kept and
-    sent after the new password is typed."""
+    sent after the new password is typed. (A server of its own: the shared one must keep the
+    demo password.)"""
+    server = own_cli_server
     d, store, hazard = _note_written_after_sync(server, start_app, "会话过期前写的备注")
     with server.login("admin") as admin:
         uid = next(u["id"] for u in admin.get("/users").json() if u["username"] == "inspector")

@@ -1,4 +1,10 @@
-"""Fixtures for the sync tests (helpers live in ``tablets.py``)."""
+"""Fixtures for the sync tests (helpers live in ``tablets.py``).
+
+A tablet doing what a district does (log in, pull the checklists, inspect, push) talks to
+``cli_server``, set up as ``make run`` does. The protocol tests keep the in-process ``live``
+server on purpose: they move its ``FixedClock`` (expiry, offline days), restart it or put the
+fault proxy in front of it, and compare the tablet with the server's database at exact moments
+(no scheduler writing in between)."""
 
 from __future__ import annotations
 

@@ -16,22 +16,28 @@ from mobile_app.core.drafts import Drafts
 from mobile_app.core.outbox import LocalRefusal, actor_of
 from mobile_app.core.store import LocalStore
 from shared.checklist import Template
-from shared.clock import parse_iso
+from shared.clock import Clock, SystemClock, parse_iso
 from shared.findings import finding_hazard_id
 
 TEMPLATE = "crowded_venue"
 
 
 @pytest.fixture
-def server(live_demo, clock):
-    from server.checklists.service import DEFAULT_ROOT, import_into
+def server(cli_server):
+    """The server as ``make run`` sets it up (its templates imported by ``db upgrade`` in
+    another process): importing them here, beside an in-process server, once hid that they
+    never reached a tablet."""
+    return cli_server
 
-    import_into(live_demo.app.state.engine, DEFAULT_ROOT, clock.now())
-    return live_demo
+
+@pytest.fixture
+def clock() -> Clock:
+    """Tablets on the real clock, like the server they talk to."""
+    return SystemClock()
 
 
-def _template(store: LocalStore) -> Template:
-    row = store.read("SELECT data FROM template WHERE id = ?", [f"{TEMPLATE}:1"])[0]
+def _template(store: LocalStore, key: str = f"{TEMPLATE}:1") -> Template:
+    row = store.read("SELECT data FROM template WHERE id = ?", [key])[0]
     return Template.model_validate(json.loads(row["data"])["content"])
 
 
@@ -57,6 +63,45 @@ def _sign(tablet, drafts: Drafts, draft_id: str) -> None:
         signatures={"inspector": sig["inspector"], "representative": sig["rep"]},
         representative_name="王店长",
     )
+
+
+def test_a_tablet_inspects_on_a_server_set_up_as_make_run_does(server, tablets, clock):
+    """The whole path a district starts with: ``db upgrade``, ``demo``, ``serve``; an
+    inspector's tablet gets every checklist the server holds, inspects a demo site with a
+    failed item, and the server shows the hazard it found."""
+    t = tablets(server.url, "inspector")
+    assert t.sync().ok
+    with server.login("officer") as officer:
+        listed = officer.get("/checklists", params={"all": "true"}).json()["items"]
+    on_server = sorted(f"{c['id']}:{c['version']}" for c in listed)
+    on_tablet = sorted(r["id"] for r in t.store.read("SELECT id FROM template"))
+    assert len(on_server) == 5 and on_tablet == on_server
+    for key in on_tablet:  # each one complete enough to inspect with
+        assert list(_template(t.store, key).items())
+
+    drafts = Drafts(t.store, clock=clock)
+    template = _template(t.store)
+    draft_id = drafts.open(MALL, TEMPLATE, 1, None)
+    failed = _fail_two(drafts, draft_id, template)[:1]
+    for item_id in _fail_two(drafts, draft_id, template)[1:]:  # keep one failure only
+        item = template.item(item_id)
+        drafts.save_answer(draft_id, item_id, value=item.pass_when)
+    _sign(t, drafts, draft_id)
+    assert drafts.submit(draft_id, template, {})["findings"] == 1
+    result = t.sync()
+    assert result.ok and result.rejected == 0 and result.pushed >= 1
+
+    hazard_id = finding_hazard_id(draft_id, failed[0])
+    with server.login("officer") as officer:
+        got = officer.get(f"/inspections/{draft_id}")
+        assert got.status_code == 200, got.text
+        assert [h["id"] for h in got.json()["hazards"]] == [hazard_id]
+        detail = officer.get(f"/hazards/{hazard_id}")
+        assert detail.status_code == 200, detail.text
+    hazard = detail.json()
+    assert hazard["site_id"] == MALL and hazard["state"] == "reported" and hazard["chain_ok"]
+    assert [e["type"] for e in hazard["events"]] == ["reported"]
+    assert t.chain(hazard_id)[0].id == hazard_id  # the tablet holds the server's chain
 
 
 def test_submitted_inspection_hazards_are_pending_then_the_servers(server, tablets, clock):

@@ -33,9 +33,10 @@ def test_the_first_login_needs_the_network(tmp_path):
 
 
 @sqlite_only
-def test_offline_unlock_and_logout_keep_what_only_this_tablet_holds(live_demo, tablets):
-    t = tablets(live_demo.url, "inspector")
+def test_offline_unlock_and_logout_keep_what_only_this_tablet_holds(cli_server, tablets):
+    t = tablets(cli_server.url, "inspector")
     t.sync()
+    assert t.store.read("SELECT count(*) AS n FROM template")[0]["n"] > 0  # so logout clears it
     session = DeviceSession(t.store)
     session.remember("inspector", PASSWORD)  # what the app does after an online login
     assert session.current_user()["username"] == "inspector"
@@ -63,8 +64,8 @@ def test_offline_unlock_and_logout_keep_what_only_this_tablet_holds(live_demo, t
 
 
 @sqlite_only
-def test_forced_logout_drops_unsynced_records_and_their_photos(live_demo, tablets):
-    t = tablets(live_demo.url, "inspector")
+def test_forced_logout_drops_unsynced_records_and_their_photos(cli_server, tablets):
+    t = tablets(cli_server.url, "inspector")
     t.sync()
     refs = t.outbox.add_photo(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
     t.outbox.report_hazard(
