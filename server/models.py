@@ -16,7 +16,15 @@ from server.plans.models import InspectionPlan, InspectionTask
 from server.sites.models import District, Site
 from server.summaries.models import DailySummary
 from server.sync.models import SyncChange, SyncClock, SyncDevice, SyncOp
-from server.users.models import AuthSession, Device, LoginAudit, User, UserDistrict, UserSite
+from server.users.models import (
+    AuthSession,
+    Device,
+    LoginAudit,
+    UsedProof,
+    User,
+    UserDistrict,
+    UserSite,
+)
 
 __all__ = [
     "Attachment",
@@ -46,6 +54,7 @@ __all__ = [
     "SyncClock",
     "SyncDevice",
     "SyncOp",
+    "UsedProof",
     "User",
     "UserDistrict",
     "UserSite",

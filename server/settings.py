@@ -25,11 +25,11 @@ class Settings(BaseSettings):
     secret_key: str = Field("", description="JWT signing key; generated into var/ in development")
     access_token_minutes: int = 15
     refresh_token_days: int = 30
-    refresh_grace_seconds: int = Field(
-        60,
-        ge=0,
-        le=600,
-        description="a rotated refresh token shown again this soon is a lost answer, not theft",
+    refresh_proof_seconds: int = Field(
+        120,
+        ge=10,
+        le=900,
+        description="a tablet's refresh proof is fresh this long either side of the server's clock",
     )
     login_max_failures: int = 5
     login_lockout_minutes: int = 15

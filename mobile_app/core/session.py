@@ -21,9 +21,9 @@ from sqlite_utils import Database
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
 
 PBKDF2_ROUNDS = 200_000
-# what survives a logout: the tablet's identity, settings and op numbering (the server
-# expects the next number from this device, whoever uses it)
-KEPT_META = ("device_id", "server_url", "lang", "next_seq")
+# what survives a logout: the tablet's identity (its id and key pair), settings and op
+# numbering (the server expects the next number from this device, whoever uses it)
+KEPT_META = ("device_id", "device_key", "server_url", "lang", "next_seq")
 LOCAL_TABLES = (
     "answer",
     "draft",

@@ -29,6 +29,7 @@ from mobile_app.core.chains import ChainLinkError, provisional_hazards, refold, 
 from mobile_app.core.outbox import actor_of
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
 from shared.clock import Clock, SystemClock, to_iso
+from shared.device_proof import NONCE_HEADER, PROOF_HEADER, DeviceKey
 from shared.sync_wire import (
     SCHEMA_VERSION,
     OpStatus,
@@ -81,7 +82,14 @@ class SyncFailed(Exception):
 
 
 class LoginRequired(Exception):
-    """The session cannot be refreshed; ask for the password. The outbox is kept."""
+    """The session cannot be refreshed; ask for the password. The outbox is kept.
+
+    ``code`` is the server's reason; ``device_key_required`` means a session from before
+    device keys: the next login binds one."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class UpgradeRequired(Exception):
@@ -246,7 +254,12 @@ class SyncClient:
             "/auth/token",
             auth=False,
             parse=True,
-            data={"username": username, "password": password, "device_id": self.store.device_id},
+            data={
+                "username": username,
+                "password": password,
+                "device_id": self.store.device_id,
+                "device_key": self.device_key().public_text(),
+            },
         )
         user = body["user"]
 
@@ -275,24 +288,61 @@ class SyncClient:
         set_meta(db, "access_token", body["access_token"])
         set_meta(db, "refresh_token", body["refresh_token"])
 
+    def device_key(self) -> DeviceKey:
+        """This tablet's key pair, made on first use and kept in the local store (a logout
+        keeps it, like the device id): the server binds each session to its public half."""
+
+        def get_or_make(db: Database) -> str:
+            text = get_meta(db, "device_key")
+            if not text:
+                text = DeviceKey.generate().text()
+                set_meta(db, "device_key", text)
+            return text
+
+        return DeviceKey.from_text(self.store.meta("device_key") or self.store.write(get_or_make))
+
     def _refresh(self) -> None:
+        """A new pair for the stored refresh token, proving this tablet holds its key.
+
+        A lost answer leaves the old token stored: the next refresh sends it again with a new
+        proof, which the server accepts until the successor it never delivered is used. A
+        ``stale_proof`` answer (this tablet's clock is off) is signed again once with the
+        server's nonce."""
         token = self.store.meta("refresh_token")
+        code, message = "", "session expired; log in again"
         if token:
-            try:
-                r = self.http.post(
-                    self.base + "/auth/refresh", json={"refresh_token": token}, timeout=self.timeout
+            url, nonce = self.base + "/auth/refresh", None
+            for _ in range(2):
+                proof = self.device_key().proof(
+                    method="POST", url=url, refresh_token=token, now=self.clock.now(), nonce=nonce
                 )
-            except NETWORK_ERRORS as exc:
-                raise SyncFailed(f"token refresh: {exc}") from exc
-            if r.status_code == 200:
-                body = r.json()
-                self.store.write(lambda db: self._keep_tokens(db, body))
-                return
+                try:
+                    r = self.http.post(
+                        url,
+                        json={"refresh_token": token},
+                        headers={PROOF_HEADER: proof, "Accept-Language": self.lang},
+                        timeout=self.timeout,
+                    )
+                except NETWORK_ERRORS as exc:
+                    raise SyncFailed(f"token refresh: {exc}") from exc
+                if r.status_code == 200:
+                    try:
+                        body = r.json()
+                    except ValueError as exc:  # the answer was cut: the old token still works
+                        raise SyncFailed("token refresh: truncated response") from exc
+                    self.store.write(lambda db, body=body: self._keep_tokens(db, body))
+                    return
+                if r.status_code in RETRY_STATUSES:
+                    raise SyncFailed(f"token refresh: HTTP {r.status_code}")
+                code, message = _code(r)
+                nonce = r.headers.get(NONCE_HEADER)
+                if code != "stale_proof" or not nonce:
+                    break
         if self.relogin is not None:
             username, password = self.relogin()
             self.login(username, password)
             return
-        raise LoginRequired("session expired; log in again")
+        raise LoginRequired(message, code)
 
     # ---------------------------------------------------------------- sync
 

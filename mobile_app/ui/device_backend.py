@@ -549,11 +549,15 @@ class DeviceBackend:
         report = SyncReport()
         try:
             result = self._client(progress).sync()
-        except (LoginRequired, DeviceRevoked) as exc:
-            # the server ended this session: ask for the password again, keep every record
+        except LoginRequired as exc:
+            # the server ended this session (or it predates device keys and the next login
+            # binds one): ask for the password again, keep every record
             self.session.lock()
-            report.errors.append("auth_expired" if isinstance(exc, LoginRequired) else
-                                 f"device_revoked:{exc}")  # fmt: skip
+            rebind = exc.code == "device_key_required"
+            report.errors.append("auth_expired:device_key" if rebind else "auth_expired")
+        except DeviceRevoked as exc:
+            self.session.lock()
+            report.errors.append(f"device_revoked:{exc}")
         except UpgradeRequired as exc:
             report.errors.append(f"upgrade_required:{exc}")
         else:

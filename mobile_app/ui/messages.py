@@ -39,6 +39,10 @@ def sync_error(app: Any, error: str) -> str:
     t = app.t
     if error.startswith("offline:"):
         return t("No network. Your work is saved on this tablet and will be sent later.")
+    if error == "auth_expired:device_key":
+        return t(
+            "Log in once more to bind this tablet's security key. Nothing on this tablet is lost."
+        )
     if error == "auth_expired":
         return t("Your login has expired. Log out and in again; nothing on this tablet is lost.")
     if error.startswith("device_revoked:"):

@@ -53,7 +53,9 @@ def current_caller(
     if not token:
         raise _UNAUTHENTICATED
     claims = security.decode_access_token(token, settings.secret_key, now)
-    if claims is None or not session_is_live(session, claims["sid"], now):
+    if claims is None or not session_is_live(
+        session, claims["sid"], user_id=claims["sub"], now=now
+    ):
         raise _UNAUTHENTICATED
     user = session.get(User, claims["sub"])
     if user is None or not user.active:

@@ -30,7 +30,9 @@ def lang_of(request: Request) -> str:
     return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
 
 
-def refusal_response(request: Request, refusal: Refusal, status: int) -> JSONResponse:
+def refusal_response(
+    request: Request, refusal: Refusal, status: int, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         {
             "code": refusal.code,
@@ -38,6 +40,7 @@ def refusal_response(request: Request, refusal: Refusal, status: int) -> JSONRes
             "fields": refusal.fields,
         },
         status_code=status,
+        headers=headers,
     )
 
 
@@ -49,7 +52,8 @@ def _field_name(loc: tuple) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
-        return refusal_response(request, exc.refusal, exc.status)
+        # a refusal may tell the client how to retry (a stale refresh proof: a fresh nonce)
+        return refusal_response(request, exc.refusal, exc.status, getattr(exc, "headers", None))
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused):

@@ -58,10 +58,16 @@ def decode_access_token(token: str, secret: str, now: datetime) -> dict[str, Any
     """Claims of a valid access token, or None; expiry is checked against the injected clock."""
     try:
         claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"verify_exp": False, "require": ["exp"]}
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"verify_exp": False, "require": ["exp", "sub", "sid"]},
         )
     except jwt.PyJWTError:
         return None
-    if claims.get("typ") != "access" or claims["exp"] < now.timestamp():
+    if not isinstance(claims["sub"], str) or not isinstance(claims["sid"], str):
+        return None
+    exp = claims["exp"]
+    if not isinstance(exp, int | float) or claims.get("typ") != "access" or exp < now.timestamp():
         return None
     return claims

@@ -6,13 +6,17 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from server.auth import security
+from server.auth.proof import check_fresh, spend
 from server.settings import Settings
 from server.users.models import AuthSession, Device, LoginAudit, User
+from shared import device_proof
 from shared.errors import DomainError
 
 log = logging.getLogger("hazardchain.auth")
@@ -53,7 +57,10 @@ def login(
     device_id: str | None,
     ip: str,
     now: datetime,
+    device_key: str | None = None,
 ) -> TokenPair:
+    """``device_key``: the tablet's public key (``shared.device_proof``); the session it opens
+    then refreshes only with proofs signed by the matching private key."""
     window = now - timedelta(minutes=settings.login_lockout_minutes)
     if _failures_since_last_success(session, username, window) >= settings.login_max_failures:
         log.warning("login throttled", extra={"username": username, "ip": ip})
@@ -85,8 +92,16 @@ def login(
     if device_id:
         device_id = _bind_device(session, user, device_id, now)
     session.add(LoginAudit(username=username, user_id=user.id, success=True, ip=ip, at=now))
-    pair, _ = _open_session(session, settings, user, device_id, now)
-    log.info("login", extra={"user_id": user.id, "role": user.role, "device_id": device_id})
+    pair, _ = _open_session(session, settings, user, device_id, device_key, now)
+    log.info(
+        "login",
+        extra={
+            "user_id": user.id,
+            "role": user.role,
+            "device_id": device_id,
+            "device_bound": device_key is not None,
+        },
+    )
     return pair
 
 
@@ -114,6 +129,7 @@ def _open_session(
     settings: Settings,
     user: User,
     device_id: str | None,
+    device_key: str | None,
     now: datetime,
     *,
     commit: bool = True,
@@ -123,6 +139,7 @@ def _open_session(
         id=str(uuid.uuid4()),
         user_id=user.id,
         device_id=device_id,
+        device_key=device_key,
         refresh_hash=digest,
         created_at=now,
         expires_at=now + timedelta(days=settings.refresh_token_days),
@@ -144,48 +161,59 @@ def _open_session(
 
 
 def refresh(
-    session: Session, settings: Settings, *, refresh_token: str, now: datetime
+    session: Session,
+    settings: Settings,
+    *,
+    refresh_token: str,
+    proof: str | None = None,
+    path: str = "/api/v1/auth/refresh",
+    now: datetime,
 ) -> TokenPair:
     """Rotate: the old refresh token dies and names its successor.
 
-    A rotated token shown again within ``refresh_grace_seconds``, while its successor is still
-    unused, is a tablet whose answer was lost on a bad network: the unused successor is
-    revoked and a new pair issued, so the inspector is not logged out in a mine. Shown again
-    later (or after the successor was used), it is a stolen copy: every live session descended
-    from it is revoked, so the thief's and the owner's tokens both stop and the owner logs in
-    again.
+    A device-bound session (a tablet that logged in with its key) refreshes only with a fresh,
+    single-use proof signed by that key, so a copied token is useless: shown without a valid
+    proof, or with a proof already used, it revokes every session rotated from it (the owner
+    logs in again). With a valid proof, a rotated token whose successor was never used is a
+    tablet whose answer was lost, however long it has been offline since: the unused successor
+    is revoked and a new pair issued. Once the successor was used, it is a copy, and the family
+    is revoked.
+
+    A session naming a device but no key (opened before device keys, or by an old app) cannot
+    refresh: the tablet logs in again and binds a key. A session naming neither (a script with
+    the API) rotates as a plain bearer token: any reuse revokes the family.
     """
     auth = session.exec(
         select(AuthSession).where(
             AuthSession.refresh_hash == security.refresh_digest(refresh_token)
         )
     ).first()
-    invalid = DomainError.of(
-        "invalid_refresh_token",
-        "登录已失效，请重新登录",
-        "session expired; log in again",
-        status=401,
-    )
     if auth is None or auth.expires_at < now:
-        raise invalid
+        raise _invalid_refresh()
+    if auth.device_key:
+        _check_proof(session, settings, auth, proof, refresh_token, path, now)
+    elif auth.device_id:
+        log.info("refresh without a device key", extra={"session_id": auth.id})
+        raise DomainError.of(
+            "device_key_required",
+            "本平板需重新登录一次以绑定设备密钥，平板上的数据不会丢失",
+            "this tablet must log in again once to bind its device key; nothing on it is lost",
+            status=401,
+        )
     if auth.revoked_at is not None:
-        if not _lost_answer(session, settings, auth, now):
-            revoked = _revoke_family(session, auth, now)
-            session.commit()
-            log.warning(
-                "refresh token reuse",
-                extra={"session_id": auth.id, "user_id": auth.user_id, "revoked": revoked},
-            )
-            raise invalid
+        if not (auth.device_key and _lost_answer(session, auth, now)):
+            _refuse_family(session, auth, now, "refresh token reuse")
         log.info("refresh retried after a lost answer", extra={"session_id": auth.id})
     user = session.get(User, auth.user_id)
     if user is None or not user.active:
-        raise invalid
+        raise _invalid_refresh()
     if auth.device_id:
         device = session.get(Device, auth.device_id)
         if device is not None and device.revoked_at:
-            raise invalid
-    pair, successor = _open_session(session, settings, user, auth.device_id, now, commit=False)
+            raise _invalid_refresh()
+    pair, successor = _open_session(
+        session, settings, user, auth.device_id, auth.device_key, now, commit=False
+    )
     auth.revoked_at = auth.revoked_at or now
     auth.replaced_by = successor
     session.add(auth)
@@ -193,11 +221,50 @@ def refresh(
     return pair
 
 
-def _lost_answer(session: Session, settings: Settings, auth: AuthSession, now: datetime) -> bool:
-    """Rotated moments ago into a successor never used since: the answer did not arrive."""
-    if auth.replaced_by is None or now - auth.revoked_at > timedelta(
-        seconds=settings.refresh_grace_seconds
-    ):
+def _invalid_refresh(code: str = "invalid_refresh_token") -> DomainError:
+    return DomainError.of(
+        code, "登录已失效，请重新登录", "session expired; log in again", status=401
+    )
+
+
+def _check_proof(
+    session: Session,
+    settings: Settings,
+    auth: AuthSession,
+    compact: str | None,
+    refresh_token: str,
+    path: str,
+    now: datetime,
+) -> None:
+    """The key's holder asks, now, once: else the token was copied (its family is revoked),
+    except for a proof that is merely stale (a tablet's clock: it signs again with a nonce)."""
+    try:
+        claims = device_proof.read_proof(compact or "", auth.device_key or "")
+        if claims.htm != "POST" or claims.rth != device_proof.token_hash(refresh_token):
+            raise ValueError("proof made for another request")
+        # the path only: a reverse proxy may change scheme, host and a leading prefix
+        if not urlsplit(claims.htu).path.endswith(path):
+            raise ValueError("proof made for another URL")
+    except ValueError as exc:
+        _refuse_family(session, auth, now, f"refresh without a valid device proof: {exc}")
+    check_fresh(settings, claims, now)
+    if not spend(session, settings, claims, now):
+        _refuse_family(session, auth, now, "device proof replayed", code="proof_replayed")
+
+
+def _refuse_family(
+    session: Session, auth: AuthSession, now: datetime, why: str, code: str = ""
+) -> NoReturn:
+    """A copied token: revoke it and every session rotated from it, then refuse."""
+    revoked = _revoke_family(session, auth, now)
+    session.commit()
+    log.warning(why, extra={"session_id": auth.id, "user_id": auth.user_id, "revoked": revoked})
+    raise _invalid_refresh(code or "invalid_refresh_token")
+
+
+def _lost_answer(session: Session, auth: AuthSession, now: datetime) -> bool:
+    """Rotated into a successor never used since: the answer did not arrive."""
+    if auth.replaced_by is None:
         return False
     successor = session.get(AuthSession, auth.replaced_by)
     if successor is None or successor.revoked_at is not None:
@@ -208,11 +275,11 @@ def _lost_answer(session: Session, settings: Settings, auth: AuthSession, now: d
 
 
 def _revoke_family(session: Session, auth: AuthSession, now: datetime) -> int:
-    """Revoke every live session rotated from ``auth``; returns how many."""
-    revoked, seen, current = 0, set(), auth.replaced_by
+    """Revoke ``auth`` and every live session rotated from it; returns how many."""
+    revoked, seen, current = 0, set(), auth.id
     while current and current not in seen:
         seen.add(current)
-        row = session.get(AuthSession, current)
+        row = auth if current == auth.id else session.get(AuthSession, current)
         if row is None:
             break
         if row.revoked_at is None:
@@ -231,6 +298,13 @@ def logout(session: Session, *, session_id: str, now: datetime) -> None:
         session.commit()
 
 
-def session_is_live(session: Session, session_id: str, now: datetime) -> bool:
+def session_is_live(session: Session, session_id: str, *, user_id: str, now: datetime) -> bool:
+    """The session is open and is ``user_id``'s: an access token or cookie naming one user and
+    another user's session is refused (the claims are signed, but one check costs nothing)."""
     auth = session.get(AuthSession, session_id)
-    return auth is not None and auth.revoked_at is None and auth.expires_at > now
+    return (
+        auth is not None
+        and auth.user_id == user_id
+        and auth.revoked_at is None
+        and auth.expires_at > now
+    )

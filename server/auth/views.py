@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Header, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep
 from server.auth import service
 from server.users.schemas import UserPublic, user_public
+from shared.device_proof import KEY_PATTERN, MAX_PROOF_CHARS
 
 router = APIRouter(tags=["auth"])
 
@@ -46,6 +47,14 @@ def token(
     device_id: Annotated[
         str | None, Form(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]{8,64}$")
     ] = None,
+    device_key: Annotated[
+        str | None,
+        Form(
+            pattern=KEY_PATTERN,
+            description="the tablet's Ed25519 public key (32 bytes, base64url): the session "
+            "then refreshes only with proofs signed by its private key (docs/sync.md)",
+        ),
+    ] = None,
 ) -> TokenOut:
     pair = service.login(
         session,
@@ -55,13 +64,36 @@ def token(
         device_id=device_id or form.client_id,
         ip=request.client.host if request.client else "",
         now=now,
+        device_key=device_key or None,
     )
     return _out(session, pair)
 
 
 @router.post("/auth/refresh", response_model=TokenOut)
-def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep, now: NowDep) -> TokenOut:
-    pair = service.refresh(session, settings, refresh_token=body.refresh_token, now=now)
+def refresh(
+    request: Request,
+    body: RefreshIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    dpop: Annotated[
+        str | None,
+        Header(
+            alias="DPoP",
+            max_length=MAX_PROOF_CHARS,
+            description="a tablet session's proof of its device key (docs/sync.md); a "
+            "``stale_proof`` answer carries a ``DPoP-Nonce`` to sign again with",
+        ),
+    ] = None,
+) -> TokenOut:
+    pair = service.refresh(
+        session,
+        settings,
+        refresh_token=body.refresh_token,
+        proof=dpop,
+        path=request.url.path,
+        now=now,
+    )
     return _out(session, pair)
 
 

@@ -122,7 +122,7 @@ def console_caller(
     if found is None:
         raise LoginRequired
     sid, uid = found
-    if not session_is_live(session, sid, now):
+    if not session_is_live(session, sid, user_id=uid, now=now):
         raise LoginRequired
     user = session.get(User, uid)
     if user is None or not user.active:

@@ -58,8 +58,21 @@ class AuthSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # the session its refresh token was rotated into: a rotated token shown again either lost
-    # its answer on the way (within the grace period) or was stolen (the family is revoked)
+    # its answer on the way (a device-bound session whose successor is unused) or was stolen
+    # (the family is revoked)
     replaced_by: str | None = Field(default=None, max_length=36)
+    # the tablet's Ed25519 public key (base64url): its refresh needs a proof signed by the
+    # private key, which never leaves the tablet (shared/device_proof.py)
+    device_key: str | None = Field(default=None, max_length=64)
+
+
+class UsedProof(SQLModel, table=True):
+    """A refresh proof's ``jti``, kept while the proof could still pass as fresh, so it is
+    accepted once only."""
+
+    __tablename__ = "used_proof"
+    jti: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
 
 class LoginAudit(SQLModel, table=True):

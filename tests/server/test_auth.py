@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from server.app import create_app
@@ -103,39 +104,59 @@ def _refresh(live, refresh_token: str):
         return anon.post("/auth/refresh", json={"refresh_token": refresh_token})
 
 
-def test_a_refresh_answer_lost_on_the_way_is_given_again(live_demo, clock):
-    """The tablet sent its refresh token, the network dropped the answer, it sends the same
-    token again moments later: it gets a new pair (not a logout); the pair it never received
-    is dead."""
-    first = token(live_demo).json()
-    lost = _refresh(live_demo, first["refresh_token"]).json()
-    clock.advance(seconds=20)
-    retried = _refresh(live_demo, first["refresh_token"])
-    assert retried.status_code == 200
-    fresh = retried.json()
-    assert live_demo.client(fresh["access_token"]).get("/me").status_code == 200
-    assert live_demo.client(lost["access_token"]).get("/me").status_code == 401
-    assert _refresh(live_demo, lost["refresh_token"]).status_code == 401
-    assert _refresh(live_demo, fresh["refresh_token"]).status_code == 200  # rotation goes on
-
-
-def test_a_stolen_refresh_token_shown_again_revokes_its_family(live_demo, clock):
-    """Reuse after the grace period, or after the successor was used, is theft: every session
-    rotated from it stops, the owner's included, and the owner logs in again."""
+def test_a_bearer_refresh_token_shown_again_revokes_its_family_at_once(live_demo):
+    """A session with no device key (the API used from a script) has no way to tell its owner
+    from a copy: any reuse of a rotated token, even a second later with the successor unused,
+    revokes every session rotated from it and the owner logs in again. (A tablet's lost answer
+    is recovered by its device key: tests/sync/test_tablet_refresh.py.)"""
     first = token(live_demo).json()
     second = _refresh(live_demo, first["refresh_token"]).json()
     third = _refresh(live_demo, second["refresh_token"]).json()  # the owner goes on
-    # within the grace period, but its successor was used since: not a lost answer
     reused = _refresh(live_demo, first["refresh_token"])
     assert reused.status_code == 401 and reused.json()["code"] == "invalid_refresh_token"
     assert live_demo.client(third["access_token"]).get("/me").status_code == 401
     assert _refresh(live_demo, third["refresh_token"]).status_code == 401
 
     again = token(live_demo).json()
-    later = _refresh(live_demo, again["refresh_token"]).json()
-    clock.advance(seconds=61)  # past the grace period, though the successor is unused
-    assert _refresh(live_demo, again["refresh_token"]).status_code == 401
-    assert live_demo.client(later["access_token"]).get("/me").status_code == 401
+    unused = _refresh(live_demo, again["refresh_token"]).json()
+    assert _refresh(live_demo, again["refresh_token"]).status_code == 401  # no grace period
+    assert live_demo.client(unused["access_token"]).get("/me").status_code == 401
+
+
+def test_an_access_token_naming_another_users_session_is_refused(live_demo, settings, clock):
+    """``sid`` and ``sub`` are both signed, yet a token pairing one user with another user's
+    session (a leaked signing key, a bug in minting) must not open anything: 401. The console
+    cookie, which names both the same way, is held to the same rule."""
+    from server.auth.security import decode_access_token, mint_access_token
+    from server.console.session import SESSION_COOKIE, session_cookie_value
+
+    mine = decode_access_token(
+        token(live_demo).json()["access_token"], settings.secret_key, clock.now()
+    )
+    officer = token(live_demo, username="officer").json()
+    officer_id = officer["user"]["id"]
+
+    def forged(sub: str, sid: str) -> str:
+        return mint_access_token(
+            user_id=sub, role="officer", session_id=sid, secret=settings.secret_key,
+            now=clock.now(), minutes=15,
+        )  # fmt: skip
+
+    honest = forged(mine["sub"], mine["sid"])
+    assert live_demo.client(honest).get("/me").json()["username"] == "inspector"
+    refused = live_demo.client(forged(officer_id, mine["sid"])).get("/me")
+    assert refused.status_code == 401 and refused.json()["code"] == "not_authenticated"
+    assert live_demo.client(officer["access_token"]).get("/me").status_code == 200
+
+    with httpx.Client(base_url=live_demo.url, follow_redirects=False) as browser:
+        for uid, to_login in ((mine["sub"], False), (officer_id, True)):
+            browser.cookies.set(
+                SESSION_COOKIE, session_cookie_value(settings, mine["sid"], uid), path="/console"
+            )
+            page = browser.get("/console/")
+            sent_to_login = page.headers.get("location", "").startswith("/console/login")
+            assert sent_to_login is to_login, (uid, page.status_code, page.headers)
+            browser.cookies.clear()
 
 
 def test_a_tablet_is_registered_at_its_first_login_and_can_be_revoked(live_demo):
