@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from cli_install import CliInstall, pg_database, server_state
 from tablets import MALL, photo, sha
@@ -45,6 +46,31 @@ def lose_the_server(inst: CliInstall) -> None:
         _pg_exec(inst.pg_uri, f'CREATE DATABASE "{inst.pg_name}"')
 
 
+def assign_to_enterprise(inst: CliInstall, title: str) -> str:
+    """An officer at the API: report a hazard and hand it to the mall's 安全员."""
+    with httpx.Client(base_url=f"{inst.url}/api/v1", timeout=30) as http:
+
+        def login(user: str) -> dict[str, str]:
+            form = {"username": user, "password": "demo-password"}
+            token = http.post("/auth/token", data=form).json()["access_token"]
+            return {"Authorization": f"Bearer {token}"}
+
+        officer = login("officer")
+        me = http.get("/me", headers=login("enterprise")).json()
+        body = {"site_id": MALL, "title": title, "severity": "general"}
+        hid = http.post("/hazards", json=body, headers=officer).json()["id"]
+        payload = {
+            "responsible_unit": "万达广场",
+            "responsible_person": "陈安全员",
+            "responsible_user_id": me["id"],
+        }
+        r = http.post(
+            f"/hazards/{hid}/events", json={"type": "assigned", "payload": payload}, headers=officer
+        )
+        assert r.status_code == 201, r.text
+    return hid
+
+
 def test_restore_drill(install, tablets):
     inst = install
     inst.run("db", "upgrade")
@@ -55,6 +81,9 @@ def test_restore_drill(install, tablets):
     t2 = tablets(inst.url, "inspector", name="second", clock=clock)
 
     # before the backup
+    assigned = assign_to_enterprise(inst, "备份前：交办给企业的隐患")
+    ent = tablets(inst.url, "enterprise", clock=clock)
+    assert ent.sync().ok
     first = t1.outbox.report_hazard(site_id=MALL, title="备份前：消防通道堵塞", severity="general")
     early_photo = photo("drill-early")
     t1.outbox.add_photos(first, [early_photo])
@@ -76,12 +105,19 @@ def test_restore_drill(install, tablets):
     t2_hazard = t2.outbox.report_hazard(
         site_id=MALL, title="备份后：应急灯损坏", severity="general"
     )
-    assert t1.sync().ok and t2.sync().ok
+    evidence = ent.outbox.add_photo(photo("drill-evidence"))["sha256"]
+    ent.outbox.append_event(
+        assigned, "rectification_submitted", {"description": "已清理", "evidence": [evidence]}
+    )
+    assert t1.sync().ok and t2.sync().ok and ent.sync().ok
     acknowledged = {
-        op_id for t in (t1, t2) for op_id in (r["op_id"] for r in t.outbox.records("acknowledged"))
+        op_id
+        for t in (t1, t2, ent)
+        for op_id in (r["op_id"] for r in t.outbox.records("acknowledged"))
     }
     before, photos_before = server_state(inst)
-    assert {first, second, t2_hazard} <= set(before)
+    assert {first, second, t2_hazard, assigned} <= set(before)
+    assert before[assigned][-1][0] == "rectification_submitted"
 
     # the server is lost; last night's backup comes back
     inst.stop()
@@ -96,17 +132,17 @@ def test_restore_drill(install, tablets):
     assert second not in restored and t2_hazard not in restored  # lost with the server
 
     # the tablets sync: they are told to start again and resend what was lost
-    for t in (t1, t2):
+    for t in (t1, t2, ent):
         result = t.sync()
         assert result.ok, result.errors
-    for t in (t1, t2):
+    for t in (t1, t2, ent):
         result = t.sync()
         assert result.ok, result.errors
         assert t.outbox.counts().get("pending", 0) == 0
     after, photos_after = server_state(inst)
     assert after == before  # every hazard, every event, nothing twice
-    assert photos_after >= photos_before >= {sha(early_photo), sha(later_photo)}
-    for t in (t1, t2):
+    assert photos_after >= photos_before >= {sha(early_photo), sha(later_photo), evidence}
+    for t in (t1, t2, ent):
         for op_id in acknowledged & {r["op_id"] for r in t.outbox.records()}:
             assert t.outbox.record(op_id)["status"] == "acknowledged"
         assert t.chains_verify() == []
