@@ -16,6 +16,7 @@ from server.api.errors import status_of
 from server.auth import service as auth
 from server.blobs import service as blobs
 from server.blobs.thumbs import thumbnail
+from server.blobs.views import BLOB_HEADERS
 from server.console import actions, exports, i18n, records
 from server.console.pages import ConsoleRoute, render
 from server.console.queue import (
@@ -432,9 +433,6 @@ async def hazard_act(
         return RedirectResponse(f"/console/hazards/{hazard_id_}?done={event_type}", status_code=303)
 
     return await run_in_threadpool(act)
-
-
-BLOB_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
 
 
 @router.get("/blobs/{sha256}")
