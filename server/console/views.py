@@ -332,7 +332,7 @@ def hazard_context(
         if e.type == EventType.rectification_submitted:
             evidence_all += [s for s in e.payload.get("evidence", []) if s not in evidence_all]
     before = [p for p in view.photos if p not in evidence_all]
-    receipts = actions.evidence_receipts(session, view.photos)
+    receipts = actions.evidence_receipts(session, view.photos, hazard_id)
     enterprise_users = session.exec(
         select(User)
         .join(UserSite, col(UserSite.user_id) == col(User.id))

@@ -23,6 +23,7 @@ from server.demo import demo_png, did
 from server.hazards.models import BlobOwner
 from shared.clock import to_iso
 from tests.checklists.checklist_fixtures import TEMPLATE_ID, import_test_templates
+from tests.console.console_helpers import ConsoleClient
 from tests.sync.tablets import op, push_raw
 
 MALL = did("site", "万达广场乌海店")  # 海勃湾区
@@ -52,8 +53,15 @@ def people(live_demo):
 
 
 def fresh() -> bytes:
-    """A real PNG nobody has uploaded (the blob folder is shared between tests)."""
-    return demo_png(uuid.uuid4().hex, (10, 120, 40))
+    """A real PNG nobody has uploaded (the blob folder is shared between tests): ``demo_png``
+    draws only 32 stripes per colour, so the colour is random too."""
+    u = uuid.uuid4().bytes
+    return demo_png(u.hex(), (u[0], u[1], u[2]))
+
+
+def nobodys() -> str:
+    """A hash no file has."""
+    return digest(uuid.uuid4().bytes)
 
 
 def upload(client, data: bytes) -> str:
@@ -66,7 +74,7 @@ def upload(client, data: bytes) -> str:
 def unseen(client, sha: str, *, head: bool = True) -> None:
     """The caller gets neither the bytes nor a sign that they exist: exactly the answers for a
     hash nobody ever uploaded."""
-    unknown = digest(fresh())
+    unknown = nobodys()
     a, b = client.get(f"/blobs/{sha}"), client.get(f"/blobs/{unknown}")
     assert a.status_code == b.status_code == 404
     assert a.json() == b.json() == {"code": "not_found", "message": "文件不存在", "fields": {}}
@@ -113,12 +121,12 @@ def refusal(r, sha: str) -> tuple:
     return r.status_code, body["code"], body["message"], str(body["fields"]).replace(sha[:12], "…")
 
 
-def test_a_report_citing_anothers_photo_grants_nothing(people):
+def test_a_report_citing_anothers_photo_grants_nothing(people, live_demo):
     victim, thief = people["inspector2"], people["inspector"]
     data = fresh()
     theirs = upload(victim, data)
-    report(thief, theirs)  # accepted, as for a photo not uploaded yet: the link waits
-    report(thief, digest(fresh()))
+    hid = report(thief, theirs)  # accepted, as for a photo not uploaded yet: the link waits
+    report(thief, nobodys())
     for who in ("inspector", "officer", "enterprise2"):  # the citer and the hazard's scope
         unseen(people[who], theirs)
     assert victim.get(f"/blobs/{theirs}").content == data
@@ -131,10 +139,20 @@ def test_a_report_citing_anothers_photo_grants_nothing(people):
     unseen(people["inspector2"], mine)
     unseen(people["enterprise"], mine)  # another site
 
-    # the citer sends the very bytes: they hold them, so their waiting link now grants
-    assert thief.put(f"/blobs/{theirs}", content=data).status_code == 201
-    assert people["officer"].get(f"/blobs/{theirs}").content == data
-    assert people["enterprise2"].get(f"/blobs/{theirs}").content == data
+    console = ConsoleClient(live_demo.url).login("officer")
+    try:  # the console neither serves it nor shows it as received
+        assert console.get(f"/console/blobs/{theirs}").status_code == 404
+        assert console.get(f"/console/blobs/{theirs}/thumb").status_code == 404
+        page = console.get(f"/console/hazards/{hid}").text
+        assert "尚未上传完成" in page and "已上传至服务器" not in page
+        # the citer sends the very bytes: they hold them, so their waiting link now grants
+        assert thief.put(f"/blobs/{theirs}", content=data).status_code == 201
+        assert people["officer"].get(f"/blobs/{theirs}").content == data
+        assert people["enterprise2"].get(f"/blobs/{theirs}").content == data
+        assert console.get(f"/console/blobs/{theirs}").content == data
+        assert "已上传至服务器" in console.get(f"/console/hazards/{hid}").text
+    finally:
+        console.close()
 
 
 def test_photo_added_with_anothers_hash_grants_nothing(people):
@@ -142,7 +160,7 @@ def test_photo_added_with_anothers_hash_grants_nothing(people):
     theirs = upload(people["inspector2"], data)
     assert photo_added(people["inspector2"], H_WUDA, theirs).status_code == 201
     assert people["officer2"].get(f"/blobs/{theirs}").content == data  # its own scope
-    for sha in (theirs, digest(fresh())):  # another site, another district
+    for sha in (theirs, nobodys()):  # another site, another district
         assert photo_added(people["enterprise"], H_MALL, sha).status_code == 201
         assert photo_added(people["officer"], H_MALL, sha).status_code == 201
     for who in ("enterprise", "officer", "inspector", "enterprise2"):
@@ -170,7 +188,7 @@ def test_who_sees_a_photo_through_a_hazard_may_link_it_not_copy_it(people, engin
 def test_evidence_citing_anothers_photo_is_refused_like_an_unknown_one(people):
     ent = people["enterprise"]
     theirs = upload(people["enterprise2"], fresh())
-    unknown = digest(fresh())
+    unknown = nobodys()
     a, b = evidence(ent, theirs), evidence(ent, unknown)
     assert refusal(a, theirs) == refusal(b, unknown)
     assert a.status_code == 422 and a.json()["code"] == "photo_pending"
@@ -199,7 +217,7 @@ def test_sync_ops_wait_for_the_citers_own_bytes(people):
     ent = people["enterprise"]
     data = fresh()
     theirs = upload(people["inspector2"], data)
-    unknown = digest(fresh())
+    unknown = nobodys()
 
     def add(seq: int, sha: str) -> dict:
         photo = {"sha256": sha, "size": len(data), "mime": "image/png"}
@@ -262,7 +280,7 @@ def test_an_unfinished_upload_is_its_uploaders_alone(people):
     unseen(other, sha)  # its offset is not theirs to see
 
     # nor to complete: continuing at the owner's offset is answered as for any unknown file
-    unknown = digest(jpeg())
+    unknown = nobodys()
     a, b = patch(other, sha, data[half:], half, n), patch(other, unknown, data[half:], half, n)
     assert a.status_code == b.status_code == 409
     assert a.json()["code"] == b.json()["code"] == "offset_mismatch"
@@ -320,7 +338,7 @@ def test_inspection_photos_and_signatures_are_the_inspectors_own(people, live_de
     data = fresh()
     theirs = upload(people["inspector2"], data)
     sig, rep = upload(insp, fresh()), upload(insp, fresh())
-    unknown = digest(fresh())
+    unknown = nobodys()
 
     # a signature: another's is refused exactly as one not uploaded, over HTTP and sync
     a = insp.post("/inspections", json=inspection(clock, sig, theirs, rep))
