@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from server.auth.scope import scope_of
+from server.blobs import service as blobs
 from server.blobs.store import BlobStore, digest
 from server.context import Caller
 from server.hazards import service as hazards
@@ -160,7 +161,8 @@ def demo_photo(
 def store_demo_blob(
     session: Session, store: BlobStore, data: bytes, uploader: str, now: datetime
 ) -> str:
-    """Bytes stored and recorded as an upload already complete."""
+    """Bytes stored and recorded as an upload already complete, by ``uploader`` (who may then
+    cite it: a hash alone grants nothing)."""
     sha = digest(data)
     if session.get(Attachment, sha) is None:
         store.put(sha, data)
@@ -175,7 +177,8 @@ def store_demo_blob(
                 created_at=now,
             )
         )
-        session.commit()
+    blobs.add_owner(session, sha, uploader, now)
+    session.commit()
     return sha
 
 

@@ -2,7 +2,7 @@
 
 from server.checklists.models import ChecklistTemplate
 from server.console.models import SummaryAck
-from server.hazards.models import Attachment, Hazard, HazardEvent, HazardPhoto
+from server.hazards.models import Attachment, BlobOwner, Hazard, HazardEvent, HazardPhoto
 from server.inspections.models import Inspection
 from server.matters.models import HazardMatter, Matter, MatterLink
 from server.monitoring.models import Heartbeat
@@ -29,6 +29,7 @@ from server.users.models import (
 __all__ = [
     "Attachment",
     "AuthSession",
+    "BlobOwner",
     "ChecklistTemplate",
     "SummaryAck",
     "DailySummary",

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from server.blobs.store import BlobStore
 from server.blobs.thumbs import drop_thumbnail
-from server.hazards.models import Attachment, HazardPhoto
+from server.hazards.models import Attachment, BlobOwner, HazardPhoto
 from server.inspections.models import Inspection, inspection_blobs
 from server.settings import Settings
 
@@ -42,14 +42,20 @@ def gc_orphan_blobs(session: Session, store: BlobStore, now: datetime, *, days: 
         if sha in cited:
             continue
         store.remove(sha)
-        store.drop_partial(sha)
+        store.drop_partials(sha)
         drop_thumbnail(store, sha)
+        for owner in session.exec(select(BlobOwner).where(BlobOwner.sha256 == sha)).all():
+            session.delete(owner)
         session.delete(att)
         removed += 1
     session.commit()
-    for sha, mtime in list(store.partials()):
-        if mtime < cutoff.timestamp() and session.get(Attachment, sha) is None:
-            store.drop_partial(sha)
+    for path, sha, mtime in list(store.partials()):
+        if mtime >= cutoff.timestamp():
+            continue
+        att = session.get(Attachment, sha)
+        # unannounced, or finished by others meanwhile: nobody resumes it after so long
+        if att is None or att.complete:
+            path.unlink(missing_ok=True)
             removed += 1
     if removed:
         log.info("orphan blobs removed", extra={"count": removed, "days": days})

@@ -1,4 +1,12 @@
-"""Blob upload and download rules: hash, size and type checked; downloads scoped."""
+"""Blob upload and download rules: hash, size and type checked; downloads scoped.
+
+A hash grants nothing. A user may see and cite a blob when they sent its bytes (they are an
+owner, ``BlobOwner``) or can already see it through a record in their scope: a hazard whose
+link to it grants (``HazardPhoto.waiting_for`` null) or an inspection whose inspector owns it.
+Citing anything else (an unknown hash or someone else's, told apart by nobody) links it
+waiting for the citer's own bytes; where the bytes are required at once (evidence,
+signatures) it is refused as ``photo_pending``, exactly as for a file not yet uploaded.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Text, cast, or_
+from sqlalchemy import Text, cast, or_, update
 from sqlmodel import Session, col, select
 
 from server.blobs.store import MAX_BLOB_BYTES, BlobStore, digest, sniff_mime
 from server.context import Caller
-from server.hazards.models import Attachment, Hazard, HazardPhoto
+from server.hazards.models import Attachment, BlobOwner, Hazard, HazardPhoto
 from server.inspections.models import Inspection, inspection_blobs
 from server.scoping import scope_filter
 from shared.chain import SHA256_RE, Refused
@@ -56,32 +64,115 @@ def put_blob(
             "only PNG, JPEG or WebP images are accepted",
             status=415,
         )
-    att = session.get(Attachment, sha256)
-    if att is None:
-        att = Attachment(sha256=sha256, created_at=now, uploaded_by=caller.user.id)
     if not store.has(sha256):
         store.put(sha256, data)
-    att.mime, att.size, att.received, att.complete = mime, len(data), len(data), True
-    session.add(att)
-    session.commit()
+    att = _received(session, caller, sha256, mime, len(data), now)
     log.info("blob stored", extra={"sha256": sha256, "bytes": len(data), "user_id": caller.user.id})
     return att
 
 
-def require_held(session: Session, wanted: Sequence[str], field: str, zh: str, en: str) -> None:
-    """Refuse (``photo_pending``) until every file in ``wanted`` is fully on the server, so no
-    record is accepted with an image nobody can open; the sync push answers ``missing_blob``
-    and the device retries after uploading. ``zh`` / ``en`` name the files."""
+def _received(
+    session: Session, caller: Caller, sha256: str, mime: str, size: int, now: datetime
+) -> Attachment:
+    """The bytes are on disk under their name: record the file complete and its sender as an
+    owner (which grants the links waiting for them), in one commit."""
+    att = session.get(Attachment, sha256)
+    if att is None:
+        att = Attachment(sha256=sha256, created_at=now, uploaded_by=caller.user.id)
+    att.mime, att.size, att.received, att.complete = mime, size, size, True
+    session.add(att)
+    add_owner(session, sha256, caller.user.id, now)
+    session.commit()
+    return att
+
+
+def add_owner(session: Session, sha256: str, user_id: str, now: datetime) -> None:
+    """``user_id`` sent the bytes: they own the blob, and their links waiting for it grant.
+    The caller commits."""
+    if session.get(BlobOwner, (sha256, user_id)) is None:
+        session.add(BlobOwner(sha256=sha256, user_id=user_id, created_at=now))
+    session.execute(
+        update(HazardPhoto)
+        .where(col(HazardPhoto.sha256) == sha256, col(HazardPhoto.waiting_for) == user_id)
+        .values(waiting_for=None)
+    )
+
+
+def _owns(session: Session, user_id: str, sha256: str) -> bool:
+    return session.get(BlobOwner, (sha256, user_id)) is not None
+
+
+def _cited_by_hazard(session: Session, caller: Caller, sha256: str) -> bool:
+    return (
+        session.exec(
+            select(HazardPhoto.hazard_id)
+            .join(Hazard, col(Hazard.id) == HazardPhoto.hazard_id)
+            .where(HazardPhoto.sha256 == sha256, col(HazardPhoto.waiting_for).is_(None))
+            .where(scope_filter(caller.scope, Hazard.district_id, Hazard.site_id))
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _cited_by_inspection(session: Session, caller: Caller, sha256: str) -> bool:
+    """Photos and signatures of an inspection in scope whose inspector owns them (an
+    inspection's citation proves nothing by itself). The JSON text match only narrows the
+    rows (both databases can do it); ``inspection_blobs`` decides."""
+    owners = select(BlobOwner.user_id).where(BlobOwner.sha256 == sha256)
+    rows = session.exec(
+        select(Inspection.photos, Inspection.signatures)
+        .where(scope_filter(caller.scope, Inspection.district_id, Inspection.site_id))
+        .where(col(Inspection.inspector_id).in_(owners))
+        .where(
+            or_(
+                cast(Inspection.photos, Text).contains(sha256),
+                cast(Inspection.signatures, Text).contains(sha256),
+            )
+        )
+    )
+    return any(sha256 in inspection_blobs(photos, sigs) for photos, sigs in rows)
+
+
+def held_for(session: Session, caller: Caller, sha256: str) -> Attachment | None:
+    """The finished file if ``caller`` may see and cite it, else None: whether it is unknown,
+    unfinished or someone else's is nobody's business but its owners'."""
+    att = session.get(Attachment, sha256)
+    if att is None or not att.complete:
+        return None
+    if caller.scope.everything or _owns(session, caller.user.id, sha256):
+        return att
+    if _cited_by_hazard(session, caller, sha256) or _cited_by_inspection(session, caller, sha256):
+        return att
+    return None
+
+
+def not_held_for(session: Session, caller: Caller | None, wanted: Sequence[str]) -> list[str]:
+    """The files of ``wanted`` the caller cannot use yet (in order): what they must upload.
+    Without a caller (the system, the demo loader) only unfinished files count."""
+    if caller is None:
+        held = set(
+            session.exec(
+                select(Attachment.sha256).where(
+                    col(Attachment.sha256).in_(list(wanted)), Attachment.complete.is_(True)
+                )
+            ).all()
+        )
+        return [h for h in wanted if h not in held]
+    return [h for h in wanted if held_for(session, caller, h) is None]
+
+
+def require_held(
+    session: Session, caller: Caller | None, wanted: Sequence[str], field: str, zh: str, en: str
+) -> None:
+    """Refuse (``photo_pending``) until every file in ``wanted`` is fully on the server and
+    the caller's to use, so no record is accepted with an image nobody can open, nor with one
+    the caller only named; the sync push answers ``missing_blob`` and the device retries after
+    uploading. An unknown hash and someone else's get the same answer. ``zh`` / ``en`` name
+    the files."""
     if not wanted:
         return
-    held = set(
-        session.exec(
-            select(Attachment.sha256).where(
-                col(Attachment.sha256).in_(wanted), Attachment.complete.is_(True)
-            )
-        ).all()
-    )
-    missing = [h for h in wanted if h not in held]
+    missing = not_held_for(session, caller, wanted)
     if missing:
         raise Refused(
             Refusal(
@@ -93,45 +184,29 @@ def require_held(session: Session, wanted: Sequence[str], field: str, zh: str, e
         )
 
 
-def _cited_by_hazard(session: Session, caller: Caller, sha256: str) -> bool:
-    return (
-        session.exec(
-            select(HazardPhoto.hazard_id)
-            .join(Hazard, col(Hazard.id) == HazardPhoto.hazard_id)
-            .where(HazardPhoto.sha256 == sha256)
-            .where(scope_filter(caller.scope, Hazard.district_id, Hazard.site_id))
-            .limit(1)
-        ).first()
-        is not None
-    )
-
-
-def _cited_by_inspection(session: Session, caller: Caller, sha256: str) -> bool:
-    """Photos and signatures of an inspection in scope. The JSON text match only narrows the
-    rows (both databases can do it); ``inspection_blobs`` decides."""
-    rows = session.exec(
-        select(Inspection.photos, Inspection.signatures)
-        .where(scope_filter(caller.scope, Inspection.district_id, Inspection.site_id))
-        .where(
-            or_(
-                cast(Inspection.photos, Text).contains(sha256),
-                cast(Inspection.signatures, Text).contains(sha256),
-            )
-        )
-    )
-    return any(sha256 in inspection_blobs(photos, sigs) for photos, sigs in rows)
+def link_to_hazard(
+    session: Session, caller: Caller | None, hazard_id: str, shas: Sequence[str]
+) -> None:
+    """Link the photos an event cites to its hazard. A photo the caller may use is linked
+    (granting it to the hazard's scope, not copying it); any other link waits for the caller
+    to send the bytes (``add_owner``). No caller: the system's own event, trusted."""
+    for sha in dict.fromkeys(shas):
+        usable = caller is None or held_for(session, caller, sha) is not None
+        link = session.get(HazardPhoto, (hazard_id, sha))
+        if link is None:
+            waiting = None if usable else caller.user.id
+            session.add(HazardPhoto(hazard_id=hazard_id, sha256=sha, waiting_for=waiting))
+        elif usable and link.waiting_for is not None:
+            link.waiting_for = None
+            session.add(link)
 
 
 def blob_visible(session: Session, caller: Caller, sha256: str) -> Attachment:
     _check_name(sha256)
-    att = session.get(Attachment, sha256)
-    if att is None or not att.complete:
+    att = held_for(session, caller, sha256)
+    if att is None:
         raise not_found("文件", "blob")
-    if att.uploaded_by == caller.user.id or caller.scope.everything:
-        return att
-    if _cited_by_hazard(session, caller, sha256) or _cited_by_inspection(session, caller, sha256):
-        return att
-    raise not_found("文件", "blob")
+    return att
 
 
 # ------------------------------------------------------------------ resumable upload
@@ -147,17 +222,19 @@ class UploadState:
 
 
 def upload_state(session: Session, store: BlobStore, caller: Caller, sha256: str) -> UploadState:
-    """A finished file counts as held only for callers who may see it (so nobody learns of
-    others' photos); anyone may resume an unfinished upload, which must still hash right."""
+    """What the caller holds: a finished file they may use, or their own unfinished upload
+    (with the size their op announced). Anything else is 404, so nobody learns of others'
+    photos or uploads; they send the bytes themselves."""
     _check_name(sha256)
-    att = session.get(Attachment, sha256)
-    if att is not None and att.complete:
-        blob_visible(session, caller, sha256)
+    att = held_for(session, caller, sha256)
+    if att is not None:
         return UploadState(att.size, att.size, True)
-    offset = store.partial_size(sha256)
-    if att is None and offset == 0:
+    att = session.get(Attachment, sha256)
+    announced = att is not None and not att.complete and att.uploaded_by == caller.user.id
+    offset = store.partial_size(sha256, caller.user.id)
+    if offset == 0 and not announced:
         raise not_found("文件", "blob")
-    return UploadState(offset, att.size if att is not None and att.size else None, False)
+    return UploadState(offset, att.size if announced and att.size else None, False)
 
 
 def check_upload_length(length: int) -> None:
@@ -176,9 +253,9 @@ def finish_upload(
 ) -> Attachment:
     """All bytes are in: check hash and type by content, then publish the file at once. A
     mismatch discards the partial file so the next attempt starts again from byte 0."""
-    got, head = store.hash_partial(sha256)
+    got, head = store.hash_partial(sha256, caller.user.id)
     if got != sha256:
-        store.drop_partial(sha256)
+        store.drop_partial(sha256, caller.user.id)
         log.warning("blob hash mismatch", extra={"sha256": sha256, "got": got})
         raise DomainError.of(
             "hash_mismatch",
@@ -189,20 +266,15 @@ def finish_upload(
         )
     mime = sniff_mime(head)
     if mime is None:
-        store.drop_partial(sha256)
+        store.drop_partial(sha256, caller.user.id)
         raise DomainError.of(
             "unsupported_type",
             "只接受PNG、JPEG或WebP图片",
             "only PNG, JPEG or WebP images are accepted",
             status=415,
         )
-    size = store.partial_size(sha256)
-    store.promote(sha256)
-    att = session.get(Attachment, sha256)
-    if att is None:
-        att = Attachment(sha256=sha256, created_at=now, uploaded_by=caller.user.id)
-    att.mime, att.size, att.received, att.complete = mime, size, size, True
-    session.add(att)
-    session.commit()
+    size = store.partial_size(sha256, caller.user.id)
+    store.promote(sha256, caller.user.id)
+    att = _received(session, caller, sha256, mime, size, now)
     log.info("blob stored", extra={"sha256": sha256, "bytes": size, "user_id": caller.user.id})
     return att

@@ -14,11 +14,12 @@ from server.api.deps import CallerDep, NowDep, SessionDep
 from server.api.errors import refusal_response
 from server.blobs import service
 from server.blobs.store import MAX_BLOB_BYTES
-from server.hazards.models import Attachment
 from server.monitoring.metrics import BLOB_BYTES
 from shared.errors import DomainError, Refusal
 
 router = APIRouter(tags=["blobs"])
+# the type was sniffed on upload; a browser must not sniff another (as the console's photos)
+BLOB_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
 
 
 @router.put("/blobs/{sha256}", status_code=201)
@@ -79,18 +80,15 @@ async def patch_blob(
     service.check_upload_length(length)
     store = request.app.state.blobs
     service._check_name(sha256)
-    att = await run_in_threadpool(session.get, Attachment, sha256)
-    # others re-send the bytes: holding the hash alone must not reveal or grant a photo
-    if (
-        att is not None
-        and att.complete
-        and (att.uploaded_by == caller.user.id or caller.scope.everything)
-    ):
+    att = await run_in_threadpool(service.held_for, session, caller, sha256)
+    # others send the bytes, into their own partial file: a hash alone reveals and grants nothing
+    if att is not None:
         return Response(
             status_code=204, headers={"Upload-Offset": str(att.size), "Upload-Complete": "1"}
         )
-    with store.upload_lock(sha256) as locked:
-        current = store.partial_size(sha256)
+    me = caller.user.id
+    with store.upload_lock(sha256, me) as locked:
+        current = store.partial_size(sha256, me)
         if not locked:
             return _at(
                 request,
@@ -108,7 +106,7 @@ async def patch_blob(
                 current,
             )
         written = current
-        with store.open_partial(sha256) as fh:
+        with store.open_partial(sha256, me) as fh:
             try:
                 async for chunk in request.stream():
                     if written + len(chunk) > length:
@@ -135,6 +133,4 @@ async def patch_blob(
 def get_blob(sha256: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
     att = service.blob_visible(session, caller, sha256)
     data = request.app.state.blobs.read(sha256)
-    return Response(
-        content=data, media_type=att.mime, headers={"Cache-Control": "private, max-age=86400"}
-    )
+    return Response(content=data, media_type=att.mime, headers=BLOB_HEADERS)

@@ -18,7 +18,7 @@ from starlette.datastructures import FormData, UploadFile
 from server.blobs import service as blobs
 from server.blobs.store import MAX_BLOB_BYTES, BlobStore, digest
 from server.context import Caller
-from server.hazards.models import Attachment
+from server.hazards.models import Attachment, HazardPhoto
 from server.jobs.days import day_start
 from shared.chain import PLAN_PARTS, EventType, HazardView
 from shared.clock import to_iso
@@ -120,12 +120,25 @@ def payload_from_form(
     return payload
 
 
-def evidence_receipts(session: Session, shas: list[str]) -> dict[str, Attachment]:
-    """The server's receipt (size, time, complete) for each photo it knows."""
+def evidence_receipts(
+    session: Session, shas: list[str], hazard_id: str | None = None
+) -> dict[str, Attachment]:
+    """The server's receipt (size, time, complete) for each photo it knows. With a hazard:
+    none for a photo whose link still waits for its citer's bytes (someone else's file must
+    not show as this hazard's, nor reveal that it exists)."""
     if not shas:
         return {}
     rows = session.exec(select(Attachment).where(col(Attachment.sha256).in_(shas))).all()
-    return {a.sha256: a for a in rows}
+    waiting: set[str] = set()
+    if hazard_id is not None:
+        waiting = set(
+            session.exec(
+                select(HazardPhoto.sha256).where(
+                    HazardPhoto.hazard_id == hazard_id, col(HazardPhoto.waiting_for).is_not(None)
+                )
+            ).all()
+        )
+    return {a.sha256: a for a in rows if a.sha256 not in waiting}
 
 
 def check_evidence(session: Session, view: HazardView, form: FormData) -> None:

@@ -16,6 +16,7 @@ from server.api.errors import status_of
 from server.auth import service as auth
 from server.blobs import service as blobs
 from server.blobs.thumbs import thumbnail
+from server.blobs.views import BLOB_HEADERS
 from server.console import actions, exports, i18n, records
 from server.console.pages import ConsoleRoute, render
 from server.console.queue import (
@@ -331,7 +332,7 @@ def hazard_context(
         if e.type == EventType.rectification_submitted:
             evidence_all += [s for s in e.payload.get("evidence", []) if s not in evidence_all]
     before = [p for p in view.photos if p not in evidence_all]
-    receipts = actions.evidence_receipts(session, view.photos)
+    receipts = actions.evidence_receipts(session, view.photos, hazard_id)
     enterprise_users = session.exec(
         select(User)
         .join(UserSite, col(UserSite.user_id) == col(User.id))
@@ -432,9 +433,6 @@ async def hazard_act(
         return RedirectResponse(f"/console/hazards/{hazard_id_}?done={event_type}", status_code=303)
 
     return await run_in_threadpool(act)
-
-
-BLOB_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
 
 
 @router.get("/blobs/{sha256}")

@@ -69,7 +69,9 @@ class HazardEvent(SQLModel, table=True):
 
 
 class Attachment(SQLModel, table=True):
-    """A photo or signature, addressed by the SHA-256 of its bytes."""
+    """A photo or signature, addressed by the SHA-256 of its bytes. ``uploaded_by`` is who
+    first announced or sent it (for the log); who may use it is ``BlobOwner``'s and the
+    citations' business, never the hash's."""
 
     sha256: str = Field(primary_key=True, max_length=64)
     mime: str = Field(default="", max_length=64)
@@ -80,12 +82,28 @@ class Attachment(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class BlobOwner(SQLModel, table=True):
+    """A user who sent the server a blob's bytes (or, for blobs older than migration 0009,
+    its recorded uploader): they may see and cite it. Several users may send the same bytes;
+    each becomes an owner by sending them, none by naming the hash."""
+
+    __tablename__ = "blob_owner"
+    sha256: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=36, index=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class HazardPhoto(SQLModel, table=True):
-    """Which hazard cites which blob; lets a blob download be checked against scope."""
+    """Which hazard cites which blob; lets a blob download be checked against scope.
+
+    A link grants the photo to the hazard's scope only when ``waiting_for`` is null. A citer
+    who neither owns the blob nor can see it (an unknown hash, or someone else's) gets a link
+    waiting for them: it grants nothing until that user sends the bytes themselves."""
 
     __tablename__ = "hazard_photo"
     hazard_id: str = Field(foreign_key="hazard.id", primary_key=True, max_length=36)
     sha256: str = Field(primary_key=True, max_length=64, index=True)
+    waiting_for: str | None = Field(default=None, max_length=36)
 
 
 # Indexes for the scans of the jobs and the console, kept with the table they index (the

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from server.auth.scope import descendants
 from server.blobs import service as blobs
 from server.context import SYSTEM_ACTOR, Caller
-from server.hazards.models import Hazard, HazardEvent, HazardPhoto
+from server.hazards.models import Hazard, HazardEvent
 from server.matters.models import HazardMatter, MatterLink
 from server.scoping import scope_filter
 from server.sites.models import District, Site
@@ -121,10 +121,18 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
     return hazard
 
 
-def _check_evidence_held(session: Session, decision_payload: dict[str, Any]) -> None:
-    """Evidence must be on the server before a hazard can move towards closure."""
+def _check_evidence_held(
+    session: Session, citer: Caller | None, decision_payload: dict[str, Any]
+) -> None:
+    """Evidence must be on the server, and the citer's to use, before a hazard can move
+    towards closure."""
     blobs.require_held(
-        session, decision_payload.get("evidence") or [], "evidence", "整改照片", "evidence photo(s)"
+        session,
+        citer,
+        decision_payload.get("evidence") or [],
+        "evidence",
+        "整改照片",
+        "evidence photo(s)",
     )
 
 
@@ -165,12 +173,15 @@ def append(
     dedupe_key: str | None = None,
     site: Site | None = None,
     commit: bool = True,
+    citer: Caller | None = None,
 ) -> Appended:
     """Append one event under the chain's lock and commit; retried on write races.
 
     With ``commit=False`` the caller owns the transaction (e.g. an inspection that creates
     several hazards all or nothing): the event is only flushed, errors propagate without a
     rollback, and there is no retry (a retry would run in a transaction already rolled back).
+    ``citer`` is the user whose right to cite the event's photos is checked
+    (``blobs.link_to_hazard``); None only for the system's own events.
     """
     # An id we mint cannot exist yet: skip the idempotency lookup on the hot path.
     minted = event_id is None
@@ -179,7 +190,7 @@ def append(
     def once() -> Appended:
         return _append_once(
             session, actor, hazard_id, event_type, payload, now, policy, event_id,
-            device_time, device_id, dedupe_key, site, minted,
+            device_time, device_id, dedupe_key, site, minted, citer,
         )  # fmt: skip
 
     if not commit:
@@ -223,6 +234,7 @@ def _append_once(
     dedupe_key,
     site,
     minted=False,
+    citer=None,
 ) -> Appended:
     existing = None if minted else _existing_event(session, event_id, hazard_id, event_type, actor)
     if existing is not None:
@@ -246,7 +258,7 @@ def _append_once(
         view = fold(events)
     decision = decide(view, event_type, actor, payload, now, policy)
     if decision.type is EventType.rectification_submitted:
-        _check_evidence_held(session, decision.payload)
+        _check_evidence_held(session, citer, decision.payload)
     ev = seal_event(
         event_id=event_id,
         hazard_id=hazard_id,
@@ -281,7 +293,12 @@ def _append_once(
             device_id=device_id,
         )
     )
-    _link_photos(session, hazard_id, ev.payload)
+    blobs.link_to_hazard(
+        session,
+        citer,
+        hazard_id,
+        [*(ev.payload.get("photos") or []), *(ev.payload.get("evidence") or [])],
+    )
     # the change feed entry commits with the event, at a position that follows commit order
     record_change(
         session,
@@ -304,13 +321,6 @@ def _append_once(
         },
     )
     return Appended(ev, new_view)
-
-
-def _link_photos(session: Session, hazard_id: str, payload: dict[str, Any]) -> None:
-    for key in ("photos", "evidence"):
-        for sha in payload.get(key) or []:
-            if session.get(HazardPhoto, (hazard_id, sha)) is None:
-                session.add(HazardPhoto(hazard_id=hazard_id, sha256=sha))
 
 
 # ------------------------------------------------------------------ use cases
@@ -408,6 +418,7 @@ def report(
         device_id=device_id,
         site=site,
         commit=commit,
+        citer=caller,
     )
     if not done.duplicate and done.view.matter_id:
         session.add(
@@ -508,6 +519,7 @@ def append_by_caller(
         device_time=device_time,
         device_id=device_id,
         commit=commit,
+        citer=caller,
     )
 
 

@@ -179,7 +179,7 @@ def submit(
     findings = _evaluate(template, body)
     if body.signatures is not None:
         signed = [body.signatures.inspector, body.signatures.representative]
-        blobs.require_held(session, signed, "signatures", "签字图片", "signature image(s)")
+        blobs.require_held(session, caller, signed, "signatures", "签字图片", "signature image(s)")
     hazard_ids = [finding_hazard_id(body.id, f.item_id) for f in findings]
     inspection = Inspection(
         id=body.id,

@@ -26,6 +26,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
+from server.blobs import service as blobs
 from server.checklists.models import ChecklistTemplate
 from server.context import Caller
 from server.hazards import service as hazards
@@ -191,17 +192,10 @@ class MissingBlobs(Exception):
         self.missing = missing
 
 
-def _pending_photos(session: Session, shas: list[str]) -> list[str]:
-    if not shas:
-        return []
-    held = set(
-        session.exec(
-            select(Attachment.sha256).where(
-                col(Attachment.sha256).in_(shas), Attachment.complete.is_(True)
-            )
-        ).all()
-    )
-    return [s for s in shas if s not in held]
+def _pending_photos(session: Session, caller: Caller, shas: list[str]) -> list[str]:
+    """What the caller must still upload: files not on the server, and files they may not use
+    (someone else's looks exactly like an unknown one; a hash grants nothing)."""
+    return blobs.not_held_for(session, caller, shas) if shas else []
 
 
 def _expect_photos(session: Session, photos: list[Any], caller: Caller, now: datetime) -> None:
@@ -407,7 +401,7 @@ def _record(
         received_at=now,
     )
     if applied:
-        pending = _pending_photos(session, referenced_photos(op.type, op.payload))
+        pending = _pending_photos(session, caller, referenced_photos(op.type, op.payload))
         row.data = {**row.data, "pending_blobs": pending}
     state.last_seq = op.device_seq
     session.add(state)
@@ -479,7 +473,7 @@ def _push_once(
         refusal = _refusal_of(exc)
         applied = None
         if refusal.code == "photo_pending":
-            missing = _pending_photos(session, referenced_photos(op.type, op.payload))
+            missing = _pending_photos(session, caller, referenced_photos(op.type, op.payload))
             session.rollback()
             return OpResult(
                 op_id=op.op_id,

@@ -37,3 +37,39 @@ def test_upgrade_downgrade_upgrade_and_models_match(db_url):
     upgrade(db_url)
     assert _diff(db_url) == []
     assert "hazard_event" in _tables(db_url)
+
+
+def test_0009_keeps_blobs_visible_as_before(db_url, demo, blob_store, clock):
+    """Before 0009 nobody was recorded as an owner: a finished blob's uploader and the
+    inspector of each inspection citing it become owners; hazard links keep granting."""
+    from pathlib import Path
+
+    from sqlmodel import Session, select
+
+    from server.checklists.service import import_tree
+    from server.demo_inspections import load_demo_inspections
+    from server.hazards.models import Attachment, BlobOwner, HazardPhoto
+    from server.inspections.models import Inspection, inspection_blobs
+
+    engine = make_engine(db_url)
+    try:
+        with Session(engine, expire_on_commit=False) as s:
+            import_tree(s, Path(__file__).parents[2] / "checklists", clock.now())
+            assert load_demo_inspections(s, now=clock.now(), store=blob_store) > 0
+            finished = s.exec(select(Attachment).where(Attachment.complete.is_(True))).all()
+            expected = {(a.sha256, a.uploaded_by) for a in finished}
+            for i in s.exec(select(Inspection)).all():
+                expected |= {
+                    (sha, i.inspector_id) for sha in inspection_blobs(i.photos, i.signatures)
+                }
+            links = len(s.exec(select(HazardPhoto)).all())
+        engine.dispose()
+        downgrade(db_url, "0009-1")
+        upgrade(db_url)
+        with Session(engine) as s:
+            got = {(o.sha256, o.user_id) for o in s.exec(select(BlobOwner)).all()}
+            assert got == expected and len(expected) > 3
+            rows = s.exec(select(HazardPhoto)).all()
+            assert len(rows) == links > 0 and all(r.waiting_for is None for r in rows)
+    finally:
+        engine.dispose()
