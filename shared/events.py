@@ -5,9 +5,8 @@ fills in (labels, kinds; from these the payload schema is built), the check that
 normalises a payload and the fold step that moves the hazard's view on. Everything else is
 derived from ``SPECS``: ``EventType``, the transition table, the names, which events users may
 send (the sync wire), the console's action forms and timeline, the tablet's, and the property
-tests' payloads. A new event type is one more spec here (and a word for it in the console's
-English table if a label is new); ``tests/shared/test_event_specs.py`` fails while a piece is
-missing.
+tests' payloads. A new event type is one more spec here (its labels carry their English);
+``tests/shared/test_event_specs.py`` fails while a piece is missing.
 
 Checks and fold steps below keep their output byte for byte: stored chains are hashed over
 the payloads these checks produced.
