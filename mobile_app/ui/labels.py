@@ -8,6 +8,7 @@ from typing import Any
 from mobile_app.ui import theme
 from shared.chain import EVENT_NAMES, PLAN_PART_NAMES, STATE_NAMES, EventType, State
 from shared.clock import parse_iso
+from shared.events import spec_of
 from shared.roles import ROLE_NAMES, Role
 from shared.taxonomy import NAMES
 
@@ -22,6 +23,18 @@ def event_name(app: Any, event_type: str) -> str:
         if event_type in EventType.__members__
         else event_type
     )
+
+
+def payload_lines(app: Any, event_type: str, payload: dict[str, Any]) -> list[str]:
+    """What a timeline entry shows of its payload: the fields its event's spec shows."""
+    spec = spec_of(event_type)
+    out = []
+    for f in spec.shown_fields if spec else ():
+        value = payload.get(f.key)
+        if value in (None, ""):
+            continue
+        out.append(f"{app.tr.pick(f.shown)}: {when(value) if f.kind == 'date' else value}")
+    return out
 
 
 def role_name(app: Any, role: str) -> str:

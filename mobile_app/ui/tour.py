@@ -182,20 +182,20 @@ def run_tour(out: Path, workdir: Path | None = None) -> list[Path]:
         assigned = next(h for h in backend.hazards() if h["title"] == "地下车库电动自行车违规充电")
         hz = d.go("hazard", hazard_id=assigned["id"])
         shots.append(d.screenshot(out / "enterprise-03-hazard-actions.png"))
-        hz.plan_form()
+        hz.open_action("plan_submitted")
         d.pump()
         shots.append(d.screenshot(out / "enterprise-04-plan-form.png"))
         for p in d.popups():
             p.dismiss()
-        hz.evidence_form()
+        hz.open_action("rectification_submitted")
         d.pump()
-        hz.evidence_dialog.inputs["description"].text = "已拆除飞线，增设集中充电柜12个"
+        hz.action_dialog.inputs["description"].text = "已拆除飞线，增设集中充电柜12个"
         from mobile_app.ui.photos import store_photo
 
-        store_photo(d.app, str(photo_dir / "after.png"), hz.evidence_dialog.add_evidence)
+        store_photo(d.app, str(photo_dir / "after.png"), hz.action_dialog.add_evidence)
         d.pump()
         shots.append(d.screenshot(out / "enterprise-05-rectification-evidence.png"))
-        hz.evidence_dialog.submit()
+        hz.action_dialog.submit()
         d.pump()
         shots.append(d.screenshot(out / "enterprise-06-hazard-pending-rectification.png"))
         d.go("sync")

@@ -20,40 +20,19 @@ from server.blobs.store import MAX_BLOB_BYTES, BlobStore, digest
 from server.context import Caller
 from server.hazards.models import Attachment, HazardPhoto
 from server.jobs.days import day_start
-from shared.chain import PLAN_PARTS, EventType, HazardView
+from shared.chain import HazardView
 from shared.clock import to_iso
 from shared.errors import DomainError
+from shared.events import TRANSITIONS, USER_EVENTS, spec_of
 
-# The form fields each action reads (text fields; dates and files are converted below).
-TEXT_FIELDS: dict[str, tuple[str, ...]] = {
-    EventType.assigned: (
-        "responsible_unit",
-        "responsible_person",
-        "responsible_user_id",
-        "comment",
-    ),
-    EventType.plan_submitted: PLAN_PARTS,
-    EventType.rectification_submitted: ("description",),
-    EventType.verified: ("comment",),
-    EventType.rejected: ("reason",),
-    EventType.closed: ("comment",),
-    EventType.cancelled: ("reason",),
-    EventType.note: ("text",),
-    EventType.extension_requested: ("reason",),
-    EventType.extension_granted: ("comment",),
-    EventType.escalated: ("reason",),
-    EventType.photo_added: ("caption",),
-}
-DATE_FIELDS: dict[str, str] = {
-    EventType.assigned: "deadline",
-    EventType.extension_requested: "new_deadline",
-    EventType.extension_granted: "new_deadline",
-}
-FILE_FIELDS: dict[str, str] = {
-    EventType.rectification_submitted: "evidence",
-    EventType.photo_added: "photos",
-}
-CONSOLE_ACTIONS = tuple(TEXT_FIELDS)
+# Every event a user appends has its form; its fields come from the event's spec.
+CONSOLE_ACTIONS = tuple(et for et in TRANSITIONS if et in USER_EVENTS)
+
+
+def file_field(event_type: str) -> str | None:
+    """The form's photo upload field for this action, if it has one."""
+    spec = spec_of(event_type)
+    return spec.photo_field if spec else None
 
 
 def _invalid(field: str, zh: str, en: str) -> DomainError:
@@ -101,22 +80,26 @@ def store_photos(
 def payload_from_form(
     event_type: str, form: FormData, tz: str, photos: list[str] | None = None
 ) -> dict[str, Any]:
+    """The payload the spec's form fields carry: text as typed (trimmed), a day as the end of
+    that local day, a level as a number, uploaded photos as their digests."""
+    spec = spec_of(event_type)
     payload: dict[str, Any] = {}
-    for key in TEXT_FIELDS.get(event_type, ()):
-        value = _text(form, key)
-        if value is not None:
-            payload[key] = value
-    date_field = DATE_FIELDS.get(event_type)
-    if date_field and _text(form, date_field):
-        payload[date_field] = end_of_local_day(_text(form, date_field), tz, date_field)
-    file_field = FILE_FIELDS.get(event_type)
-    if file_field:
-        payload[file_field] = photos or []
-    if event_type == EventType.escalated and _text(form, "level"):
-        try:
-            payload["level"] = int(_text(form, "level"))
-        except ValueError:
-            raise _invalid("level", "督办级别无效", "invalid level") from None
+    for f in spec.form_fields if spec else ():
+        if f.kind == "photos":
+            payload[f.key] = photos or []
+            continue
+        value = _text(form, f.key)
+        if value is None:
+            continue
+        if f.kind == "date":
+            payload[f.key] = end_of_local_day(value, tz, f.key)
+        elif f.kind == "level":
+            try:
+                payload[f.key] = int(value)
+            except ValueError:
+                raise _invalid(f.key, "督办级别无效", "invalid level") from None
+        else:
+            payload[f.key] = value
     return payload
 
 

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from shared.chain import EVENT_NAMES, PLAN_PART_NAMES, STATE_NAMES, EventType, State
+from shared.chain import PLAN_PART_NAMES, STATE_NAMES, State
+from shared.events import ACTION_NAMES, EVENT_NAMES, EventType
 from shared.roles import ROLE_NAMES, Role
 from shared.taxonomy import name_of
 
@@ -330,22 +331,6 @@ EN: dict[str, str] = {
     "该条件下没有检查任务。": "No inspection tasks match.",
 }
 
-# Buttons say what they do (the timeline names what happened: EVENT_NAMES).
-ACTION_NAMES: dict[str, tuple[str, str]] = {
-    "assigned": ("交办", "Assign"),
-    "plan_submitted": ("提交五落实方案", "Submit the five-assurance plan"),
-    "rectification_submitted": ("提交整改", "Submit rectification"),
-    "verified": ("复查通过", "Verify"),
-    "rejected": ("复查不通过（退回整改）", "Reject (back to rectification)"),
-    "closed": ("销号", "Close (销号)"),
-    "cancelled": ("撤销（误报）", "Cancel (false report)"),
-    "note": ("添加备注", "Add a note"),
-    "extension_requested": ("申请延期", "Request an extension"),
-    "extension_granted": ("批准延期", "Grant the extension"),
-    "escalated": ("升级督办", "Escalate"),
-    "photo_added": ("添加照片", "Add photos"),
-}
-
 EN_MISSING: set[str] = set()
 
 
@@ -383,6 +368,7 @@ def event_name(event_type: str, lang: str) -> str:
 
 
 def action_name(action: str, lang: str) -> str:
+    """What an action's button says (the timeline names what happened: ``event_name``)."""
     return pick(ACTION_NAMES[action], lang) if action in ACTION_NAMES else action
 
 

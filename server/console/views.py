@@ -46,8 +46,9 @@ from server.matters import service as matters
 from server.matters.models import Matter, MatterLink
 from server.sites.models import District, Site
 from server.users.models import User, UserSite
-from shared.chain import PLAN_PART_NAMES, EventType, Refused, fold
+from shared.chain import EventType, Refused, fold
 from shared.errors import DomainError, not_found
+from shared.events import spec_of
 from shared.roles import Role
 from shared.taxonomy import Industry, Severity
 
@@ -276,41 +277,20 @@ def export_hazards(
 
 # ------------------------------------------------------------------ hazard page
 
-# What a timeline entry shows of its payload, in this order (photos are shown as thumbnails).
-PAYLOAD_LABELS = (
-    ("description", "描述"),
-    ("location", "地点"),
-    ("basis", "依据"),
-    ("responsible_unit", "责任单位"),
-    ("responsible_person", "责任人"),
-    ("deadline", "整改期限"),
-    ("new_deadline", "申请的新期限"),
-    ("reason", "原因"),
-    ("comment", "说明"),
-    ("text", "备注内容"),
-    ("caption", "说明"),
-    ("level", "督办级别"),
-)
-TIMES = ("deadline", "new_deadline")
-
 
 def event_lines(lang: str, tz: str):
-    """The labelled payload lines of a timeline entry, in the page's language."""
-    t = i18n.translator(lang)
+    """The labelled payload lines of a timeline entry, in the page's language: the fields its
+    event's spec shows, in the spec's order (photos are shown as thumbnails)."""
 
     def lines(e) -> list[tuple[str, str]]:
-        if e.type == EventType.plan_submitted:  # 五落实: every part, in its order
-            return [
-                (i18n.plan_part_name(k, lang), str(e.payload[k]))
-                for k in PLAN_PART_NAMES
-                if e.payload.get(k)
-            ]
+        spec = spec_of(e.type)
         out = []
-        for key, label in PAYLOAD_LABELS:
-            value = e.payload.get(key)
+        for f in spec.shown_fields if spec else ():
+            value = e.payload.get(f.key)
             if value in (None, ""):
                 continue
-            out.append((t(label), i18n.local_time(value, tz) if key in TIMES else str(value)))
+            shown = i18n.local_time(value, tz) if f.kind == "date" else str(value)
+            out.append((i18n.pick(f.shown, lang), shown))
         return out
 
     return lines
@@ -349,6 +329,7 @@ def hazard_context(
         "chain_ok": brk is None,
         "chain_break": brk,
         "allowed": allowed,
+        "specs": {a: spec_of(a) for a in allowed},
         "site": site,
         "district": session.get(District, hazard.district_id),
         "people": people,
@@ -392,7 +373,7 @@ async def hazard_act(
 
     event_type = str(form.get("action") or "")
     files = []
-    field = actions.FILE_FIELDS.get(event_type)
+    field = actions.file_field(event_type)
     if field:
         for upload in form.getlist(field):
             if hasattr(upload, "read") and getattr(upload, "filename", ""):

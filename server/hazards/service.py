@@ -46,6 +46,7 @@ from shared.chain import (
 from shared.clock import parse_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, Refusal, not_found
+from shared.events import NAMES_ACCOUNT
 from shared.roles import Role
 from shared.taxonomy import Severity
 
@@ -494,7 +495,7 @@ def append_by_caller(
     ``commit=False``: see ``append``; the caller commits or rolls back everything.
     """
     hazard = get_in_scope(session, caller, hazard_id)
-    if event_type == EventType.assigned:
+    if event_type in NAMES_ACCOUNT:
         _check_assignee(session, hazard, payload)
     if (
         caller.role == Role.enterprise

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.chain import (
+    ESCALATION_LEVELS,
     TRANSITIONS,
     Actor,
     ChainEvent,
@@ -28,6 +29,7 @@ from shared.chain import (
     verify_chain,
 )
 from shared.clock import to_iso
+from shared.events import SPEC_BY_TYPE, Field
 from shared.roles import Role
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -42,46 +44,37 @@ ACTORS = {
 }
 
 
-def valid_payload(et: EventType, view, now: datetime, draw) -> dict:
-    later = lambda days: to_iso(now + timedelta(days=days))  # noqa: E731
-    match et:
-        case EventType.assigned:
-            return {
-                "responsible_unit": "单位",
-                "responsible_person": "责任人",
-                **({"deadline": later(draw(st.integers(1, 60)))} if draw(st.booleans()) else {}),
-            }
-        case EventType.plan_submitted:
-            parts = draw(
-                st.sets(
-                    st.sampled_from(
-                        ["responsibility", "measures", "funds", "deadline", "contingency"]
-                    ),
-                    min_size=1,
-                )
-            )
-            return {p: f"{p}内容" for p in parts}
-        case EventType.rectification_submitted:
-            return {"description": "已整改", "evidence": [SHA]}
-        case EventType.rejected | EventType.cancelled:
-            return {"reason": "原因"}
-        case EventType.extension_requested:
-            base = view.deadline or to_iso(now)
-            return {
-                "new_deadline": to_iso(
-                    datetime.fromisoformat(base.replace("Z", "+00:00"))
-                    + timedelta(days=draw(st.integers(1, 30)))
-                ),
-                "reason": "需要时间",
-            }
-        case EventType.escalated:
-            return {"level": view.escalation_level + 1}
-        case EventType.note:
-            return {"text": draw(st.text(min_size=1, max_size=20).filter(lambda s: s.strip()))}
-        case EventType.photo_added:
-            return {"photos": [SHA]}
+WORDS = st.text(st.characters(categories=["L", "N", "Zs"]), min_size=1, max_size=20).filter(
+    lambda s: s.strip()
+)
+
+
+def field_value(f: Field, view, now: datetime) -> st.SearchStrategy:
+    """A value of a spec's field that its check accepts (given the hazard's state), by kind."""
+    base = max(now, datetime.fromisoformat(view.deadline)) if view.deadline else now
+    match f.kind:
+        case "date":
+            return st.integers(1, 60).map(lambda d: to_iso(base + timedelta(days=d)))
+        case "photos":
+            return st.just([SHA])
+        case "level":
+            above = [lvl for lvl in ESCALATION_LEVELS if lvl > view.escalation_level]
+            return st.sampled_from(above or [max(ESCALATION_LEVELS)])  # at the top: refused
+        case "account":
+            return st.just("user-1")
         case _:
-            return {}
+            return WORDS
+
+
+def valid_payload(et: str, view, now: datetime, draw) -> dict:
+    """Derived from the event's spec: every required field, each optional one or not."""
+    payload = {
+        f.key: draw(field_value(f, view, now))
+        for f in SPEC_BY_TYPE[et].form_fields
+        if f.required or draw(st.booleans())
+    }
+    SPEC_BY_TYPE[et].payload_schema.model_validate(payload)  # the schema says the same
+    return payload
 
 
 @st.composite

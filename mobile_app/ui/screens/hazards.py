@@ -5,6 +5,7 @@ and the actions the user's role allows now."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from kivy.metrics import dp
@@ -16,6 +17,7 @@ from mobile_app.ui.photos import pick_photo
 from mobile_app.ui.screens.base import BaseScreen, load_kv
 from mobile_app.ui.widgets import Badge, BlobImage, FormDialog, ListRow, TButton, WrapLabel
 from shared.chain import PLAN_PARTS
+from shared.events import SPEC_BY_TYPE, SPECS
 
 load_kv(__file__)
 
@@ -171,12 +173,7 @@ class HazardScreen(BaseScreen):
                 head.add_widget(Badge(text=t("Refused by the server"), bg=theme.DANGER))
             who = labels.role_name(app, ev.get("actor_role", ""))
             text = [f"{labels.when(ev.get('at'))} · {who}"]
-            p = ev.get("payload") or {}
-            for key in ("comment", "reason", "text", "description", "measures", "responsible_unit"):
-                if p.get(key):
-                    text.append(str(p[key]))
-            if p.get("deadline"):
-                text.append(f"{t('Deadline')}: {labels.when(p['deadline'])}")
+            text += labels.payload_lines(app, ev["type"], ev.get("payload") or {})
             if ev.get("next_owner"):
                 owner = ev["next_owner"]
                 name = owner.get("unit") or labels.role_name(app, owner.get("role", ""))
@@ -188,24 +185,21 @@ class HazardScreen(BaseScreen):
             box.add_widget(entry)
 
     def _show_actions(self, h: dict[str, Any]) -> None:
-        t = self.t
+        """A button for each action the role may take now that the tablet offers (its spec
+        says so); its form is built from the spec's fields."""
         box = self.ids.actions
         box.clear_widgets()
         allowed = set(h["allowed"])
-        offered = [
-            ("plan_submitted", t("Five-assurance plan"), self.plan_form),
-            ("rectification_submitted", t("Submit rectification"), self.evidence_form),
-            ("note", t("Add note"), self.note_form),
-            ("photo_added", t("Add photo"), self.add_photo),
-        ]
-        for event_type, label, action in offered:
-            if event_type in allowed:
-                b = TButton(text=label, kind="primary" if event_type != "note" else "secondary")
-                b.bind(on_release=lambda _b, action=action: action())
+        for spec in SPECS:
+            if spec.tablet and spec.type in allowed:
+                b = TButton(text=self.app.tr.pick(spec.action), kind=spec.tone)
+                b.bind(on_release=lambda _b, spec=spec: self.open_action(spec.type))
                 box.add_widget(b)
         if not box.children:
             box.add_widget(
-                WrapLabel(text=t("Nothing for you to do on this hazard now."), color=theme.MUTED)
+                WrapLabel(
+                    text=self.t("Nothing for you to do on this hazard now."), color=theme.MUTED
+                )
             )
 
     # ---------------------------------------------------------------- actions
@@ -229,60 +223,53 @@ class HazardScreen(BaseScreen):
             on_error=lambda exc: self.app.toast(self.t("Not saved: ") + str(exc)),
         )
 
-    def note_form(self) -> None:
-        def save(values: dict[str, str]) -> bool:
-            if not values["text"].strip():
-                return False
-            self._append("note", {"text": values["text"].strip()})
-            return True
-
-        FormDialog([("text", self.t("Note"), "")], title=self.t("Add note"), handler=save).open()
-
-    def plan_form(self) -> None:
-        plan = self.hazard["plan"]
-        fields = [(p, labels.plan_part_name(self.app, p), plan.get(p, "")) for p in PLAN_PARTS]
-
-        def save(values: dict[str, str]) -> bool:
-            payload = {k: v.strip() for k, v in values.items() if v.strip()}
-            if not payload:
-                return False
-            self._append("plan_submitted", payload)
-            return True
-
-        FormDialog(fields, title=self.t("Five-assurance plan (五落实)"), handler=save).open()
-
-    def evidence_form(self) -> None:
-        photos: list[str] = []
+    def open_action(self, event_type: str) -> None:
+        """The spec's form: its text fields in a dialog (prefilled from the hazard), an Add
+        photo button when it carries photos; an action that asks only for photos opens the
+        photo picker at once."""
+        spec = SPEC_BY_TYPE[event_type]
+        fields = spec.tablet_fields
+        photo_key = spec.photo_field
+        texts = [f for f in fields if f.kind != "photos"]
+        if photo_key and not texts:
+            pick_photo(self.app, lambda sha: self._append(event_type, {photo_key: [sha]}))
+            return
+        view = SimpleNamespace(**self.hazard)  # the record carries the fields a prefill reads
         dlg = FormDialog(
-            [("description", self.t("What was done"), "")],
-            title=self.t("Submit rectification"),
+            [
+                (f.key, self.app.tr.pick(f.label), (f.prefill(view, "") if f.prefill else "") or "")
+                for f in texts
+            ],
+            title=self.app.tr.pick(spec.action),
         )
+        photos: list[str] = []
         counter = WrapLabel(text=self.t("{n} photos").format(n=0), color=theme.MUTED)
-        add = TButton(text=self.t("Add photo"), kind="secondary")
+        if photo_key:
+            add = TButton(text=self.t("Add photo"), kind="secondary")
 
-        def got(sha: str) -> None:
-            photos.append(sha)
-            counter.text = self.t("{n} photos").format(n=len(photos))
+            def got(sha: str) -> None:
+                photos.append(sha)
+                counter.text = self.t("{n} photos").format(n=len(photos))
 
-        add.bind(on_release=lambda *_: pick_photo(self.app, got))
-        dlg.ids.extra.add_widget(add)
-        dlg.ids.extra.add_widget(counter)
+            add.bind(on_release=lambda *_: pick_photo(self.app, got))
+            dlg.ids.extra.add_widget(add)
+            dlg.ids.extra.add_widget(counter)
+            dlg.add_evidence = got
 
         def save(values: dict[str, str]) -> bool:
-            if not values["description"].strip() or not photos:
-                counter.text = self.t("A description and at least one photo are needed.")
+            payload: dict[str, Any] = {k: v.strip() for k, v in values.items() if v.strip()}
+            missing = [f for f in texts if f.required and f.key not in payload]
+            if missing or (photo_key and not photos) or not payload:
+                counter.text = self.t("Fill in the required fields and add the photos asked for.")
                 counter.color = theme.DANGER
+                if not counter.parent:
+                    dlg.ids.extra.add_widget(counter)
                 return False
-            self._append(
-                "rectification_submitted",
-                {"description": values["description"].strip(), "evidence": list(photos)},
-            )
+            if photo_key:
+                payload[photo_key] = list(photos)
+            self._append(event_type, payload)
             return True
 
         dlg.handler = save
-        dlg.add_evidence = got
         dlg.open()
-        self.evidence_dialog = dlg
-
-    def add_photo(self) -> None:
-        pick_photo(self.app, lambda sha: self._append("photo_added", {"photos": [sha]}))
+        self.action_dialog = dlg
