@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from sqlmodel import Session
 
+from server.uow import unit_of_work
+
 
 def _settings():
     from server.settings import get_settings
@@ -85,7 +87,7 @@ def seed_matters(engine) -> None:
 
     if not inspect(engine).has_table(Matter.__tablename__):
         return
-    with Session(engine) as session:
+    with unit_of_work(engine) as session:
         added = seed_catalogue(session)
     print(f"matters: {len(added)} added ({', '.join(added) or 'none'})")
 
@@ -106,7 +108,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings()
     now, store = SystemClock().now(), BlobStore(settings.blob_dir)
-    with Session(_engine(), expire_on_commit=False) as session:
+    with unit_of_work(_engine()) as session:
         loaded = load_demo(session, password=settings.demo_password, now=now, store=store)
         added = load_demo_inspections(session, now=now, store=store)
     print("demo data loaded" if loaded else "demo data already present")
@@ -138,12 +140,12 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     if len(password) < 8:
         print("error: password must have at least 8 characters", file=sys.stderr)
         return 2
-    with Session(_engine(), expire_on_commit=False) as session:
-        try:
+    try:
+        with unit_of_work(_engine()) as session:
             user = create_user(session, data, SystemClock().now())
-        except DomainError as exc:
-            print(f"error: {exc.refusal.en} {exc.refusal.fields or ''}", file=sys.stderr)
-            return 2
+    except DomainError as exc:
+        print(f"error: {exc.refusal.en} {exc.refusal.fields or ''}", file=sys.stderr)
+        return 2
     print(f"created {user.role} {user.username} ({user.id})")
     return 0
 
@@ -166,7 +168,7 @@ def cmd_chains_verify(args: argparse.Namespace) -> int:
 def cmd_sync_renew_epoch(args: argparse.Namespace) -> int:
     from server.sync.feed import renew_epoch
 
-    with Session(_engine()) as session:
+    with unit_of_work(_engine()) as session:
         epoch = renew_epoch(session)
     print(f"sync epoch renewed ({epoch}): every tablet downloads the server's data again")
     return 0
@@ -228,7 +230,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"error: {exc.refusal.zh} / {exc.refusal.en}", file=sys.stderr)
         return 2
     upgrade(inst.database_url)
-    with Session(_engine()) as session:
+    with unit_of_work(_engine()) as session:
         epoch = renew_epoch(session)
     print(
         f"restored the backup of {manifest.created_at} ({manifest.migration_head}); "

@@ -224,6 +224,7 @@ def load_demo(session: Session, *, password: str, now: datetime, store: BlobStor
             start,
         )
     _demo_hazards(session, people, site_ids, now, store)
+    session.commit()  # the demo loader is an edge; the job below commits event by event
     flag_overdue(session, now)
     session.commit()
     log.info("demo loaded", extra={"sites": len(SITES), "users": len(USERS)})

@@ -15,7 +15,6 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from server.backups.scheduled import nightly_backup
 from server.blobs.scheduled import gc_blobs
@@ -30,6 +29,7 @@ from server.monitoring.readiness import beat
 from server.plans.scheduled import plan_tasks
 from server.settings import Settings
 from server.summaries.scheduled import daily_summary
+from server.uow import retrying
 from shared.clock import Clock
 
 log = logging.getLogger("hazardchain.scheduler")
@@ -67,9 +67,9 @@ def _run_job(
             timed.outcome = "skipped"
             log.info("job skipped: lock held elsewhere", extra={"job": name})
             return None
-        with Session(engine, expire_on_commit=False) as session:
-            result = job(session, now, **kwargs)
-            session.commit()
+        # the job's unit: committed at its end (and at the batch checkpoints it sets), rolled
+        # back on error, run again from the start on a collision (jobs are idempotent)
+        result = retrying(engine, lambda session: job(session, now, **kwargs), what=name)
     log.info("job ran", extra={"job": name, "result": result})
     return result
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+import random
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from server.auth import security
 from server.auth.scope import scope_of
 from server.auth.service import session_is_live
 from server.context import Caller
 from server.settings import Settings
+from server.uow import RETRIES, RETRYABLE, end_unit
 from server.users.models import User
 from shared.errors import DomainError
 from shared.roles import Role
@@ -22,9 +27,49 @@ from shared.roles import Role
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        yield session
+_SESSION = "hazardchain_session"
+
+
+class UnitOfWorkRoute(APIRoute):
+    """The request is the unit of work: the endpoint runs, then its session commits *before*
+    the response goes out, so a failed commit is answered as an error (409/500), never as a
+    success already sent; an error rolls everything back; a collision with a concurrent writer
+    runs the whole endpoint again (its reads then see the winner's rows). A dependency with
+    ``yield`` could not do this: by default FastAPI runs its teardown after the response is
+    sent, and nothing can run the endpoint twice (docs/architecture.md §Transactions)."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def unit(request: Request) -> Response:
+            for attempt in range(RETRIES):
+                session = Session(request.app.state.engine, expire_on_commit=False)
+                setattr(request.state, _SESSION, session)
+                try:
+                    response = await handler(request)
+                    await run_in_threadpool(end_unit, session, None)
+                    return response
+                except RETRYABLE:
+                    await run_in_threadpool(session.rollback)
+                    if attempt == RETRIES - 1:
+                        raise
+                    await asyncio.sleep(random.uniform(0, 0.02 * 2**attempt))
+                except BaseException as exc:
+                    await run_in_threadpool(end_unit, session, exc)
+                    raise
+                finally:
+                    await run_in_threadpool(session.close)
+            raise AssertionError("unreachable")
+
+        return unit
+
+
+def get_session(request: Request) -> Session:
+    """The request's unit of work (opened by ``UnitOfWorkRoute``)."""
+    session = getattr(request.state, _SESSION, None)
+    if session is None:
+        raise RuntimeError(f"{request.url.path}: route without a unit of work (UnitOfWorkRoute)")
+    return session
 
 
 def get_now(request: Request) -> datetime:

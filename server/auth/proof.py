@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from server.settings import Settings
+from server.uow import keep_on_refusal
 from server.users.models import UsedProof
 from shared.device_proof import NONCE_HEADER, Proof
 from shared.errors import DomainError, Refusal
@@ -67,19 +68,21 @@ def check_fresh(settings: Settings, proof: Proof, now: datetime) -> None:
 def spend(session: Session, settings: Settings, proof: Proof, now: datetime) -> bool:
     """Record the proof's ``jti``; False if it was used before (a captured proof replayed).
 
-    Committed at once and on its own, so two requests racing with one proof cannot both pass
-    (the primary key refuses the second) and a refused refresh still spends its proof. A jti
-    is kept for twice the window: past that its proof is stale whatever it claims.
+    Inserted in a SAVEPOINT, so two requests racing with one proof cannot both pass (the
+    primary key refuses the second, which waits for the first to commit), and kept even if the
+    refresh is then refused (a refused refresh still spends its proof). A jti is kept for twice
+    the window: past that its proof is stale whatever it claims.
     """
-    session.exec(delete(UsedProof).where(UsedProof.expires_at < now))
-    session.add(
-        UsedProof(
-            jti=proof.jti, expires_at=now + timedelta(seconds=2 * settings.refresh_proof_seconds)
-        )
-    )
+    session.exec(delete(UsedProof).where(UsedProof.expires_at < now))  # opens the transaction
     try:
-        session.commit()
+        with session.begin_nested():
+            session.add(
+                UsedProof(
+                    jti=proof.jti,
+                    expires_at=now + timedelta(seconds=2 * settings.refresh_proof_seconds),
+                )
+            )
     except IntegrityError:
-        session.rollback()
         return False
+    keep_on_refusal(session)
     return True

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from server.auth import security
 from server.auth.proof import check_fresh, spend
 from server.settings import Settings
+from server.uow import keep_on_refusal
 from server.users.models import AuthSession, Device, LoginAudit, User
 from shared import device_proof
 from shared.errors import DomainError
@@ -84,7 +85,7 @@ def login(
                 at=now,
             )
         )
-        session.commit()
+        keep_on_refusal(session)  # the failed attempt counts towards the lockout
         log.info("login failed", extra={"username": username, "reason": reason, "ip": ip})
         raise DomainError.of(
             "bad_credentials", "用户名或密码错误", "wrong username or password", status=401
@@ -131,8 +132,6 @@ def _open_session(
     device_id: str | None,
     device_key: str | None,
     now: datetime,
-    *,
-    commit: bool = True,
 ) -> tuple[TokenPair, str]:
     token, digest = security.new_refresh_token()
     auth = AuthSession(
@@ -145,10 +144,7 @@ def _open_session(
         expires_at=now + timedelta(days=settings.refresh_token_days),
     )
     session.add(auth)
-    if commit:
-        session.commit()
-    else:
-        session.flush()
+    session.flush()
     access = security.mint_access_token(
         user_id=user.id,
         role=user.role,
@@ -211,13 +207,10 @@ def refresh(
         device = session.get(Device, auth.device_id)
         if device is not None and device.revoked_at:
             raise _invalid_refresh()
-    pair, successor = _open_session(
-        session, settings, user, auth.device_id, auth.device_key, now, commit=False
-    )
+    pair, successor = _open_session(session, settings, user, auth.device_id, auth.device_key, now)
     auth.revoked_at = auth.revoked_at or now
     auth.replaced_by = successor
     session.add(auth)
-    session.commit()
     return pair
 
 
@@ -257,7 +250,7 @@ def _refuse_family(
 ) -> NoReturn:
     """A copied token: revoke it and every session rotated from it, then refuse."""
     revoked = _revoke_family(session, auth, now)
-    session.commit()
+    keep_on_refusal(session)  # the revocation stands though the request is refused
     log.warning(why, extra={"session_id": auth.id, "user_id": auth.user_id, "revoked": revoked})
     raise _invalid_refresh(code or "invalid_refresh_token")
 
@@ -295,7 +288,6 @@ def logout(session: Session, *, session_id: str, now: datetime) -> None:
     if auth is not None and auth.revoked_at is None:
         auth.revoked_at = now
         session.add(auth)
-        session.commit()
 
 
 def session_is_live(session: Session, session_id: str, *, user_id: str, now: datetime) -> bool:

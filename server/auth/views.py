@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Form, Header, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep
+from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute
 from server.auth import service
 from server.users.schemas import UserPublic, user_public
 from shared.device_proof import KEY_PATTERN, MAX_PROOF_CHARS
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=UnitOfWorkRoute)
 
 
 class TokenOut(BaseModel):

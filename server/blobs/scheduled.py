@@ -13,6 +13,7 @@ from server.blobs.thumbs import drop_thumbnail
 from server.hazards.models import Attachment, BlobOwner, HazardPhoto
 from server.inspections.models import Inspection, inspection_blobs
 from server.settings import Settings
+from server.uow import checkpoint
 
 log = logging.getLogger("hazardchain.jobs")
 
@@ -48,7 +49,7 @@ def gc_orphan_blobs(session: Session, store: BlobStore, now: datetime, *, days: 
             session.delete(owner)
         session.delete(att)
         removed += 1
-    session.commit()
+    checkpoint(session)
     for path, sha, mtime in list(store.partials()):
         if mtime >= cutoff.timestamp():
             continue

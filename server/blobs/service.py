@@ -75,20 +75,20 @@ def _received(
     session: Session, caller: Caller, sha256: str, mime: str, size: int, now: datetime
 ) -> Attachment:
     """The bytes are on disk under their name: record the file complete and its sender as an
-    owner (which grants the links waiting for them), in one commit."""
+    owner (which grants the links waiting for them), in one unit."""
     att = session.get(Attachment, sha256)
     if att is None:
         att = Attachment(sha256=sha256, created_at=now, uploaded_by=caller.user.id)
     att.mime, att.size, att.received, att.complete = mime, size, size, True
     session.add(att)
     add_owner(session, sha256, caller.user.id, now)
-    session.commit()
+    session.flush()
     return att
 
 
 def add_owner(session: Session, sha256: str, user_id: str, now: datetime) -> None:
     """``user_id`` sent the bytes: they own the blob, and their links waiting for it grant.
-    The caller commits."""
+    The edge commits."""
     if session.get(BlobOwner, (sha256, user_id)) is None:
         session.add(BlobOwner(sha256=sha256, user_id=user_id, created_at=now))
     session.execute(

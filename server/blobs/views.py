@@ -10,14 +10,14 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from server.api.deps import CallerDep, NowDep, SessionDep
+from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.api.errors import refusal_response
 from server.blobs import service
 from server.blobs.store import MAX_BLOB_BYTES
 from server.monitoring.metrics import BLOB_BYTES
 from shared.errors import DomainError, Refusal
 
-router = APIRouter(tags=["blobs"])
+router = APIRouter(tags=["blobs"], route_class=UnitOfWorkRoute)
 # the type was sniffed on upload; a browser must not sniff another (as the console's photos)
 BLOB_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
 

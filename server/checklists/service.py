@@ -16,10 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.checklists.models import ChecklistTemplate
+from server.uow import retrying
 from shared.checklist import Template, check_template, load_all, template_digest
 from shared.errors import DomainError
 
@@ -71,10 +71,11 @@ def import_templates(
     session: Session,
     templates: Mapping[tuple[str, int], Template],
     now: datetime,
-    *,
-    _retry: bool = True,
 ) -> ImportResult:
-    """Insert new versions in one transaction; refuse all if any stored version differs."""
+    """Insert new versions, flushed (the edge commits); refuse all if any stored version
+    differs. Another process (a second replica running ``db upgrade``) importing the same
+    versions first collides at the flush: the edge runs the import again, which then compares
+    against what that process stored."""
     result = ImportResult()
     problems: list[str] = []
     new_rows: list[ChecklistTemplate] = []
@@ -103,19 +104,10 @@ def import_templates(
                 f"（已发布版本 {label} 的内容被修改，须新增版本号）"
             )
     if problems:
-        session.rollback()
         raise ChecklistImportError(problems)
     for row in new_rows:
         session.add(row)
-    try:
-        session.commit()
-    except IntegrityError:
-        # Another process (a second replica running ``db upgrade``) imported the same
-        # versions first; compare against what it stored.
-        session.rollback()
-        if _retry:
-            return import_templates(session, templates, now, _retry=False)
-        raise
+    session.flush()
     if result.added:
         log.info("checklists imported", extra={"added": result.added})
     return result
@@ -132,8 +124,7 @@ def import_into(engine: Engine, root: Path | str, now: datetime) -> ImportResult
 
     if not inspect(engine).has_table(ChecklistTemplate.__tablename__):
         return None
-    with Session(engine, expire_on_commit=False) as session:
-        return import_tree(session, root, now)
+    return retrying(engine, lambda session: import_tree(session, root, now), retries=2)
 
 
 # ------------------------------------------------------------------ serving

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from server.api.deps import CallerDep, SessionDep
+from server.api.deps import CallerDep, SessionDep, UnitOfWorkRoute
 from server.checklists import service
 from server.checklists.models import ChecklistTemplate
 from shared.taxonomy import Industry
 
-router = APIRouter(tags=["checklists"])
+router = APIRouter(tags=["checklists"], route_class=UnitOfWorkRoute)
 
 TemplateId = Annotated[str, Path(pattern=r"^[a-z0-9_]+$", max_length=64)]
 

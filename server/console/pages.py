@@ -12,11 +12,11 @@ from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from server.api.deps import UnitOfWorkRoute
 from server.api.errors import status_of
 from server.console import i18n
 from server.console.session import (
@@ -175,7 +175,7 @@ def page_for_exception(request: Request, exc: Exception) -> Response:
     return error_page(request, 500, t("出错了"), t("服务器内部错误，请稍后重试"))
 
 
-class ConsoleRoute(APIRoute):
+class ConsoleRoute(UnitOfWorkRoute):
     """Every console route: HTML for refusals, and the server's own time in ``Server-Timing``
     (what bench/bench_console.py reads)."""
 

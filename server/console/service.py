@@ -13,7 +13,6 @@ from threading import Lock
 from typing import Any
 
 from sqlalchemy import case, func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.console.models import SummaryAck
@@ -170,14 +169,9 @@ def acknowledge(
         stored=summary.stored,
     )
     session.add(ack)
-    try:
-        session.commit()
-    except IntegrityError:  # a double click on two replicas: the first one stands
-        session.rollback()
-        found = existing()
-        if found is None:
-            raise
-        return found
+    # a double click on two replicas collides here: the request's unit runs again, and the
+    # first one stands (``existing`` above)
+    session.flush()
     return ack
 
 

@@ -5,6 +5,7 @@ filtered list. Views parse and authorise; the services decide."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -45,6 +46,7 @@ from server.inspections import service as inspections
 from server.matters import service as matters
 from server.matters.models import Matter, MatterLink
 from server.sites.models import District, Site
+from server.uow import RETRIES, run_unit
 from server.users.models import User, UserSite
 from shared.chain import EventType, Refused, fold
 from shared.errors import DomainError, not_found
@@ -241,18 +243,22 @@ def batch_assign(
         payload_base = actions.payload_from_form(EventType.assigned, form, settings.timezone)
         for hid in ids:
             try:
-                hazards.append_by_caller(
+                run_unit(  # its own unit: a refusal rolls back this hazard's event alone
                     session,
-                    caller,
-                    hazard_id=hid,
-                    event_type=EventType.assigned,
-                    payload=dict(payload_base),
-                    now=now,
-                    policy=request.app.state.policy,
+                    partial(
+                        hazards.append_by_caller,
+                        session,
+                        caller,
+                        hazard_id=hid,
+                        event_type=EventType.assigned,
+                        payload=dict(payload_base),
+                        now=now,
+                        policy=request.app.state.policy,
+                    ),
+                    retries=RETRIES,
                 )
                 results.append({"id": hid, "ok": True, "message": ""})
             except (DomainError, Refused) as exc:
-                session.rollback()
                 results.append({"id": hid, "ok": False, "message": exc.refusal.message(lang)})
     titles = {h.id: h.title for h in session.exec(select(Hazard).where(col(Hazard.id).in_(ids)))}
     for r in results:
@@ -387,7 +393,11 @@ async def hazard_act(
             if event_type == EventType.verified:
                 _, events = hazards.chain_of(session, caller, hazard_id_)
                 actions.check_evidence(session, fold(events), form)
-            photos = actions.store_photos(session, request.app.state.blobs, caller, files, now)
+            # the photos are recorded in their own unit, kept even if the action is refused
+            photos = run_unit(
+                session,
+                partial(actions.store_photos, session, request.app.state.blobs, caller, files, now),
+            )
             payload = actions.payload_from_form(event_type, form, settings.timezone, photos)
             hazards.append_by_caller(
                 session,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import Session, col, select
 
@@ -11,6 +12,7 @@ from server.context import SYSTEM_ACTOR
 from server.hazards import service
 from server.hazards.models import Hazard
 from server.jobs.pages import by_deadline
+from server.uow import RETRIES, run_unit
 from shared.chain import DEADLINE_STATES, EventType, Refused
 from shared.clock import to_iso
 
@@ -29,14 +31,20 @@ def flag_overdue(session: Session, now: datetime) -> int:
     flagged = 0
     for hazard_id, deadline in by_deadline(session, due):
         try:
-            service.append(
+            run_unit(  # each event its own unit, retried on a race with another writer
                 session,
-                actor=SYSTEM_ACTOR,
-                hazard_id=hazard_id,
-                event_type=EventType.overdue,
-                payload={},
-                now=now,
-                dedupe_key=f"overdue:{hazard_id}:{to_iso(deadline)}",
+                partial(
+                    service.append,
+                    session,
+                    actor=SYSTEM_ACTOR,
+                    hazard_id=hazard_id,
+                    event_type=EventType.overdue,
+                    payload={},
+                    now=now,
+                    dedupe_key=f"overdue:{hazard_id}:{to_iso(deadline)}",
+                ),
+                retries=RETRIES,
+                what="overdue",
             )
             flagged += 1
         except Refused as exc:  # raced with a rectification or another scheduler

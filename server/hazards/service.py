@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from server.auth.scope import descendants
@@ -51,7 +50,6 @@ from shared.roles import Role
 from shared.taxonomy import Severity
 
 log = logging.getLogger("hazardchain.hazards")
-RETRIES = 5
 
 
 def to_chain_event(row: HazardEvent) -> ChainEvent:
@@ -173,52 +171,32 @@ def append(
     device_id: str | None = None,
     dedupe_key: str | None = None,
     site: Site | None = None,
-    commit: bool = True,
     citer: Caller | None = None,
 ) -> Appended:
-    """Append one event under the chain's lock and commit; retried on write races.
+    """Append one event under the chain's lock; flushed, the edge commits (``server.uow``).
 
-    With ``commit=False`` the caller owns the transaction (e.g. an inspection that creates
-    several hazards all or nothing): the event is only flushed, errors propagate without a
-    rollback, and there is no retry (a retry would run in a transaction already rolled back).
+    A write race (another writer took the chain's next ``seq`` or the event's ``dedupe_key``)
+    raises ``IntegrityError``: the edge rolls the unit back and runs it again, and the retry
+    reads the winner's event (an idempotent replay, or ``duplicate`` for a ``dedupe_key``).
     ``citer`` is the user whose right to cite the event's photos is checked
     (``blobs.link_to_hazard``); None only for the system's own events.
     """
     # An id we mint cannot exist yet: skip the idempotency lookup on the hot path.
     minted = event_id is None
     event_id = event_id or str(uuid.uuid4())
+    return _append_once(
+        session, actor, hazard_id, event_type, payload, now, policy, event_id,
+        device_time, device_id, dedupe_key, site, minted, citer,
+    )  # fmt: skip
 
-    def once() -> Appended:
-        return _append_once(
-            session, actor, hazard_id, event_type, payload, now, policy, event_id,
-            device_time, device_id, dedupe_key, site, minted, citer,
-        )  # fmt: skip
 
-    if not commit:
-        return once()
-    for attempt in range(RETRIES):
-        try:
-            result = once()
-            session.commit()
-            return result
-        except (IntegrityError, OperationalError) as exc:
-            session.rollback()
-            if (
-                dedupe_key
-                and session.exec(
-                    select(HazardEvent).where(HazardEvent.dedupe_key == dedupe_key)
-                ).first()
-            ):
-                raise Refused(
-                    Refusal("duplicate", "该事件已记录", "this event was already recorded")
-                ) from exc
-            if attempt == RETRIES - 1:
-                raise
-            log.info("append retry", extra={"hazard_id": hazard_id, "attempt": attempt + 1})
-        except Exception:
-            session.rollback()
-            raise
-    raise AssertionError("unreachable")
+def _recorded(session: Session, dedupe_key: str) -> bool:
+    """Read under the chain's lock, so a system event a concurrent writer already recorded (a
+    second replica's job, or the edge's retry after the race) is refused as a duplicate."""
+    return (
+        session.exec(select(HazardEvent.id).where(HazardEvent.dedupe_key == dedupe_key)).first()
+        is not None
+    )
 
 
 def _append_once(
@@ -258,6 +236,8 @@ def _append_once(
         events = load_events(session, hazard_id)
         view = fold(events)
     decision = decide(view, event_type, actor, payload, now, policy)
+    if dedupe_key and _recorded(session, dedupe_key):
+        raise Refused(Refusal("duplicate", "该事件已记录", "this event was already recorded"))
     if decision.type is EventType.rectification_submitted:
         _check_evidence_held(session, citer, decision.payload)
     ev = seal_event(
@@ -383,12 +363,8 @@ def report(
     device_time: str | None = None,
     device_id: str | None = None,
     actor: Actor | None = None,
-    commit: bool = True,
 ) -> Appended:
-    """Report a hazard; a major one is escalated (挂牌督办) at once by the system.
-
-    ``commit=False``: see ``append``; the caller commits or rolls back everything.
-    """
+    """Report a hazard; a major one is escalated (挂牌督办) at once by the system."""
     actor = actor or caller.actor
     site_id = payload.get("site_id")
     if caller is not None:
@@ -418,7 +394,6 @@ def report(
         device_time=device_time,
         device_id=device_id,
         site=site,
-        commit=commit,
         citer=caller,
     )
     if not done.duplicate and done.view.matter_id:
@@ -427,10 +402,7 @@ def report(
                 hazard_id=hazard_id, matter_id=done.view.matter_id, link_id=done.view.link_id
             )
         )
-        if commit:
-            session.commit()
-        else:
-            session.flush()
+        session.flush()
     if not done.duplicate and done.view.severity == Severity.major:
         done = append(
             session,
@@ -442,7 +414,6 @@ def report(
             policy=policy,
             dedupe_key=f"escalated:{hazard_id}:1",
             site=site,
-            commit=commit,
         )
     return done
 
@@ -488,12 +459,8 @@ def append_by_caller(
     event_id: str | None = None,
     device_time: str | None = None,
     device_id: str | None = None,
-    commit: bool = True,
 ) -> Appended:
-    """A user's event on a hazard in their scope; ``reported`` goes through ``report``.
-
-    ``commit=False``: see ``append``; the caller commits or rolls back everything.
-    """
+    """A user's event on a hazard in their scope; ``reported`` goes through ``report``."""
     hazard = get_in_scope(session, caller, hazard_id)
     if event_type in NAMES_ACCOUNT:
         _check_assignee(session, hazard, payload)
@@ -519,7 +486,6 @@ def append_by_caller(
         event_id=event_id,
         device_time=device_time,
         device_id=device_id,
-        commit=commit,
         citer=caller,
     )
 

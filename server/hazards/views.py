@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from server.api.deps import CallerDep, NowDep, SessionDep
+from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.hazards import service
 from server.schemas import LongText, ShortText, Text, UUIDStr
 from shared.chain import EventType, State, fold, verify_chain
@@ -16,7 +16,7 @@ from shared.deadlines import DeadlinePolicy
 from shared.errors import DomainError
 from shared.taxonomy import Industry, Severity
 
-router = APIRouter(tags=["hazards"])
+router = APIRouter(tags=["hazards"], route_class=UnitOfWorkRoute)
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.blobs import service as blobs
@@ -154,14 +153,14 @@ def submit(
     *,
     now: datetime,
     policy: DeadlinePolicy = DEFAULT_POLICY,
-    commit: bool = True,
     tz: str = DEFAULT_TIMEZONE,
 ) -> Submitted:
     """Create the inspection and its hazards, or return them again for a retry.
 
     The HTTP view and the sync op ``inspection.submit`` both call this with the same payload;
-    the op passes ``commit=False`` so the inspection, its hazards, their feed entries and the
-    op's stored result commit together (a collision is then the push's to retry).
+    the edge commits: the inspection, its hazards, their feed entries (and the op's stored
+    result) commit together. A concurrent submit of the same id fails at the flush; the edge
+    then runs its unit again, which replays the winner's inspection.
     """
     if caller.role not in INSPECTING_ROLES:
         raise DomainError.of(
@@ -207,63 +206,46 @@ def submit(
         ],
         payload_sha256=digest,
     )
-    try:
-        session.add(inspection)
-        session.flush()  # a concurrent submit of the same id waits or fails here
-        for finding, hid in zip(findings, hazard_ids, strict=True):
-            try:
-                done = hazards.report(
-                    session,
-                    caller,
-                    payload=finding_hazard_payload(
-                        template,
-                        finding,
-                        inspection_id=body.id,
-                        site_id=site.id,
-                        photos=body.photos,
-                        descriptions=body.descriptions,
-                        location=body.location.label() if body.location else None,
-                        profile=body.profile,
-                    ),
-                    now=now,
-                    hazard_id=hid,
-                    policy=policy,
-                    device_time=to_iso(body.ended_at),
-                    commit=False,
-                )
-            except DomainError as exc:
-                if exc.refusal.code not in ("id_reuse", "already_exists"):
-                    raise
-                raise _hazard_id_conflict(hid) from exc
-            if done.duplicate:
-                raise _hazard_id_conflict(hid)
-        plans.complete_by_inspection(
-            session,
-            site_id=site.id,
-            template_id=row.id,
-            inspector_id=caller.user.id,
-            inspection_id=body.id,
-            ended_at=body.ended_at,
-            tz=tz,
-            now=now,
-        )
-        if commit:
-            session.commit()
-    except IntegrityError:
-        if not commit:
-            raise
-        session.rollback()
-        raced = session.get(Inspection, body.id)
-        if raced is None:
-            raise
-        log.info("inspection submit raced a retry", extra={"inspection_id": body.id})
-        return _replay(session, caller, raced, digest)
-    except BaseException:
-        if commit:
-            session.rollback()
-        raise
+    session.add(inspection)
+    session.flush()  # a concurrent submit of the same id waits or fails here
+    for finding, hid in zip(findings, hazard_ids, strict=True):
+        try:
+            done = hazards.report(
+                session,
+                caller,
+                payload=finding_hazard_payload(
+                    template,
+                    finding,
+                    inspection_id=body.id,
+                    site_id=site.id,
+                    photos=body.photos,
+                    descriptions=body.descriptions,
+                    location=body.location.label() if body.location else None,
+                    profile=body.profile,
+                ),
+                now=now,
+                hazard_id=hid,
+                policy=policy,
+                device_time=to_iso(body.ended_at),
+            )
+        except DomainError as exc:
+            if exc.refusal.code not in ("id_reuse", "already_exists"):
+                raise
+            raise _hazard_id_conflict(hid) from exc
+        if done.duplicate:
+            raise _hazard_id_conflict(hid)
+    plans.complete_by_inspection(
+        session,
+        site_id=site.id,
+        template_id=row.id,
+        inspector_id=caller.user.id,
+        inspection_id=body.id,
+        ended_at=body.ended_at,
+        tz=tz,
+        now=now,
+    )
     log.info(
-        "inspection submitted" if commit else "inspection applied, commit pending",
+        "inspection submitted",
         extra={
             "inspection_id": body.id,
             "site_id": site.id,

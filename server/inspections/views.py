@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from server.api.deps import CallerDep, NowDep, SessionDep, require
+from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute, require
 from server.context import Caller
 from server.hazards.views import HazardPublic
 from server.inspections import service
 from server.inspections.models import Inspection
 from server.inspections.schemas import InspectionSubmit, Signatures
 
-router = APIRouter(tags=["inspections"])
+router = APIRouter(tags=["inspections"], route_class=UnitOfWorkRoute)
 InspectorDep = Annotated[Caller, Depends(require(*service.INSPECTING_ROLES))]
 
 

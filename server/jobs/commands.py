@@ -43,10 +43,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 
 def cmd_summaries_build(args: argparse.Namespace) -> int:
-    from sqlmodel import Session
-
     from server.jobs.days import local_date
     from server.summaries.service import build_daily
+    from server.uow import unit_of_work
     from shared.clock import SystemClock
 
     settings = args.settings_factory()
@@ -54,7 +53,7 @@ def cmd_summaries_build(args: argparse.Namespace) -> int:
     if args.date >= local_date(now, settings.timezone):
         print(f"error: {args.date} is not over yet in {settings.timezone}", file=sys.stderr)
         return 2
-    with Session(args.engine_factory(), expire_on_commit=False) as session:
+    with unit_of_work(args.engine_factory()) as session:
         stored = build_daily(session, args.date, now, settings.timezone, force=args.force)
     print(f"daily summaries for {args.date}: {stored} stored")
     return 0

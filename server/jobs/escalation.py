@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlmodel import Session, col, select
 
@@ -17,6 +18,7 @@ from server.jobs.notices import notify_events
 from server.jobs.pages import by_deadline
 from server.jobs.recipients import LEVEL_WORDS, DistrictTree, supervisors
 from server.settings import Settings, get_settings
+from server.uow import RETRIES, run_unit
 from shared.chain import DEADLINE_STATES, EventType, Refused
 from shared.taxonomy import Severity
 
@@ -54,14 +56,20 @@ def escalate_overdue(session: Session, now: datetime, after_days: int) -> int:
         else:
             reason = f"逾期{days}天未整改，提级至{zh}督办 / overdue {days} days: {en} supervision"
         try:
-            service.append(
+            run_unit(  # each event its own unit, retried on a race with another writer
                 session,
-                actor=SYSTEM_ACTOR,
-                hazard_id=hazard_id,
-                event_type=EventType.escalated,
-                payload={"level": target, "reason": reason},
-                now=now,
-                dedupe_key=f"escalated:{hazard_id}:{target}",
+                partial(
+                    service.append,
+                    session,
+                    actor=SYSTEM_ACTOR,
+                    hazard_id=hazard_id,
+                    event_type=EventType.escalated,
+                    payload={"level": target, "reason": reason},
+                    now=now,
+                    dedupe_key=f"escalated:{hazard_id}:{target}",
+                ),
+                retries=RETRIES,
+                what="escalated",
             )
             escalated += 1
         except Refused as exc:  # raced with a rectification or another replica

@@ -52,5 +52,5 @@ def notify_events(
             now=now,
             hazard_id=hazard.id,
         )
-    session.commit()
+    session.flush()
     return added

@@ -32,6 +32,7 @@ from server.jobs.idempotent import insert_once
 from server.notifications.models import Notification, NotificationDelivery
 from server.notifications.service import preference_of
 from server.settings import Settings, get_settings
+from server.uow import checkpoint
 from server.users.models import User
 from shared.clock import to_iso
 
@@ -207,7 +208,7 @@ def enqueue(session: Session, now: datetime, settings: Settings) -> int:
         for n in handed:
             n.delivered_at = now
             session.add(n)
-        session.commit()
+        checkpoint(session)
     return queued
 
 
@@ -245,7 +246,7 @@ def send_pending(session: Session, now: datetime, settings: Settings) -> tuple[i
             d.attempts += 1
             sent += 1
         session.add(d)
-        session.commit()
+        checkpoint(session)
     if sent or failed:
         log.info("deliveries", extra={"sent": sent, "failed": failed, "now": to_iso(now)})
     return sent, failed

@@ -15,6 +15,7 @@ from server.jobs.recipients import DistrictTree, active_user, supervisors
 from server.notifications.models import HazardReminder
 from server.notifications.service import notify
 from server.settings import Settings, get_settings
+from server.uow import checkpoint
 from shared.chain import DEADLINE_STATES
 from shared.clock import to_iso
 from shared.roles import Role
@@ -87,7 +88,7 @@ def remind_before_deadlines(session: Session, now: datetime, thresholds: tuple[i
                     hazard_id=hazard.id,
                 )
             )
-        session.commit()
+        checkpoint(session)
     return sent
 
 

@@ -43,7 +43,7 @@ def seed_catalogue(session: Session) -> list[str]:
                     )
                 )
                 added.append(lid)
-    session.commit()
+    session.flush()
     return added
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from server.api.deps import CallerDep, NowDep, SessionDep
+from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.matters import service
 
-router = APIRouter(tags=["matters"])
+router = APIRouter(tags=["matters"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/matters")

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from server.migrate import head_revisions
 from server.monitoring.models import Heartbeat
+from server.uow import unit_of_work
 
 SCHEDULER = "scheduler"
 
@@ -29,11 +30,10 @@ class Check:
 
 def beat(engine: Engine, now: datetime) -> None:
     """The scheduler says it is alive; a separate scheduler process says so to every replica."""
-    with Session(engine) as session:
+    with unit_of_work(engine) as session:
         row = session.get(Heartbeat, SCHEDULER) or Heartbeat(name=SCHEDULER, at=now)
         row.at, row.host, row.pid = now, socket.gethostname()[:128], os.getpid()
         session.add(row)
-        session.commit()
 
 
 def readiness(engine: Engine, blob_dir: Path, now: datetime, stale_after: timedelta) -> list[Check]:

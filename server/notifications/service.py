@@ -85,7 +85,7 @@ def mark_read(session: Session, user_id: str, notification_id: str, now: datetim
     if n.read_at is None:
         n.read_at = now
         session.add(n)
-        session.commit()
+        session.flush()
     return n
 
 
@@ -98,7 +98,7 @@ def mark_all_read(session: Session, user_id: str, now: datetime) -> int:
     for n in rows:
         n.read_at = now
         session.add(n)
-    session.commit()
+    session.flush()
     return len(rows)
 
 
@@ -128,5 +128,5 @@ def set_preference(
         setattr(pref, key, value)
     pref.updated_at = now
     session.add(pref)
-    session.commit()
+    session.flush()
     return pref

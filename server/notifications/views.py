@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import AnyHttpUrl, BaseModel
 
-from server.api.deps import CallerDep, NowDep, SessionDep
+from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.notifications import service
 
-router = APIRouter(tags=["notifications"])
+router = APIRouter(tags=["notifications"], route_class=UnitOfWorkRoute)
 
 
 class NotificationPublic(BaseModel):

@@ -12,6 +12,7 @@ from server.plans.models import InspectionPlan
 from server.plans.service import generate_tasks, mark_missed
 from server.settings import Settings, get_settings
 from server.sites.models import Site
+from server.uow import checkpoint
 
 
 def plan_tasks(session: Session, now: datetime, settings: Settings | None = None) -> dict[str, int]:
@@ -21,7 +22,7 @@ def plan_tasks(session: Session, now: datetime, settings: Settings | None = None
         select(InspectionPlan).where(InspectionPlan.active.is_(True)).order_by(InspectionPlan.id)
     ).all():
         created += generate_tasks(session, plan, now, settings.timezone, settings.plan_horizon_days)
-        session.commit()
+        checkpoint(session)
     missed = mark_missed(session, now)
     for task in missed:
         plan = session.get(InspectionPlan, task.plan_id)
@@ -39,5 +40,5 @@ def plan_tasks(session: Session, now: datetime, settings: Settings | None = None
             key=f"task_missed:{task.id}",
             now=now,
         )
-    session.commit()
+    checkpoint(session)
     return {"created": created, "missed": len(missed)}

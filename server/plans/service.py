@@ -276,7 +276,7 @@ def create_plan(
     session.add(plan)
     session.flush()
     generate_tasks(session, plan, now, tz, horizon_days)
-    session.commit()
+    session.flush()
     return plan
 
 
@@ -373,7 +373,7 @@ def update_plan(
     session.add(plan)
     session.flush()
     generate_tasks(session, plan, now, tz, horizon_days)
-    session.commit()
+    session.flush()
     return plan
 
 
@@ -489,7 +489,7 @@ def complete_task(
     task.inspection_id = inspection_id
     task.updated_at = now
     session.add(task)
-    session.commit()
+    session.flush()
     return task
 
 
@@ -558,5 +558,5 @@ def skip_task(
     task.skipped_at = now
     task.updated_at = now
     session.add(task)
-    session.commit()
+    session.flush()
     return task

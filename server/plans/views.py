@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep
+from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute
 from server.plans import service
 from server.schemas import Name, Text, UUIDStr
 
-router = APIRouter(tags=["inspection plans"])
+router = APIRouter(tags=["inspection plans"], route_class=UnitOfWorkRoute)
 Frequency = Literal["daily", "weekly", "monthly"]
 TaskStatus = Literal["open", "done", "skipped", "missed", "cancelled"]
 SiteIds = Annotated[list[Text(36, 1)], Field(min_length=1, max_length=500)]

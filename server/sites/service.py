@@ -79,7 +79,7 @@ def create_site(session: Session, data: dict[str, Any], now: datetime) -> Site:
             fields={"id": "already exists"},
         )
     session.add(site)
-    session.commit()
+    session.flush()
     return site
 
 
@@ -92,5 +92,5 @@ def update_site(session: Session, site_id: str, changes: dict[str, Any]) -> Site
     for key, value in changes.items():
         setattr(site, key, value)
     session.add(site)
-    session.commit()
+    session.flush()
     return site

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from server.api.deps import AdminDep, CallerDep, NowDep, SessionDep
+from server.api.deps import AdminDep, CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.schemas import Name, ShortText, Text, UUIDStr
 from server.sites import service
 from shared.taxonomy import Industry, RiskColour, SiteType
 
-router = APIRouter(tags=["sites"])
+router = APIRouter(tags=["sites"], route_class=UnitOfWorkRoute)
 
 
 class DistrictPublic(BaseModel):

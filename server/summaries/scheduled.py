@@ -36,5 +36,5 @@ def daily_summary(
         key=f"summary:{day.isoformat()}",
         now=now,
     )
-    session.commit()
+    session.flush()
     return {"date": day.isoformat(), "stored": stored, "notices": notices}

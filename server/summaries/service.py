@@ -501,7 +501,7 @@ def build_daily(session: Session, day: date, now: datetime, tz: str, *, force: b
                 },
                 ["district_id", "day"],
             )
-    session.commit()
+    session.flush()
     return stored
 
 

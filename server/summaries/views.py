@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from server.api.deps import NowDep, SessionDep, SettingsDep, require
+from server.api.deps import NowDep, SessionDep, SettingsDep, UnitOfWorkRoute, require
 from server.context import Caller
 from server.summaries import service
 from shared.roles import Role
 
-router = APIRouter(tags=["summaries"])
+router = APIRouter(tags=["summaries"], route_class=UnitOfWorkRoute)
 ReaderDep = Annotated[Caller, Depends(require(Role.officer, Role.leader, Role.admin))]
 
 

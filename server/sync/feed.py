@@ -173,7 +173,6 @@ def renew_epoch(session: Session) -> str:
     """Make every device download everything again (run after restoring a backup)."""
     epoch = new_epoch()
     session.connection().execute(update(_clock).where(_clock.c.id == 1).values(epoch=epoch))
-    session.commit()
     return epoch
 
 

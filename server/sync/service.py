@@ -15,15 +15,12 @@ Pull: the visible changes after the cursor, in feed order, up to a position read
 from __future__ import annotations
 
 import logging
-import random
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from server.blobs import service as blobs
@@ -36,6 +33,7 @@ from server.settings import DEFAULT_TIMEZONE
 from server.sites.models import District, Site
 from server.sync import feed
 from server.sync.models import SyncChange, SyncDevice, SyncOp
+from server.uow import RETRIES, run_unit
 from server.users.models import Device
 from server.users.service import register_device
 from shared.chain import EventType, Refused
@@ -64,7 +62,6 @@ from shared.sync_wire import (
 )
 
 log = logging.getLogger("hazardchain.sync")
-RETRIES = 6
 SKEW_LOG_SECONDS = 300
 BOOKKEEPING_SECONDS = 60  # device rows are refreshed by pulls at most this often
 INSPECTOR_ROLES = (Role.inspector, Role.officer, Role.admin)
@@ -121,17 +118,20 @@ def ensure_device(
     now: datetime,
 ) -> SyncDevice:
     """The caller's device (registered on first sight), refused if revoked or someone else's."""
-    device = session.get(Device, device_id)
-    if device is None or device.user_id != caller.user.id or device.revoked_at is not None:
-        # registers, or raises device_taken (409) / device_revoked (403)
-        register_device(session, caller.user, {"id": device_id, "app_version": app_version}, now)
     skew = _skew(device_now, now)
     if skew is not None and abs(skew) > SKEW_LOG_SECONDS:
         log.warning(
             "device clock skew",
             extra={"device_id": device_id, "user_id": caller.user.id, "skew_seconds": skew},
         )
-    for _ in range(RETRIES):
+
+    def record() -> SyncDevice:
+        device = session.get(Device, device_id)
+        if device is None or device.user_id != caller.user.id or device.revoked_at is not None:
+            # registers, or raises device_taken (409) / device_revoked (403)
+            register_device(
+                session, caller.user, {"id": device_id, "app_version": app_version}, now
+            )
         state = session.get(SyncDevice, device_id, populate_existing=True)
         if state is not None and _unchanged(state, schema_version, app_version, skew, now):
             return state  # a pull need not write (on SQLite it would wait for every writer)
@@ -142,12 +142,10 @@ def ensure_device(
         state.skew_seconds = skew if skew is not None else state.skew_seconds
         state.last_seen = now
         session.add(state)
-        try:
-            session.commit()
-            return state
-        except (IntegrityError, OperationalError):  # two first contacts at once
-            session.rollback()
-    raise RuntimeError("could not record the device")
+        return state
+
+    # its own unit, ahead of the ops; two first contacts at once collide and retry
+    return run_unit(session, record, retries=RETRIES, what="sync device")
 
 
 def _unchanged(
@@ -237,7 +235,6 @@ def _append(
         event_id=op.op_id,
         device_time=op.device_time,
         device_id=device_id,
-        commit=False,
     )
     return Applied({"hazard_id": hazard_id, "event_id": done.event.id}, [hazard_id])
 
@@ -270,7 +267,6 @@ def _apply(
             policy=policy,
             device_time=op.device_time,
             device_id=device_id,
-            commit=False,
         )
         # the reported event has the hazard's id (a major hazard's escalation follows it)
         return Applied({"hazard_id": body.hazard_id, "event_id": body.hazard_id}, [body.hazard_id])
@@ -293,9 +289,7 @@ def _apply(
                 "forbidden", "您的角色无权提交检查", "your role may not submit inspections", 403
             )
         body = InspectionSubmit.model_validate(op.payload)
-        done = inspections.submit(
-            session, caller, body, now=now, policy=policy, commit=False, tz=tz
-        )
+        done = inspections.submit(session, caller, body, now=now, policy=policy, tz=tz)
         ids = [h.id for h in done.hazards]
         return Applied({"inspection_id": body.id, "hazard_ids": ids}, ids)
     raise AssertionError(op.type)
@@ -347,7 +341,6 @@ def _known(session: Session, state: SyncDevice, op: Op, digest: str) -> OpResult
     if op.device_seq == state.last_seq + 1:
         state.last_seq = op.device_seq
         session.add(state)
-    session.commit()
     if row.device_id != state.device_id or row.payload_sha256 != digest:
         return _id_reuse(op)
     return _result(row, OpStatus.duplicate)
@@ -406,7 +399,6 @@ def _record(
     state.last_seq = op.device_seq
     session.add(state)
     session.add(row)
-    session.commit()
     status = OpStatus.rejected if refusal else OpStatus.applied
     if refusal:
         log.info(
@@ -426,21 +418,15 @@ def push_one(
     policy: DeadlinePolicy,
     tz: str = DEFAULT_TIMEZONE,
 ) -> OpResult | PushStop:
-    """Apply or answer one op; retried from the start when a concurrent write collides."""
+    """Apply or answer one op as its own unit of work (the op is the sync edge's unit: it
+    commits with its stored result), retried from the start when a concurrent write collides."""
     digest = op.digest()
-    for attempt in range(RETRIES):
-        try:
-            return _push_once(session, caller, device_id, op, digest, clock.now(), policy, tz)
-        except (IntegrityError, OperationalError):
-            session.rollback()
-            if attempt == RETRIES - 1:
-                raise
-            log.info("push retry", extra={"op_id": op.op_id, "attempt": attempt + 1})
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
-        except BaseException:
-            session.rollback()
-            raise
-    raise AssertionError("unreachable")
+    return run_unit(
+        session,
+        lambda: _push_once(session, caller, device_id, op, digest, clock.now(), policy, tz),
+        retries=RETRIES,
+        what="push op",
+    )
 
 
 def _push_once(
@@ -465,11 +451,12 @@ def _push_once(
     refusal = None
     session.info[feed.SEQS_TAKEN] = []
     try:
-        applied = _apply(session, caller, device_id, op, now, policy, tz)
+        # a SAVEPOINT: a refused op's writes go, its device row lock and its record stay
+        with session.begin_nested():
+            applied = _apply(session, caller, device_id, op, now, policy, tz)
         # one transaction: the feed positions it took are its own
         applied.server_seq = max(session.info[feed.SEQS_TAKEN], default=None)
     except (Refused, DomainError, ValidationError) as exc:
-        session.rollback()
         refusal = _refusal_of(exc)
         applied = None
         if refusal.code == "photo_pending":
@@ -485,16 +472,6 @@ def _push_once(
                 fields=refusal.fields,
                 data={"missing_blobs": missing},
             )
-    if refusal is not None:
-        # a fresh transaction: the op's own writes are gone
-        state = _lock_device(session, device_id, now)
-        known = _known(session, state, op, digest)
-        if known is not None:
-            return known
-        stop = _stop(state, op)
-        if stop is not None:
-            session.rollback()
-            return stop
     return _record(session, caller, state, op, digest, now, refusal=refusal, applied=applied)
 
 
@@ -532,7 +509,6 @@ def push(
             )
             break
     state = session.get(SyncDevice, req.device_id, populate_existing=True)
-    session.commit()
     if stopped is not None:
         log.info(
             "push stopped",
@@ -634,7 +610,6 @@ def pull(
         state.last_pull_seq = after
         state.last_pull_at = now
         session.add(state)
-        session.commit()
     return PullResponse(
         changes=changes,
         next_cursor=next_cursor,

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect
 
-from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep
+from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute
 from server.monitoring.metrics import PULL_CHANGES, count_ops
 from server.sync import service
 from shared.errors import DomainError
@@ -26,7 +26,7 @@ from shared.sync_wire import (
     PushResponse,
 )
 
-router = APIRouter(tags=["sync"])
+router = APIRouter(tags=["sync"], route_class=UnitOfWorkRoute)
 GZIP_MIN_BYTES = 1024
 
 _TOO_LARGE = DomainError.of(

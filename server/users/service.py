@@ -85,7 +85,7 @@ def create_user(session: Session, data: dict[str, Any], now: datetime) -> User:
     session.add(user)
     session.flush()
     _set_scope(session, user, data.get("district_ids") or [], data.get("site_ids") or [])
-    session.commit()
+    session.flush()
     return user
 
 
@@ -104,7 +104,7 @@ def update_user(session: Session, user_id: str, changes: dict[str, Any], now: da
         _revoke_sessions(session, col(AuthSession.user_id) == user.id, now)
     session.add(user)
     _set_scope(session, user, district_ids, site_ids)
-    session.commit()
+    session.flush()
     return user
 
 
@@ -139,7 +139,7 @@ def register_device(session: Session, user: User, data: dict[str, Any], now: dat
     device.app_version = data.get("app_version", device.app_version)
     device.last_seen = now
     session.add(device)
-    session.commit()
+    session.flush()
     return device
 
 
@@ -150,7 +150,7 @@ def revoke_device(session: Session, user: User, device_id: str, now: datetime) -
     device.revoked_at = device.revoked_at or now
     session.add(device)
     _revoke_sessions(session, col(AuthSession.device_id) == device_id, now)
-    session.commit()
+    session.flush()
     return device
 
 

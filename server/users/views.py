@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.api.deps import AdminDep, CallerDep, NowDep, SessionDep
+from server.api.deps import AdminDep, CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.users import service
 from server.users.schemas import (
     DeviceIn,
@@ -17,7 +17,7 @@ from server.users.schemas import (
 from shared.errors import DomainError
 from shared.roles import Role
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], route_class=UnitOfWorkRoute)
 
 
 def _no_system(role: Role | None) -> None:

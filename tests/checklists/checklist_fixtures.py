@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sqlmodel import Session
-
 from server.checklists.service import import_templates
+from server.uow import unit_of_work
 from shared.checklist import Template
 
 TEMPLATE_ID = "test_fire"
@@ -137,5 +136,5 @@ def make_template(version: int = 1, **changes: Any) -> Template:
 
 def import_test_templates(engine, clock, *templates: Template):
     templates = templates or (make_template(1),)
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         return import_templates(session, {(t.id, t.version): t for t in templates}, clock.now())

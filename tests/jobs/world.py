@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from server.context import Caller
 from server.hazards import service as hazards
 from server.hazards.models import Attachment, HazardEvent
 from server.sites.models import District, Site
+from server.uow import unit_of_work
 from server.users import service as users
 from shared.chain import fold
 from shared.clock import FixedClock, to_iso
@@ -61,8 +63,9 @@ class World:
     user_ids: dict[str, str] = field(default_factory=dict)
     site_ids: dict[str, str] = field(default_factory=dict)
 
-    def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+    def session(self) -> AbstractContextManager[Session]:
+        """A unit of work: the test is the edge that commits what the services flushed."""
+        return unit_of_work(self.engine)
 
     def caller(self, session: Session, username: str) -> Caller:
         from server.users.models import User
