@@ -49,19 +49,25 @@ class UnitOfWorkRoute(APIRoute):
                     response = await handler(request)
                     await run_in_threadpool(end_unit, session, None)
                     return response
-                except RETRYABLE:
-                    await run_in_threadpool(session.rollback)
-                    if attempt == RETRIES - 1:
-                        raise
-                    await asyncio.sleep(random.uniform(0, 0.02 * 2**attempt))
                 except BaseException as exc:
-                    await run_in_threadpool(end_unit, session, exc)
-                    raise
+                    await run_in_threadpool(end_unit, session, exc)  # rolls back
+                    if isinstance(exc, RETRYABLE) and attempt < RETRIES - 1:
+                        await asyncio.sleep(random.uniform(0, 0.02 * 2**attempt))
+                        continue
+                    answer = self.answer_error(request, exc)
+                    if answer is None:
+                        raise
+                    return answer
                 finally:
                     await run_in_threadpool(session.close)
             raise AssertionError("unreachable")
 
         return unit
+
+    def answer_error(self, request: Request, exc: BaseException) -> Response | None:
+        """A response for an error, made after the rollback while the session is still open
+        (a page may read the caller again); None lets the app's exception handlers answer."""
+        return None
 
 
 def get_session(request: Request) -> Session:

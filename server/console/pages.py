@@ -184,12 +184,13 @@ class ConsoleRoute(UnitOfWorkRoute):
 
         async def route(request: Request) -> Response:
             start = time.perf_counter()
-            try:
-                response = await handler(request)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a page
-                response = page_for_exception(request, exc)
+            response = await handler(request)
             elapsed = (time.perf_counter() - start) * 1000
             response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
             return response
 
         return route
+
+    def answer_error(self, request: Request, exc: BaseException) -> Response | None:
+        """Every failure becomes a page (rendered after the unit rolled back)."""
+        return page_for_exception(request, exc) if isinstance(exc, Exception) else None

@@ -50,10 +50,11 @@ def test_0009_keeps_blobs_visible_as_before(db_url, demo, blob_store, clock):
     from server.demo_inspections import load_demo_inspections
     from server.hazards.models import Attachment, BlobOwner, HazardPhoto
     from server.inspections.models import Inspection, inspection_blobs
+    from server.uow import unit_of_work
 
     engine = make_engine(db_url)
     try:
-        with Session(engine, expire_on_commit=False) as s:
+        with unit_of_work(engine) as s:  # the test is the edge that commits
             import_tree(s, Path(__file__).parents[2] / "checklists", clock.now())
             assert load_demo_inspections(s, now=clock.now(), store=blob_store) > 0
             finished = s.exec(select(Attachment).where(Attachment.complete.is_(True))).all()
