@@ -23,6 +23,7 @@ from server.inspections import service as inspections
 from server.inspections.models import Inspection
 from server.inspections.schemas import InspectionSubmit
 from server.migrate import downgrade, upgrade
+from server.uow import unit_of_work
 from server.users.models import User
 from shared.findings import finding_hazard_id
 
@@ -199,7 +200,7 @@ def test_a_payload_without_the_new_fields_hashes_as_before():
 
 def test_migration_gives_earlier_inspections_empty_notes(db_url, demo, clock):
     import_test_templates(demo, clock)
-    with Session(demo, expire_on_commit=False) as s:
+    with unit_of_work(demo) as s:  # the test is the edge that commits
         user = s.exec(select(User).where(User.username == "inspector")).one()
         data = body(clock, {"t.alarm.works": "no"}, photos={})
         done = inspections.submit(

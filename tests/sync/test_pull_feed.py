@@ -93,8 +93,7 @@ def _hold_clock_in_open_transaction(engine, hid, now, holding, release, errors):
                 event_type=EventType.note,
                 payload={"text": "A: took its position first, commits last"},
                 now=now,
-                commit=False,
-            )
+            )  # flushed: the test is the edge, and commits only once released
             holding.set()
             release.wait(20)
             s.commit()
