@@ -1,8 +1,8 @@
 """One replica at a time per job: ``pg_try_advisory_xact_lock`` on PostgreSQL, nothing on SQLite.
 
 The lock lives in a transaction on its *own* connection, held open while the job runs. The job's
-session cannot hold it itself: ``hazards.service.append`` commits after every event, and a
-transaction-scoped lock is released at the first commit. A held transaction still works under
+session cannot hold it itself: jobs commit as they go (each chain event its own unit, batches at
+checkpoints; ``server.uow``), and a transaction-scoped lock is released at the first commit. A held transaction still works under
 PgBouncer transaction pooling (a session-level lock would not).
 """
 
