@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import text
@@ -26,6 +27,7 @@ from server.hazards import service  # noqa: E402
 from server.hazards.models import HazardEvent  # noqa: E402
 from server.sites.models import District, Site  # noqa: E402
 from server.testing import DatabaseFactory, engine_for, start_embedded_postgres  # noqa: E402
+from server.uow import run_unit  # noqa: E402
 from server.users.models import User  # noqa: E402
 
 EVENTS_PER_HAZARD = 10
@@ -65,22 +67,30 @@ def through_service(url: str, n: int) -> tuple[float, list[dict]]:
         start = time.perf_counter()
         for h in range(n // EVENTS_PER_HAZARD):
             hid = str(uuid.uuid4())
-            service.report(
+            run_unit(  # each event its own unit, as a request or a sync op commits it
                 s,
-                caller,
-                payload={"site_id": "s1", "title": f"隐患{h}", "severity": "general"},
-                now=now,
-                hazard_id=hid,
+                partial(
+                    service.report,
+                    s,
+                    caller,
+                    payload={"site_id": "s1", "title": f"隐患{h}", "severity": "general"},
+                    now=now,
+                    hazard_id=hid,
+                ),
             )
             for k in range(EVENTS_PER_HAZARD - 1):
                 now += timedelta(seconds=1)
-                service.append(
+                run_unit(
                     s,
-                    actor=caller.actor,
-                    hazard_id=hid,
-                    event_type="note",
-                    payload={"text": f"备注{k}"},
-                    now=now,
+                    partial(
+                        service.append,
+                        s,
+                        actor=caller.actor,
+                        hazard_id=hid,
+                        event_type="note",
+                        payload={"text": f"备注{k}"},
+                        now=now,
+                    ),
                 )
         elapsed = time.perf_counter() - start
         rows = [r.model_dump() for r in s.exec(select(HazardEvent)).all()]

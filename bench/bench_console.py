@@ -35,6 +35,7 @@ from server.hazards.models import Hazard, HazardEvent  # noqa: E402
 from server.migrate import upgrade  # noqa: E402
 from server.sites.models import Site  # noqa: E402
 from server.testing import DatabaseFactory, engine_for, start_embedded_postgres  # noqa: E402
+from server.uow import unit_of_work  # noqa: E402
 from server.users.models import User  # noqa: E402
 from shared.chain import Actor, Decision, EventType, seal_event  # noqa: E402
 from shared.clock import FixedClock  # noqa: E402
@@ -153,7 +154,7 @@ def run(backend: str, n: int, factory: DatabaseFactory | None = None) -> list[tu
 
     t0 = time.perf_counter()
     url, engine, workdir = build_world(backend, n, factory)
-    with Session(engine) as session:
+    with unit_of_work(engine) as session:
         build_daily(session, (NOW + timedelta(hours=8)).date() - timedelta(days=1), NOW,
                     "Asia/Shanghai")  # fmt: skip
     print(f"[{backend}] {n} hazards loaded and yesterday's summary stored in "

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import Session
 
 from server.db import make_engine
 from server.hazards.scheduled import flag_overdue
@@ -23,6 +22,7 @@ from server.jobs.escalation import escalate
 from server.jobs.locks import lock_for
 from server.scheduler import run_job
 from server.testing import free_port
+from server.uow import unit_of_work
 from shared.clock import FixedClock
 from tests.jobs.world import World, build_world
 
@@ -89,7 +89,7 @@ def test_threads_without_the_lock_still_write_once(pg_url):
         engine = make_engine(pg_url)
         try:
             barrier.wait()
-            with Session(engine, expire_on_commit=False) as s:
+            with unit_of_work(engine) as s:  # the replica's runner commits
                 job(s, now)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
