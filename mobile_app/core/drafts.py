@@ -257,7 +257,6 @@ class Drafts:
             for f in findings:
                 hazard_id = finding_hazard_id(d["id"], f.item_id)
                 body = finding_hazard_payload(
-                    template,
                     f,
                     inspection_id=d["id"],
                     site_id=d["site_id"],

@@ -216,7 +216,6 @@ def submit(
                     session,
                     caller,
                     payload=finding_hazard_payload(
-                        template,
                         finding,
                         inspection_id=body.id,
                         site_id=site.id,
