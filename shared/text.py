@@ -31,7 +31,7 @@ LATIN_ALLOWED: frozenset[str] = frozenset(
     {
         *("GB", "GB/T", "GBZ", "AQ", "AQ/T", "GA", "GA/T", "TSG", "JGJ", "CJJ", "SH", "HG", "NB"),
         *("mm", "cm", "m", "km", "m2", "m3", "m/s", "s", "min", "h", "kg", "t", "L"),
-        *("Pa", "kPa", "MPa", "V", "kV", "kW", "A", "mA", "ppm", "LEL", "mg/m3", "mg"),
+        *("Pa", "kPa", "MPa", "V", "kV", "kW", "A", "mA", "ppm", "LEL", "mg/m3", "mg/m", "mg"),
         *("CO", "CO2", "NO2", "SO2", "H2S", "NH3", "O2", "CH4", "N2"),
     }
 )
