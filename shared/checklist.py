@@ -632,15 +632,15 @@ def _check_wording(item: Item, label: str) -> list[str]:
             f"{label}: hazard is missing: how the finding is written when the item fails, "
             "zh and en（缺少隐患表述 hazard）"
         )
-    else:
-        problems.extend(_check_languages(label, item.hazard, "hazard"))
-        stray = latin_words(item.hazard.zh)
+    for field, text in (("hazard", item.hazard), ("measures", item.measures)):
+        if text is None:
+            continue
+        problems.extend(_check_languages(label, text, field))
+        stray = latin_words(text.zh)
         if stray:
             problems.append(
-                f"{label}: hazard.zh has English in it: {', '.join(stray)}（隐患中文表述夹带英文）"
+                f"{label}: {field}.zh has English in it: {', '.join(stray)}（中文表述夹带英文）"
             )
-    if item.measures is not None:
-        problems.extend(_check_languages(label, item.measures, "measures"))
     if item.answer == "yes_no" and item.pass_when == "no":
         problems.append(
             f"{label}: state the requirement so that yes is compliant (pass_when: yes)"
