@@ -33,6 +33,8 @@ LATIN_ALLOWED: frozenset[str] = frozenset(
         *("mm", "cm", "m", "km", "m2", "m3", "m/s", "s", "min", "h", "kg", "t", "L"),
         *("Pa", "kPa", "MPa", "V", "kV", "kW", "A", "mA", "ppm", "LEL", "mg/m3", "mg/m", "mg"),
         *("CO", "CO2", "NO2", "SO2", "H2S", "NH3", "O2", "CH4", "N2"),
+        # grades: fire performance (A, B1, B2), dangerous-building rating (C, D)
+        *("B1", "B2", "C", "D"),
     }
 )
 _LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9/]*")
