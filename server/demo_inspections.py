@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from server.auth.scope import scope_of
 from server.blobs.store import BlobStore
@@ -36,7 +36,12 @@ NS = uuid.UUID("5b0e3c1a-7d2e-4c55-9a61-2f3e4d5c6b7a")
 def load_demo_inspections(session: Session, *, now: datetime, store: BlobStore) -> int:
     """Submit the demo inspections once; returns how many were added (0 when there, or when
     the templates are not imported)."""
-    row = session.get(ChecklistTemplate, ("crowded_venue", 1))
+    # the latest version, as a tablet would start today (its hazards titled as defects)
+    row = session.exec(
+        select(ChecklistTemplate)
+        .where(ChecklistTemplate.id == "crowded_venue")
+        .order_by(col(ChecklistTemplate.version).desc())
+    ).first()
     user = session.exec(select(User).where(User.username == "inspector")).first()
     if row is None or user is None:
         return 0
