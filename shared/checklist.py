@@ -5,7 +5,8 @@ The file format is fixed by ``docs/checklist-format.md``: one folder per templat
 because finished inspections stay pinned to it; ``versions.lock.json`` records a SHA-256 per
 published file so that an in-place edit is caught before it ships.
 
-Only pydantic and PyYAML are imported so that the server, the tablet app and CI can share it.
+Only pydantic, PyYAML and the standard-library-only ``shared.text`` and ``shared.deadlines``
+are imported so that the server, the tablet app and CI can share it.
 """
 
 from __future__ import annotations
@@ -22,11 +23,23 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
+from shared.deadlines import STOP_WORK_NOTE, item_deadline_problems
 from shared.matters import link_id, matter_def
+from shared.text import latin_words
 
 __all__ = [
+    "LEGACY_VERSIONS",
     "LOCK_FILE_NAME",
     "MIN_ITEMS_PER_TEMPLATE",
     "Basis",
@@ -60,6 +73,18 @@ LOCK_FILE_NAME = "versions.lock.json"
 # Publication policy, not a schema rule: a template shorter than this is almost certainly a
 # draft, so validate_tree() reports it while load_template() still accepts small test files.
 MIN_ITEMS_PER_TEMPLATE = 40
+# Versions published before items carried ``hazard`` wording and before the answer convention
+# and deadline rule: they stay servable and evaluable exactly as published, so the rules below
+# exempt them. The set is closed; every later version follows the rules.
+LEGACY_VERSIONS: frozenset[tuple[str, int]] = frozenset(
+    {
+        ("coal_mine", 1),
+        ("crowded_venue", 1),
+        ("hazardous_chemicals", 1),
+        ("high_rise_fire", 1),
+        ("noncoal_mine", 1),
+    }
+)
 
 Severity = Literal["general", "major"]
 AnswerType = Literal["yes_no", "number", "choice", "text"]
@@ -243,7 +268,6 @@ class Item(_Model):
 
     id: str = Field(pattern=r"^[a-z0-9_.]+$")
     text: Localized
-    hazard: Localized | None = None  # the finding's wording when the item fails
     answer: AnswerType
     severity: Severity
     basis: Basis
@@ -256,6 +280,24 @@ class Item(_Model):
     choices: tuple[Choice, ...] = ()
     profiles: tuple[str, ...] | None = None
     groups: tuple[str, ...] = ()
+    # How the finding is written when the item fails: the title of the hazard it raises.
+    hazard: Localized | None = None
+    # A failure stops the work (or the premises or equipment) concerned until it is put right.
+    stop_work: bool = False
+    # What to do at once while a major is being put right under its plan.
+    measures: Localized | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_wording(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave out the fields added with the defect wording while they hold their defaults,
+        so a version published before them keeps its canonical JSON and so its digest."""
+        data = handler(self)
+        for key in ("hazard", "measures"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        if data.get("stop_work") is False:
+            data.pop("stop_work", None)
+        return data
 
     @field_validator("pass_when", mode="before")
     @classmethod
@@ -630,16 +672,52 @@ def _check_chain(label: str, chain: Chain | None) -> list[str]:
     return []
 
 
+def _check_wording(item: Item, label: str) -> list[str]:
+    """The rules every version after LEGACY_VERSIONS follows (docs/checklist-format.md):
+    defect wording in both languages with no English inside the Chinese, yes = compliant,
+    and the deadline rule of ``shared.deadlines``."""
+    problems: list[str] = []
+    if item.hazard is None:
+        problems.append(
+            f"{label}: hazard is missing: how the finding is written when the item fails, "
+            "zh and en（缺少隐患表述 hazard）"
+        )
+    for field, text in (("hazard", item.hazard), ("measures", item.measures)):
+        if text is None:
+            continue
+        problems.extend(_check_languages(label, text, field))
+        stray = latin_words(text.zh)
+        if stray:
+            problems.append(
+                f"{label}: {field}.zh has English in it: {', '.join(stray)}（中文表述夹带英文）"
+            )
+    if item.answer == "yes_no" and item.pass_when == "no":
+        problems.append(
+            f"{label}: state the requirement so that yes is compliant (pass_when: yes)"
+            "（检查项应陈述要求，“是”为合格）"
+        )
+    problems.extend(
+        f"{label}: {p}"
+        for p in item_deadline_problems(
+            item.severity,
+            item.deadline_days,
+            stop_work=item.stop_work,
+            has_measures=item.measures is not None,
+        )
+    )
+    return problems
+
+
 def _check_item(template: Template, item: Item) -> list[str]:
     label = f"item '{item.id}'"
-    hazard = [] if item.hazard is None else _check_languages(label, item.hazard, "hazard")
+    legacy = (template.id, template.version) in LEGACY_VERSIONS
     return [
         *_check_languages(label, item.text, "text"),
-        *hazard,
         *_check_languages(label, item.guidance, "guidance"),
         *_check_basis(template, label, item.basis),
         *_check_answer_fields(item, label),
         *_check_profiles(template, label, item.profiles),
+        *([] if legacy else _check_wording(item, label)),
     ]
 
 
@@ -885,6 +963,13 @@ class Finding:
     deadline_days: int
     photo_required: bool
     related_item_ids: tuple[str, ...] = ()
+    # The hazard's title: the item's defect wording (the requirement text for items of
+    # LEGACY_VERSIONS, which have none), or the count rule's title.
+    title_zh: str = ""
+    title_en: str = ""
+    stop_work: bool = False
+    measures_zh: str = ""
+    measures_en: str = ""
 
 
 def _num(value: float | None) -> str:
@@ -978,6 +1063,11 @@ _FAILURE_CHECKS = {
 
 def _item_finding(template: Template, item: Item, failure: tuple[str, str]) -> Finding:
     basis_zh, basis_en = _basis_text(template, item.basis)
+    title = item.hazard or item.text
+    if item.measures is not None:
+        measures = (item.measures.zh, item.measures.en)
+    else:
+        measures = STOP_WORK_NOTE if item.stop_work else ("", "")
     return Finding(
         item_id=item.id,
         kind="item",
@@ -988,6 +1078,11 @@ def _item_finding(template: Template, item: Item, failure: tuple[str, str]) -> F
         basis_en=basis_en,
         deadline_days=item.deadline_days,
         photo_required=item.photo_required,
+        title_zh=title.zh,
+        title_en=title.en,
+        stop_work=item.stop_work,
+        measures_zh=measures[0],
+        measures_en=measures[1],
     )
 
 
@@ -1001,17 +1096,20 @@ def _count_rule_finding(template: Template, rule: CountRule, failed: list[Item])
         severity=rule.severity,
         description_zh=(
             f"{rule.title.zh}：{n} 项不合格（达到 {rule.min_failed} 项即判定）："
-            + "；".join(i.text.zh for i in failed)
+            + "；".join((i.hazard or i.text).zh for i in failed)
         ),
         description_en=(
             f"{rule.title.en}: {n} failed items (threshold {rule.min_failed}): "
-            + "; ".join(i.text.en for i in failed)
+            + "; ".join((i.hazard or i.text).en for i in failed)
         ),
         basis=basis_zh,
         basis_en=basis_en,
         deadline_days=min(i.deadline_days for i in failed),
         photo_required=False,
         related_item_ids=tuple(i.id for i in failed),
+        title_zh=rule.title.zh,
+        title_en=rule.title.en,
+        stop_work=any(i.stop_work for i in failed),
     )
 
 

@@ -189,9 +189,8 @@ def test_inspection_submit_sync_hazard_on_server(server, start_app, photo_dir):
     # the app shows the server's hazards (no longer pending) after the pull
     hazards = d.go("hazards")
     titles = {r["title"] for r in hazards.ids.rv.data}
-    assert any(
-        f["description"][:20] in t or t in f["description"] for f in review.findings for t in titles
-    )
+    # titled with each failed item's defect wording, not its requirement
+    assert {template.item(f["item_id"]).hazard.zh for f in review.findings} <= titles
     local = [h for h in store.hazards() if h["id"] in {f["hazard_id"] for f in review.findings}]
     assert local and not any(h["has_pending"] for h in local)
 
