@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.blobs import service as blobs
+from server.checklists.fit import check_fit
 from server.checklists.models import ChecklistTemplate
 from server.checklists.service import template_of
 from server.context import Caller
@@ -189,6 +190,7 @@ def submit(
     site = hazards._site_in_scope(session, caller, body.site_id)
     row, template = _template(session, body)
     findings = _evaluate(template, body)
+    check_fit(session, [site], row.id, body.profile, body.checklist_override)
     incomplete = refusal(
         template, completion(template, body.answers, body.item_notes, body.profile), body.profile
     )
@@ -223,6 +225,7 @@ def submit(
             for f, hid in zip(findings, hazard_ids, strict=True)
         ],
         payload_sha256=digest,
+        checklist_override=body.checklist_override,
     )
     try:
         session.add(inspection)

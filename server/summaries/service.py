@@ -374,7 +374,10 @@ def _count_completion(session: Session, cal: _Calendar, placed) -> None:
         key = (i.template_id, i.template_version)
         if key not in templates:
             row = session.get(ChecklistTemplate, key)
-            templates[key] = template_of(row) if row is not None else None
+            try:
+                templates[key] = template_of(row) if row is not None else None
+            except ValueError:  # a row that is no template (never imported so): no figure
+                templates[key] = None
         if templates[key] is None:
             continue
         c = completion(templates[key], i.answers, i.item_notes or {}, i.profile)
