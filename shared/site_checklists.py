@@ -110,7 +110,7 @@ def mismatch(
         field = "profile"
     return Refusal(
         "checklist_mismatch",
-        zh + "。如确需使用，请填写理由（checklist_override）。",
+        zh + "。如确需使用，请填写理由。",
         en + ". To use it anyway, give a reason (checklist_override).",
         {field: en},
     )

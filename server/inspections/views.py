@@ -61,6 +61,7 @@ class InspectionDetail(InspectionSummary):
     signatures: Signatures | None
     findings: list[dict[str, Any]]
     payload_sha256: str
+    checklist_override: str | None
     completion: CompletionPublic | None
     hazards: list[HazardPublic]
 
@@ -77,6 +78,7 @@ def _detail(session, inspection: Inspection, hazards=None) -> InspectionDetail:
         signatures=inspection.signatures,
         findings=inspection.findings,
         payload_sha256=inspection.payload_sha256,
+        checklist_override=inspection.checklist_override,
         completion=None if c is None else CompletionPublic(**asdict(c), rate=c.rate),
         hazards=[HazardPublic.model_validate(h, from_attributes=True) for h in hazards],
     )
