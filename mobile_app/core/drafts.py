@@ -26,7 +26,7 @@ from shared.findings import finding_hazard_id, finding_hazard_payload
 from shared.sync_wire import OpType
 
 EDITABLE = ("draft", "rejected")
-EXTRA_KEYS = frozenset({"finding_texts", "signatures", "representative_name"})
+EXTRA_KEYS = frozenset({"finding_texts", "signatures", "representative_name", "checklist_override"})
 
 
 def _locked() -> LocalRefusal:
@@ -245,6 +245,8 @@ class Drafts:
             "notes": d["notes"][:4000],
             "started_at": d["started_at"],
             "ended_at": ended_at,
+            # why a checklist that does not fit the site is used (shared.site_checklists)
+            "checklist_override": d["extra"].get("checklist_override") or None,
         }
 
     def submit(

@@ -503,7 +503,8 @@ class DeviceBackend:
         """What the review shows: answered, 不适用, 未检查, unanswered, and the 完成率."""
         d = self.draft(draft_id)
         c = self.drafts_.completion(d, self.template(d["template_id"], d["template_version"]))
-        return asdict(c) | {"done": c.done, "rate": c.rate}
+        lists = {"unanswered": list(c.unanswered), "unexplained": list(c.unexplained)}
+        return asdict(c) | lists | {"done": c.done, "rate": c.rate}
 
     def mark_unanswered(self, draft_id: str, mark: str, reason: str) -> int:
         d = self.draft(draft_id)
