@@ -102,7 +102,7 @@ def test_record_and_the_days_summary_show_the_completion_rate(console, live_demo
     html = officer.get(f"/console/inspections/{inspection_id}").text
     row = html.split('id="completion">')[1].split("</td>")[0]
     assert f"完成率 {rate}" in row and "未检查 4" in row and "不适用 1" in row
-    assert f"（共{len(applicable)} 项）" in row
+    assert f"（共 {len(applicable)} 项）" in row
     assert html.count('<strong class="mark">未检查</strong> 检测仪器送检，下次补测') == 4
     assert '<strong class="mark">不适用</strong> 该楼层无此设施' in html
     english = console("officer", lang="en").get(f"/console/inspections/{inspection_id}").text
