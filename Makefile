@@ -22,7 +22,7 @@ run: install ## migrate, load demo data, serve on 127.0.0.1:8000 (console at /) 
 	$(VENV)/bin/hazardchain db upgrade
 	$(VENV)/bin/hazardchain demo
 	@if [ -n "$$DISPLAY" ]; then echo "Tablet app: starting beside the server (python -m mobile_app)"; \
-	  (sleep 3; $(PY) -m mobile_app --server http://$(HOST):$(PORT)) & fi
+	  (sleep 3; KIVY_NO_CONSOLELOG=1 $(PY) -m mobile_app --server http://$(HOST):$(PORT)) & fi
 	@# the console address and the demo logins are printed by serve once it listens, last
 	$(VENV)/bin/hazardchain serve --host $(HOST) --port $(PORT) --demo-logins
 
