@@ -92,7 +92,8 @@ Industry = Literal["mine", "chemical", "high_rise", "crowded_venue", "town_gas",
 Op = Literal["<", "<=", ">", ">=", "==", "between"]
 YesNo = Literal["yes", "no"]
 
-NA = "na"
+NA = "na"  # 不适用: the item does not apply here (the inspector says why)
+UNCHECKED = "unchecked"  # 未检查: the item applies but was not checked this time (and why)
 
 
 # --------------------------------------------------------------------------------------------
@@ -650,8 +651,8 @@ def _check_choices(item: Item, label: str) -> list[str]:
         )
     for dup in _duplicates([c.value for c in item.choices]):
         problems.append(f"{label}: duplicate choice value '{dup}'（选项值重复）")
-    if NA in {c.value for c in item.choices}:
-        problems.append(f"{label}: choice value 'na' is reserved（'na' 为保留值）")
+    for reserved in sorted({NA, UNCHECKED} & {c.value for c in item.choices}):
+        problems.append(f"{label}: choice value '{reserved}' is reserved（'{reserved}' 为保留值）")
     for choice in item.choices:
         problems.extend(_check_languages(label, choice, f"choice '{choice.value}'"))
     return problems
@@ -1127,7 +1128,8 @@ def evaluate(
 ) -> list[Finding]:
     """Findings for one inspection's answers, item findings first (template order).
 
-    'na' and unanswered (absent or None) items yield nothing; items and count rules outside
+    'na', 'unchecked' and unanswered (absent or None) items yield nothing (whether an inspection
+    may be submitted so is ``shared.completion``'s rule); items and count rules outside
     ``profile`` are ignored (with no profile, only items without a ``profiles`` list apply).
     Unknown item ids and answers of the wrong kind raise ChecklistAnswerError instead of
     being dropped, because a dropped answer could hide a major hazard.
@@ -1144,7 +1146,7 @@ def evaluate(
     failed: list[Item] = []
     for item in template.items():
         answer = answers.get(item.id)
-        if answer is None or answer == NA or not item.applies_to(profile):
+        if answer is None or answer in (NA, UNCHECKED) or not item.applies_to(profile):
             continue
         failure = _FAILURE_CHECKS[item.answer](item, answer)
         if failure is not None:

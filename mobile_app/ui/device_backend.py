@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -497,6 +498,21 @@ class DeviceBackend:
                 }
             )
         return out
+
+    def completion(self, draft_id: str) -> dict[str, Any]:
+        """What the review shows: answered, 不适用, 未检查, unanswered, and the 完成率."""
+        d = self.draft(draft_id)
+        c = self.drafts_.completion(d, self.template(d["template_id"], d["template_version"]))
+        lists = {"unanswered": list(c.unanswered), "unexplained": list(c.unexplained)}
+        return asdict(c) | lists | {"done": c.done, "rate": c.rate}
+
+    def mark_unanswered(self, draft_id: str, mark: str, reason: str) -> int:
+        d = self.draft(draft_id)
+        template = self.template(d["template_id"], d["template_version"])
+        try:
+            return self.drafts_.mark_unanswered(draft_id, template, mark, reason)
+        except LocalRefusal as exc:
+            raise _refused(exc, self._lang()) from None
 
     def submit_draft(self, draft_id: str) -> dict[str, Any]:
         d = self.draft(draft_id)

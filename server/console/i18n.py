@@ -264,6 +264,23 @@ EN: dict[str, str] = {
     "被检查单位负责人签字": "Signature of the site's responsible person",
     "检查项备注": "Item note",
     "其他检查项备注": "Notes on other items",
+    "完成情况": "Completion",
+    "按场所类型自动选择（推荐）": "By the sites' type (recommended)",
+    "检查表须与场所类型相符：煤矿用煤矿检查表，商场、学校用人员密集场所检查表": (
+        "The checklist must fit the site type: coal mines take the coal-mine checklist, malls "
+        "and schools the crowded-venue one"
+    ),
+    "检查表与场所类型不符的理由（仅例外时填写）": (
+        "Reason for a checklist that does not fit the site type (exceptions only)"
+    ),
+    "例外理由": "Exception",
+    "检查表与场所类型不符": "Checklist does not fit the site type",
+    "检查项完成率": "Checklist completion rate",
+    "完成率": "Completion rate",
+    "已检查": "Checked",
+    "不适用": "N/A",
+    "未检查": "Not checked",
+    "未作答": "Unanswered",
     "签字人": "Signed by",
     "年": "/",
     "月": "/",

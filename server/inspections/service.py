@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.blobs import service as blobs
+from server.checklists.fit import check_fit
 from server.checklists.models import ChecklistTemplate
 from server.checklists.service import template_of
 from server.context import Caller
@@ -32,6 +33,7 @@ from server.scoping import scope_filter
 from server.settings import DEFAULT_TIMEZONE
 from shared.checklist import ChecklistAnswerError, ChecklistError, Finding, Template, evaluate
 from shared.clock import parse_iso, to_iso
+from shared.completion import Completion, completion, refusal
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, not_found
 from shared.findings import finding_hazard_id, finding_hazard_payload
@@ -124,6 +126,17 @@ def hazards_of(session: Session, inspection: Inspection) -> list[Hazard]:
     return out
 
 
+def completion_of(session: Session, inspection: Inspection) -> Completion | None:
+    """The inspection's 完成率 and counts, from its answers and pinned template (None if the
+    template version is gone, which the importer never does)."""
+    row = session.get(ChecklistTemplate, (inspection.template_id, inspection.template_version))
+    if row is None:
+        return None
+    return completion(
+        template_of(row), inspection.answers, inspection.item_notes or {}, inspection.profile
+    )
+
+
 def _hazard_id_conflict(hazard_id: str) -> DomainError:
     """Another record holds a finding's hazard id; only a hand-made id can do that."""
     return DomainError.of(
@@ -177,6 +190,12 @@ def submit(
     site = hazards._site_in_scope(session, caller, body.site_id)
     row, template = _template(session, body)
     findings = _evaluate(template, body)
+    check_fit(session, [site], row.id, body.profile, body.checklist_override)
+    incomplete = refusal(
+        template, completion(template, body.answers, body.item_notes, body.profile), body.profile
+    )
+    if incomplete is not None:  # no empty inspections (shared.completion)
+        raise DomainError(incomplete, status=422)
     if body.signatures is not None:
         signed = [body.signatures.inspector, body.signatures.representative]
         blobs.require_held(session, caller, signed, "signatures", "签字图片", "signature image(s)")
@@ -206,6 +225,7 @@ def submit(
             for f, hid in zip(findings, hazard_ids, strict=True)
         ],
         payload_sha256=digest,
+        checklist_override=body.checklist_override,
     )
     try:
         session.add(inspection)

@@ -6,7 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from checklist_fixtures import TEMPLATE_ID, import_test_templates, make_template, template_dict
+from checklist_fixtures import (
+    TEMPLATE_ID,
+    full_answers,
+    import_test_templates,
+    make_template,
+    template_dict,
+)
 
 from server.demo import did
 from shared.checklist import template_digest
@@ -19,13 +25,15 @@ PHOTO = "ab" * 32
 PHOTO2 = "cd" * 32
 
 
-def body(clock, answers, **over):
+def body(clock, answers, complete=True, **over):
+    """The payload; every item not in ``answers`` answered so that it passes, unless
+    ``complete`` is False."""
     data = {
         "id": str(uuid.uuid4()),
         "site_id": MALL,
         "template_id": TEMPLATE_ID,
         "template_version": 1,
-        "answers": answers,
+        "answers": full_answers(answers, over.get("profile")) if complete else answers,
         "photos": {},
         "notes": "例行检查",
         "started_at": to_iso(clock.now() - timedelta(hours=1)),
@@ -139,7 +147,8 @@ def test_not_applicable_count_rules_and_profiles(checklists, clock):
             "t.mall.shutters",
         )
     }
-    out = submit(officer, body(clock, everything_na, profile="mall"))
+    reasons = dict.fromkeys(everything_na, "本次不适用：该区域停用")
+    out = submit(officer, body(clock, everything_na, profile="mall", item_notes=reasons))
     assert out["finding_count"] == 0 and out["hazards"] == [] and out["findings"] == []
 
     out = submit(

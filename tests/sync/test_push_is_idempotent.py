@@ -15,7 +15,7 @@ from server.hazards.models import HazardEvent
 from server.inspections.models import Inspection
 from server.sync import service as sync_service
 from server.sync.models import SyncOp
-from tests.checklists.checklist_fixtures import import_test_templates
+from tests.checklists.checklist_fixtures import full_answers, import_test_templates
 from tests.faultproxy import Fault, FaultProxy
 
 DEVICE = "tablet-raw-0001"
@@ -168,7 +168,7 @@ def test_inspection_submit_is_applied_once_even_when_recording_it_fails(
             "site_id": MALL,
             "template_id": "test_fire",
             "template_version": 1,
-            "answers": {"t.exit.clear": "no", "t.alarm.works": "no"},
+            "answers": full_answers({"t.exit.clear": "no", "t.alarm.works": "no"}),
             "photos": {"t.exit.clear": [evidence]},
             "notes": "离线完成的检查",
             "started_at": "2026-03-02T00:00:00Z",

@@ -1,0 +1,123 @@
+"""Which checklist a site is inspected with, and under which profile: one rule for the
+tablet's checklist picker, the console's plan form and the server's checks.
+
+A site's sub-type (``SiteType``) names the templates that fit it, the first being the default,
+each with the profiles that fit (the first the default): a non-coal open pit gets the non-coal
+mine checklist with its open-pit items, not the coal one; a mall the crowded-venue checklist
+with its mall items (or, in a high-rise, the high-rise one). A template this table does not
+name (a newer one, or a test's) fits the sites of its own industry, under any profile.
+
+Anything else is a mismatch: refused with the reason, unless the inspector or officer gives an
+override reason, which is then recorded on the inspection or plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from shared.errors import Refusal
+from shared.taxonomy import name_of
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A template that fits a site type; ``profiles`` None means any of the template's."""
+
+    template_id: str
+    profiles: tuple[str | None, ...] | None = None
+
+    @property
+    def profile(self) -> str | None:
+        """The default profile."""
+        return self.profiles[0] if self.profiles else None
+
+    def takes(self, profile: str | None) -> bool:
+        return self.profiles is None or profile in self.profiles
+
+
+_MALL_IN_HIGH_RISE = Fit("high_rise_fire", ("public_crowded",))
+SITE_CHECKLISTS: dict[str, tuple[Fit, ...]] = {
+    "coal_mine": (Fit("coal_mine"),),
+    "noncoal_underground": (Fit("noncoal_mine", ("underground",)),),
+    "open_pit": (Fit("noncoal_mine", ("open_pit",)),),
+    "tailings": (Fit("noncoal_mine", ("tailings",)),),
+    "chemical_plant": (Fit("hazardous_chemicals"),),
+    "chemical_storage": (Fit("hazardous_chemicals"),),
+    "gas_station": (Fit("hazardous_chemicals"),),
+    "lpg_filling": (Fit("hazardous_chemicals"),),
+    "logistics": (Fit("hazardous_chemicals"),),
+    "residential_high_rise": (Fit("high_rise_fire", ("residential",)),),
+    "office_high_rise": (Fit("high_rise_fire", ("public", "public_crowded")),),
+    "school": (Fit("crowded_venue", ("school",)),),
+    "hospital": (Fit("crowded_venue", ("hospital",)),),
+    "mall": (Fit("crowded_venue", ("mall",)), _MALL_IN_HIGH_RISE),
+    "supermarket": (Fit("crowded_venue", ("supermarket",)), _MALL_IN_HIGH_RISE),
+    "elderly_care": (Fit("crowded_venue", ("elderly_care",)),),
+    "restaurant": (Fit("crowded_venue", (None,)),),  # the venue items that apply to every type
+}
+NAMED = frozenset(f.template_id for fits in SITE_CHECKLISTS.values() for f in fits)
+
+
+def fits_for(site_type: str, industry: str, templates: Mapping[str, str]) -> list[Fit]:
+    """The fits among ``templates`` (id → industry, the ones at hand), default first."""
+    named = [f for f in SITE_CHECKLISTS.get(site_type, ()) if f.template_id in templates]
+    by_industry = [
+        Fit(tid) for tid, ind in sorted(templates.items()) if tid not in NAMED and ind == industry
+    ]
+    return named + by_industry
+
+
+def default_for(site_type: str, industry: str, templates: Mapping[str, str]) -> Fit | None:
+    fits = fits_for(site_type, industry, templates)
+    return fits[0] if fits else None
+
+
+def mismatch(
+    site_type: str,
+    industry: str,
+    template_id: str,
+    profile: str | None,
+    templates: Mapping[str, str],
+    titles: Mapping[str, tuple[str, str]] | None = None,
+    *,
+    check_profile: bool = True,
+) -> Refusal | None:
+    """Why ``template_id`` (under ``profile``) does not fit the site, or None when it does.
+
+    ``titles`` (id → (zh, en)) name the templates in the message; the field is
+    ``template_id`` or ``profile``, and ``checklist_override`` says how to proceed anyway."""
+    fits = fits_for(site_type, industry, {**templates, template_id: templates.get(template_id, "")})
+    fit = next((f for f in fits if f.template_id == template_id), None)
+    if fit is not None and (not check_profile or fit.takes(profile)):
+        return None
+    titles = titles or {}
+
+    def title(tid: str, lang: int) -> str:
+        return titles.get(tid, (tid, tid))[lang]
+
+    kind = (name_of(site_type, "zh"), name_of(site_type, "en"))
+    right = [f for f in fits if f.template_id != template_id or fit is not None]
+    advice_zh = "、".join(_fit_text(f, title(f.template_id, 0), "zh") for f in right) or "—"
+    advice_en = "; ".join(_fit_text(f, title(f.template_id, 1), "en") for f in right) or "—"
+    if fit is None:
+        zh = f"{title(template_id, 0)}不适用于{kind[0]}，应使用：{advice_zh}"
+        en = f"{title(template_id, 1)} does not fit this site type ({kind[1]}); use: {advice_en}"
+        field = "template_id"
+    else:
+        zh = f"{kind[0]}应按场所类型“{name_of(fit.profile or '通用')}”检查：{advice_zh}"
+        en = f"this site type ({kind[1]}) is inspected under profile {fit.profile!r}: {advice_en}"
+        field = "profile"
+    return Refusal(
+        "checklist_mismatch",
+        zh + "。如确需使用，请填写理由。",
+        en + ". To use it anyway, give a reason (checklist_override).",
+        {field: en},
+    )
+
+
+def _fit_text(fit: Fit, title: str, lang: str) -> str:
+    if not fit.profiles or fit.profiles == (None,):
+        return title
+    shown = "/".join(name_of(p, lang) for p in fit.profiles if p)
+    return f"{title}（{shown}）" if lang == "zh" else f"{title} ({shown})"
