@@ -24,11 +24,10 @@ def _engine():
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from server.app import create_app
+    from server.serving import serve
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    serve(create_app(), _settings(), host=args.host, port=args.port)
     return 0
 
 
