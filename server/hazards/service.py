@@ -382,6 +382,7 @@ def report(
     actor = actor or caller.actor
     site_id = payload.get("site_id")
     if caller is not None:
+        check_id_unseen(session, caller, hazard_id)
         site = _site_in_scope(session, caller, str(site_id))
     else:
         site = session.get(Site, str(site_id))
@@ -436,11 +437,24 @@ def report(
     return done
 
 
+def check_id_unseen(session: Session, caller: Caller, event_id: str | None) -> None:
+    """A client-chosen event id that a record out of the caller's scope already holds is
+    answered as not found, like any id out of scope: a refusal must not tell that the id
+    exists in another district. (In scope, ``append`` says ``id_reuse`` or replays it.)"""
+    row = session.get(HazardEvent, event_id) if event_id else None
+    if row is not None and not sees(caller, session.get(Hazard, row.hazard_id)):
+        raise not_found("隐患", "hazard")
+
+
+def sees(caller: Caller, hazard: Hazard | None) -> bool:
+    return hazard is not None and caller.scope.covers(
+        district_id=hazard.district_id, site_id=hazard.site_id
+    )
+
+
 def get_in_scope(session: Session, caller: Caller, hazard_id: str) -> Hazard:
     hazard = session.get(Hazard, hazard_id)
-    if hazard is None or not caller.scope.covers(
-        district_id=hazard.district_id, site_id=hazard.site_id
-    ):
+    if not sees(caller, hazard):
         raise not_found("隐患", "hazard")
     return hazard
 
@@ -484,6 +498,7 @@ def append_by_caller(
     ``commit=False``: see ``append``; the caller commits or rolls back everything.
     """
     hazard = get_in_scope(session, caller, hazard_id)
+    check_id_unseen(session, caller, event_id)
     if event_type == EventType.assigned:
         _check_assignee(session, hazard, payload)
     if (

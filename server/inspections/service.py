@@ -136,6 +136,9 @@ def _hazard_id_conflict(hazard_id: str) -> DomainError:
 
 
 def _replay(session: Session, caller: Caller, existing: Inspection, digest: str) -> Submitted:
+    if not caller.scope.covers(district_id=existing.district_id, site_id=existing.site_id):
+        # the id is taken out of the caller's scope: answered like any id they cannot see
+        raise not_found("检查记录", "inspection")
     if existing.payload_sha256 != digest or existing.inspector_id != caller.user.id:
         raise DomainError.of(
             "id_reuse",

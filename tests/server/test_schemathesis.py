@@ -24,6 +24,30 @@ CHECKS = "not_a_server_error,status_code_conformance"
 LOGOUT = "/api/v1/auth/logout"
 
 
+def test_every_operation_documents_its_refusals(settings, engine):
+    """401/403/404/409/413/422 (and 400) on every API operation, all in the one error shape."""
+    from server.app import create_app
+
+    spec = create_app(settings, engine=engine).openapi()
+    ops = [
+        (method, path, op)
+        for path, methods in spec["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, op in methods.items()
+    ]
+    assert len(ops) > 40
+    for method, path, op in ops:
+        for status in ("400", "401", "403", "404", "409", "413", "422"):
+            schema = op["responses"].get(status, {}).get("content", {}).get("application/json")
+            assert schema == {"schema": {"$ref": "#/components/schemas/ErrorOut"}}, (
+                method,
+                path,
+                status,
+            )
+    error = spec["components"]["schemas"]["ErrorOut"]
+    assert set(error["required"]) == {"code", "message", "fields"}
+
+
 def _token(live, username: str) -> str:
     with live.client() as anon:
         r = anon.post("/auth/token", data={"username": username, "password": "demo-password"})
