@@ -9,6 +9,7 @@ and wrote 124,827 "Too many open files" lines in 20 s.)"""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import resource
 import socket
@@ -154,3 +155,20 @@ def test_a_head_sent_a_byte_at_a_time_is_cut_off(server):
             time.sleep(0.05)
         closed = closed or _closed_by_server(s, 5)
         assert closed and time.monotonic() - started < HEADER_TIMEOUT + 5
+
+
+def test_rate_limit_lets_one_of_a_kind_through_per_window_with_a_count():
+    from server.serving import RateLimitFilter
+
+    now = [0.0]
+    limiter = RateLimitFilter(window=60, clock=lambda: now[0])
+
+    def record(msg: str) -> logging.LogRecord:
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, msg, (), None)
+
+    burst = [record(f"socket.accept() out of system resource\nsocket: fd={i}") for i in range(500)]
+    assert [limiter.filter(r) for r in burst].count(True) == 1  # one kind, whatever the socket
+    assert limiter.filter(record("another kind"))
+    now[0] = 61
+    later = record("socket.accept() out of system resource\nsocket: fd=9")
+    assert limiter.filter(later) and later.suppressed == 499
