@@ -372,10 +372,9 @@ def _sees_op(session: Session, caller: Caller, row: SyncOp) -> bool:
     event = session.get(HazardEvent, row.op_id)
     if event is not None:
         return hazards.sees(caller, session.get(Hazard, event.hazard_id))
-    inspection = session.get(Inspection, row.op_id)
-    return inspection is not None and caller.scope.covers(
-        district_id=inspection.district_id, site_id=inspection.site_id
-    )
+    from server.inspections import service as inspections
+
+    return inspections.sees(caller, session.get(Inspection, row.op_id))
 
 
 def _known(
