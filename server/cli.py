@@ -50,23 +50,12 @@ def ready_banner(host: str, port: int, *, demo_logins: bool) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from server.app import create_app
+    from server.serving import serve
 
     banner = ready_banner(args.host, args.port, demo_logins=args.demo_logins)
 
-    class AnnouncingServer(uvicorn.Server):
-        """Prints the banner once the socket listens, so it comes after the start-up logs
-        (migrations, scheduler, uvicorn's own lines) instead of scrolling away above them."""
-
-        async def startup(self, sockets=None) -> None:
-            await super().startup(sockets=sockets)
-            if self.started and not self.should_exit:
-                print(banner, flush=True)
-
-    config = uvicorn.Config(create_app(), host=args.host, port=args.port, log_level="info")
-    AnnouncingServer(config).run()
+    serve(create_app(), _settings(), host=args.host, port=args.port, banner=banner)
     return 0
 
 

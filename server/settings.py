@@ -82,6 +82,18 @@ class Settings(BaseSettings):
     heartbeat_stale_seconds: int = Field(
         180, ge=30, description="/readyz fails when the scheduler was silent this long"
     )
+    # serving limits (hazardchain serve; docs/deploy.md)
+    header_timeout_seconds: float = Field(
+        10, gt=0, le=300, description="a connection must send its whole request head this soon"
+    )
+    body_timeout_seconds: float = Field(
+        30, gt=0, le=3600, description="longest pause while a request body arrives"
+    )
+    keep_alive_seconds: int = Field(5, ge=1, le=300, description="idle keep-alive connections")
+    max_connections: int = Field(
+        1000, ge=1, description="open connections; lowered to fit the file limit (ulimit -n)"
+    )
+    max_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
 
     @field_validator("env")
     @classmethod

@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep
+from server.api.errors import error_responses
 from server.auth import service
 from server.users.schemas import UserPublic, user_public
 from shared.device_proof import KEY_PATTERN, MAX_PROOF_CHARS
@@ -37,7 +38,12 @@ def _out(session, pair: service.TokenPair) -> TokenOut:
     )
 
 
-@router.post("/auth/token", response_model=TokenOut, summary="Log in (OAuth2 password flow)")
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    summary="Log in (OAuth2 password flow)",
+    responses=error_responses(429),
+)
 def token(
     request: Request,
     session: SessionDep,

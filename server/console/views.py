@@ -299,10 +299,10 @@ def event_lines(lang: str, tz: str):
 def hazard_context(
     request: Request, session: Session, caller: Caller, hazard_id: str, now: datetime
 ) -> dict[str, Any]:
-    hazard, events = hazards.chain_of(session, caller, hazard_id)
-    view = fold(events)
-    brk = hazards.verify_one(session, hazard_id)
+    checked = hazards.checked_chain(session, caller, hazard_id)
+    hazard, events, view, brk = checked.hazard, checked.events, checked.view, checked.broken
     allowed = [a for a in hazards.allowed_for(view, caller.role) if a in actions.CONSOLE_ACTIONS]
+    allowed = allowed if checked.folded else []
     site = session.get(Site, hazard.site_id)
     people = user_names(
         session, {e.actor_id for e in events} | {view.responsible_user_id or "", view.reported_by}

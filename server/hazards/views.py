@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from server.api.deps import CallerDep, NowDep, SessionDep
 from server.hazards import service
 from server.schemas import LongText, ShortText, Text, UUIDStr
-from shared.chain import EventType, State, fold, verify_chain
+from shared.chain import EventType, State
 from shared.deadlines import DeadlinePolicy
 from shared.errors import DomainError
 from shared.taxonomy import Industry, Severity
@@ -114,13 +114,13 @@ def _public(h) -> HazardPublic:
 
 
 def _detail(session, caller, hazard_id: str, now: datetime) -> HazardDetail:
-    hazard, events = service.chain_of(session, caller, hazard_id)
-    view = fold(events)
-    base = _public(hazard).model_dump()
+    checked = service.checked_chain(session, caller, hazard_id)
+    view = checked.view
+    base = _public(checked.hazard).model_dump()
     base["overdue"] = view.overdue or view.is_past_deadline(now)
     return HazardDetail(
         **base,
-        events=[EventPublic(**e.body(), hash=e.hash) for e in events],
+        events=[EventPublic(**e.body(), hash=e.hash) for e in checked.events],
         plan=view.plan,
         plan_missing=view.plan_missing,
         evidence=view.evidence,
@@ -128,8 +128,9 @@ def _detail(session, caller, hazard_id: str, now: datetime) -> HazardDetail:
         link_owner=view.link_owner,
         link_deadline=view.link_deadline,
         pending_extension=view.pending_extension,
-        allowed_events=service.allowed_for(view, caller.role),
-        chain_ok=verify_chain(events) is None,
+        # nothing can be added to a chain that does not replay
+        allowed_events=service.allowed_for(view, caller.role) if checked.folded else [],
+        chain_ok=checked.broken is None,
     )
 
 
@@ -236,8 +237,7 @@ def append_event(
 
 @router.get("/hazards/{hazard_id}/chain/verify", response_model=VerifyOut)
 def verify(hazard_id: str, caller: CallerDep, session: SessionDep) -> VerifyOut:
-    service.get_in_scope(session, caller, hazard_id)
-    brk = service.verify_one(session, hazard_id)
+    brk = service.checked_chain(session, caller, hazard_id).broken
     if brk is None:
         return VerifyOut(ok=True, broken_at=None)
     return VerifyOut(

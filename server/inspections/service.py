@@ -149,6 +149,9 @@ def _hazard_id_conflict(hazard_id: str) -> DomainError:
 
 
 def _replay(session: Session, caller: Caller, existing: Inspection, digest: str) -> Submitted:
+    if not sees(caller, existing):
+        # the id is taken out of the caller's scope: answered like any id they cannot see
+        raise not_found("检查记录", "inspection")
     if existing.payload_sha256 != digest or existing.inspector_id != caller.user.id:
         raise DomainError.of(
             "id_reuse",
@@ -298,11 +301,15 @@ def submit(
 # ------------------------------------------------------------------ reading
 
 
+def sees(caller: Caller, inspection: Inspection | None) -> bool:
+    return inspection is not None and caller.scope.covers(
+        district_id=inspection.district_id, site_id=inspection.site_id
+    )
+
+
 def get_in_scope(session: Session, caller: Caller, inspection_id: str) -> Inspection:
     inspection = session.get(Inspection, inspection_id)
-    if inspection is None or not caller.scope.covers(
-        district_id=inspection.district_id, site_id=inspection.site_id
-    ):
+    if not sees(caller, inspection):
         raise not_found("检查记录", "inspection")
     return inspection
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep
 from server.plans import service
-from server.schemas import Name, Text, UUIDStr
+from server.schemas import Name, Offset, Patch, Text, UUIDStr
 
 router = APIRouter(tags=["inspection plans"])
 Frequency = Literal["daily", "weekly", "monthly"]
@@ -62,7 +62,8 @@ class PlanCreate(BaseModel):
     )
 
 
-class PlanUpdate(BaseModel):
+class PlanUpdate(Patch):
+    nullable = frozenset({"end_date", "due_days", "assignee_user_id"})
     name: Name | None = None
     site_ids: SiteIds | None = None
     end_date: date | None = None
@@ -191,7 +192,7 @@ def list_tasks(
     date_to: date | None = None,
     updated_after: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> TaskPage:
     f = service.TaskFilter(
         mine=mine,

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from server.schemas import ShortText, Text
+from server.schemas import Patch, ShortText, Text
 from server.users.models import User
 from server.users.service import districts_of, sites_of
 from shared.roles import Role
@@ -54,7 +54,7 @@ class UserCreate(BaseModel):
     site_ids: list[Text(36, 1)] = Field(default_factory=list, max_length=1000)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(Patch):
     display_name: Text(100, 1) | None = None
     role: Role | None = None
     password: Password | None = None
