@@ -46,7 +46,7 @@ from shared.chain import (
 from shared.clock import parse_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, Refusal, not_found
-from shared.events import NAMES_ACCOUNT
+from shared.events import NAMES_ACCOUNT, acts_next
 from shared.roles import Role
 from shared.taxonomy import Severity
 
@@ -81,6 +81,11 @@ def load_events(session: Session, hazard_id: str) -> list[ChainEvent]:
     return [ChainEvent(*row) for row in rows]
 
 
+def roles_text(roles: set[Role] | frozenset[Role]) -> str:
+    """Roles as the projection stores them: sorted, space-separated."""
+    return " ".join(sorted(r.value for r in roles))
+
+
 def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Site) -> Hazard:
     """Rewrite the read model from the fold; the fold is the only source of truth."""
     if hazard is None:
@@ -110,6 +115,8 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
     hazard.deadline = parse_iso(view.deadline) if view.deadline else None
     hazard.overdue = view.overdue
     hazard.escalation_level = view.escalation_level
+    hazard.next_roles = roles_text(acts_next(view))
+    hazard.instruction_for = roles_text({Role(i["to_role"]) for i in view.instructions})
     hazard.plan_complete = view.plan_complete
     hazard.matter_id = view.matter_id
     hazard.link_id = view.link_id
