@@ -1189,6 +1189,19 @@ def allowed_event_types(view: HazardView | None, role: Role) -> list[EventType]:
     return out
 
 
+def offered(view: HazardView, actor: Actor) -> list[EventType]:
+    """What to offer this user as buttons: ``allowed_event_types`` less an action that could
+    only be refused for want of its object (签收 with no 批示 for them, 批示 with no owner)."""
+    out = []
+    for et in allowed_event_types(view, actor.role):
+        if et is EventType.acknowledged and not pending_instructions(view, actor):
+            continue
+        if et is EventType.instructed and not view.link_owner:
+            continue
+        out.append(et)
+    return out
+
+
 def decide(
     view: HazardView | None,
     event_type: str,

@@ -544,6 +544,19 @@ class HazardFilter:
     escalated: bool | None = None
     responsible_user_id: str | None = None
     text: str | None = None
+    awaiting: Caller | None = None  # only what this caller acts on next ("待我处理")
+
+
+def awaiting_clause(role: Role, user_id: str | None):
+    """``shared.events.awaits`` over the projection: the hazards whose next step is this
+    user's (an admin does an officer's work)."""
+    role = Role.officer if role is Role.admin else role
+    clause = col(Hazard.next_roles).contains(role.value)
+    if role is Role.enterprise:
+        clause = clause & or_(
+            col(Hazard.responsible_user_id).is_(None), Hazard.responsible_user_id == user_id
+        )
+    return clause
 
 
 def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datetime):
@@ -575,6 +588,8 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
         )
     if f.responsible_user_id:
         q = q.where(Hazard.responsible_user_id == f.responsible_user_id)
+    if f.awaiting is not None:
+        q = q.where(awaiting_clause(f.awaiting.role, f.awaiting.user.id))
     if f.text:
         escaped = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         like = f"%{escaped}%"
