@@ -1044,7 +1044,12 @@ SPECS: tuple[EventSpec, ...] = (
                 "level",
                 shown=("督办级别", "Supervision level"),
             ),
-            Field("reason", ("督办要求", "Supervision requirement"), required=True, shown=REASON),
+            Field(
+                "reason",
+                ("督办要求", "Supervision requirement"),
+                required=True,
+                shown=("督办要求", "Requirement"),
+            ),
         ),
     ),
     EventSpec(
@@ -1197,6 +1202,9 @@ def offered(view: HazardView, actor: Actor) -> list[EventType]:
         if et is EventType.acknowledged and not pending_instructions(view, actor):
             continue
         if et is EventType.instructed and not view.link_owner:
+            continue
+        listed = (view.supervision or {}).get("level", 0)
+        if et is EventType.supervised and listed >= max(ESCALATION_LEVELS):
             continue
         out.append(et)
     return out

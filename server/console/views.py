@@ -290,7 +290,12 @@ def event_lines(lang: str, tz: str):
             value = e.payload.get(f.key)
             if value in (None, ""):
                 continue
-            shown = i18n.local_time(value, tz) if f.kind == "date" else str(value)
+            if f.kind == "date":
+                shown = i18n.local_time(value, tz)
+            elif f.kind == "level":  # a supervision level by its name, not its number
+                shown = i18n.translator(lang)("市级督办" if value >= 2 else "区县督办")
+            else:
+                shown = str(value)
             out.append((i18n.pick(f.shown, lang), shown))
         return out
 

@@ -72,8 +72,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("summary_ack", schema=None) as batch_op:
-        batch_op.drop_column("comment")
-    with op.batch_alter_table("hazard", schema=None) as batch_op:
-        batch_op.drop_column("instruction_for")
-        batch_op.drop_column("next_roles")
+    # a plain DROP COLUMN (SQLite 3.35+ has it): a batch copy of ``hazard`` would drop a table
+    # that events and photos reference, which SQLite's foreign keys refuse once there is data
+    for table, column in (
+        ("summary_ack", "comment"),
+        ("hazard", "instruction_for"),
+        ("hazard", "next_roles"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
