@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     scheduler: str = Field("on", description="on | off (web-only replicas)")
     timezone: str = DEFAULT_TIMEZONE
+    report_unit: str = Field(
+        "", description="编制单位 printed on the daily report (empty: the scope's 应急管理局)"
+    )
     demo_password: str = "demo-password"
     deadline_days: str = Field("", description='JSON overrides, e.g. {"general": {"mine": 3}}')
     blob_dir: Path = VAR_DIR / "blobs"

@@ -41,9 +41,10 @@ from mobile_app.ui.backend import (
     SyncProgress,
     SyncReport,
 )
-from shared.chain import Actor, HazardView, allowed_event_types
+from shared.chain import Actor, HazardView
 from shared.checklist import Template
 from shared.clock import Clock, SystemClock, parse_iso, to_iso
+from shared.events import awaits, offered, pending_instructions
 from shared.findings import default_description, finding_hazard_id
 from shared.roles import Role
 from shared.taxonomy import name_of
@@ -273,8 +274,9 @@ class DeviceBackend:
 
     # ------------------------------------------------------------------ hazards
 
-    def _record(self, view: HazardView, row: dict[str, Any], role: Role) -> dict[str, Any]:
+    def _record(self, view: HazardView, row: dict[str, Any], actor: Actor) -> dict[str, Any]:
         now = self.clock.now()
+        role = actor.role
         return {
             "id": view.hazard_id,
             "title": view.title,
@@ -300,7 +302,11 @@ class DeviceBackend:
             "local_only": not row["confirmed_count"],
             "has_pending": bool(row["pending_count"]) or not row["confirmed_count"],
             "has_rejected": bool(row.get("rejected")) or bool(row.get("conflicts")),
-            "allowed": [e.value for e in allowed_event_types(view, role)] if view.is_open else [],
+            "allowed": [e.value for e in offered(view, actor)] if view.is_open else [],
+            # the one rule of "待我处理" (shared.events.acts_next), and the 批示 to 签收
+            "awaits_me": awaits(view, role, actor.id),
+            "instructions_for_me": pending_instructions(view, actor),
+            "supervision": view.supervision,
         }
 
     HAZARD_ROWS = """
@@ -314,15 +320,18 @@ class DeviceBackend:
         where, params = "", []
         if filters.get("site_id"):
             where, params = " WHERE h.site_id = ?", [filters["site_id"]]
-        role = Role(self._user().get("role", "inspector"))
+        user = self._user()
+        actor = Actor(user.get("id", ""), Role(user.get("role", "inspector")))
         out = [
-            self._record(stored_view(json.loads(r["view"])), r, role)
+            self._record(stored_view(json.loads(r["view"])), r, actor)
             for r in self.store.read(self.HAZARD_ROWS + where, params)
         ]
         states = filters.get("state")
         if states:
             states = [states] if isinstance(states, str) else list(states)
-            if "open" in states:
+            if "mine" in states:
+                out = [h for h in out if h["awaits_me"]]
+            elif "open" in states:
                 out = [h for h in out if h["is_open"]]
             else:
                 out = [h for h in out if h["state"] in states]
@@ -350,7 +359,7 @@ class DeviceBackend:
         db = self.store.reader()
         actor = self._actor()
         chain = local_chain(db, hazard_id, actor)
-        record = self._record(chain.view, rows[0], actor.role)
+        record = self._record(chain.view, rows[0], actor)
         timeline = [{**e.body(), "status": "server", "reason": ""} for e in chain.confirmed]
         timeline += [{**ev.body(), "status": "pending", "reason": ""} for _, ev in chain.pending]
         refused = self.store.read(

@@ -17,7 +17,7 @@ from shared.errors import DomainError, Refusal
 
 log = logging.getLogger("hazardchain.api")
 
-_STATUS_FOR_CODE = {"role_not_allowed": 403, "not_found": 404}
+_STATUS_FOR_CODE = {"role_not_allowed": 403, "not_addressee": 403, "not_found": 404}
 
 
 class ErrorOut(BaseModel):

@@ -47,7 +47,7 @@ from shared.chain import (
 from shared.clock import parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, Refusal, not_found
-from shared.events import NAMES_ACCOUNT
+from shared.events import NAMES_ACCOUNT, acts_next
 from shared.roles import Role
 from shared.taxonomy import Severity
 
@@ -82,6 +82,11 @@ def load_events(session: Session, hazard_id: str) -> list[ChainEvent]:
     return [ChainEvent(*row) for row in rows]
 
 
+def roles_text(roles: set[Role] | frozenset[Role]) -> str:
+    """Roles as the projection stores them: sorted, space-separated."""
+    return " ".join(sorted(r.value for r in roles))
+
+
 def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Site) -> Hazard:
     """Rewrite the read model from the fold; the fold is the only source of truth."""
     if hazard is None:
@@ -111,6 +116,8 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
     hazard.deadline = parse_iso(view.deadline) if view.deadline else None
     hazard.overdue = view.overdue
     hazard.escalation_level = view.escalation_level
+    hazard.next_roles = roles_text(acts_next(view))
+    hazard.instruction_for = roles_text({Role(i["to_role"]) for i in view.instructions})
     hazard.plan_complete = view.plan_complete
     hazard.matter_id = view.matter_id
     hazard.link_id = view.link_id
@@ -553,6 +560,19 @@ class HazardFilter:
     escalated: bool | None = None
     responsible_user_id: str | None = None
     text: str | None = None
+    awaiting: Caller | None = None  # only what this caller acts on next ("待我处理")
+
+
+def awaiting_clause(role: Role, user_id: str | None):
+    """``shared.events.awaits`` over the projection: the hazards whose next step is this
+    user's (an admin does an officer's work)."""
+    role = Role.officer if role is Role.admin else role
+    clause = col(Hazard.next_roles).contains(role.value)
+    if role is Role.enterprise:
+        clause = clause & or_(
+            col(Hazard.responsible_user_id).is_(None), Hazard.responsible_user_id == user_id
+        )
+    return clause
 
 
 def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datetime):
@@ -584,6 +604,8 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
         )
     if f.responsible_user_id:
         q = q.where(Hazard.responsible_user_id == f.responsible_user_id)
+    if f.awaiting is not None:
+        q = q.where(awaiting_clause(f.awaiting.role, f.awaiting.user.id))
     if f.text:
         escaped = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         like = f"%{escaped}%"

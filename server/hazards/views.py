@@ -14,6 +14,7 @@ from server.schemas import LongText, ShortText, Text, UUIDStr
 from shared.chain import EventType, State
 from shared.deadlines import DeadlinePolicy
 from shared.errors import DomainError
+from shared.events import awaits
 from shared.taxonomy import Industry, Severity
 
 router = APIRouter(tags=["hazards"])
@@ -44,6 +45,10 @@ class HazardPublic(BaseModel):
     event_count: int
     updated_at: datetime
     closed_at: datetime | None
+    acts_next: list[str] = Field(default_factory=list, description="roles owing the next step")
+    instruction_awaits: list[str] = Field(
+        default_factory=list, description="roles a leader's instruction (批示) awaits"
+    )
 
 
 class HazardPage(BaseModel):
@@ -76,6 +81,9 @@ class HazardDetail(HazardPublic):
     link_owner: dict[str, Any] | None
     link_deadline: str | None
     pending_extension: dict[str, Any] | None
+    instructions: list[dict[str, Any]]
+    supervision: dict[str, Any] | None
+    awaits_me: bool
     allowed_events: list[str]
     chain_ok: bool
 
@@ -110,7 +118,10 @@ def _policy(request: Request) -> DeadlinePolicy:
 
 
 def _public(h) -> HazardPublic:
-    return HazardPublic.model_validate(h, from_attributes=True)
+    out = HazardPublic.model_validate(h, from_attributes=True)
+    out.acts_next = h.next_roles.split()
+    out.instruction_awaits = h.instruction_for.split()
+    return out
 
 
 def _detail(session, caller, hazard_id: str, now: datetime) -> HazardDetail:
@@ -128,6 +139,9 @@ def _detail(session, caller, hazard_id: str, now: datetime) -> HazardDetail:
         link_owner=view.link_owner,
         link_deadline=view.link_deadline,
         pending_extension=view.pending_extension,
+        instructions=view.instructions,
+        supervision=view.supervision,
+        awaits_me=awaits(view, caller.role, caller.user.id),
         # nothing can be added to a chain that does not replay
         allowed_events=service.allowed_for(view, caller.role) if checked.folded else [],
         chain_ok=checked.broken is None,
@@ -149,6 +163,9 @@ def list_hazards(
     overdue: bool | None = None,
     escalated: bool | None = None,
     mine: bool = False,
+    awaiting: Annotated[
+        bool, Query(description="only hazards whose next step is the caller's (待我处理)")
+    ] = False,
     q: Annotated[ShortText | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -165,6 +182,7 @@ def list_hazards(
         escalated=escalated,
         text=q,
         responsible_user_id=caller.user.id if mine else None,
+        awaiting=caller if awaiting else None,
     )
     rows, nxt, total = service.list_page(session, caller, f, now, limit=limit, cursor=cursor)
     items = []

@@ -305,7 +305,7 @@ def _count_escalations(session: Session, cal: _Calendar, placed) -> None:
     rows = session.exec(
         select(Hazard.district_id, Hazard.industry, func.count())
         .join(HazardEvent, col(HazardEvent.hazard_id) == col(Hazard.id))
-        .where(HazardEvent.type == "escalated")
+        .where(col(HazardEvent.type).in_(("escalated", "supervised")))  # a leader's too
         .where(col(HazardEvent.at) >= to_iso(cal.start))
         .where(col(HazardEvent.at) < to_iso(cal.cut))
         .group_by(Hazard.district_id, Hazard.industry)
