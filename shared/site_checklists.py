@@ -13,7 +13,7 @@ override reason, which is then recorded on the inspection or plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shared.errors import Refusal
@@ -190,3 +190,40 @@ def _fit_text(fit: Fit, title: str, lang: str) -> str:
         return title
     shown = "/".join(name_of(p, lang) for p in fit.profiles if p)
     return f"{title}（{shown}）" if lang == "zh" else f"{title} ({shown})"
+
+
+def inspector_kind(role: str) -> str:
+    """Which side a user inspects for: the enterprise itself (自查), or the regulator."""
+    return "enterprise" if role == "enterprise" else "regulator"
+
+
+def may_use(role: str, inspectors: Sequence[str] | None) -> bool:
+    """Whether a user of ``role`` may inspect with a template naming ``inspectors`` (absent:
+    the regulator's, as every template before the field)."""
+    return inspector_kind(role) in (inspectors or ("regulator",))
+
+
+def picker_fits(
+    role: str, site_type: str, industry: str, templates: Mapping[str, str]
+) -> list[Fit]:
+    """The checklists a user of ``role`` is offered for a site, default first: the enterprise
+    its self-inspections (each under its profile), the regulator the site's checklists."""
+    if inspector_kind(role) == "enterprise":
+        return [Fit(c.template_id, (c.profile,)) for c in self_checks_for(site_type, templates)]
+    return fits_for(site_type, industry, templates)
+
+
+def picker_mismatch(
+    role: str,
+    site_type: str,
+    industry: str,
+    template_id: str,
+    profile: str | None,
+    templates: Mapping[str, str],
+    titles: Mapping[str, tuple[str, str]] | None = None,
+) -> Refusal | None:
+    """``mismatch`` for the regulator, ``self_mismatch`` for the enterprise: the same refusal
+    the server gives, before the inspection is started."""
+    if inspector_kind(role) == "enterprise":
+        return self_mismatch(site_type, template_id, profile)
+    return mismatch(site_type, industry, template_id, profile, templates, titles)

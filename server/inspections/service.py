@@ -153,7 +153,7 @@ def _check_signatures(
         return
     if body.signatures.representative is None and not template.self_inspection:
         raise _invalid(
-            "signatures_required",
+            "invalid_input",
             "须由检查人员和企业负责人签字确认",
             "the inspector and the site's representative must both sign",
             {"signatures.representative": "the site's representative must sign"},
