@@ -58,6 +58,8 @@ class SiteScreen(BaseScreen):
         b = self.app.backend
         site = b.site(self.params["site_id"])
         site["templates"] = b.templates(site["industry"])
+        # who inspects: an enterprise user is offered its self-inspections (自查)
+        site["role"] = (b.current_user() or {}).get("role", "inspector")
         return site
 
     def show(self, site) -> None:
@@ -212,7 +214,7 @@ class TemplatePicker(Popup):
         templates = site["templates"]
         self.held = {tpl["id"]: tpl["industry"] for tpl in templates}
         self.titles = {tpl["id"]: (tpl["title"]["zh"], tpl["title"]["en"]) for tpl in templates}
-        self.role = (screen.app.backend.current_user() or {}).get("role", "inspector")
+        self.role = site.get("role", "inspector")
         self.fits = {
             f.template_id: f
             for f in picker_fits(self.role, site["site_type"], site["industry"], self.held)
