@@ -83,6 +83,13 @@ def test_a_regulators_checklist_is_forbidden_to_the_enterprise(real, clock):
     assert ent.get(f"/inspections/{data['id']}").status_code == 404  # nothing stored
 
 
+def test_the_checklist_list_says_who_inspects_with_each(real):
+    with real.login("enterprise") as ent:
+        listed = {c["id"]: c["inspectors"] for c in ent.get("/checklists").json()["items"]}
+    assert listed["fire_patrol_daily"] == ["enterprise"]
+    assert listed["crowded_venue"] == ["regulator"]
+
+
 def test_another_site_is_not_found_for_the_enterprise(real, clock):
     ent = real.login("enterprise")
     r = ent.post("/inspections", json=patrol(clock, None, site_id=SCHOOL))
