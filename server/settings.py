@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     summary_time: str = Field("07:00", description="daily_summary time of day, HH:MM")
     plan_minutes: float = Field(60, gt=0, description="inspection task generation interval")
     plan_horizon_days: int = Field(7, ge=0, description="tasks are created this far ahead")
+    # enterprise self-inspection (自查, shared.site_checklists.SELF_CHECKS)
+    venue_hours: str = Field(
+        "09:00-21:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$", description="opening hours, HH:MM-HH:MM"
+    )
+    self_inspection_grace_hours: float = Field(
+        24, ge=0, description="a missed self-inspection reaches the officer after this long"
+    )
+    self_inspection_lookback_days: int = Field(
+        3, ge=2, description="missed self-inspections are looked for this far back"
+    )
     deliver_minutes: float = Field(1, gt=0, description="notification delivery interval")
     digest_time: str = Field("08:00", description="daily digest time of day, HH:MM")
     delivery_max_attempts: int = Field(5, ge=1)

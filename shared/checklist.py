@@ -41,7 +41,9 @@ from shared.text import latin_words
 __all__ = [
     "LEGACY_VERSIONS",
     "LOCK_FILE_NAME",
+    "MIN_ITEMS_PER_SELF_INSPECTION",
     "MIN_ITEMS_PER_TEMPLATE",
+    "REGULATOR_ONLY",
     "Basis",
     "ChecklistAnswerError",
     "ChecklistError",
@@ -73,6 +75,9 @@ LOCK_FILE_NAME = "versions.lock.json"
 # Publication policy, not a schema rule: a template shorter than this is almost certainly a
 # draft, so validate_tree() reports it while load_template() still accepts small test files.
 MIN_ITEMS_PER_TEMPLATE = 40
+# A self-inspection (自查) template is a patrol or a check the enterprise runs every day or two
+# hours: the rules list a short set of points (GB 25201 5.2), so its floor is lower.
+MIN_ITEMS_PER_SELF_INSPECTION = 8
 # Versions published before items carried ``hazard`` wording and before the answer convention
 # and deadline rule: they stay servable and evaluable exactly as published, so the rules below
 # exempt them. The set is closed; every later version follows the rules.
@@ -91,6 +96,10 @@ AnswerType = Literal["yes_no", "number", "choice", "text"]
 Industry = Literal["mine", "chemical", "high_rise", "crowded_venue", "town_gas", "ebike"]
 Op = Literal["<", "<=", ">", ">=", "==", "between"]
 YesNo = Literal["yes", "no"]
+# Who may inspect with a template: the regulator (inspectors, officers), the enterprise itself
+# (自查: a patrol or check the rules require of it), or both.
+Inspector = Literal["regulator", "enterprise"]
+REGULATOR_ONLY: tuple[Inspector, ...] = ("regulator",)
 
 NA = "na"  # 不适用: the item does not apply here (the inspector says why)
 UNCHECKED = "unchecked"  # 未检查: the item applies but was not checked this time (and why)
@@ -347,6 +356,26 @@ class Template(_Model):
     standards: tuple[Standard, ...] = Field(min_length=1)
     sections: tuple[Section, ...] = Field(min_length=1)
     count_rules: tuple[CountRule, ...] = ()
+    # Who may use it (absent: the regulator only, as every template before this field).
+    inspectors: tuple[Inspector, ...] = REGULATOR_ONLY
+
+    @model_serializer(mode="wrap")
+    def _omit_default_inspectors(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave ``inspectors`` out while it is the default, so a version published before it
+        keeps its canonical JSON and so its digest (and its pinned inspections)."""
+        data = handler(self)
+        if tuple(data.get("inspectors") or REGULATOR_ONLY) == REGULATOR_ONLY:
+            data.pop("inspectors", None)
+        return data
+
+    def usable_by(self, inspector: Inspector) -> bool:
+        """Whether the regulator or the enterprise may inspect with this template."""
+        return inspector in self.inspectors
+
+    @property
+    def self_inspection(self) -> bool:
+        """An enterprise's own patrol or check (自查): it needs only the patroller's signature."""
+        return "enterprise" in self.inspectors
 
     @cached_property
     def items_by_id(self) -> dict[str, Item]:
@@ -747,6 +776,13 @@ def _check_count_rule(template: Template, rule: CountRule) -> list[str]:
 def check_template(template: Template) -> list[str]:
     """Consistency problems inside one template (empty list = usable)."""
     problems = _check_languages("template", template.title, "title")
+    if not template.inspectors:
+        problems.append(
+            "template: inspectors is empty; name regulator, enterprise or both"
+            "（inspectors 为空：须注明监管检查、企业自查或两者）"
+        )
+    for who in _duplicates(list(template.inspectors)):
+        problems.append(f"template: inspectors lists '{who}' twice（inspectors 重复）")
     problems += _check_chain("template", template.chain)
     for key in _duplicates([s.key for s in template.standards]):
         problems.append(f"duplicate standard key '{key}'（标准键重复）")
@@ -868,10 +904,14 @@ def validate_tree(root: Path | str) -> list[str]:
             continue
         problems.extend(_path_problems(template, path, where))
         count = sum(1 for _ in template.items())
-        if count < MIN_ITEMS_PER_TEMPLATE:
+        floor = (
+            MIN_ITEMS_PER_TEMPLATE
+            if template.usable_by("regulator")
+            else MIN_ITEMS_PER_SELF_INSPECTION
+        )
+        if count < floor:
             problems.append(
-                f"{where}: {count} items, at least {MIN_ITEMS_PER_TEMPLATE} required"
-                f"（检查项少于 {MIN_ITEMS_PER_TEMPLATE} 项）"
+                f"{where}: {count} items, at least {floor} required（检查项少于 {floor} 项）"
             )
     try:
         lock = read_lock(root)

@@ -13,7 +13,7 @@ override reason, which is then recorded on the inspection or plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shared.errors import Refusal
@@ -56,7 +56,76 @@ SITE_CHECKLISTS: dict[str, tuple[Fit, ...]] = {
     "elderly_care": (Fit("crowded_venue", ("elderly_care",)),),
     "restaurant": (Fit("crowded_venue", (None,)),),  # the venue items that apply to every type
 }
-NAMED = frozenset(f.template_id for fits in SITE_CHECKLISTS.values() for f in fits)
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    """A self-inspection (自查) the rules require of a site type, and how often.
+
+    ``rhythm``: ``every_2h_open`` (公众聚集场所 营业期间至少每二小时一次, 公安部令61号 第二十五条,
+    which includes the day's patrol), ``daily`` or ``monthly`` (第二十六条)."""
+
+    template_id: str
+    rhythm: str
+    profile: str | None = None
+
+
+RHYTHMS = ("every_2h_open", "daily", "monthly")
+_PATROL_OPEN = SelfCheck("fire_patrol_daily", "every_2h_open")
+_PATROL = SelfCheck("fire_patrol_daily", "daily")
+_MONTHLY = SelfCheck("fire_check_monthly", "monthly")
+_EBIKE = SelfCheck("ebike_patrol", "daily")
+# The self-inspections of each site type (the enterprise's own, besides the regulator's
+# checklists above): crowded venues and high-rise buildings patrol and check fire safety; gas
+# end users check their installation daily; property managers patrol e-bike parking.
+SELF_CHECKS: dict[str, tuple[SelfCheck, ...]] = {
+    "mall": (_PATROL_OPEN, _MONTHLY),
+    "supermarket": (_PATROL_OPEN, _MONTHLY),
+    "restaurant": (_PATROL_OPEN, _MONTHLY, SelfCheck("gas_user_daily", "daily", "restaurant")),
+    "school": (_PATROL, _MONTHLY),
+    "hospital": (_PATROL, _MONTHLY),
+    "elderly_care": (_PATROL, _MONTHLY),
+    "residential_high_rise": (_PATROL, _MONTHLY, _EBIKE),
+    "office_high_rise": (_PATROL, _MONTHLY),
+    "canteen": (SelfCheck("gas_user_daily", "daily", "canteen"),),
+    "market": (SelfCheck("gas_user_daily", "daily", "market"),),
+    "piped_user": (SelfCheck("gas_user_daily", "daily", "piped_user"),),
+    "residential_compound": (_EBIKE,),
+    "public_building": (_EBIKE,),
+    "charging_site": (_EBIKE,),
+}
+NAMED = frozenset(f.template_id for fits in SITE_CHECKLISTS.values() for f in fits) | frozenset(
+    c.template_id for checks in SELF_CHECKS.values() for c in checks
+)
+
+
+def self_checks_for(site_type: str, templates: Mapping[str, str]) -> list[SelfCheck]:
+    """The self-inspections a site of this type runs, among ``templates`` (id → industry)."""
+    return [c for c in SELF_CHECKS.get(site_type, ()) if c.template_id in templates]
+
+
+def self_mismatch(site_type: str, template_id: str, profile: str | None) -> Refusal | None:
+    """Why an enterprise may not self-inspect a site of this type with ``template_id`` (under
+    ``profile``), or None when the rules require that self-inspection of it."""
+    checks = [c for c in SELF_CHECKS.get(site_type, ()) if c.template_id == template_id]
+    if any(c.profile is None or c.profile == profile for c in checks):
+        return None
+    kind = (name_of(site_type, "zh"), name_of(site_type, "en"))
+    if checks:
+        want = checks[0].profile
+        return Refusal(
+            "checklist_mismatch",
+            f"{kind[0]}自查应按场所类型“{name_of(want or '通用')}”进行",
+            f"self-inspection of this site type ({kind[1]}) is under profile {want!r}",
+            {"profile": f"use {want!r}"},
+        )
+    right = ", ".join(c.template_id for c in SELF_CHECKS.get(site_type, ())) or "—"
+    return Refusal(
+        "checklist_mismatch",
+        f"该自查表不适用于{kind[0]}，应使用：{right}",
+        f"this self-inspection checklist does not fit this site type ({kind[1]}); use: {right}",
+        {"template_id": f"use one of: {right}"},
+    )
 
 
 def fits_for(site_type: str, industry: str, templates: Mapping[str, str]) -> list[Fit]:
@@ -121,3 +190,40 @@ def _fit_text(fit: Fit, title: str, lang: str) -> str:
         return title
     shown = "/".join(name_of(p, lang) for p in fit.profiles if p)
     return f"{title}（{shown}）" if lang == "zh" else f"{title} ({shown})"
+
+
+def inspector_kind(role: str) -> str:
+    """Which side a user inspects for: the enterprise itself (自查), or the regulator."""
+    return "enterprise" if role == "enterprise" else "regulator"
+
+
+def may_use(role: str, inspectors: Sequence[str] | None) -> bool:
+    """Whether a user of ``role`` may inspect with a template naming ``inspectors`` (absent:
+    the regulator's, as every template before the field)."""
+    return inspector_kind(role) in (inspectors or ("regulator",))
+
+
+def picker_fits(
+    role: str, site_type: str, industry: str, templates: Mapping[str, str]
+) -> list[Fit]:
+    """The checklists a user of ``role`` is offered for a site, default first: the enterprise
+    its self-inspections (each under its profile), the regulator the site's checklists."""
+    if inspector_kind(role) == "enterprise":
+        return [Fit(c.template_id, (c.profile,)) for c in self_checks_for(site_type, templates)]
+    return fits_for(site_type, industry, templates)
+
+
+def picker_mismatch(
+    role: str,
+    site_type: str,
+    industry: str,
+    template_id: str,
+    profile: str | None,
+    templates: Mapping[str, str],
+    titles: Mapping[str, tuple[str, str]] | None = None,
+) -> Refusal | None:
+    """``mismatch`` for the regulator, ``self_mismatch`` for the enterprise: the same refusal
+    the server gives, before the inspection is started."""
+    if inspector_kind(role) == "enterprise":
+        return self_mismatch(site_type, template_id, profile)
+    return mismatch(site_type, industry, template_id, profile, templates, titles)

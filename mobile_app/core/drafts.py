@@ -276,7 +276,14 @@ class Drafts:
                 )
             )
         sig = d["extra"].get("signatures") or {}
-        if not sig.get("inspector") or not sig.get("representative"):
+        if template.self_inspection and not sig.get("inspector"):
+            # 自查: the patroller signs alone (the enterprise is the site; no one countersigns)
+            raise LocalRefusal(
+                Refusal("signatures_required", "须由巡查人员签字确认", "the patroller must sign")
+            )
+        if not template.self_inspection and (
+            not sig.get("inspector") or not sig.get("representative")
+        ):
             raise LocalRefusal(
                 Refusal(
                     "signatures_required",

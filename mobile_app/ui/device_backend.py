@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from mobile_app.core.chains import local_chain, stored_view
+from mobile_app.core.checklists import held_templates
 from mobile_app.core.drafts import Drafts
 from mobile_app.core.outbox import LocalRefusal, Outbox, actor_of
 from mobile_app.core.session import (
@@ -227,11 +228,8 @@ class DeviceBackend:
         return site
 
     def templates(self, industry: str | None = None) -> list[dict[str, Any]]:
-        latest: dict[str, dict[str, Any]] = {}
-        for r in self.store.read("SELECT data FROM template"):
-            t = json.loads(r["data"])
-            if t["id"] not in latest or t["version"] > latest[t["id"]]["version"]:
-                latest[t["id"]] = t
+        # only those this user may inspect with: an enterprise user its self-inspections
+        latest = held_templates(self.store, self._user().get("role", "inspector"))
         out = [
             {
                 "id": t["id"],
@@ -242,6 +240,7 @@ class DeviceBackend:
                 "item_count": t.get("item_count", 0),
                 "major_count": t.get("major_count", 0),
                 "profiles": t["content"].get("profiles") or [],
+                "inspectors": t["content"].get("inspectors") or ["regulator"],
             }
             for t in latest.values()
         ]

@@ -87,7 +87,9 @@ class Signatures(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inspector: Sha256
-    representative: Sha256
+    # A self-inspection (自查) is signed by the patroller alone: the enterprise is the site, so
+    # no one else countersigns; a regulator's inspection needs the representative too.
+    representative: Sha256 | None = None
     representative_name: Text(100) = ""
 
 

@@ -31,6 +31,7 @@ from server.inspections.schemas import InspectionSubmit
 from server.plans import service as plans
 from server.scoping import scope_filter
 from server.settings import DEFAULT_TIMEZONE
+from server.sites.models import Site
 from shared.checklist import ChecklistAnswerError, ChecklistError, Finding, Template, evaluate
 from shared.clock import parse_iso, to_iso
 from shared.completion import Completion, completion, refusal
@@ -38,9 +39,10 @@ from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, not_found
 from shared.findings import finding_hazard_id, finding_hazard_payload
 from shared.roles import Role
+from shared.site_checklists import self_mismatch
 
 log = logging.getLogger("hazardchain.inspections")
-INSPECTING_ROLES = frozenset({Role.inspector, Role.officer, Role.admin})
+INSPECTING_ROLES = frozenset({Role.inspector, Role.officer, Role.admin, Role.enterprise})
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,50 @@ def _evaluate(template: Template, body: InspectionSubmit) -> list[Finding]:
             {f"photos.{m}": "a photo is required when this item fails" for m in missing},
         )
     return findings
+
+
+def _site_for(session: Session, caller: Caller, site_id: str) -> Site:
+    """An enterprise inspects only the sites it is bound to: another is 404, as if absent (it
+    learns nothing of others' sites); a regulator's site must be in its districts."""
+    if caller.role == Role.enterprise:
+        site = session.get(Site, site_id)
+        if site is None or site.id not in caller.scope.site_ids:
+            raise not_found("场所", "site")
+        return site
+    return hazards._site_in_scope(session, caller, site_id)
+
+
+def _check_inspector(caller: Caller, template: Template) -> None:
+    """The enterprise self-inspects with the templates made for it (自查); the regulator's
+    checklists are the regulator's, and the other way round."""
+    who = "enterprise" if caller.role == Role.enterprise else "regulator"
+    if template.usable_by(who):
+        return
+    if who == "enterprise":
+        zh = f"“{template.title.zh}”是监管检查表，企业用户只能使用自查表"
+        en = f"{template.title.en} is a regulator's checklist; enterprise users self-inspect only"
+    else:
+        zh = f"“{template.title.zh}”是企业自查表，监管人员请使用监管检查表"
+        en = f"{template.title.en} is an enterprise self-inspection checklist, not a regulator's"
+    raise DomainError.of("checklist_not_yours", zh, en, status=403, fields={"template_id": en})
+
+
+def _check_signatures(
+    session: Session, caller: Caller, body: InspectionSubmit, template: Template
+) -> None:
+    """The patroller signs a self-inspection alone; a regulator's inspection is countersigned
+    by the site's representative."""
+    if body.signatures is None:
+        return
+    if body.signatures.representative is None and not template.self_inspection:
+        raise _invalid(
+            "invalid_input",
+            "须由检查人员和企业负责人签字确认",
+            "the inspector and the site's representative must both sign",
+            {"signatures.representative": "the site's representative must sign"},
+        )
+    signed = [s for s in (body.signatures.inspector, body.signatures.representative) if s]
+    blobs.require_held(session, caller, signed, "signatures", "签字图片", "signature image(s)")
 
 
 def hazards_of(session: Session, inspection: Inspection) -> list[Hazard]:
@@ -190,18 +236,24 @@ def submit(
     existing = session.get(Inspection, body.id)
     if existing is not None:
         return _replay(session, caller, existing, digest)
-    site = hazards._site_in_scope(session, caller, body.site_id)
+    site = _site_for(session, caller, body.site_id)
     row, template = _template(session, body)
+    _check_inspector(caller, template)
     findings = _evaluate(template, body)
-    check_fit(session, [site], row.id, body.profile, body.checklist_override)
+    if caller.role == Role.enterprise:
+        unfit = (
+            None if body.checklist_override else self_mismatch(site.site_type, row.id, body.profile)
+        )
+        if unfit is not None:
+            raise DomainError(unfit, status=422)
+    else:
+        check_fit(session, [site], row.id, body.profile, body.checklist_override)
     incomplete = refusal(
         template, completion(template, body.answers, body.item_notes, body.profile), body.profile
     )
     if incomplete is not None:  # no empty inspections (shared.completion)
         raise DomainError(incomplete, status=422)
-    if body.signatures is not None:
-        signed = [body.signatures.inspector, body.signatures.representative]
-        blobs.require_held(session, caller, signed, "signatures", "签字图片", "signature image(s)")
+    _check_signatures(session, caller, body, template)
     hazard_ids = [finding_hazard_id(body.id, f.item_id) for f in findings]
     inspection = Inspection(
         id=body.id,

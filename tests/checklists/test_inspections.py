@@ -215,9 +215,10 @@ def test_refusals_store_nothing(checklists, clock):
     # outside the inspector's districts, or unknown: the same answer, like hazards
     refused(body(clock, {}, site_id=WUDA_SCHOOL), 422, "site_not_found", "site_id")
     refused(body(clock, {}, site_id=str(uuid.uuid4())), 422, "site_not_found", "site_id")
-    # roles that do not inspect
-    for user in ("enterprise", "leader"):
-        refused(body(clock, {}), 403, "forbidden", client=checklists.login(user))
+    # a role that does not inspect; the enterprise self-inspects, with its own checklists only
+    refused(body(clock, {}), 403, "forbidden", client=checklists.login("leader"))
+    ent = checklists.login("enterprise")
+    refused(body(clock, {}), 403, "checklist_not_yours", "template_id", client=ent)
     # malformed payloads
     late = body(
         clock, {}, started_at=to_iso(clock.now()), ended_at=to_iso(clock.now() - timedelta(hours=1))

@@ -13,7 +13,7 @@ from mobile_app.ui.photos import pick_photo
 from mobile_app.ui.screens.base import BaseScreen, load_kv
 from mobile_app.ui.widgets import FormDialog, ListRow, TButton, TToggle, WrapLabel
 from shared.chain import TRANSITIONS, EventType
-from shared.site_checklists import fits_for, mismatch
+from shared.site_checklists import picker_fits, picker_mismatch
 
 load_kv(__file__)
 # who may report a hazard: the chain's own rule, as the server applies it
@@ -58,6 +58,8 @@ class SiteScreen(BaseScreen):
         b = self.app.backend
         site = b.site(self.params["site_id"])
         site["templates"] = b.templates(site["industry"])
+        # who inspects: an enterprise user is offered its self-inspections (自查)
+        site["role"] = (b.current_user() or {}).get("role", "inspector")
         return site
 
     def show(self, site) -> None:
@@ -212,8 +214,10 @@ class TemplatePicker(Popup):
         templates = site["templates"]
         self.held = {tpl["id"]: tpl["industry"] for tpl in templates}
         self.titles = {tpl["id"]: (tpl["title"]["zh"], tpl["title"]["en"]) for tpl in templates}
+        self.role = site.get("role", "inspector")
         self.fits = {
-            f.template_id: f for f in fits_for(site["site_type"], site["industry"], self.held)
+            f.template_id: f
+            for f in picker_fits(self.role, site["site_type"], site["industry"], self.held)
         }
         order = list(self.fits)
         fitting = sorted(templates, key=lambda x: order.index(x["id"]) if x["id"] in order else 99)
@@ -273,7 +277,8 @@ class TemplatePicker(Popup):
         if self.chosen is None:
             return
         site = self.screen.site
-        why = mismatch(
+        why = picker_mismatch(
+            self.role,
             site["site_type"],
             site["industry"],
             self.chosen["id"],
