@@ -54,8 +54,40 @@ SITE_CHECKLISTS: dict[str, tuple[Fit, ...]] = {
     "mall": (Fit("crowded_venue", ("mall",)), _MALL_IN_HIGH_RISE),
     "supermarket": (Fit("crowded_venue", ("supermarket",)), _MALL_IN_HIGH_RISE),
     "elderly_care": (Fit("crowded_venue", ("elderly_care",)),),
-    "restaurant": (Fit("crowded_venue", (None,)),),  # the venue items that apply to every type
+    "restaurant": (  # the venue items that apply to every type; its gas if it uses any
+        Fit("crowded_venue", (None,)),
+        Fit("town_gas", ("restaurant",)),
+    ),
+    # 城镇燃气 and 电动自行车 "一件事": each site type is the template's profile of that name
+    **{
+        t: (Fit("town_gas", (t,)),)
+        for t in (
+            "gas_operator",
+            "lpg_storage",
+            "lpg_delivery",
+            "lpg_shop",
+            "cylinder_testing",
+            "canteen",
+            "market",
+            "piped_user",
+            "gas_network",
+            "gas_works",
+            "gas_repair",
+        )
+    },  # fmt: skip
+    **{
+        t: (Fit("ebike", (t,)),)
+        for t in (
+            "ebike_producer",
+            "ebike_shop",
+            "ebike_repair",
+            "residential_compound",
+            "public_building",
+            "charging_site",
+        )
+    },  # fmt: skip
 }
+SITE_CHECKLISTS["lpg_filling"] += (Fit("town_gas", ("lpg_filling",)),)
 
 
 @dataclass(frozen=True)
@@ -131,6 +163,8 @@ def self_mismatch(site_type: str, template_id: str, profile: str | None) -> Refu
 def fits_for(site_type: str, industry: str, templates: Mapping[str, str]) -> list[Fit]:
     """The fits among ``templates`` (id → industry, the ones at hand), default first."""
     named = [f for f in SITE_CHECKLISTS.get(site_type, ()) if f.template_id in templates]
+    # a site of the template's own industry first (an LPG restaurant: its gas before its venue)
+    named.sort(key=lambda f: templates[f.template_id] != industry)
     by_industry = [
         Fit(tid) for tid, ind in sorted(templates.items()) if tid not in NAMED and ind == industry
     ]
