@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from server.demo import did
+from server.demo_inspections import answered_in_full
 from shared.checklist import (
     LEGACY_VERSIONS,
     Item,
@@ -257,14 +258,16 @@ def real_checklists(live_demo, clock):
 
 
 def _submit(client, clock, version: int, answers: dict[str, object], profile: str) -> dict:
-    """Every answered item carries a photo, so photo-required failures are accepted."""
+    """Every item given carries a photo, so photo-required failures are accepted; the rest are
+    answered so that they pass (no inspection goes with items unanswered)."""
+    full = answered_in_full(ALL[("crowded_venue", version)], answers, profile)
     body = {
         "id": str(uuid.uuid4()),
         "site_id": MALL,
         "template_id": "crowded_venue",
         "template_version": version,
         "profile": profile,
-        "answers": answers,
+        "answers": full,
         "photos": {item_id: ["ab" * 32] for item_id in answers},
         "started_at": to_iso(clock.now() - timedelta(hours=1)),
         "ended_at": to_iso(clock.now()),

@@ -46,11 +46,11 @@ def test_plan_form_takes_the_sites_checklist(real, console):
         ("商场学校周检", "crowded_venue")
     ]
 
-    coal = [*FORM.items(), ("template", "coal_mine@1"), ("site_ids", MALL)]
+    coal = [*FORM.items(), ("template", "coal_mine@2"), ("site_ids", MALL)]
     r = officer.post_form("/console/plans", coal, from_page="/console/plans")
     assert r.status_code == 422
     assert "不适用于商场" in r.text and "人员密集场所消防安全检查表" in r.text
-    assert '<option value="coal_mine@1" selected>' in r.text  # the form keeps the choice
+    assert '<option value="coal_mine@2" selected>' in r.text  # the form keeps the choice
     assert len(_plans(real)) == 1
 
     reason = "地下车库试用煤矿通风检查项"
@@ -83,11 +83,11 @@ def test_plan_form_and_record_in_chromium(real, browser, artifacts, clock):
     page.screenshot(path=str(artifacts / "40-plan-form.png"), full_page=True)
     page.click("form.form-grid button.primary")
     page.wait_for_load_state("networkidle")
-    assert "crowded_venue v1" in page.locator("table.grid").inner_text()
+    assert "crowded_venue v2" in page.locator("table.grid").inner_text()
 
     page.fill("input[name=name]", "煤矿表误用")
     page.fill("input[name=start_date]", "2026-03-02")
-    page.select_option("select[name=template]", "coal_mine@1")
+    page.select_option("select[name=template]", "coal_mine@2")
     page.select_option("select[name=site_ids]", [SCHOOL])
     page.click("form.form-grid button.primary")
     page.wait_for_load_state("networkidle")
