@@ -33,7 +33,7 @@ def test_pending_hazards_carry_the_defect_wording(server, tablets, clock):
     t.sync()
     template = _template(t.store, 2)
     drafts = Drafts(t.store, clock=clock)
-    draft_id = drafts.open(MALL, TEMPLATE, template.version, None)
+    draft_id = drafts.open(MALL, TEMPLATE, template.version, "mall")  # the mall's profile
     failed = [
         i
         for i in template.items()
@@ -41,6 +41,7 @@ def test_pending_hazards_carry_the_defect_wording(server, tablets, clock):
     ][:2]
     for item in failed:
         drafts.save_answer(draft_id, item.id, value="no")  # yes is compliant on every item
+    drafts.mark_unanswered(draft_id, template, "unchecked", "本次只查两项（测试）")
     sig = {w: t.outbox.add_photo(photo(w))["sha256"] for w in ("inspector", "rep")}
     drafts.save_fields(
         draft_id,
