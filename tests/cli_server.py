@@ -146,3 +146,21 @@ def server_state(
                 break
     photos = {p.name for p in blob_dir.glob("??/*") if len(p.name) == 64}
     return chains, photos
+
+
+def assigned_to_the_mall(server: Loopback, site_id: str, title: str) -> str:
+    """An officer reports a hazard at ``site_id`` and hands it to the demo mall's 安全员 (the
+    ``enterprise`` user): a hazard of the test's own on a server tests share."""
+    with server.login("enterprise") as ent:
+        me = ent.get("/me").json()
+    with server.login("officer") as officer:
+        body = {"site_id": site_id, "title": title, "severity": "general"}
+        hid = officer.post("/hazards", json=body).json()["id"]
+        payload = {
+            "responsible_unit": "万达广场",
+            "responsible_person": "陈安全员",
+            "responsible_user_id": me["id"],
+        }
+        r = officer.post(f"/hazards/{hid}/events", json={"type": "assigned", "payload": payload})
+        assert r.status_code == 201, r.text
+    return hid

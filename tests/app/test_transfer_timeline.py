@@ -10,30 +10,14 @@ import uuid
 from app_helpers import login, sync
 
 from server.demo import did
+from tests.cli_server import assigned_to_the_mall
 
 MALL = did("site", "万达广场乌海店")  # the enterprise user's site
 
 
-def assigned_to_the_mall(server, title: str) -> str:
-    """A hazard of its own (the app tests share one server), handed to the mall's 安全员."""
-    with server.login("enterprise") as ent:
-        me = ent.get("/me").json()
-    with server.login("officer") as officer:
-        body = {"site_id": MALL, "title": title, "severity": "general"}
-        hid = officer.post("/hazards", json=body).json()["id"]
-        payload = {
-            "responsible_unit": "万达广场",
-            "responsible_person": "陈安全员",
-            "responsible_user_id": me["id"],
-        }
-        r = officer.post(f"/hazards/{hid}/events", json={"type": "assigned", "payload": payload})
-        assert r.status_code == 201, r.text
-    return hid
-
-
 def test_pulled_transfer_shows_on_the_tablet_timeline(server, start_app):
     title = f"地下车库电动自行车违规充电 {uuid.uuid4().hex[:6]}"
-    assigned_to_the_mall(server, title)
+    assigned_to_the_mall(server, MALL, title)
     d = start_app(server.url, "enterprise")
     store = d.app.backend._inner
     login(d, "enterprise")
@@ -72,7 +56,7 @@ def test_pulled_transfer_shows_on_the_tablet_timeline(server, start_app):
 
 def test_officer_transfers_from_the_spec_built_tablet_form(server, start_app):
     title = f"配电间堆放杂物 {uuid.uuid4().hex[:6]}"
-    assigned_to_the_mall(server, title)
+    assigned_to_the_mall(server, MALL, title)
     d = start_app(server.url, "officer")
     store = d.app.backend._inner
     login(d, "officer")

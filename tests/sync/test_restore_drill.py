@@ -14,7 +14,13 @@ from tablets import MALL, photo, sha
 
 from server.testing import _pg_exec
 from shared.clock import SystemClock
-from tests.cli_server import CliServer, drop_database, empty_database, server_state
+from tests.cli_server import (
+    CliServer,
+    assigned_to_the_mall,
+    drop_database,
+    empty_database,
+    server_state,
+)
 
 
 @pytest.fixture
@@ -44,23 +50,6 @@ def lose_the_server(inst: CliServer) -> None:
         _pg_exec(inst.pg_uri, f'CREATE DATABASE "{name}"')
 
 
-def assign_to_enterprise(inst: CliServer, title: str) -> str:
-    """An officer at the API: report a hazard and hand it to the mall's 安全员."""
-    with inst.login("enterprise") as ent:
-        me = ent.get("/me").json()
-    with inst.login("officer") as officer:
-        body = {"site_id": MALL, "title": title, "severity": "general"}
-        hid = officer.post("/hazards", json=body).json()["id"]
-        payload = {
-            "responsible_unit": "万达广场",
-            "responsible_person": "陈安全员",
-            "responsible_user_id": me["id"],
-        }
-        r = officer.post(f"/hazards/{hid}/events", json={"type": "assigned", "payload": payload})
-        assert r.status_code == 201, r.text
-    return hid
-
-
 def test_restore_drill(install, tablets):
     inst = install
     inst.run("db", "upgrade")
@@ -71,7 +60,7 @@ def test_restore_drill(install, tablets):
     t2 = tablets(inst.url, "inspector", name="second", clock=clock)
 
     # before the backup
-    assigned = assign_to_enterprise(inst, "备份前：交办给企业的隐患")
+    assigned = assigned_to_the_mall(inst, MALL, "备份前：交办给企业的隐患")
     ent = tablets(inst.url, "enterprise", clock=clock)
     assert ent.sync().ok
     first = t1.outbox.report_hazard(site_id=MALL, title="备份前：消防通道堵塞", severity="general")
