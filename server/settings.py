@@ -11,10 +11,10 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.clock import DEFAULT_TIMEZONE
+
 VAR_DIR = Path("var")
 WEAK_SECRETS = {"", "changethis", "secret", "dev", "development"}
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"  # Wuhai; local days, deadlines and schedules
 
 
 class Settings(BaseSettings):

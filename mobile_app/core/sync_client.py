@@ -21,6 +21,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -31,7 +32,7 @@ from sqlite_utils import Database
 from mobile_app.core.chains import ChainLinkError, provisional_hazards, refold, store_event
 from mobile_app.core.outbox import actor_of
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
-from shared.clock import Clock, SystemClock, to_iso
+from shared.clock import Clock, SystemClock, local_date, to_iso
 from shared.device_proof import NONCE_HEADER, PROOF_HEADER, DeviceKey
 from shared.sync_wire import (
     SCHEMA_VERSION,
@@ -52,6 +53,10 @@ NETWORK_ERRORS = (
     requests.exceptions.ContentDecodingError,
 )
 GZIP_MIN_BYTES = 1024
+TASKS_PAST_DAYS = 31  # missed tasks older than a month are the console's business
+TASKS_AHEAD_DAYS = 14
+TASK_PAGE = 500  # the server's page limit
+MAX_TASKS = 5000
 T = TypeVar("T")
 
 
@@ -751,12 +756,32 @@ class SyncClient:
         result.bytes_received += self._wire_bytes(r)
         return data
 
+    def _my_tasks(self, result: SyncResult, timezone: str | None) -> list[dict[str, Any]]:
+        """The open and missed tasks Home can show: missed ones of the last month and what is
+        due in the coming fortnight (days offline in a mine), every page of them. Asking for
+        the first page of all tasks ever gave a daily plan's oldest tasks and never today's."""
+        today = local_date(self.clock.now(), timezone)
+        window = {
+            "mine": "true",
+            "status": ["open", "missed"],
+            "date_from": (today - timedelta(days=TASKS_PAST_DAYS)).isoformat(),
+            "date_to": (today + timedelta(days=TASKS_AHEAD_DAYS)).isoformat(),
+            "limit": TASK_PAGE,
+        }
+        tasks: list[dict[str, Any]] = []
+        while len(tasks) < MAX_TASKS:
+            page = self._get_json("/tasks", result, _items("id"), offset=len(tasks), **window)
+            tasks += page
+            if len(page) < TASK_PAGE:
+                break
+        return tasks
+
     def pull_lists(self, result: SyncResult) -> None:
         """What is not in the change feed, read whole: the user (role, scope, name may have
         changed), the user's inspection tasks and the newest inspections in scope."""
         me = self._get_json("/me", result, _json_object("id", "role"))
         try:
-            tasks = self._get_json("/tasks", result, _items("id"), mine="true", limit=500)
+            tasks = self._my_tasks(result, me.get("timezone"))
         except ServerRefused as exc:
             if exc.status not in (403, 404):
                 raise

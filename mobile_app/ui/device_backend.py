@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ from mobile_app.ui.backend import (
 )
 from shared.chain import Actor, HazardView
 from shared.checklist import Template
-from shared.clock import Clock, SystemClock, parse_iso, to_iso
+from shared.clock import Clock, SystemClock, local_date, parse_iso, to_iso
 from shared.events import awaits, offered, pending_instructions
 from shared.findings import default_description, finding_hazard_id
 from shared.roles import Role
@@ -165,6 +166,10 @@ class DeviceBackend:
 
     def _user(self) -> dict[str, Any]:
         return self.session.user() or {}
+
+    def _local_day(self, instant: datetime) -> str:
+        """The deployment's day (the server says its zone in ``/me``), not the tablet's."""
+        return local_date(instant, self._user().get("timezone")).isoformat()
 
     def _actor(self) -> Actor:
         return actor_of(self.store.reader())
@@ -399,7 +404,7 @@ class DeviceBackend:
 
     def home(self) -> dict[str, Any]:
         user = self._user()
-        today = self.clock.now().astimezone().date().isoformat()  # the tablet's own day
+        today = self._local_day(self.clock.now())
         site_names = {s["id"]: s["name"] for s in self._site_rows()}
         tasks = [json.loads(r["data"]) for r in self.store.read("SELECT data FROM task")]
         due = [
@@ -438,7 +443,7 @@ class DeviceBackend:
             " WHERE d.status = 'submitted' AND o.status IN ('pending', 'sent')"
         )  # once the server has it, the pulled tasks say so themselves
         for d in unsent:
-            day = parse_iso(d["ended_at"]).astimezone().date().isoformat()
+            day = self._local_day(parse_iso(d["ended_at"]))
             for t in left:
                 same = (t["site_id"], t["template_id"]) == (d["site_id"], d["template_id"])
                 if same and t["scheduled_for"] <= day:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep
 from server.api.errors import error_responses
 from server.auth import service
-from server.users.schemas import UserPublic, user_public
+from server.users.schemas import Me, UserPublic, user_public
 from shared.device_proof import KEY_PATTERN, MAX_PROOF_CHARS
 
 router = APIRouter(tags=["auth"])
@@ -108,6 +108,6 @@ def logout(caller: CallerDep, session: SessionDep, now: NowDep) -> None:
     service.logout(session, session_id=caller.session_id, now=now)
 
 
-@router.get("/me", response_model=UserPublic)
-def me(caller: CallerDep, session: SessionDep) -> UserPublic:
-    return user_public(session, caller.user)
+@router.get("/me", response_model=Me)
+def me(caller: CallerDep, session: SessionDep, settings: SettingsDep) -> Me:
+    return Me(**user_public(session, caller.user).model_dump(), timezone=settings.timezone)

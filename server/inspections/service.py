@@ -30,10 +30,9 @@ from server.inspections.models import Inspection
 from server.inspections.schemas import InspectionSubmit
 from server.plans import service as plans
 from server.scoping import scope_filter
-from server.settings import DEFAULT_TIMEZONE
 from server.sites.models import Site
 from shared.checklist import ChecklistAnswerError, ChecklistError, Finding, Template, evaluate
-from shared.clock import parse_iso, to_iso
+from shared.clock import DEFAULT_TIMEZONE, parse_iso, to_iso
 from shared.completion import Completion, completion, refusal
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, not_found

@@ -33,14 +33,13 @@ from server.hazards import service as hazards
 from server.hazards.models import Attachment, Hazard, HazardEvent
 from server.hazards.service import to_chain_event
 from server.inspections.models import Inspection
-from server.settings import DEFAULT_TIMEZONE
 from server.sites.models import District, Site
 from server.sync import feed
 from server.sync.models import SyncChange, SyncDevice, SyncOp
 from server.users.models import Device
 from server.users.service import register_device
 from shared.chain import EventType, Refused
-from shared.clock import Clock, parse_iso, to_iso
+from shared.clock import DEFAULT_TIMEZONE, Clock, parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, Refusal, not_found
 from shared.roles import Role

@@ -28,6 +28,13 @@ class UserPublic(BaseModel):
     site_ids: list[str]
 
 
+class Me(UserPublic):
+    """The caller, with the deployment's zone: tasks and summaries count local days there,
+    and a tablet set to another zone must count the same days."""
+
+    timezone: str
+
+
 def user_public(session: Session, user: User) -> UserPublic:
     return UserPublic(
         **user.model_dump(
