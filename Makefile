@@ -18,13 +18,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
 
-run: install ## migrate, load demo data, serve on 127.0.0.1:8000 with the scheduler
+run: install ## migrate, load demo data, serve on 127.0.0.1:8000 (console at /) with the scheduler
 	$(VENV)/bin/hazardchain db upgrade
 	$(VENV)/bin/hazardchain demo
-	@echo "API: http://$(HOST):$(PORT)/docs   (Ctrl-C stops)"
 	@if [ -n "$$DISPLAY" ]; then echo "Tablet app: starting beside the server (python -m mobile_app)"; \
-	  (sleep 3; $(PY) -m mobile_app --server http://$(HOST):$(PORT)) & fi
-	$(VENV)/bin/hazardchain serve --host $(HOST) --port $(PORT)
+	  (sleep 3; KIVY_NO_CONSOLELOG=1 $(PY) -m mobile_app --server http://$(HOST):$(PORT)) & fi
+	@# the console address and the demo logins are printed by serve once it listens, last
+	$(VENV)/bin/hazardchain serve --host $(HOST) --port $(PORT) --demo-logins
 
 test: install browser ## lint, then the whole suite on SQLite and PostgreSQL
 	$(VENV)/bin/ruff check .

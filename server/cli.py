@@ -25,12 +25,39 @@ def _engine():
     return make_engine(_settings().database_url)
 
 
+def demo_login_lines() -> list[str]:
+    """The demo accounts, as ``hazardchain demo`` and ``serve --demo-logins`` print them."""
+    from server.demo import USERS
+
+    lines = ["demo logins (password from HAZARDCHAIN_DEMO_PASSWORD, default demo-password):"]
+    for username, display, role, unit, *_ in USERS:
+        lines.append(f"  {username:<11} {role:<10} {display} · {unit}")
+    return lines
+
+
+def ready_banner(host: str, port: int, *, demo_logins: bool) -> str:
+    """What a newcomer needs once the server listens: where the console is, then the logins."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    base = f"http://{shown}:{port}"
+    rule = "=" * 64
+    lines = [
+        rule,
+        f"HazardChain 隐患一条链 is ready: open the console at {base}/",
+        f"  console   {base}/console/",
+        f"  API docs  {base}/docs  ·  {base}/redoc",
+    ]
+    if demo_logins:
+        lines += demo_login_lines()
+    return "\n".join([*lines, "Ctrl-C stops the server.", rule])
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from server.app import create_app
+    from server.serving import serve
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    banner = ready_banner(args.host, args.port, demo_logins=args.demo_logins)
+
+    serve(create_app(), _settings(), host=args.host, port=args.port, banner=banner)
     return 0
 
 
@@ -102,7 +129,7 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.blobs.store import BlobStore
-    from server.demo import USERS, load_demo
+    from server.demo import load_demo
     from server.demo_inspections import load_demo_inspections
     from shared.clock import SystemClock
 
@@ -114,9 +141,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("demo data loaded" if loaded else "demo data already present")
     if added:
         print(f"{added} demo inspections submitted")
-    print("demo logins (password from HAZARDCHAIN_DEMO_PASSWORD, default demo-password):")
-    for username, display, role, unit, *_ in USERS:
-        print(f"  {username:<11} {role:<10} {display} · {unit}")
+    print("\n".join(demo_login_lines()))
     return 0
 
 
@@ -259,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the API server with its scheduler")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument(
+        "--demo-logins", action="store_true", help="list the demo accounts in the ready banner"
+    )
     s.set_defaults(func=cmd_serve)
 
     sub.add_parser("demo", help="load the Wuhai demo data").set_defaults(func=cmd_demo)

@@ -27,6 +27,7 @@ from server.logs import request_id
 from server.monitoring.metrics import Timed
 from server.monitoring.readiness import beat
 from server.plans.scheduled import plan_tasks
+from server.plans.self_inspection import self_inspections
 from server.settings import Settings
 from server.summaries.scheduled import daily_summary
 from server.uow import retrying
@@ -40,6 +41,7 @@ JOBS: dict[str, Callable[..., object]] = {
     "escalate": escalate,
     "daily_summary": daily_summary,
     "plan_tasks": plan_tasks,
+    "self_inspections": self_inspections,
     "deliver": deliver,
     "gc_blobs": gc_blobs,
     "nightly_backup": nightly_backup,
@@ -90,6 +92,7 @@ def triggers(settings: Settings) -> dict[str, BaseTrigger]:
         "escalate": every(settings.escalate_minutes),
         "daily_summary": daily(settings.summary_time),
         "plan_tasks": every(settings.plan_minutes),
+        "self_inspections": every(settings.plan_minutes),
         "deliver": every(settings.deliver_minutes),
         # files no record cites: quiet hours, once a day
         "gc_blobs": CronTrigger(hour=3, minute=30, timezone=settings.timezone),

@@ -1,11 +1,20 @@
-"""Input types shared by every API schema: bounded, clean text and client UUIDs."""
+"""Input types shared by every API schema: bounded, clean text, client UUIDs, page offsets and
+partial updates."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, StringConstraints
+from fastapi import Query
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from shared.text import clean, text_problem
 
@@ -34,3 +43,41 @@ Name = Text(200, 1)
 ShortText = Text(200)
 LongText = Text(4000)
 UUIDStr = Annotated[str, StringConstraints(max_length=36), AfterValidator(_uuid)]
+
+
+# deeper pages are found by filtering; PostgreSQL's OFFSET is a bigint, and an unbounded one
+# overflowed it into a 500
+MAX_OFFSET = 1_000_000
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")]
+
+
+def _null_only_where_allowed(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The documented schema says what ``Patch`` accepts: no ``null`` outside ``nullable``."""
+    nullable = getattr(model, "nullable", frozenset())
+    for name, prop in schema.get("properties", {}).items():
+        options = prop.get("anyOf")
+        if name in nullable or not options:
+            continue
+        kept = [o for o in options if o.get("type") != "null"]
+        del prop["anyOf"]
+        prop.pop("default", None)
+        if len(kept) == 1:
+            prop.update(kept[0])
+        else:
+            prop["anyOf"] = kept
+
+
+class Patch(BaseModel):
+    """A partial update: a field left out stays as it is. ``null`` is refused (422 naming the
+    field) except where it means "clear it" (``nullable``): elsewhere it would write NULL into
+    a required column or a role of ``"None"``."""
+
+    model_config = ConfigDict(json_schema_extra=_null_only_where_allowed)
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable:
+            raise ValueError("may be left out, but not null")
+        return value

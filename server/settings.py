@@ -11,10 +11,10 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.clock import DEFAULT_TIMEZONE
+
 VAR_DIR = Path("var")
 WEAK_SECRETS = {"", "changethis", "secret", "dev", "development"}
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"  # Wuhai; local days, deadlines and schedules
 
 
 class Settings(BaseSettings):
@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     scheduler: str = Field("on", description="on | off (web-only replicas)")
     timezone: str = DEFAULT_TIMEZONE
+    report_unit: str = Field(
+        "", description="编制单位 printed on the daily report (empty: the scope's 应急管理局)"
+    )
     demo_password: str = "demo-password"
     deadline_days: str = Field("", description='JSON overrides, e.g. {"general": {"mine": 3}}')
     blob_dir: Path = VAR_DIR / "blobs"
@@ -50,6 +53,16 @@ class Settings(BaseSettings):
     summary_time: str = Field("07:00", description="daily_summary time of day, HH:MM")
     plan_minutes: float = Field(60, gt=0, description="inspection task generation interval")
     plan_horizon_days: int = Field(7, ge=0, description="tasks are created this far ahead")
+    # enterprise self-inspection (自查, shared.site_checklists.SELF_CHECKS)
+    venue_hours: str = Field(
+        "09:00-21:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$", description="opening hours, HH:MM-HH:MM"
+    )
+    self_inspection_grace_hours: float = Field(
+        24, ge=0, description="a missed self-inspection reaches the officer after this long"
+    )
+    self_inspection_lookback_days: int = Field(
+        3, ge=2, description="missed self-inspections are looked for this far back"
+    )
     deliver_minutes: float = Field(1, gt=0, description="notification delivery interval")
     digest_time: str = Field("08:00", description="daily digest time of day, HH:MM")
     delivery_max_attempts: int = Field(5, ge=1)
@@ -82,6 +95,18 @@ class Settings(BaseSettings):
     heartbeat_stale_seconds: int = Field(
         180, ge=30, description="/readyz fails when the scheduler was silent this long"
     )
+    # serving limits (hazardchain serve; docs/deploy.md)
+    header_timeout_seconds: float = Field(
+        10, gt=0, le=300, description="a connection must send its whole request head this soon"
+    )
+    body_timeout_seconds: float = Field(
+        30, gt=0, le=3600, description="longest pause while a request body arrives"
+    )
+    keep_alive_seconds: int = Field(5, ge=1, le=300, description="idle keep-alive connections")
+    max_connections: int = Field(
+        1000, ge=1, description="open connections; lowered to fit the file limit (ulimit -n)"
+    )
+    max_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
 
     @field_validator("env")
     @classmethod

@@ -166,6 +166,9 @@ class HazardView:
     overdue: bool = False
     overdue_deadlines: list[str] = field(default_factory=list)
     escalation_level: int = 0
+    # a leader's 挂牌督办 (level, reason, by, at) and the 批示 still awaiting their owner's 签收
+    supervision: dict[str, Any] | None = None
+    instructions: list[dict[str, Any]] = field(default_factory=list)
     plan: dict[str, str] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)
     photos: list[str] = field(default_factory=list)

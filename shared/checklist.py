@@ -5,7 +5,8 @@ The file format is fixed by ``docs/checklist-format.md``: one folder per templat
 because finished inspections stay pinned to it; ``versions.lock.json`` records a SHA-256 per
 published file so that an in-place edit is caught before it ships.
 
-Only pydantic and PyYAML are imported so that the server, the tablet app and CI can share it.
+Only pydantic, PyYAML and the standard-library-only ``shared.text`` and ``shared.deadlines``
+are imported so that the server, the tablet app and CI can share it.
 """
 
 from __future__ import annotations
@@ -22,13 +23,27 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
+from shared.deadlines import STOP_WORK_NOTE, item_deadline_problems
 from shared.matters import link_id, matter_def
+from shared.text import latin_words
 
 __all__ = [
+    "LEGACY_VERSIONS",
     "LOCK_FILE_NAME",
+    "MIN_ITEMS_PER_SELF_INSPECTION",
     "MIN_ITEMS_PER_TEMPLATE",
+    "REGULATOR_ONLY",
     "Basis",
     "ChecklistAnswerError",
     "ChecklistError",
@@ -60,14 +75,34 @@ LOCK_FILE_NAME = "versions.lock.json"
 # Publication policy, not a schema rule: a template shorter than this is almost certainly a
 # draft, so validate_tree() reports it while load_template() still accepts small test files.
 MIN_ITEMS_PER_TEMPLATE = 40
+# A self-inspection (自查) template is a patrol or a check the enterprise runs every day or two
+# hours: the rules list a short set of points (GB 25201 5.2), so its floor is lower.
+MIN_ITEMS_PER_SELF_INSPECTION = 8
+# Versions published before items carried ``hazard`` wording and before the answer convention
+# and deadline rule: they stay servable and evaluable exactly as published, so the rules below
+# exempt them. The set is closed; every later version follows the rules.
+LEGACY_VERSIONS: frozenset[tuple[str, int]] = frozenset(
+    {
+        ("coal_mine", 1),
+        ("crowded_venue", 1),
+        ("hazardous_chemicals", 1),
+        ("high_rise_fire", 1),
+        ("noncoal_mine", 1),
+    }
+)
 
 Severity = Literal["general", "major"]
 AnswerType = Literal["yes_no", "number", "choice", "text"]
 Industry = Literal["mine", "chemical", "high_rise", "crowded_venue", "town_gas", "ebike"]
 Op = Literal["<", "<=", ">", ">=", "==", "between"]
 YesNo = Literal["yes", "no"]
+# Who may inspect with a template: the regulator (inspectors, officers), the enterprise itself
+# (自查: a patrol or check the rules require of it), or both.
+Inspector = Literal["regulator", "enterprise"]
+REGULATOR_ONLY: tuple[Inspector, ...] = ("regulator",)
 
-NA = "na"
+NA = "na"  # 不适用: the item does not apply here (the inspector says why)
+UNCHECKED = "unchecked"  # 未检查: the item applies but was not checked this time (and why)
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,7 +278,6 @@ class Item(_Model):
 
     id: str = Field(pattern=r"^[a-z0-9_.]+$")
     text: Localized
-    hazard: Localized | None = None  # the finding's wording when the item fails
     answer: AnswerType
     severity: Severity
     basis: Basis
@@ -256,6 +290,24 @@ class Item(_Model):
     choices: tuple[Choice, ...] = ()
     profiles: tuple[str, ...] | None = None
     groups: tuple[str, ...] = ()
+    # How the finding is written when the item fails: the title of the hazard it raises.
+    hazard: Localized | None = None
+    # A failure stops the work (or the premises or equipment) concerned until it is put right.
+    stop_work: bool = False
+    # What to do at once while a major is being put right under its plan.
+    measures: Localized | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_wording(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave out the fields added with the defect wording while they hold their defaults,
+        so a version published before them keeps its canonical JSON and so its digest."""
+        data = handler(self)
+        for key in ("hazard", "measures"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        if data.get("stop_work") is False:
+            data.pop("stop_work", None)
+        return data
 
     @field_validator("pass_when", mode="before")
     @classmethod
@@ -304,6 +356,26 @@ class Template(_Model):
     standards: tuple[Standard, ...] = Field(min_length=1)
     sections: tuple[Section, ...] = Field(min_length=1)
     count_rules: tuple[CountRule, ...] = ()
+    # Who may use it (absent: the regulator only, as every template before this field).
+    inspectors: tuple[Inspector, ...] = REGULATOR_ONLY
+
+    @model_serializer(mode="wrap")
+    def _omit_default_inspectors(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave ``inspectors`` out while it is the default, so a version published before it
+        keeps its canonical JSON and so its digest (and its pinned inspections)."""
+        data = handler(self)
+        if tuple(data.get("inspectors") or REGULATOR_ONLY) == REGULATOR_ONLY:
+            data.pop("inspectors", None)
+        return data
+
+    def usable_by(self, inspector: Inspector) -> bool:
+        """Whether the regulator or the enterprise may inspect with this template."""
+        return inspector in self.inspectors
+
+    @property
+    def self_inspection(self) -> bool:
+        """An enterprise's own patrol or check (自查): it needs only the patroller's signature."""
+        return "enterprise" in self.inspectors
 
     @cached_property
     def items_by_id(self) -> dict[str, Item]:
@@ -608,8 +680,8 @@ def _check_choices(item: Item, label: str) -> list[str]:
         )
     for dup in _duplicates([c.value for c in item.choices]):
         problems.append(f"{label}: duplicate choice value '{dup}'（选项值重复）")
-    if NA in {c.value for c in item.choices}:
-        problems.append(f"{label}: choice value 'na' is reserved（'na' 为保留值）")
+    for reserved in sorted({NA, UNCHECKED} & {c.value for c in item.choices}):
+        problems.append(f"{label}: choice value '{reserved}' is reserved（'{reserved}' 为保留值）")
     for choice in item.choices:
         problems.extend(_check_languages(label, choice, f"choice '{choice.value}'"))
     return problems
@@ -630,16 +702,52 @@ def _check_chain(label: str, chain: Chain | None) -> list[str]:
     return []
 
 
+def _check_wording(item: Item, label: str) -> list[str]:
+    """The rules every version after LEGACY_VERSIONS follows (docs/checklist-format.md):
+    defect wording in both languages with no English inside the Chinese, yes = compliant,
+    and the deadline rule of ``shared.deadlines``."""
+    problems: list[str] = []
+    if item.hazard is None:
+        problems.append(
+            f"{label}: hazard is missing: how the finding is written when the item fails, "
+            "zh and en（缺少隐患表述 hazard）"
+        )
+    for field, text in (("hazard", item.hazard), ("measures", item.measures)):
+        if text is None:
+            continue
+        problems.extend(_check_languages(label, text, field))
+        stray = latin_words(text.zh)
+        if stray:
+            problems.append(
+                f"{label}: {field}.zh has English in it: {', '.join(stray)}（中文表述夹带英文）"
+            )
+    if item.answer == "yes_no" and item.pass_when == "no":
+        problems.append(
+            f"{label}: state the requirement so that yes is compliant (pass_when: yes)"
+            "（检查项应陈述要求，“是”为合格）"
+        )
+    problems.extend(
+        f"{label}: {p}"
+        for p in item_deadline_problems(
+            item.severity,
+            item.deadline_days,
+            stop_work=item.stop_work,
+            has_measures=item.measures is not None,
+        )
+    )
+    return problems
+
+
 def _check_item(template: Template, item: Item) -> list[str]:
     label = f"item '{item.id}'"
-    hazard = [] if item.hazard is None else _check_languages(label, item.hazard, "hazard")
+    legacy = (template.id, template.version) in LEGACY_VERSIONS
     return [
         *_check_languages(label, item.text, "text"),
-        *hazard,
         *_check_languages(label, item.guidance, "guidance"),
         *_check_basis(template, label, item.basis),
         *_check_answer_fields(item, label),
         *_check_profiles(template, label, item.profiles),
+        *([] if legacy else _check_wording(item, label)),
     ]
 
 
@@ -668,6 +776,13 @@ def _check_count_rule(template: Template, rule: CountRule) -> list[str]:
 def check_template(template: Template) -> list[str]:
     """Consistency problems inside one template (empty list = usable)."""
     problems = _check_languages("template", template.title, "title")
+    if not template.inspectors:
+        problems.append(
+            "template: inspectors is empty; name regulator, enterprise or both"
+            "（inspectors 为空：须注明监管检查、企业自查或两者）"
+        )
+    for who in _duplicates(list(template.inspectors)):
+        problems.append(f"template: inspectors lists '{who}' twice（inspectors 重复）")
     problems += _check_chain("template", template.chain)
     for key in _duplicates([s.key for s in template.standards]):
         problems.append(f"duplicate standard key '{key}'（标准键重复）")
@@ -789,10 +904,14 @@ def validate_tree(root: Path | str) -> list[str]:
             continue
         problems.extend(_path_problems(template, path, where))
         count = sum(1 for _ in template.items())
-        if count < MIN_ITEMS_PER_TEMPLATE:
+        floor = (
+            MIN_ITEMS_PER_TEMPLATE
+            if template.usable_by("regulator")
+            else MIN_ITEMS_PER_SELF_INSPECTION
+        )
+        if count < floor:
             problems.append(
-                f"{where}: {count} items, at least {MIN_ITEMS_PER_TEMPLATE} required"
-                f"（检查项少于 {MIN_ITEMS_PER_TEMPLATE} 项）"
+                f"{where}: {count} items, at least {floor} required（检查项少于 {floor} 项）"
             )
     try:
         lock = read_lock(root)
@@ -885,6 +1004,13 @@ class Finding:
     deadline_days: int
     photo_required: bool
     related_item_ids: tuple[str, ...] = ()
+    # The hazard's title: the item's defect wording (the requirement text for items of
+    # LEGACY_VERSIONS, which have none), or the count rule's title.
+    title_zh: str = ""
+    title_en: str = ""
+    stop_work: bool = False
+    measures_zh: str = ""
+    measures_en: str = ""
 
 
 def _num(value: float | None) -> str:
@@ -978,6 +1104,11 @@ _FAILURE_CHECKS = {
 
 def _item_finding(template: Template, item: Item, failure: tuple[str, str]) -> Finding:
     basis_zh, basis_en = _basis_text(template, item.basis)
+    title = item.hazard or item.text
+    if item.measures is not None:
+        measures = (item.measures.zh, item.measures.en)
+    else:
+        measures = STOP_WORK_NOTE if item.stop_work else ("", "")
     return Finding(
         item_id=item.id,
         kind="item",
@@ -988,6 +1119,11 @@ def _item_finding(template: Template, item: Item, failure: tuple[str, str]) -> F
         basis_en=basis_en,
         deadline_days=item.deadline_days,
         photo_required=item.photo_required,
+        title_zh=title.zh,
+        title_en=title.en,
+        stop_work=item.stop_work,
+        measures_zh=measures[0],
+        measures_en=measures[1],
     )
 
 
@@ -1001,17 +1137,20 @@ def _count_rule_finding(template: Template, rule: CountRule, failed: list[Item])
         severity=rule.severity,
         description_zh=(
             f"{rule.title.zh}：{n} 项不合格（达到 {rule.min_failed} 项即判定）："
-            + "；".join(i.text.zh for i in failed)
+            + "；".join((i.hazard or i.text).zh for i in failed)
         ),
         description_en=(
             f"{rule.title.en}: {n} failed items (threshold {rule.min_failed}): "
-            + "; ".join(i.text.en for i in failed)
+            + "; ".join((i.hazard or i.text).en for i in failed)
         ),
         basis=basis_zh,
         basis_en=basis_en,
         deadline_days=min(i.deadline_days for i in failed),
         photo_required=False,
         related_item_ids=tuple(i.id for i in failed),
+        title_zh=rule.title.zh,
+        title_en=rule.title.en,
+        stop_work=any(i.stop_work for i in failed),
     )
 
 
@@ -1029,7 +1168,8 @@ def evaluate(
 ) -> list[Finding]:
     """Findings for one inspection's answers, item findings first (template order).
 
-    'na' and unanswered (absent or None) items yield nothing; items and count rules outside
+    'na', 'unchecked' and unanswered (absent or None) items yield nothing (whether an inspection
+    may be submitted so is ``shared.completion``'s rule); items and count rules outside
     ``profile`` are ignored (with no profile, only items without a ``profiles`` list apply).
     Unknown item ids and answers of the wrong kind raise ChecklistAnswerError instead of
     being dropped, because a dropped answer could hide a major hazard.
@@ -1046,7 +1186,7 @@ def evaluate(
     failed: list[Item] = []
     for item in template.items():
         answer = answers.get(item.id)
-        if answer is None or answer == NA or not item.applies_to(profile):
+        if answer is None or answer in (NA, UNCHECKED) or not item.applies_to(profile):
             continue
         failure = _FAILURE_CHECKS[item.answer](item, answer)
         if failure is not None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # Wuhai; local days, deadlines and schedules
 
 
 class Clock(Protocol):
@@ -56,3 +59,9 @@ def parse_iso(value: str) -> datetime:
 def to_iso(value: datetime) -> str:
     """One textual form for times inside hashed events: UTC, microseconds, ``Z``."""
     return ensure_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def local_date(instant: datetime, tz: str | None = None) -> date:
+    """The day ``instant`` falls on in the deployment's zone. Tasks and summaries are counted
+    in those days; a tablet set to another zone (or UTC) must count the same ones."""
+    return ensure_utc(instant).astimezone(ZoneInfo(tz or DEFAULT_TIMEZONE)).date()

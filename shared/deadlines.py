@@ -54,3 +54,49 @@ class DeadlinePolicy:
 
 
 DEFAULT_POLICY = DeadlinePolicy()
+
+
+# --------------------------------------------------------------------------------------------
+# A checklist item's own time limit (docs/checklist-format.md, "Deadlines and stop-work")
+# --------------------------------------------------------------------------------------------
+
+# A major hazard is put right under a 治理方案 (五落实), which takes a planning period; until then
+# the item's immediate measures keep people safe. 0 days would make it overdue at creation and
+# escalate it at once, so 0 is kept for conditions that stop the work until they end.
+MAJOR_PLAN_DAYS = (30, 90)
+
+STOP_WORK_NOTE = (
+    "立即停止相关作业（或停用相关场所、设备），经整改复查合格后方可恢复",
+    "Stop the work concerned (or the premises or equipment concerned) at once; resume only "
+    "after the rectification is verified",
+)
+
+
+def item_deadline_problems(
+    severity: str, deadline_days: int, *, stop_work: bool, has_measures: bool
+) -> list[str]:
+    """Why an item's default time limit breaks the rule, in English with the Chinese after.
+
+    The rule: ``0`` days only when a failure stops the work (``stop_work``); a major that does
+    not stop the work gets a plan period of MAJOR_PLAN_DAYS and immediate measures to take
+    meanwhile (a stop-work major's immediate measure is the stop itself).
+    """
+    problems: list[str] = []
+    if deadline_days == 0 and not stop_work:
+        problems.append(
+            "deadline_days 0 is for stop_work items only; give the days to put it right"
+            "（0 天仅用于须停止作业的检查项）"
+        )
+    if severity == "major" and not stop_work:
+        low, high = MAJOR_PLAN_DAYS
+        if not low <= deadline_days <= high:
+            problems.append(
+                f"a major item that does not stop the work needs a plan period of {low}–{high} "
+                f"days, not {deadline_days}（不停止作业的重大隐患须给予 {low}–{high} 天治理期限）"
+            )
+        if not has_measures:
+            problems.append(
+                "a major item that does not stop the work needs measures (what to do at once "
+                "until it is put right)（须写明整改期间的立即措施 measures）"
+            )
+    return problems

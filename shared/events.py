@@ -618,6 +618,115 @@ def _fold_escalated(view: HazardView, ev: ChainEvent) -> HazardView:
     return view
 
 
+# ---------------------------------------------------------------- a leader's 批示 and 督办
+
+
+def _acts_as(role: Role) -> Role:
+    """An admin does an officer's work."""
+    return Role.officer if role is Role.admin else role
+
+
+def _addressed_to(instruction: Mapping[str, Any], actor: Actor) -> bool:
+    """A 批示 goes to the owner of the link it was given on: their role and, when that owner
+    was a named enterprise account, only that account."""
+    if instruction["to_role"] != _acts_as(actor.role).value:
+        return False
+    user = instruction.get("to_user_id")
+    return not user or actor.role is not Role.enterprise or actor.id == user
+
+
+def _check_instructed(view: HazardView, actor, p, now, policy) -> Next:
+    """Addressed to whoever owes the next step now; who acts next does not change."""
+    owner = view.link_owner
+    if not owner:
+        raise _refuse(
+            "no_owner", "该隐患当前没有责任方，无法批示", "the hazard has no owner to instruct"
+        )
+    out = {"text": _text(p, "text", "批示内容"), "to_role": owner["role"]}
+    if owner.get("unit"):
+        out["to_unit"] = owner["unit"]
+    if owner.get("user_id"):
+        out["to_user_id"] = owner["user_id"]
+    return Next(out, None, None)
+
+
+def _fold_instructed(view: HazardView, ev: ChainEvent) -> HazardView:
+    p = ev.payload
+    view.instructions.append(
+        {
+            "id": ev.id,
+            "text": p["text"],
+            "to_role": p["to_role"],
+            "to_unit": p.get("to_unit"),
+            "to_user_id": p.get("to_user_id"),
+            "by": ev.actor_id,
+            "at": ev.at,
+        }
+    )
+    return view
+
+
+def _check_acknowledged(view: HazardView, actor: Actor, p, now, policy) -> Next:
+    """签收: every 批示 addressed to the actor at once; someone else's is refused by name."""
+    mine = [i["id"] for i in view.instructions if _addressed_to(i, actor)]
+    if not mine:
+        if view.instructions:
+            zh_to, en_to = ROLE_NAMES[Role(view.instructions[0]["to_role"])]
+            raise _refuse(
+                "not_addressee",
+                f"该批示须由{zh_to}签收",
+                f"this instruction is for the {en_to.lower()} to acknowledge",
+            )
+        raise _refuse(
+            "no_instruction", "没有待签收的批示", "there is no instruction to acknowledge"
+        )
+    out: dict[str, Any] = {"instructions": mine}
+    if p.get("comment"):
+        out["comment"] = _text(p, "comment", "签收意见")
+    return Next(out, None, None)
+
+
+def _fold_acknowledged(view: HazardView, ev: ChainEvent) -> HazardView:
+    done = set(ev.payload["instructions"])
+    view.instructions = [i for i in view.instructions if i["id"] not in done]
+    return view
+
+
+def _check_supervised(view: HazardView, actor, p, now, policy) -> Next:
+    """挂牌督办 by a leader: at least district level, never below the present level; once
+    listed, only a higher level lists it again."""
+    top = max(ESCALATION_LEVELS)
+    level = p.get("level") or min(max(view.escalation_level + 1, 1), top)
+    listed = view.supervision["level"] if view.supervision else 0
+    if (
+        not isinstance(level, int)
+        or isinstance(level, bool)
+        or level < max(view.escalation_level, 1)
+        or level <= listed
+        or level not in ESCALATION_LEVELS
+    ):
+        raise _refuse(
+            "invalid_supervision",
+            "已按该级别挂牌督办；督办级别须不低于当前级别且高于已挂牌级别",
+            "already listed at this level: the level must be at least the current one and "
+            "above the one listed",
+            "level",
+        )
+    out = {
+        "level": level,
+        "supervising_level": ESCALATION_LEVELS[level],
+        "reason": _text(p, "reason", "督办要求"),
+    }
+    return Next(out, view.link_owner, view.link_deadline)
+
+
+def _fold_supervised(view: HazardView, ev: ChainEvent) -> HazardView:
+    p = ev.payload
+    view.escalation_level = max(view.escalation_level, int(p["level"]))
+    view.supervision = {"level": p["level"], "reason": p["reason"], "by": ev.actor_id, "at": ev.at}
+    return view
+
+
 # ---------------------------------------------------------------- notes and photos
 
 
@@ -884,6 +993,66 @@ SPECS: tuple[EventSpec, ...] = (
         ),
     ),
     EventSpec(
+        "instructed",
+        ("领导批示", "Leader's instruction"),
+        frozenset({Role.leader}),
+        OPEN_STATES,
+        _check_instructed,
+        _fold_instructed,
+        action=("批示", "Instruct"),
+        fields=(
+            Field(
+                "text",
+                ("批示内容", "Instruction"),
+                required=True,
+                shown=("批示内容", "Instruction"),
+                rows=3,
+            ),
+            Field("to_role", ("批示对象", "Addressed to"), "choice", asked=False),
+            Field("to_unit", ("批示单位", "Unit addressed"), asked=False, shown=UNIT),
+            Field("to_user_id", ("批示账号", "Account addressed"), "id", asked=False),
+        ),
+    ),
+    EventSpec(
+        "acknowledged",
+        ("签收批示", "Instruction acknowledged"),
+        RESPONSIBLE | {Role.admin},
+        OPEN_STATES,
+        _check_acknowledged,
+        _fold_acknowledged,
+        action=("签收批示", "Acknowledge the instruction"),
+        tablet=True,
+        fields=(
+            Field("comment", ("签收意见", "Reply"), "line", shown=("签收意见", "Reply")),
+            Field("instructions", ("所签收的批示", "Instructions acknowledged"), "id", asked=False),
+        ),
+    ),
+    EventSpec(
+        "supervised",
+        ("领导督办", "Supervised by a leader"),
+        frozenset({Role.leader}),
+        OPEN_STATES,
+        _check_supervised,
+        _fold_supervised,
+        action=("挂牌督办", "List for supervision"),
+        tone="danger",
+        confirm=True,
+        fields=(
+            Field(
+                "level",
+                ("督办级别", "Supervision level"),
+                "level",
+                shown=("督办级别", "Supervision level"),
+            ),
+            Field(
+                "reason",
+                ("督办要求", "Supervision requirement"),
+                required=True,
+                shown=("督办要求", "Requirement"),
+            ),
+        ),
+    ),
+    EventSpec(
         "note",
         ("备注", "Note"),
         ANY_LOGIN | {Role.system},
@@ -981,6 +1150,36 @@ def fold_one(view: HazardView | None, ev: ChainEvent) -> HazardView:
     return view
 
 
+def acts_next(view: HazardView) -> frozenset[Role]:
+    """Who owes the open hazard's next step: the link's owner, the responsible unit while the
+    deadline binds it (even with an extension asked for), and whoever a 批示 awaits. The one
+    rule behind every role's "待我处理" (console queue, API filter, tablet list)."""
+    if not view.is_open:
+        return frozenset()
+    roles = {Role(i["to_role"]) for i in view.instructions}
+    if view.link_owner and view.link_owner.get("role"):
+        roles.add(Role(view.link_owner["role"]))
+    if view.state in DEADLINE_STATES:
+        roles.add(Role.enterprise)
+    return frozenset(roles)
+
+
+def awaits(view: HazardView, role: Role, user_id: str | None = None) -> bool:
+    """Is this hazard on this user's own to-do list? An enterprise account only for a hazard
+    assigned to no account or to it (the server's mirror: ``is_for`` in the hazard service)."""
+    role = _acts_as(role)
+    if role not in acts_next(view):
+        return False
+    if role is Role.enterprise:
+        return view.responsible_user_id in (None, user_id)
+    return True
+
+
+def pending_instructions(view: HazardView, actor: Actor) -> list[dict[str, Any]]:
+    """The 批示 this user must 签收."""
+    return [i for i in view.instructions if _addressed_to(i, actor)]
+
+
 def allowed_event_types(view: HazardView | None, role: Role) -> list[EventType]:
     """What this role could append now (payload aside): drives the app's and console's buttons."""
     out = []
@@ -992,6 +1191,22 @@ def allowed_event_types(view: HazardView | None, role: Role) -> list[EventType]:
                 out.append(et)
         elif rule.states is not None and view.state in rule.states:
             out.append(et)
+    return out
+
+
+def offered(view: HazardView, actor: Actor) -> list[EventType]:
+    """What to offer this user as buttons: ``allowed_event_types`` less an action that could
+    only be refused for want of its object (签收 with no 批示 for them, 批示 with no owner)."""
+    out = []
+    for et in allowed_event_types(view, actor.role):
+        if et is EventType.acknowledged and not pending_instructions(view, actor):
+            continue
+        if et is EventType.instructed and not view.link_owner:
+            continue
+        listed = (view.supervision or {}).get("level", 0)
+        if et is EventType.supervised and listed >= max(ESCALATION_LEVELS):
+            continue
+        out.append(et)
     return out
 
 

@@ -28,8 +28,12 @@ def clip(text: str, limit: int) -> str:
 
 
 def default_description(finding: Finding) -> str:
-    """Both languages, Chinese first (the text of record), as the server has always stored."""
-    return f"{finding.description_zh}\n{finding.description_en}"
+    """Both languages, Chinese first (the text of record), as the server has always stored;
+    then what to do at once (a stop, or a major's measures until its plan is carried out)."""
+    text = f"{finding.description_zh}\n{finding.description_en}"
+    if finding.measures_zh:
+        text += f"\n立即措施：{finding.measures_zh}\nImmediate measures: {finding.measures_en}"
+    return text
 
 
 def finding_hazard_payload(
@@ -51,13 +55,9 @@ def finding_hazard_payload(
     The hazard is tagged with the "一件事" matter and link the template names for the
     inspection's ``profile`` (``Template.chain_for``), so no inspector has to pick them.
     """
-    if finding.kind == "item":
-        title = template.item(finding.item_id).text.zh
-        item_photos = list(photos.get(finding.item_id, []))
-    else:
-        rule = next(r for r in template.count_rules if r.id == finding.item_id)
-        title = rule.title.zh
-        item_photos = []
+    # The title is the defect as written (Finding.title_zh), never the requirement.
+    title = finding.title_zh
+    item_photos = list(photos.get(finding.item_id, [])) if finding.kind == "item" else []
     written = (descriptions or {}).get(finding.item_id, "").strip()
     payload: dict[str, Any] = {
         "site_id": site_id,

@@ -31,6 +31,37 @@ DEFAULT_PULL_LIMIT = 500
 MAX_PULL_LIMIT = 1000
 MAX_BLOB_BYTES = 20 * 1024 * 1024
 PHOTO_MIMES = ("image/png", "image/jpeg", "image/webp")
+# no op payload nests anywhere near this; deeper bodies are refused before Python's parser or
+# anything that walks them recurses into a RecursionError
+MAX_JSON_DEPTH = 32
+# a header number longer than this is no byte offset (and int() of a huge one is slow)
+MAX_HEADER_DIGITS = 19
+
+
+def header_number(value: str | None) -> int | None:
+    """A resumable upload's ``Upload-Offset``/``Upload-Length`` (server and tablet read them
+    alike): ASCII digits only, since ``str.isdigit`` also passes ``²``, which ``int`` refuses.
+    None when absent or malformed."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > MAX_HEADER_DIGITS:
+        return None
+    return int(value)
+
+
+def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when lists/objects nest deeper than ``limit`` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def sniff_mime(head: bytes) -> str | None:

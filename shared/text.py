@@ -23,3 +23,23 @@ def text_problem(value: str) -> str | None:
 def clean(value: str) -> str:
     """NFC-normalise and strip, so the same words compare and hash the same everywhere."""
     return unicodedata.normalize("NFC", value).strip()
+
+
+# Latin tokens a Chinese text may carry: standard codes, units and chemical formulas are written
+# so in Chinese too; anything else is English left inside Chinese text.
+LATIN_ALLOWED: frozenset[str] = frozenset(
+    {
+        *("GB", "GB/T", "GBZ", "AQ", "AQ/T", "GA", "GA/T", "TSG", "JGJ", "CJJ", "SH", "HG", "NB"),
+        *("mm", "cm", "m", "km", "m2", "m3", "m/s", "s", "min", "h", "kg", "t", "L"),
+        *("Pa", "kPa", "MPa", "V", "kV", "kW", "A", "mA", "ppm", "LEL", "mg/m3", "mg/m", "mg"),
+        *("CO", "CO2", "NO2", "SO2", "H2S", "NH3", "O2", "CH4", "N2"),
+        # grades: fire performance (A, B1, B2), dangerous-building rating (C, D)
+        *("B1", "B2", "C", "D"),
+    }
+)
+_LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9/]*")
+
+
+def latin_words(text: str) -> list[str]:
+    """Latin tokens in Chinese text outside LATIN_ALLOWED (empty list = none left in)."""
+    return [w for w in _LATIN_TOKEN.findall(text) if w not in LATIN_ALLOWED]

@@ -83,9 +83,17 @@ class CliServer(Loopback):
     def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         return hazardchain(self.env, self.workdir, *args, ok=ok)
 
+    @property
+    def blob_dir(self) -> Path:
+        return Path(self.env["HAZARDCHAIN_BLOB_DIR"])
+
     def start(self) -> CliServer:
         self.run("db", "upgrade")
         self.run("demo")
+        return self.serve()
+
+    def serve(self) -> CliServer:
+        """``hazardchain serve`` on this installation, until it answers."""
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [str(HAZARDCHAIN), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
@@ -117,3 +125,42 @@ class CliServer(Loopback):
             self.proc.kill()
             self.proc.wait()
             return None
+
+
+def server_state(
+    server: Loopback, blob_dir: Path
+) -> tuple[dict[str, list[tuple[str, str]]], set[str]]:
+    """Every hazard's events (type, id) in order, as an admin reads them over the API, and
+    every photo the server holds."""
+    chains: dict[str, list[tuple[str, str]]] = {}
+    with server.login("admin") as http:
+        cursor = None
+        while True:
+            params = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+            page = http.get("/hazards", params=params).json()
+            for item in page["items"]:
+                detail = http.get(f"/hazards/{item['id']}").json()
+                chains[item["id"]] = [(e["type"], e["id"]) for e in detail["events"]]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+    photos = {p.name for p in blob_dir.glob("??/*") if len(p.name) == 64}
+    return chains, photos
+
+
+def assigned_to_the_mall(server: Loopback, site_id: str, title: str) -> str:
+    """An officer reports a hazard at ``site_id`` and hands it to the demo mall's 安全员 (the
+    ``enterprise`` user): a hazard of the test's own on a server tests share."""
+    with server.login("enterprise") as ent:
+        me = ent.get("/me").json()
+    with server.login("officer") as officer:
+        body = {"site_id": site_id, "title": title, "severity": "general"}
+        hid = officer.post("/hazards", json=body).json()["id"]
+        payload = {
+            "responsible_unit": "万达广场",
+            "responsible_person": "陈安全员",
+            "responsible_user_id": me["id"],
+        }
+        r = officer.post(f"/hazards/{hid}/events", json={"type": "assigned", "payload": payload})
+        assert r.status_code == 201, r.text
+    return hid

@@ -20,12 +20,13 @@ from mobile_app.core.outbox import LocalRefusal, actor_of, enqueue_in
 from mobile_app.core.store import LocalStore, dumps
 from shared.checklist import ChecklistAnswerError, Finding, Template, evaluate
 from shared.clock import Clock, SystemClock, to_iso
+from shared.completion import MARKS, Completion, completion, refusal
 from shared.errors import Refusal
 from shared.findings import finding_hazard_id, finding_hazard_payload
 from shared.sync_wire import OpType
 
 EDITABLE = ("draft", "rejected")
-EXTRA_KEYS = frozenset({"finding_texts", "signatures", "representative_name"})
+EXTRA_KEYS = frozenset({"finding_texts", "signatures", "representative_name", "checklist_override"})
 
 
 def _locked() -> LocalRefusal:
@@ -154,11 +155,53 @@ class Drafts:
 
         self.store.write(save)
 
+    def mark_unanswered(self, draft_id: str, template: Template, mark: str, reason: str) -> int:
+        """Mark every applicable item still unanswered 不适用 or 未检查 with one reason (an
+        item's own note, when it has one, stays its reason); returns how many were marked."""
+        reason = reason.strip()
+        if mark not in MARKS or not reason:
+            raise LocalRefusal(
+                Refusal(
+                    "reason_required",
+                    "请写明不适用或未检查的原因",
+                    "say why these items are not applicable or not checked",
+                    {"reason": "required"},
+                )
+            )
+        now = to_iso(self.clock.now())
+        d = self.get(draft_id)
+        ids = self.completion(d, template).unanswered
+
+        def mark_(db: Database) -> int:
+            self._editable(db, draft_id, now)
+            for item_id in ids:
+                # an answer given meanwhile (another lane) is kept: only empty rows are marked
+                db.execute(
+                    "INSERT INTO answer (draft_id, item_id, value, note, photos, updated_at)"
+                    " VALUES (?, ?, ?, ?, '[]', ?) ON CONFLICT (draft_id, item_id) DO UPDATE SET"
+                    " value = excluded.value, updated_at = excluded.updated_at,"
+                    " note = CASE WHEN trim(answer.note) = '' THEN excluded.note"
+                    " ELSE answer.note END"
+                    " WHERE answer.value IS NULL OR answer.value = '\"\"'",
+                    [draft_id, item_id, json.dumps(mark), reason, now],
+                )
+            return len(ids)
+
+        return self.store.write(mark_)
+
     # ---------------------------------------------------------------- review and submit
 
     @staticmethod
     def answers_of(d: dict[str, Any]) -> dict[str, Any]:
         return {k: a["value"] for k, a in d["answers"].items() if a["value"] not in (None, "")}
+
+    @staticmethod
+    def notes_of(d: dict[str, Any]) -> dict[str, str]:
+        return {k: a["note"].strip() for k, a in d["answers"].items() if a["note"].strip()}
+
+    def completion(self, d: dict[str, Any], template: Template) -> Completion:
+        """How much of the checklist is answered or marked with a reason (the review shows it)."""
+        return completion(template, self.answers_of(d), self.notes_of(d), d["profile"])
 
     def findings(self, d: dict[str, Any], template: Template) -> list[Finding]:
         """Raises ``LocalRefusal`` for an answer the checklist cannot take."""
@@ -176,11 +219,7 @@ class Drafts:
         was shown, so only what they changed is sent as written text."""
         items = template.items_by_id
         photos = {k: a["photos"] for k, a in d["answers"].items() if a["photos"] and k in items}
-        notes = {
-            k: a["note"].strip()
-            for k, a in d["answers"].items()
-            if a["note"].strip() and k in items
-        }
+        notes = {k: v for k, v in self.notes_of(d).items() if k in items}
         texts = d["extra"].get("finding_texts", {})
         written = {
             k: v.strip()
@@ -206,6 +245,8 @@ class Drafts:
             "notes": d["notes"][:4000],
             "started_at": d["started_at"],
             "ended_at": ended_at,
+            # why a checklist that does not fit the site is used (shared.site_checklists)
+            "checklist_override": d["extra"].get("checklist_override") or None,
         }
 
     def submit(
@@ -216,6 +257,10 @@ class Drafts:
         if d["status"] not in EDITABLE:
             raise _locked()
         findings = self.findings(d, template)
+        incomplete = refusal(template, self.completion(d, template), d["profile"])
+        if incomplete is not None:  # the server's rule, before anything is queued
+            fields = {k.split(".", 1)[1]: v for k, v in incomplete.fields.items()}
+            raise LocalRefusal(Refusal(incomplete.code, incomplete.zh, incomplete.en, fields))
         missing = [
             f.item_id
             for f in findings
@@ -231,7 +276,14 @@ class Drafts:
                 )
             )
         sig = d["extra"].get("signatures") or {}
-        if not sig.get("inspector") or not sig.get("representative"):
+        if template.self_inspection and not sig.get("inspector"):
+            # 自查: the patroller signs alone (the enterprise is the site; no one countersigns)
+            raise LocalRefusal(
+                Refusal("signatures_required", "须由巡查人员签字确认", "the patroller must sign")
+            )
+        if not template.self_inspection and (
+            not sig.get("inspector") or not sig.get("representative")
+        ):
             raise LocalRefusal(
                 Refusal(
                     "signatures_required",

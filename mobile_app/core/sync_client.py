@@ -4,8 +4,10 @@ batches, pull pages of changes. See docs/sync.md.
 Every step is safe to interrupt at any byte: the outbox is only marked from the server's
 answer (a lost answer means the op is sent again and comes back ``duplicate``); a pulled page
 and its cursor commit in one local transaction (a crash mid-page re-applies it, and applying
-is idempotent); an upload resumes from the offset the server reports. Network errors, 5xx and
-429 are retried with exponential backoff and full jitter; a 401 refreshes the token once;
+is idempotent); an upload resumes from the offset the server reports. Network errors, answers
+that do not parse (a connection cut inside the headers still yields a response: ``http.client``
+takes the cut as the end of the headers), 5xx and 429 are retried with exponential backoff and
+full jitter; a 401 refreshes the token once;
 ``410`` resets the local copy of server data (never the outbox); ``426`` stops and keeps
 everything for after the app update.
 """
@@ -19,16 +21,18 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
+from pydantic import BaseModel
 from sqlite_utils import Database
 
 from mobile_app.core.chains import ChainLinkError, provisional_hazards, refold, store_event
 from mobile_app.core.outbox import actor_of
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
-from shared.clock import Clock, SystemClock, to_iso
+from shared.clock import Clock, SystemClock, local_date, to_iso
 from shared.device_proof import NONCE_HEADER, PROOF_HEADER, DeviceKey
 from shared.sync_wire import (
     SCHEMA_VERSION,
@@ -36,6 +40,7 @@ from shared.sync_wire import (
     PullResponse,
     PushResponse,
     StopReason,
+    header_number,
 )
 
 log = logging.getLogger("hazardchain.tablet.sync")
@@ -48,6 +53,11 @@ NETWORK_ERRORS = (
     requests.exceptions.ContentDecodingError,
 )
 GZIP_MIN_BYTES = 1024
+TASKS_PAST_DAYS = 31  # missed tasks older than a month are the console's business
+TASKS_AHEAD_DAYS = 14
+TASK_PAGE = 500  # the server's page limit
+MAX_TASKS = 5000
+T = TypeVar("T")
 
 
 @dataclass
@@ -79,6 +89,76 @@ class SyncResult:
 
 class SyncFailed(Exception):
     """The server could not be reached (or kept failing) after every retry; nothing is lost."""
+
+
+class MalformedAnswer(ValueError):
+    """An answer that does not parse: cut short or garbled on the way. Retried like a dropped
+    connection; after the last attempt it is a ``SyncFailed``."""
+
+
+def _model(model: type[BaseModel]) -> Callable[[requests.Response], Any]:
+    return lambda r: model.model_validate(r.json())  # pydantic's ValidationError is a ValueError
+
+
+def _json_object(*keys: str) -> Callable[[requests.Response], dict[str, Any]]:
+    """A JSON object holding these keys (the rest is the caller's to read)."""
+
+    def read(r: requests.Response) -> dict[str, Any]:
+        body = r.json()
+        if not isinstance(body, dict) or any(k not in body for k in keys):
+            raise MalformedAnswer(f"expected an object with {', '.join(keys)}")
+        return body
+
+    return read
+
+
+def _items(*keys: str) -> Callable[[requests.Response], list[dict[str, Any]]]:
+    """A page's ``items``, each an object holding these keys."""
+
+    def read(r: requests.Response) -> list[dict[str, Any]]:
+        items = _json_object("items")(r)["items"]
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict) and all(isinstance(i.get(k), str) for k in keys) for i in items
+        ):
+            raise MalformedAnswer("expected a list of items")
+        return items
+
+    return read
+
+
+def _tokens(r: requests.Response) -> dict[str, Any]:
+    body = _json_object("access_token", "refresh_token")(r)
+    if not all(isinstance(body[k], str) and body[k] for k in ("access_token", "refresh_token")):
+        raise MalformedAnswer("expected tokens")
+    return body
+
+
+def _login_answer(r: requests.Response) -> dict[str, Any]:
+    body = _tokens(r)
+    user = body.get("user")
+    if not isinstance(user, dict) or not all(isinstance(user.get(k), str) for k in ("id", "role")):
+        raise MalformedAnswer("expected the user")
+    return body
+
+
+def _held(size: int) -> Callable[[requests.Response], int]:
+    """How many bytes of a ``size``-byte file the server holds, from HEAD's or PATCH's answer."""
+
+    def read(r: requests.Response) -> int:
+        if r.status_code in (404, 413, 415, 422):  # nothing there yet, or refused (see why)
+            return 0
+        return _upload_offset(r, size)
+
+    return read
+
+
+def _upload_offset(r: requests.Response, size: int) -> int:
+    """The server's ``Upload-Offset``; a missing, empty or garbled one (a cut inside the
+    headers) or one past the file's end is a malformed answer."""
+    offset = header_number(r.headers.get("Upload-Offset"))
+    if offset is None or offset > size:
+        raise MalformedAnswer(f"Upload-Offset {r.headers.get('Upload-Offset')!r}")
+    return offset
 
 
 class LoginRequired(Exception):
@@ -115,9 +195,11 @@ class _ResetRequired(Exception):
 def _code(r: requests.Response) -> tuple[str, str]:
     try:
         body = r.json()
-        return str(body.get("code", "")), str(body.get("message", ""))
     except ValueError:
         return "", r.text[:200]
+    if not isinstance(body, dict):
+        return "", r.text[:200]
+    return str(body.get("code", "")), str(body.get("message", ""))
 
 
 class SyncClient:
@@ -184,11 +266,12 @@ class SyncClient:
         *,
         expect: tuple[int, ...] = (),
         auth: bool = True,
-        parse: bool = False,
+        read: Callable[[requests.Response], T] | None = None,
         headers: dict[str, str] | None = None,
         **kw: Any,
-    ) -> tuple[requests.Response, Any]:
-        """Send with retries. Returns (response, parsed JSON if ``parse``)."""
+    ) -> tuple[requests.Response, T | None]:
+        """Send with retries. Returns (response, ``read(response)``): an answer ``read`` cannot
+        parse (``ValueError``) is retried like a network error."""
         refreshed = False
         last: str = ""
         for attempt in range(self.max_attempts):
@@ -217,12 +300,12 @@ class SyncClient:
             if r.status_code == 410:
                 raise _ResetRequired(_code(r)[1])
             if r.status_code in expect or 200 <= r.status_code < 300:
-                if not parse:
+                if read is None:
                     return r, None
                 try:
-                    return r, r.json()
-                except ValueError:  # a body cut short on the way
-                    last = "truncated response"
+                    return r, read(r)
+                except ValueError as exc:  # cut short or garbled on the way
+                    last = f"malformed answer: {exc}"
                     self._backoff(attempt)
                     continue
             code, message = _code(r)
@@ -243,7 +326,8 @@ class SyncClient:
 
     @staticmethod
     def _wire_bytes(r: requests.Response) -> int:
-        return int(r.headers.get("Content-Length") or len(r.content))
+        length = header_number(r.headers.get("Content-Length"))
+        return len(r.content) if length is None else length
 
     # ---------------------------------------------------------------- session
 
@@ -253,7 +337,7 @@ class SyncClient:
             "POST",
             "/auth/token",
             auth=False,
-            parse=True,
+            read=_login_answer,
             data={
                 "username": username,
                 "password": password,
@@ -327,9 +411,9 @@ class SyncClient:
                     raise SyncFailed(f"token refresh: {exc}") from exc
                 if r.status_code == 200:
                     try:
-                        body = r.json()
-                    except ValueError as exc:  # the answer was cut: the old token still works
-                        raise SyncFailed("token refresh: truncated response") from exc
+                        body = _tokens(r)
+                    except ValueError as exc:  # the new tokens were lost on the way: retry later
+                        raise SyncFailed(f"token refresh: malformed answer: {exc}") from exc
                     self.store.write(lambda db, body=body: self._keep_tokens(db, body))
                     return
                 if r.status_code in RETRY_STATUSES:
@@ -402,8 +486,7 @@ class SyncClient:
     def _upload_one(self, row: dict[str, Any], result: SyncResult, progress: Progress) -> bool:
         sha, size = row["sha256"], row["size"]
         path = f"/blobs/{sha}"
-        r, _ = self._request("HEAD", path, expect=(404,))
-        offset = int(r.headers.get("Upload-Offset", 0)) if r.status_code == 200 else 0
+        r, offset = self._request("HEAD", path, expect=(404,), read=_held(size))
         restarts = busy = 0
         # done only on the server's word: all bytes there but unchecked (it crashed before
         # hashing them) still takes a PATCH, an empty one, to finish
@@ -411,10 +494,11 @@ class SyncClient:
             if r.headers.get("Upload-Complete") == "1":
                 break
             chunk = self.store.blob_chunks(sha, offset, self.chunk_size)
-            r, _ = self._request(
+            r, new_offset = self._request(
                 "PATCH",
                 path,
                 expect=(409, 413, 415, 422),
+                read=_held(size),
                 data=chunk,
                 headers={
                     "Upload-Offset": str(offset),
@@ -424,7 +508,7 @@ class SyncClient:
             )
             result.bytes_sent += len(chunk)
             if r.status_code == 409:  # another offset, or the same file still arriving
-                offset = int(r.headers.get("Upload-Offset", offset))
+                offset = new_offset
                 if _code(r)[0] == "upload_busy":
                     busy += 1
                     self._backoff(min(busy, 6))
@@ -439,7 +523,6 @@ class SyncClient:
                     return False
                 offset = 0
                 continue
-            new_offset = int(r.headers.get("Upload-Offset", offset + len(chunk)))
             progress.bytes_done += max(0, new_offset - offset)
             offset = new_offset
             self._tell(progress)
@@ -499,12 +582,13 @@ class SyncClient:
                 raw = gzip.compress(raw, compresslevel=5, mtime=0)
                 headers["Content-Encoding"] = "gzip"
             try:
-                r, data = self._request("POST", "/sync/push", data=raw, headers=headers, parse=True)
+                r, resp = self._request(
+                    "POST", "/sync/push", data=raw, headers=headers, read=_model(PushResponse)
+                )
             except (UpgradeRequired, DeviceRevoked, LoginRequired, ServerRefused):
                 # refused before anything was applied: not on its way after all
                 self.store.write(lambda db, b=batch: _mark_unsent(db, b))
                 raise
-            resp = PushResponse.model_validate(data)
             result.bytes_sent += len(raw)
             result.bytes_received += self._wire_bytes(r)
             counts = self.store.write(lambda db, b=batch, x=resp: self._apply_push(db, b, x))
@@ -602,11 +686,12 @@ class SyncClient:
             if cursor:
                 params["cursor"] = cursor
             try:
-                r, data = self._request("GET", "/sync/pull", params=params, parse=True)
+                r, page = self._request(
+                    "GET", "/sync/pull", params=params, read=_model(PullResponse)
+                )
             except _ResetRequired as exc:
                 resets = self._reset(resets, result, "the server keeps asking for a reset", exc)
                 continue
-            page = PullResponse.model_validate(data)
             size = self._wire_bytes(r)
             try:
                 self.store.write(lambda db, p=page, c=cursor: self._apply_page(db, p, c))
@@ -664,22 +749,44 @@ class SyncClient:
 
     # ---------------------------------------------------------------- lists
 
-    def _get_json(self, path: str, result: SyncResult, **params: Any) -> Any:
-        r, data = self._request("GET", path, params=params, parse=True)
+    def _get_json(
+        self, path: str, result: SyncResult, read: Callable[[requests.Response], T], **params: Any
+    ) -> T:
+        r, data = self._request("GET", path, params=params, read=read)
         result.bytes_received += self._wire_bytes(r)
         return data
+
+    def _my_tasks(self, result: SyncResult, timezone: str | None) -> list[dict[str, Any]]:
+        """The open and missed tasks Home can show: missed ones of the last month and what is
+        due in the coming fortnight (days offline in a mine), every page of them. Asking for
+        the first page of all tasks ever gave a daily plan's oldest tasks and never today's."""
+        today = local_date(self.clock.now(), timezone)
+        window = {
+            "mine": "true",
+            "status": ["open", "missed"],
+            "date_from": (today - timedelta(days=TASKS_PAST_DAYS)).isoformat(),
+            "date_to": (today + timedelta(days=TASKS_AHEAD_DAYS)).isoformat(),
+            "limit": TASK_PAGE,
+        }
+        tasks: list[dict[str, Any]] = []
+        while len(tasks) < MAX_TASKS:
+            page = self._get_json("/tasks", result, _items("id"), offset=len(tasks), **window)
+            tasks += page
+            if len(page) < TASK_PAGE:
+                break
+        return tasks
 
     def pull_lists(self, result: SyncResult) -> None:
         """What is not in the change feed, read whole: the user (role, scope, name may have
         changed), the user's inspection tasks and the newest inspections in scope."""
-        me = self._get_json("/me", result)
+        me = self._get_json("/me", result, _json_object("id", "role"))
         try:
-            tasks = self._get_json("/tasks", result, mine="true", limit=500)["items"]
+            tasks = self._my_tasks(result, me.get("timezone"))
         except ServerRefused as exc:
             if exc.status not in (403, 404):
                 raise
             tasks = []  # a role without tasks (enterprise users)
-        inspections = self._get_json("/inspections", result, limit=200)["items"]
+        inspections = self._get_json("/inspections", result, _items("id", "site_id"), limit=200)
 
         def keep(db: Database) -> None:
             set_meta(db, "user", dumps(me))

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from mobile_app.core.chains import local_chain, stored_view
+from mobile_app.core.checklists import held_templates
 from mobile_app.core.drafts import Drafts
 from mobile_app.core.outbox import LocalRefusal, Outbox, actor_of
 from mobile_app.core.session import (
@@ -40,9 +43,10 @@ from mobile_app.ui.backend import (
     SyncProgress,
     SyncReport,
 )
-from shared.chain import Actor, HazardView, allowed_event_types
+from shared.chain import Actor, HazardView
 from shared.checklist import Template
-from shared.clock import Clock, SystemClock, parse_iso, to_iso
+from shared.clock import Clock, SystemClock, local_date, parse_iso, to_iso
+from shared.events import awaits, offered, pending_instructions
 from shared.findings import default_description, finding_hazard_id
 from shared.roles import Role
 from shared.taxonomy import name_of
@@ -163,6 +167,10 @@ class DeviceBackend:
     def _user(self) -> dict[str, Any]:
         return self.session.user() or {}
 
+    def _local_day(self, instant: datetime) -> str:
+        """The deployment's day (the server says its zone in ``/me``), not the tablet's."""
+        return local_date(instant, self._user().get("timezone")).isoformat()
+
     def _actor(self) -> Actor:
         return actor_of(self.store.reader())
 
@@ -225,11 +233,8 @@ class DeviceBackend:
         return site
 
     def templates(self, industry: str | None = None) -> list[dict[str, Any]]:
-        latest: dict[str, dict[str, Any]] = {}
-        for r in self.store.read("SELECT data FROM template"):
-            t = json.loads(r["data"])
-            if t["id"] not in latest or t["version"] > latest[t["id"]]["version"]:
-                latest[t["id"]] = t
+        # only those this user may inspect with: an enterprise user its self-inspections
+        latest = held_templates(self.store, self._user().get("role", "inspector"))
         out = [
             {
                 "id": t["id"],
@@ -240,6 +245,7 @@ class DeviceBackend:
                 "item_count": t.get("item_count", 0),
                 "major_count": t.get("major_count", 0),
                 "profiles": t["content"].get("profiles") or [],
+                "inspectors": t["content"].get("inspectors") or ["regulator"],
             }
             for t in latest.values()
         ]
@@ -272,8 +278,9 @@ class DeviceBackend:
 
     # ------------------------------------------------------------------ hazards
 
-    def _record(self, view: HazardView, row: dict[str, Any], role: Role) -> dict[str, Any]:
+    def _record(self, view: HazardView, row: dict[str, Any], actor: Actor) -> dict[str, Any]:
         now = self.clock.now()
+        role = actor.role
         return {
             "id": view.hazard_id,
             "title": view.title,
@@ -299,7 +306,11 @@ class DeviceBackend:
             "local_only": not row["confirmed_count"],
             "has_pending": bool(row["pending_count"]) or not row["confirmed_count"],
             "has_rejected": bool(row.get("rejected")) or bool(row.get("conflicts")),
-            "allowed": [e.value for e in allowed_event_types(view, role)] if view.is_open else [],
+            "allowed": [e.value for e in offered(view, actor)] if view.is_open else [],
+            # the one rule of "待我处理" (shared.events.acts_next), and the 批示 to 签收
+            "awaits_me": awaits(view, role, actor.id),
+            "instructions_for_me": pending_instructions(view, actor),
+            "supervision": view.supervision,
         }
 
     HAZARD_ROWS = """
@@ -313,15 +324,18 @@ class DeviceBackend:
         where, params = "", []
         if filters.get("site_id"):
             where, params = " WHERE h.site_id = ?", [filters["site_id"]]
-        role = Role(self._user().get("role", "inspector"))
+        user = self._user()
+        actor = Actor(user.get("id", ""), Role(user.get("role", "inspector")))
         out = [
-            self._record(stored_view(json.loads(r["view"])), r, role)
+            self._record(stored_view(json.loads(r["view"])), r, actor)
             for r in self.store.read(self.HAZARD_ROWS + where, params)
         ]
         states = filters.get("state")
         if states:
             states = [states] if isinstance(states, str) else list(states)
-            if "open" in states:
+            if "mine" in states:
+                out = [h for h in out if h["awaits_me"]]
+            elif "open" in states:
                 out = [h for h in out if h["is_open"]]
             else:
                 out = [h for h in out if h["state"] in states]
@@ -349,7 +363,7 @@ class DeviceBackend:
         db = self.store.reader()
         actor = self._actor()
         chain = local_chain(db, hazard_id, actor)
-        record = self._record(chain.view, rows[0], actor.role)
+        record = self._record(chain.view, rows[0], actor)
         timeline = [{**e.body(), "status": "server", "reason": ""} for e in chain.confirmed]
         timeline += [{**ev.body(), "status": "pending", "reason": ""} for _, ev in chain.pending]
         refused = self.store.read(
@@ -390,7 +404,7 @@ class DeviceBackend:
 
     def home(self) -> dict[str, Any]:
         user = self._user()
-        today = self.clock.now().astimezone().date().isoformat()  # the tablet's own day
+        today = self._local_day(self.clock.now())
         site_names = {s["id"]: s["name"] for s in self._site_rows()}
         tasks = [json.loads(r["data"]) for r in self.store.read("SELECT data FROM task")]
         due = [
@@ -429,7 +443,7 @@ class DeviceBackend:
             " WHERE d.status = 'submitted' AND o.status IN ('pending', 'sent')"
         )  # once the server has it, the pulled tasks say so themselves
         for d in unsent:
-            day = parse_iso(d["ended_at"]).astimezone().date().isoformat()
+            day = self._local_day(parse_iso(d["ended_at"]))
             for t in left:
                 same = (t["site_id"], t["template_id"]) == (d["site_id"], d["template_id"])
                 if same and t["scheduled_for"] <= day:
@@ -497,6 +511,21 @@ class DeviceBackend:
                 }
             )
         return out
+
+    def completion(self, draft_id: str) -> dict[str, Any]:
+        """What the review shows: answered, 不适用, 未检查, unanswered, and the 完成率."""
+        d = self.draft(draft_id)
+        c = self.drafts_.completion(d, self.template(d["template_id"], d["template_version"]))
+        lists = {"unanswered": list(c.unanswered), "unexplained": list(c.unexplained)}
+        return asdict(c) | lists | {"done": c.done, "rate": c.rate}
+
+    def mark_unanswered(self, draft_id: str, mark: str, reason: str) -> int:
+        d = self.draft(draft_id)
+        template = self.template(d["template_id"], d["template_version"])
+        try:
+            return self.drafts_.mark_unanswered(draft_id, template, mark, reason)
+        except LocalRefusal as exc:
+            raise _refused(exc, self._lang()) from None
 
     def submit_draft(self, draft_id: str) -> dict[str, Any]:
         d = self.draft(draft_id)

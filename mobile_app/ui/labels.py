@@ -77,6 +77,8 @@ def hazard_badges(app: Any, h: dict[str, Any]) -> list[tuple[str, tuple]]:
         out.append((t("Major"), theme.DANGER))
     if h["overdue"]:
         out.append((t("Overdue"), theme.WARN))
+    if h.get("instructions_for_me"):
+        out.append((t("Instruction to acknowledge"), theme.PRIMARY))
     if h.get("has_rejected"):
         out.append((t("Refused"), theme.DANGER))
     if h.get("has_pending"):

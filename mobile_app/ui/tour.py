@@ -124,6 +124,13 @@ def run_tour(out: Path, workdir: Path | None = None) -> list[Path]:
         d.pump()
         d.press(checklist.ids.review_button)
         review = d.app.screen()
+        shots.append(d.screenshot(out / "inspector-09a-review-unanswered.png"))
+        review.ask_mark_rest()  # the items not reached: 未检查, with the reason
+        d.pump()
+        d.popups()[0].inputs["reason"].text = "商场营业中，其余项目下次闭店后检查"
+        d.press(d.popups()[0].ids.submit_button)
+        d.pump()
+        review = d.app.screen()
         sign(d, review)
         shots.append(d.screenshot(out / "inspector-09-review-and-sign.png"))
         review.ask_submit()
@@ -268,7 +275,7 @@ def fill_some_answers(d, checklist, photo_dir: Path) -> None:
         answered += 1
     for index, row in enumerate(checklist.rows):
         if row["viewclass"] != "SectionRow" and not row["value"] and index > 40:
-            checklist.set_answer(index, row["item_id"], value="na")
+            checklist.set_answer(index, row["item_id"], value="na", note="本店无地下车库")
             break
     d.pump()
 

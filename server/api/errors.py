@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -15,7 +17,41 @@ from shared.errors import DomainError, Refusal
 
 log = logging.getLogger("hazardchain.api")
 
-_STATUS_FOR_CODE = {"role_not_allowed": 403, "not_found": 404}
+_STATUS_FOR_CODE = {"role_not_allowed": 403, "not_addressee": 403, "not_found": 404}
+
+
+class ErrorOut(BaseModel):
+    """The one shape of every refusal: a stable code, a message in the caller's language and,
+    for bad input, a message per field."""
+
+    code: str
+    message: str
+    fields: dict[str, str]
+
+
+_MEANING = {
+    400: "malformed request (headers, encoding or body)",
+    401: "not authenticated, or the session has ended",
+    403: "the caller's role may not do this",
+    404: "absent, or outside the caller's scope (the two look the same)",
+    409: "conflicts with the record's current state",
+    410: "the device's cursor is too old: download everything again",
+    413: "request body too large",
+    415: "unsupported content type or encoding",
+    422: "invalid input; `fields` names each problem",
+    426: "this app version is too old: update it",
+    429: "too many attempts; wait and retry",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these refusals, all in the one error shape."""
+    return {s: {"model": ErrorOut, "description": _MEANING[s]} for s in statuses}
+
+
+# what any operation may answer (400: a body that cannot be parsed at all); routes add their
+# own extras (sync's 426, blobs' 415, ...)
+COMMON_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
 
 
 def status_of(exc: Refused | DomainError) -> int:
@@ -73,6 +109,9 @@ def install_error_handlers(app: FastAPI) -> None:
             refusal = Refusal("not_found", "请求的资源不存在", "not found")
         elif exc.status_code == 405:
             refusal = Refusal("method_not_allowed", "不支持该请求方法", "method not allowed")
+        elif exc.status_code == 400:  # FastAPI could not parse the body (not UTF-8, ...)
+            detail = str(exc.detail)
+            refusal = Refusal("invalid_input", "请求内容无法解析", detail, {"body": detail})
         else:
             refusal = Refusal("http_error", str(exc.detail), str(exc.detail))
         return refusal_response(request, refusal, exc.status_code)

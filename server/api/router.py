@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from server.api.errors import COMMON_ERRORS
 from server.auth.views import router as auth_router
 from server.blobs.views import router as blobs_router
 from server.checklists.views import router as checklists_router
@@ -15,7 +16,7 @@ from server.summaries.views import router as summaries_router
 from server.sync.views import router as sync_router
 from server.users.views import router as users_router
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = APIRouter(prefix="/api/v1", responses=COMMON_ERRORS)
 for r in (auth_router, users_router, sites_router, hazards_router, matters_router, blobs_router):
     api_router.include_router(r)
 for r in (checklists_router, inspections_router):

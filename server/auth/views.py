@@ -9,8 +9,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute
+from server.api.errors import error_responses
 from server.auth import service
-from server.users.schemas import UserPublic, user_public
+from server.users.schemas import Me, UserPublic, user_public
 from shared.device_proof import KEY_PATTERN, MAX_PROOF_CHARS
 
 router = APIRouter(tags=["auth"], route_class=UnitOfWorkRoute)
@@ -37,7 +38,12 @@ def _out(session, pair: service.TokenPair) -> TokenOut:
     )
 
 
-@router.post("/auth/token", response_model=TokenOut, summary="Log in (OAuth2 password flow)")
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    summary="Log in (OAuth2 password flow)",
+    responses=error_responses(429),
+)
 def token(
     request: Request,
     session: SessionDep,
@@ -102,6 +108,6 @@ def logout(caller: CallerDep, session: SessionDep, now: NowDep) -> None:
     service.logout(session, session_id=caller.session_id, now=now)
 
 
-@router.get("/me", response_model=UserPublic)
-def me(caller: CallerDep, session: SessionDep) -> UserPublic:
-    return user_public(session, caller.user)
+@router.get("/me", response_model=Me)
+def me(caller: CallerDep, session: SessionDep, settings: SettingsDep) -> Me:
+    return Me(**user_public(session, caller.user).model_dump(), timezone=settings.timezone)

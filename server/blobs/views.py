@@ -11,18 +11,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
-from server.api.errors import refusal_response
+from server.api.errors import error_responses, refusal_response
 from server.blobs import service
 from server.blobs.store import MAX_BLOB_BYTES
 from server.monitoring.metrics import BLOB_BYTES
 from shared.errors import DomainError, Refusal
+from shared.sync_wire import header_number
 
 router = APIRouter(tags=["blobs"], route_class=UnitOfWorkRoute)
 # the type was sniffed on upload; a browser must not sniff another (as the console's photos)
 BLOB_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
 
 
-@router.put("/blobs/{sha256}", status_code=201)
+@router.put("/blobs/{sha256}", status_code=201, responses=error_responses(415))
 async def put_blob(
     sha256: str, request: Request, caller: CallerDep, session: SessionDep, now: NowDep
 ) -> dict:
@@ -52,8 +53,8 @@ def head_blob(sha256: str, request: Request, caller: CallerDep, session: Session
 
 
 def _header_int(request: Request, name: str) -> int:
-    value = request.headers.get(name, "")
-    if not value.isdigit():
+    value = header_number(request.headers.get(name))
+    if value is None:
         raise DomainError.of(
             "invalid_input",
             f"缺少或无效的请求头 {name}",
@@ -61,7 +62,7 @@ def _header_int(request: Request, name: str) -> int:
             status=400,
             fields={name: "required whole number"},
         )
-    return int(value)
+    return value
 
 
 def _at(request: Request, code: str, zh: str, en: str, offset: int, status: int = 409):
@@ -70,7 +71,7 @@ def _at(request: Request, code: str, zh: str, en: str, offset: int, status: int 
     return resp
 
 
-@router.patch("/blobs/{sha256}", status_code=204)
+@router.patch("/blobs/{sha256}", status_code=204, responses=error_responses(415))
 async def patch_blob(
     sha256: str, request: Request, caller: CallerDep, session: SessionDep, now: NowDep
 ) -> Response:

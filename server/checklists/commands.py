@@ -198,11 +198,17 @@ def cmd_show(args: argparse.Namespace) -> int:
             if item.photo_required:
                 flags.append("photo")
             flags.append(f"{item.deadline_days}d")
+            if item.stop_work:
+                flags.append("stop work")
             if item.profiles:
                 flags.append("only " + ",".join(item.profiles))
             print(f"  {item.id}  ({'; '.join(flags)})")
             print(f"    {item.text.zh}")
             print(f"    {item.text.en}")
+            if item.hazard is not None:
+                print(f"    ✗ {item.hazard.zh} / {item.hazard.en}")
+            if item.measures is not None:
+                print(f"    → {item.measures.zh}")
             print(f"    {_rule_text(item)} · {item.basis.standard} {item.basis.clause}")
     if t.count_rules:
         print("\ncount rules:")

@@ -49,6 +49,8 @@ class ChecklistSummary(BaseModel):
     profiles: list[ProfileOut]
     standards: list[StandardOut]
     imported_at: datetime
+    # who may inspect with it: regulator, enterprise (a self-inspection, 自查), or both
+    inspectors: list[str] = ["regulator"]
 
 
 class ChecklistList(BaseModel):
@@ -75,6 +77,7 @@ def _summary(row: ChecklistTemplate, versions: list[int]) -> ChecklistSummary:
             for s in content.get("standards") or []
         ],
         imported_at=row.imported_at,
+        inspectors=list(content.get("inspectors") or ["regulator"]),
     )
 
 

@@ -292,9 +292,10 @@ def plan_create(
             "end_date",
             "due_days",
             "assignee_user_id",
+            "checklist_override",
         ),  # fmt: skip
     )
-    template = str(form.get("template") or "")
+    template = str(form.get("template") or "")  # empty: the one the sites' type calls for
     if "@" in template:
         data["template_id"], data["template_version"] = template.rsplit("@", 1)
     data["site_ids"] = form.getlist("site_ids")
@@ -305,7 +306,8 @@ def plan_create(
         )
     except DomainError as exc:
         session.rollback()
-        ctx = _plans_context(session, caller) | _refusal(request, exc) | {"form": data}
+        form_back = data | {"template": template}
+        ctx = _plans_context(session, caller) | _refusal(request, exc) | {"form": form_back}
         return render(request, "plans.html", ctx, caller=caller, status=exc.status)
     return RedirectResponse("/console/plans?done=saved", status_code=303)
 

@@ -154,6 +154,17 @@ def kpis(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "day": True,  # the day's own figure, not year to date
         }
     )
+    checked = figures.get("inspection_completion") or {}
+    tiles.append(
+        {
+            "label": "检查项完成率",
+            "key": "inspection_completion",
+            "value": checked.get("rate"),
+            "rate": True,
+            "detail": f"{checked.get('done', 0)}/{checked.get('items', 0)}",
+            "day": True,  # the day's inspections: answered or 不适用 over the items that applied
+        }
+    )
     for sev, label in (("general", "一般隐患整改率"), ("major", "重大隐患整改率")):
         r = rect.get(sev, {})
         tiles.append(

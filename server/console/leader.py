@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.responses import RedirectResponse, Response
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
@@ -15,8 +15,11 @@ from server.console import exports
 from server.console import service as console
 from server.console.chart import trend_chart
 from server.console.pages import ConsoleRoute, render
+from server.console.queue import OPEN
 from server.console.session import ConsoleCaller, FormDep, checked_form, lang_of, require_role
 from server.context import Caller
+from server.hazards.models import Hazard
+from server.hazards.service import HazardFilter, filtered_query
 from server.jobs.days import local_date
 from shared.errors import DomainError
 from shared.roles import Role
@@ -91,12 +94,80 @@ def summary_context(
     }
 
 
+SUPERVISED_SHOWN = 20
+
+
+def supervised_now(session: Session, caller: Caller, district_id: str, now) -> list[Any]:
+    """The open hazards under 挂牌督办 in the scope now, city level and the longest overdue
+    first (the dashboard's list; the day's count is in the figures)."""
+    f = HazardFilter(state=OPEN, district_id=district_id, escalated=True)
+    q = filtered_query(session, caller, f, now)
+    return list(
+        session.exec(
+            q.order_by(
+                col(Hazard.escalation_level).desc(),
+                col(Hazard.deadline).is_(None),
+                col(Hazard.deadline),
+                col(Hazard.id),
+            ).limit(SUPERVISED_SHOWN)
+        )
+    )
+
+
+def compiling_unit(figures: dict[str, Any], lang: str) -> str:
+    """编制单位 when the settings name none: the scope's emergency management bureau."""
+    name = figures.get("scope", {}).get("name", "")
+    return f"{name} Emergency Management Bureau" if lang == "en" else f"{name}应急管理局"
+
+
+def overview(figures: dict[str, Any], lang: str) -> str:
+    """综述: the day in one paragraph a leader can read aloud, from the same figures as the
+    tiles (so the words never disagree with the numbers)."""
+    t = figures.get("totals", {})
+    n = {k: int(t.get(k, 0) or 0) for k in ("new", "closed", "open", "major_open", "overdue")}
+    n["escalated"] = int(t.get("escalated", 0) or 0)
+    name = figures.get("scope", {}).get("name", "")
+    worst = (figures.get("longest_overdue") or [None])[0]
+    if lang == "en":
+        text = (
+            f"On this day {name} found {n['new']} new hazard(s) and closed {n['closed']}. "
+            f"At the end of the day {n['open']} were open, {n['major_open']} of them major; "
+            f"{n['overdue']} were overdue and {n['escalated']} under supervision."
+        )
+        if worst:
+            text += (
+                f" The longest overdue is “{worst['title']}” at {worst['site_name']}, "
+                f"{worst['days_overdue']} days past its deadline."
+            )
+        text += (
+            " Responsible units must rectify the overdue and major hazards without delay."
+            if n["overdue"] or n["major_open"]
+            else " Rectification is on track."
+        )
+        return text
+    text = (
+        f"当日{name}新增隐患{n['new']}项，销号{n['closed']}项；截至日终在办隐患{n['open']}项，"
+        f"其中重大隐患{n['major_open']}项，逾期未改{n['overdue']}项，挂牌督办{n['escalated']}项。"
+    )
+    if worst:
+        text += (
+            f"逾期最久的是{worst['site_name']}“{worst['title']}”，已逾期{worst['days_overdue']}天。"
+        )
+    text += (
+        "请各责任单位对逾期和重大隐患立即整改，监管部门加强督促。"
+        if n["overdue"] or n["major_open"]
+        else "隐患整改总体平稳。"
+    )
+    return text
+
+
 @router.get("/dashboard")
 def dashboard(
     request: Request, caller: ConsoleCaller, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> Response:
     ctx = summary_context(request, session, caller, now, settings.timezone)
     ctx["done"] = request.query_params.get("done")
+    ctx["supervised"] = supervised_now(session, caller, ctx["summary"].district_id, now)
     return render(request, "dashboard.html", ctx, caller=caller)
 
 
@@ -114,7 +185,10 @@ def acknowledge(
     if day is None:
         raise DomainError.of("invalid_input", "请指定日期", "date is required", status=422)
     district = str(form.get("district") or "")[:32]
-    ack = console.acknowledge(session, caller, day, district, now, tz)
+    comment = form.get("comment")
+    ack = console.acknowledge(
+        session, caller, day, district, now, tz, comment if isinstance(comment, str) else None
+    )
     return RedirectResponse(
         f"/console/dashboard?date={ack.day.isoformat()}&district={ack.district_id}&done=ack",
         status_code=303,
@@ -128,6 +202,9 @@ def daily_report(
     """The day's summary laid out for paper (A4), to print or save as PDF."""
     ctx = summary_context(request, session, caller, now, settings.timezone)
     ctx["printed_at"] = now
+    lang = lang_of(request)
+    ctx["overview"] = overview(ctx["figures"], lang)
+    ctx["compiled_by"] = settings.report_unit or compiling_unit(ctx["figures"], lang)
     return render(request, "daily_report.html", ctx, caller=caller)
 
 

@@ -27,3 +27,4 @@ class SummaryAck(SQLModel, table=True):
     acknowledged_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     figures_sha256: str = Field(max_length=64)
     stored: bool = True  # the stored 07:00 snapshot (False: figures computed on demand)
+    comment: str | None = Field(default=None, max_length=1000)  # the leader's words with it

@@ -64,7 +64,7 @@ def nav_for(caller: Caller | None) -> list[tuple[str, str]]:
         return []
     role = caller.role
     items: list[tuple[str, str]] = []
-    if role in (Role.officer, Role.admin, Role.leader):
+    if role in (Role.officer, Role.admin, Role.leader, Role.enterprise):
         items.append(("/console/queue", "工作台"))
     if role in (Role.officer, Role.admin, Role.leader):
         items.append(("/console/dashboard", "风险日报"))
@@ -99,6 +99,8 @@ def render(
         "t": i18n.translator(lang),
         "caller": caller,
         "nav": nav_for(caller),
+        # an enterprise works its own hazards; everyone else supervises
+        "desk": "企业工作台" if caller and caller.role is Role.enterprise else "监管工作台",
         "path": request.url.path,
         "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "csrf_field": CSRF_FIELD,

@@ -1,4 +1,4 @@
-"""The officer's work queue: the hazard service's scoped filter, ordered for work.
+"""Each role's work queue: the hazard service's scoped filter, ordered for work.
 
 Order: overdue first, then major, then the nearest deadline, then the oldest report, so the
 top of the page is always what needs doing first. Tabs are presets of the same filter; the
@@ -17,19 +17,19 @@ from sqlmodel import Session, col, select
 
 from server.context import Caller
 from server.hazards.models import Hazard, HazardEvent
-from server.hazards.service import HazardFilter, filtered_query
+from server.hazards.service import HazardFilter, awaiting_clause, filtered_query
 from server.scoping import scope_filter
 from shared.chain import DEADLINE_STATES, OPEN_STATES, State
+from shared.roles import Role
 from shared.taxonomy import Industry, Severity
 
 PAGE_SIZE = 50
 OPEN = tuple(sorted(s.value for s in OPEN_STATES))
 FINISHED = (State.closed.value, State.cancelled.value)
-# States in which the next step is an officer's: assign, verify, close.
-OFFICER_STATES = (State.reported.value, State.in_review.value, State.verified.value)
 TABS: dict[str, dict[str, Any]] = {
     "open": {"state": OPEN},
-    "officer": {"state": OFFICER_STATES},
+    # the caller's own next steps, by ``shared.events.acts_next`` (one rule for every role)
+    "next": {"state": OPEN, "awaiting": True},
     "mine": {"state": OPEN, "mine": True},
     "overdue": {"state": OPEN, "overdue": True},
     "major": {"state": OPEN, "severity": Severity.major.value},
@@ -38,13 +38,20 @@ TABS: dict[str, dict[str, Any]] = {
 }
 TAB_NAMES = {
     "open": "待办隐患",
-    "officer": "待我处理",
+    "next": "待我处理",
     "mine": "我经手的",
     "overdue": "逾期",
     "major": "重大隐患",
     "done": "已办结",
     "all": "全部隐患",
 }
+OLD_TABS = {"officer": "next"}  # bookmarks from before "待我处理" meant every role's own
+# Roles that owe no step of any chain: "待我处理" would always be empty for them.
+NO_STEPS = (Role.leader, Role.inspector)
+
+
+def tabs_for(role: Role) -> dict[str, str]:
+    return {k: v for k, v in TAB_NAMES.items() if not (k == "next" and role in NO_STEPS)}
 
 
 def overdue_expr(now: datetime):
@@ -86,7 +93,7 @@ class QueueQuery:
         except ValueError:
             page = 1
         return cls(
-            tab=one("tab", tuple(TABS)) or "open",
+            tab=OLD_TABS.get(params.get("tab") or "") or one("tab", tuple(TABS)) or "open",
             state=states,
             severity=one("severity", tuple(s.value for s in Severity)),
             industry=one("industry", tuple(i.value for i in Industry)),
@@ -131,6 +138,7 @@ class QueueQuery:
             overdue=self.overdue if self.overdue is not None else preset.get("overdue"),
             escalated=self.escalated,
             text=self.q,
+            awaiting=caller if preset.get("awaiting") else None,
         )
         return f, bool(preset.get("mine"))
 
@@ -194,14 +202,14 @@ def tab_counts(session: Session, caller: Caller, now: datetime) -> dict[str, int
     row = session.exec(
         select(
             func.count(),
-            one(col(Hazard.state).in_(OFFICER_STATES)),
+            one(awaiting_clause(caller.role, caller.user.id)),
             one(overdue_expr(now)),
             one(Hazard.severity == Severity.major.value),
         )
         .select_from(Hazard)
         .where(in_scope, col(Hazard.state).in_(OPEN))
     ).one()
-    return {"open": row[0], "officer": row[1], "overdue": row[2], "major": row[3]}
+    return {"open": row[0], "next": row[1], "overdue": row[2], "major": row[3]}
 
 
 def is_overdue(h: Hazard, now: datetime) -> bool:

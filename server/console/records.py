@@ -18,6 +18,7 @@ from server.inspections import service as inspections
 from server.sites.models import District, Site
 from server.users.models import User
 from shared.checklist import evaluate
+from shared.completion import MARKS, completion
 
 
 def _answer_text(item, answer: Any, lang: str = "zh") -> str:
@@ -71,10 +72,16 @@ def inspection_record(session: Session, caller: Caller, inspection_id: str) -> d
             }
         )
     failed = {f.item_id for f in findings}
+    marks = {"na": ("不适用", "N/A"), "unchecked": ("未检查", "Not checked")}
     other_notes = [
-        ((item.text.zh, item.text.en), inspection.item_notes[item.id])
+        (
+            (item.text.zh, item.text.en),
+            inspection.item_notes.get(item.id, ""),
+            marks.get(str(inspection.answers.get(item.id))),
+        )
         for item in template.items()
-        if item.id in inspection.item_notes and item.id not in failed
+        if item.id not in failed
+        and (item.id in inspection.item_notes or inspection.answers.get(item.id) in MARKS)
     ]
     return {
         "inspection": inspection,
@@ -84,4 +91,7 @@ def inspection_record(session: Session, caller: Caller, inspection_id: str) -> d
         "inspector": session.get(User, inspection.inspector_id),
         "lines": lines,
         "other_notes": other_notes,
+        "completion": completion(
+            template, inspection.answers, inspection.item_notes or {}, inspection.profile
+        ),
     }

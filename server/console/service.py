@@ -26,6 +26,7 @@ from server.summaries import service as summaries
 from shared.chain import OPEN_STATES, canonical_json
 from shared.errors import DomainError, not_found
 from shared.roles import Role
+from shared.text import clean, text_problem
 
 COLOURS = ("red", "orange", "yellow", "blue")
 LIVE_CACHE_SECONDS = 60
@@ -129,14 +130,41 @@ def acks_for(session: Session, district_id: str, day: date) -> list[SummaryAck]:
     )
 
 
+MAX_ACK_COMMENT = 1000
+
+
+def _ack_comment(value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    problem = text_problem(value)
+    if problem or len(clean(value)) > MAX_ACK_COMMENT:
+        en = problem or f"too long (max {MAX_ACK_COMMENT} characters)"
+        raise DomainError.of(
+            "invalid_input",
+            f"签阅意见无效（最多{MAX_ACK_COMMENT}字，不含控制字符）",
+            f"comment is {en}",
+            status=422,
+            fields={"comment": en},
+        )
+    return clean(value)
+
+
 def acknowledge(
-    session: Session, caller: Caller, day: date, district_id: str, now: datetime, tz: str
+    session: Session,
+    caller: Caller,
+    day: date,
+    district_id: str,
+    now: datetime,
+    tz: str,
+    comment: str | None = None,
 ) -> SummaryAck:
-    """The leader signs off a finished day's summary; a second sign-off returns the first."""
+    """The leader signs off a finished day's summary, with a comment if they have one; a
+    second sign-off returns the first."""
     if caller.role is not Role.leader:
         raise DomainError.of(
             "forbidden", "只有领导可以签阅日报", "only leaders sign off the summary", status=403
         )
+    comment = _ack_comment(comment)
     summary = day_summary(session, caller, day, district_id, now, tz)
     if summary.live:
         raise DomainError.of(
@@ -167,6 +195,7 @@ def acknowledge(
         acknowledged_at=now,
         figures_sha256=figures_digest(summary.figures),
         stored=summary.stored,
+        comment=comment,
     )
     session.add(ack)
     # a double click on two replicas collides here: the request's unit runs again, and the

@@ -21,13 +21,13 @@ from server.blobs.views import BLOB_HEADERS
 from server.console import actions, exports, i18n, records
 from server.console.pages import ConsoleRoute, render
 from server.console.queue import (
-    TAB_NAMES,
     QueueQuery,
     days_overdue,
     is_overdue,
     queue_page,
     queue_query,
     tab_counts,
+    tabs_for,
 )
 from server.console.session import (
     LANG_COOKIE,
@@ -50,7 +50,7 @@ from server.uow import RETRIES, run_unit
 from server.users.models import User, UserSite
 from shared.chain import EventType, Refused, fold
 from shared.errors import DomainError, not_found
-from shared.events import spec_of
+from shared.events import offered, pending_instructions, spec_of
 from shared.roles import Role
 from shared.taxonomy import Industry, Severity
 
@@ -206,7 +206,8 @@ def queue_context(
         "sites": sites,
         "districts": district_map(session),
         "counts": counts,
-        "tabs": TAB_NAMES,
+        "tabs": tabs_for(caller.role),
+        "my_role": Role.officer.value if caller.role is Role.admin else caller.role.value,
         "options": filter_options(session, caller),
         "is_overdue": lambda h: is_overdue(h, now),
         "days_overdue": lambda h: days_overdue(h, now),
@@ -295,7 +296,12 @@ def event_lines(lang: str, tz: str):
             value = e.payload.get(f.key)
             if value in (None, ""):
                 continue
-            shown = i18n.local_time(value, tz) if f.kind == "date" else str(value)
+            if f.kind == "date":
+                shown = i18n.local_time(value, tz)
+            elif f.kind == "level":  # a supervision level by its name, not its number
+                shown = i18n.translator(lang)("市级督办" if value >= 2 else "区县督办")
+            else:
+                shown = str(value)
             out.append((i18n.pick(f.shown, lang), shown))
         return out
 
@@ -305,13 +311,20 @@ def event_lines(lang: str, tz: str):
 def hazard_context(
     request: Request, session: Session, caller: Caller, hazard_id: str, now: datetime
 ) -> dict[str, Any]:
-    hazard, events = hazards.chain_of(session, caller, hazard_id)
-    view = fold(events)
-    brk = hazards.verify_one(session, hazard_id)
-    allowed = [a for a in hazards.allowed_for(view, caller.role) if a in actions.CONSOLE_ACTIONS]
+    checked = hazards.checked_chain(session, caller, hazard_id)
+    hazard, events, view, brk = checked.hazard, checked.events, checked.view, checked.broken
+    allowed = [
+        a.value
+        for a in offered(view, caller.actor)
+        if a in actions.CONSOLE_ACTIONS and a is not EventType.reported
+    ]
+    allowed = allowed if checked.folded else []
     site = session.get(Site, hazard.site_id)
     people = user_names(
-        session, {e.actor_id for e in events} | {view.responsible_user_id or "", view.reported_by}
+        session,
+        {e.actor_id for e in events}
+        | {view.responsible_user_id or "", view.reported_by}
+        | {(view.supervision or {}).get("by", "")},
     )
     evidence_all: list[str] = []
     for e in events:
@@ -348,6 +361,7 @@ def hazard_context(
         "link": link,
         "reported": reported,
         "overdue": view.overdue or view.is_past_deadline(now),
+        "mine_to_ack": {i["id"] for i in pending_instructions(view, caller.actor)},
         "error": None,
         "error_action": None,
         "form": {},

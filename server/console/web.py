@@ -1,5 +1,5 @@
-"""Mounts the console on the app: its routers, its static files, and an HTML 404 for any
-other path under ``/console/``."""
+"""Mounts the console on the app: its routers, its static files, an HTML 404 for any other
+path under ``/console/``, and ``/`` sending a browser to the console."""
 
 from __future__ import annotations
 
@@ -26,4 +26,10 @@ def mount_console(app: FastAPI) -> None:
 
     @app.get("/console", include_in_schema=False)
     def console_root() -> Response:
+        return RedirectResponse("/console/", status_code=307)
+
+    @app.get("/", include_in_schema=False)
+    def front_door() -> Response:
+        """A newcomer opening the bare address lands on the console (its login when signed out),
+        not on a JSON 404."""
         return RedirectResponse("/console/", status_code=307)

@@ -36,6 +36,10 @@ class Hazard(SQLModel, table=True):
     deadline: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     overdue: bool = Field(default=False, index=True)
     escalation_level: int = Field(default=0, index=True)
+    # ``shared.events.acts_next`` of the fold, space-separated ("enterprise officer"), and the
+    # roles a 批示 awaits 签收 from: the queues' "待我处理" and their pending-instruction mark
+    next_roles: str = Field(default="", max_length=64)
+    instruction_for: str = Field(default="", max_length=64)
     plan_complete: bool = False
     matter_id: str | None = Field(default=None, foreign_key="matter.id", max_length=64)
     link_id: str | None = Field(default=None, foreign_key="matter_link.id", max_length=64)

@@ -35,6 +35,7 @@ from shared.chain import (
     EventType,
     HazardView,
     Refused,
+    State,
     allowed_event_types,
     decide,
     fold,
@@ -42,10 +43,10 @@ from shared.chain import (
     seal_event,
     verify_chain,
 )
-from shared.clock import parse_iso
+from shared.clock import parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, Refusal, not_found
-from shared.events import NAMES_ACCOUNT
+from shared.events import NAMES_ACCOUNT, acts_next
 from shared.roles import Role
 from shared.taxonomy import Severity
 
@@ -79,6 +80,11 @@ def load_events(session: Session, hazard_id: str) -> list[ChainEvent]:
     return [ChainEvent(*row) for row in rows]
 
 
+def roles_text(roles: set[Role] | frozenset[Role]) -> str:
+    """Roles as the projection stores them: sorted, space-separated."""
+    return " ".join(sorted(r.value for r in roles))
+
+
 def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Site) -> Hazard:
     """Rewrite the read model from the fold; the fold is the only source of truth."""
     if hazard is None:
@@ -108,6 +114,8 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
     hazard.deadline = parse_iso(view.deadline) if view.deadline else None
     hazard.overdue = view.overdue
     hazard.escalation_level = view.escalation_level
+    hazard.next_roles = roles_text(acts_next(view))
+    hazard.instruction_for = roles_text({Role(i["to_role"]) for i in view.instructions})
     hazard.plan_complete = view.plan_complete
     hazard.matter_id = view.matter_id
     hazard.link_id = view.link_id
@@ -368,6 +376,7 @@ def report(
     actor = actor or caller.actor
     site_id = payload.get("site_id")
     if caller is not None:
+        check_id_unseen(session, caller, hazard_id)
         site = _site_in_scope(session, caller, str(site_id))
     else:
         site = session.get(Site, str(site_id))
@@ -418,11 +427,24 @@ def report(
     return done
 
 
+def check_id_unseen(session: Session, caller: Caller, event_id: str | None) -> None:
+    """A client-chosen event id that a record out of the caller's scope already holds is
+    answered as not found, like any id out of scope: a refusal must not tell that the id
+    exists in another district. (In scope, ``append`` says ``id_reuse`` or replays it.)"""
+    row = session.get(HazardEvent, event_id) if event_id else None
+    if row is not None and not sees(caller, session.get(Hazard, row.hazard_id)):
+        raise not_found("隐患", "hazard")
+
+
+def sees(caller: Caller, hazard: Hazard | None) -> bool:
+    return hazard is not None and caller.scope.covers(
+        district_id=hazard.district_id, site_id=hazard.site_id
+    )
+
+
 def get_in_scope(session: Session, caller: Caller, hazard_id: str) -> Hazard:
     hazard = session.get(Hazard, hazard_id)
-    if hazard is None or not caller.scope.covers(
-        district_id=hazard.district_id, site_id=hazard.site_id
-    ):
+    if not sees(caller, hazard):
         raise not_found("隐患", "hazard")
     return hazard
 
@@ -462,6 +484,7 @@ def append_by_caller(
 ) -> Appended:
     """A user's event on a hazard in their scope; ``reported`` goes through ``report``."""
     hazard = get_in_scope(session, caller, hazard_id)
+    check_id_unseen(session, caller, event_id)
     if event_type in NAMES_ACCOUNT:
         _check_assignee(session, hazard, payload)
     if (
@@ -503,6 +526,19 @@ class HazardFilter:
     escalated: bool | None = None
     responsible_user_id: str | None = None
     text: str | None = None
+    awaiting: Caller | None = None  # only what this caller acts on next ("待我处理")
+
+
+def awaiting_clause(role: Role, user_id: str | None):
+    """``shared.events.awaits`` over the projection: the hazards whose next step is this
+    user's (an admin does an officer's work)."""
+    role = Role.officer if role is Role.admin else role
+    clause = col(Hazard.next_roles).contains(role.value)
+    if role is Role.enterprise:
+        clause = clause & or_(
+            col(Hazard.responsible_user_id).is_(None), Hazard.responsible_user_id == user_id
+        )
+    return clause
 
 
 def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datetime):
@@ -534,6 +570,8 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
         )
     if f.responsible_user_id:
         q = q.where(Hazard.responsible_user_id == f.responsible_user_id)
+    if f.awaiting is not None:
+        q = q.where(awaiting_clause(f.awaiting.role, f.awaiting.user.id))
     if f.text:
         escaped = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         like = f"%{escaped}%"
@@ -597,18 +635,77 @@ def chain_of(session: Session, caller: Caller, hazard_id: str) -> tuple[Hazard, 
     return hazard, load_events(session, hazard_id)
 
 
+@dataclass(frozen=True)
+class CheckedChain:
+    """A hazard as every reader shows it (API detail, console page, ``/chain/verify``): its
+    events, what they fold to and the one integrity verdict."""
+
+    hazard: Hazard
+    events: list[ChainEvent]
+    view: HazardView
+    broken: ChainBreak | None
+    folded: bool  # False: the chain could not be replayed; ``view`` is the stored projection
+
+
+def check_chain(hazard: Hazard | None, events: Sequence[ChainEvent]) -> ChainBreak | None:
+    """The one integrity check: every hash and link, a chain that exists at all, and the stored
+    projection at the chain's end (a projection rewritten by hand is caught too)."""
+    if not events:
+        return None if hazard is None else ChainBreak(1, "", "missing_events")
+    brk = verify_chain(events)
+    if brk is None and hazard is not None and hazard.last_hash != events[-1].hash:
+        return ChainBreak(events[-1].seq, events[-1].id, "projection_mismatch")
+    return brk
+
+
+def projection_view(hazard: Hazard) -> HazardView:
+    """What the stored projection says, for a chain that can no longer be folded."""
+    return HazardView(
+        hazard_id=hazard.id,
+        state=State(hazard.state),
+        severity=hazard.severity,
+        site_id=hazard.site_id,
+        industry=hazard.industry,
+        title=hazard.title,
+        description=hazard.description,
+        reported_by=hazard.reported_by,
+        reported_at=to_iso(hazard.reported_at),
+        responsible_unit=hazard.responsible_unit,
+        responsible_person=hazard.responsible_person,
+        responsible_user_id=hazard.responsible_user_id,
+        deadline=to_iso(hazard.deadline) if hazard.deadline else None,
+        overdue=hazard.overdue,
+        escalation_level=hazard.escalation_level,
+        matter_id=hazard.matter_id,
+        link_id=hazard.link_id,
+        inspection_id=hazard.inspection_id,
+        event_count=hazard.event_count,
+        last_hash=hazard.last_hash,
+        updated_at=to_iso(hazard.updated_at),
+        closed_at=to_iso(hazard.closed_at) if hazard.closed_at else None,
+    )
+
+
+def checked_chain(session: Session, caller: Caller, hazard_id: str) -> CheckedChain:
+    """The hazard in the caller's scope with its chain checked; a damaged chain is shown from
+    its projection (flagged broken), never a 500."""
+    hazard, events = chain_of(session, caller, hazard_id)
+    broken = check_chain(hazard, events)
+    try:
+        view, folded = fold(events), True
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # edited or missing events
+        log.warning("chain does not fold", extra={"hazard_id": hazard_id, "error": str(exc)})
+        view, folded = projection_view(hazard), False
+        broken = broken or ChainBreak(1, events[0].id, "unfoldable")
+    return CheckedChain(hazard, events, view, broken, folded)
+
+
 def allowed_for(view: HazardView, role: Role) -> list[str]:
     return [et.value for et in allowed_event_types(view, role) if et is not EventType.reported]
 
 
 def verify_one(session: Session, hazard_id: str) -> ChainBreak | None:
-    events = load_events(session, hazard_id)
-    brk = verify_chain(events)
-    if brk is None and events:
-        hazard = session.get(Hazard, hazard_id)
-        if hazard is not None and hazard.last_hash != events[-1].hash:
-            return ChainBreak(events[-1].seq, events[-1].id, "projection_mismatch")
-    return brk
+    return check_chain(session.get(Hazard, hazard_id), load_events(session, hazard_id))
 
 
 def verify_all(session: Session) -> list[tuple[str, ChainBreak]]:

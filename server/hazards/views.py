@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.hazards import service
 from server.schemas import LongText, ShortText, Text, UUIDStr
-from shared.chain import EventType, State, fold, verify_chain
+from shared.chain import EventType, State
 from shared.deadlines import DeadlinePolicy
 from shared.errors import DomainError
+from shared.events import awaits
 from shared.taxonomy import Industry, Severity
 
 router = APIRouter(tags=["hazards"], route_class=UnitOfWorkRoute)
@@ -44,6 +45,10 @@ class HazardPublic(BaseModel):
     event_count: int
     updated_at: datetime
     closed_at: datetime | None
+    acts_next: list[str] = Field(default_factory=list, description="roles owing the next step")
+    instruction_awaits: list[str] = Field(
+        default_factory=list, description="roles a leader's instruction (批示) awaits"
+    )
 
 
 class HazardPage(BaseModel):
@@ -76,6 +81,9 @@ class HazardDetail(HazardPublic):
     link_owner: dict[str, Any] | None
     link_deadline: str | None
     pending_extension: dict[str, Any] | None
+    instructions: list[dict[str, Any]]
+    supervision: dict[str, Any] | None
+    awaits_me: bool
     allowed_events: list[str]
     chain_ok: bool
 
@@ -110,17 +118,20 @@ def _policy(request: Request) -> DeadlinePolicy:
 
 
 def _public(h) -> HazardPublic:
-    return HazardPublic.model_validate(h, from_attributes=True)
+    out = HazardPublic.model_validate(h, from_attributes=True)
+    out.acts_next = h.next_roles.split()
+    out.instruction_awaits = h.instruction_for.split()
+    return out
 
 
 def _detail(session, caller, hazard_id: str, now: datetime) -> HazardDetail:
-    hazard, events = service.chain_of(session, caller, hazard_id)
-    view = fold(events)
-    base = _public(hazard).model_dump()
+    checked = service.checked_chain(session, caller, hazard_id)
+    view = checked.view
+    base = _public(checked.hazard).model_dump()
     base["overdue"] = view.overdue or view.is_past_deadline(now)
     return HazardDetail(
         **base,
-        events=[EventPublic(**e.body(), hash=e.hash) for e in events],
+        events=[EventPublic(**e.body(), hash=e.hash) for e in checked.events],
         plan=view.plan,
         plan_missing=view.plan_missing,
         evidence=view.evidence,
@@ -128,8 +139,12 @@ def _detail(session, caller, hazard_id: str, now: datetime) -> HazardDetail:
         link_owner=view.link_owner,
         link_deadline=view.link_deadline,
         pending_extension=view.pending_extension,
-        allowed_events=service.allowed_for(view, caller.role),
-        chain_ok=verify_chain(events) is None,
+        instructions=view.instructions,
+        supervision=view.supervision,
+        awaits_me=awaits(view, caller.role, caller.user.id),
+        # nothing can be added to a chain that does not replay
+        allowed_events=service.allowed_for(view, caller.role) if checked.folded else [],
+        chain_ok=checked.broken is None,
     )
 
 
@@ -148,6 +163,9 @@ def list_hazards(
     overdue: bool | None = None,
     escalated: bool | None = None,
     mine: bool = False,
+    awaiting: Annotated[
+        bool, Query(description="only hazards whose next step is the caller's (待我处理)")
+    ] = False,
     q: Annotated[ShortText | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -164,6 +182,7 @@ def list_hazards(
         escalated=escalated,
         text=q,
         responsible_user_id=caller.user.id if mine else None,
+        awaiting=caller if awaiting else None,
     )
     rows, nxt, total = service.list_page(session, caller, f, now, limit=limit, cursor=cursor)
     items = []
@@ -236,8 +255,7 @@ def append_event(
 
 @router.get("/hazards/{hazard_id}/chain/verify", response_model=VerifyOut)
 def verify(hazard_id: str, caller: CallerDep, session: SessionDep) -> VerifyOut:
-    service.get_in_scope(session, caller, hazard_id)
-    brk = service.verify_one(session, hazard_id)
+    brk = service.checked_chain(session, caller, hazard_id).broken
     if brk is None:
         return VerifyOut(ok=True, broken_at=None)
     return VerifyOut(

@@ -55,6 +55,8 @@ class Inspection(SQLModel, table=True):
     finding_count: int = 0
     findings: list[dict[str, Any]] = Field(sa_column=Column(JSONType, nullable=False))
     payload_sha256: str = Field(max_length=64)
+    # why a checklist or profile that does not fit the site's type was used (site_checklists)
+    checklist_override: str | None = Field(default=None, max_length=500)
 
 
 def inspection_blobs(photos: dict[str, Any] | None, signatures: dict[str, Any] | None) -> list[str]:

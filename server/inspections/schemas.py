@@ -16,7 +16,8 @@ Example::
       "started_at": "2026-03-02T01:00:00Z", "ended_at": "2026-03-02T02:10:00Z",
       "location": {"lat": 39.65, "lon": 106.83, "accuracy": 12},
       "signatures": {"inspector": "<sha256>", "representative": "<sha256>",
-                     "representative_name": "…"}  # 签字确认, PNG blobs; optional
+                     "representative_name": "…"},  # 签字确认, PNG blobs; optional
+      "checklist_override": "…"           # why a checklist that does not fit the site is used
     }
 
 Each finding becomes a hazard whose id is ``shared.findings.finding_hazard_id(inspection id,
@@ -86,13 +87,15 @@ class Signatures(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inspector: Sha256
-    representative: Sha256
+    # A self-inspection (自查) is signed by the patroller alone: the enterprise is the site, so
+    # no one else countersigns; a regulator's inspection needs the representative too.
+    representative: Sha256 | None = None
     representative_name: Text(100) = ""
 
 
 # Fields added after inspections were first stored. Left out of the hash while unset, so a
 # payload sent before they existed still hashes as stored and its retry replays.
-_LATER_FIELDS = ("item_notes", "descriptions", "signatures")
+_LATER_FIELDS = ("item_notes", "descriptions", "signatures", "checklist_override")
 
 
 class InspectionSubmit(BaseModel):
@@ -116,11 +119,16 @@ class InspectionSubmit(BaseModel):
     ended_at: UTCTime
     location: Location | None = None
     signatures: Signatures | None = None
+    checklist_override: Text(500) | None = Field(
+        None,
+        description="why a checklist or profile that does not fit the site's type is used "
+        "(shared.site_checklists); recorded on the inspection",
+    )
 
-    @field_validator("profile")
+    @field_validator("profile", "checklist_override")
     @classmethod
     def _blank_profile(cls, value: str | None) -> str | None:
-        return value or None
+        return (value or "").strip() or None
 
     @field_validator("photos")
     @classmethod

@@ -19,6 +19,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from server.blobs import service as blobs
+from server.checklists.fit import check_fit
 from server.checklists.models import ChecklistTemplate
 from server.checklists.service import template_of
 from server.context import Caller
@@ -28,16 +29,18 @@ from server.inspections.models import Inspection
 from server.inspections.schemas import InspectionSubmit
 from server.plans import service as plans
 from server.scoping import scope_filter
-from server.settings import DEFAULT_TIMEZONE
+from server.sites.models import Site
 from shared.checklist import ChecklistAnswerError, ChecklistError, Finding, Template, evaluate
-from shared.clock import parse_iso, to_iso
+from shared.clock import DEFAULT_TIMEZONE, parse_iso, to_iso
+from shared.completion import Completion, completion, refusal
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, not_found
 from shared.findings import finding_hazard_id, finding_hazard_payload
 from shared.roles import Role
+from shared.site_checklists import self_mismatch
 
 log = logging.getLogger("hazardchain.inspections")
-INSPECTING_ROLES = frozenset({Role.inspector, Role.officer, Role.admin})
+INSPECTING_ROLES = frozenset({Role.inspector, Role.officer, Role.admin, Role.enterprise})
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,50 @@ def _evaluate(template: Template, body: InspectionSubmit) -> list[Finding]:
     return findings
 
 
+def _site_for(session: Session, caller: Caller, site_id: str) -> Site:
+    """An enterprise inspects only the sites it is bound to: another is 404, as if absent (it
+    learns nothing of others' sites); a regulator's site must be in its districts."""
+    if caller.role == Role.enterprise:
+        site = session.get(Site, site_id)
+        if site is None or site.id not in caller.scope.site_ids:
+            raise not_found("场所", "site")
+        return site
+    return hazards._site_in_scope(session, caller, site_id)
+
+
+def _check_inspector(caller: Caller, template: Template) -> None:
+    """The enterprise self-inspects with the templates made for it (自查); the regulator's
+    checklists are the regulator's, and the other way round."""
+    who = "enterprise" if caller.role == Role.enterprise else "regulator"
+    if template.usable_by(who):
+        return
+    if who == "enterprise":
+        zh = f"“{template.title.zh}”是监管检查表，企业用户只能使用自查表"
+        en = f"{template.title.en} is a regulator's checklist; enterprise users self-inspect only"
+    else:
+        zh = f"“{template.title.zh}”是企业自查表，监管人员请使用监管检查表"
+        en = f"{template.title.en} is an enterprise self-inspection checklist, not a regulator's"
+    raise DomainError.of("checklist_not_yours", zh, en, status=403, fields={"template_id": en})
+
+
+def _check_signatures(
+    session: Session, caller: Caller, body: InspectionSubmit, template: Template
+) -> None:
+    """The patroller signs a self-inspection alone; a regulator's inspection is countersigned
+    by the site's representative."""
+    if body.signatures is None:
+        return
+    if body.signatures.representative is None and not template.self_inspection:
+        raise _invalid(
+            "invalid_input",
+            "须由检查人员和企业负责人签字确认",
+            "the inspector and the site's representative must both sign",
+            {"signatures.representative": "the site's representative must sign"},
+        )
+    signed = [s for s in (body.signatures.inspector, body.signatures.representative) if s]
+    blobs.require_held(session, caller, signed, "signatures", "签字图片", "signature image(s)")
+
+
 def hazards_of(session: Session, inspection: Inspection) -> list[Hazard]:
     """The inspection's hazards in finding order (template order, count rules last)."""
     out = []
@@ -121,6 +168,17 @@ def hazards_of(session: Session, inspection: Inspection) -> list[Hazard]:
         if hazard is not None:
             out.append(hazard)
     return out
+
+
+def completion_of(session: Session, inspection: Inspection) -> Completion | None:
+    """The inspection's 完成率 and counts, from its answers and pinned template (None if the
+    template version is gone, which the importer never does)."""
+    row = session.get(ChecklistTemplate, (inspection.template_id, inspection.template_version))
+    if row is None:
+        return None
+    return completion(
+        template_of(row), inspection.answers, inspection.item_notes or {}, inspection.profile
+    )
 
 
 def _hazard_id_conflict(hazard_id: str) -> DomainError:
@@ -135,6 +193,9 @@ def _hazard_id_conflict(hazard_id: str) -> DomainError:
 
 
 def _replay(session: Session, caller: Caller, existing: Inspection, digest: str) -> Submitted:
+    if not sees(caller, existing):
+        # the id is taken out of the caller's scope: answered like any id they cannot see
+        raise not_found("检查记录", "inspection")
     if existing.payload_sha256 != digest or existing.inspector_id != caller.user.id:
         raise DomainError.of(
             "id_reuse",
@@ -173,12 +234,24 @@ def submit(
     existing = session.get(Inspection, body.id)
     if existing is not None:
         return _replay(session, caller, existing, digest)
-    site = hazards._site_in_scope(session, caller, body.site_id)
+    site = _site_for(session, caller, body.site_id)
     row, template = _template(session, body)
+    _check_inspector(caller, template)
     findings = _evaluate(template, body)
-    if body.signatures is not None:
-        signed = [body.signatures.inspector, body.signatures.representative]
-        blobs.require_held(session, caller, signed, "signatures", "签字图片", "signature image(s)")
+    if caller.role == Role.enterprise:
+        unfit = (
+            None if body.checklist_override else self_mismatch(site.site_type, row.id, body.profile)
+        )
+        if unfit is not None:
+            raise DomainError(unfit, status=422)
+    else:
+        check_fit(session, [site], row.id, body.profile, body.checklist_override)
+    incomplete = refusal(
+        template, completion(template, body.answers, body.item_notes, body.profile), body.profile
+    )
+    if incomplete is not None:  # no empty inspections (shared.completion)
+        raise DomainError(incomplete, status=422)
+    _check_signatures(session, caller, body, template)
     hazard_ids = [finding_hazard_id(body.id, f.item_id) for f in findings]
     inspection = Inspection(
         id=body.id,
@@ -205,6 +278,7 @@ def submit(
             for f, hid in zip(findings, hazard_ids, strict=True)
         ],
         payload_sha256=digest,
+        checklist_override=body.checklist_override,
     )
     session.add(inspection)
     session.flush()  # a concurrent submit of the same id waits or fails here
@@ -260,11 +334,15 @@ def submit(
 # ------------------------------------------------------------------ reading
 
 
+def sees(caller: Caller, inspection: Inspection | None) -> bool:
+    return inspection is not None and caller.scope.covers(
+        district_id=inspection.district_id, site_id=inspection.site_id
+    )
+
+
 def get_in_scope(session: Session, caller: Caller, inspection_id: str) -> Inspection:
     inspection = session.get(Inspection, inspection_id)
-    if inspection is None or not caller.scope.covers(
-        district_id=inspection.district_id, site_id=inspection.site_id
-    ):
+    if not sees(caller, inspection):
         raise not_found("检查记录", "inspection")
     return inspection
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -41,6 +42,17 @@ class InspectionPage(BaseModel):
     next_cursor: str | None
 
 
+class CompletionPublic(BaseModel):
+    """完成率: (answered + 不适用) / items that apply; 未检查 lowers it (shared.completion)."""
+
+    applicable: int
+    answered: int
+    not_applicable: int
+    unchecked: int
+    unanswered: list[str]
+    rate: float | None
+
+
 class InspectionDetail(InspectionSummary):
     answers: dict[str, Any]
     photos: dict[str, list[str]]
@@ -49,11 +61,14 @@ class InspectionDetail(InspectionSummary):
     signatures: Signatures | None
     findings: list[dict[str, Any]]
     payload_sha256: str
+    checklist_override: str | None
+    completion: CompletionPublic | None
     hazards: list[HazardPublic]
 
 
 def _detail(session, inspection: Inspection, hazards=None) -> InspectionDetail:
     hazards = service.hazards_of(session, inspection) if hazards is None else hazards
+    c = service.completion_of(session, inspection)
     return InspectionDetail(
         **InspectionSummary.model_validate(inspection, from_attributes=True).model_dump(),
         answers=inspection.answers,
@@ -63,6 +78,8 @@ def _detail(session, inspection: Inspection, hazards=None) -> InspectionDetail:
         signatures=inspection.signatures,
         findings=inspection.findings,
         payload_sha256=inspection.payload_sha256,
+        checklist_override=inspection.checklist_override,
+        completion=None if c is None else CompletionPublic(**asdict(c), rate=c.rate),
         hazards=[HazardPublic.model_validate(h, from_attributes=True) for h in hazards],
     )
 

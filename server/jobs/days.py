@@ -6,11 +6,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.clock import ensure_utc
+from shared.clock import local_date
 
-
-def local_date(instant: datetime, tz: str) -> date:
-    return ensure_utc(instant).astimezone(ZoneInfo(tz)).date()
+__all__ = ["day_bounds", "day_start", "local_date", "local_time_on"]
 
 
 def local_time_on(day: date, hhmm: str, tz: str) -> datetime:

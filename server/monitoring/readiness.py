@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server.migrate import head_revisions
 from server.monitoring.models import Heartbeat
-from server.uow import unit_of_work
 
 SCHEDULER = "scheduler"
 
@@ -29,11 +30,19 @@ class Check:
 
 
 def beat(engine: Engine, now: datetime) -> None:
-    """The scheduler says it is alive; a separate scheduler process says so to every replica."""
-    with unit_of_work(engine) as session:
-        row = session.get(Heartbeat, SCHEDULER) or Heartbeat(name=SCHEDULER, at=now)
-        row.at, row.host, row.pid = now, socket.gethostname()[:128], os.getpid()
-        session.add(row)
+    """The scheduler says it is alive; a separate scheduler process says so to every replica.
+    An upsert: several replicas' schedulers may beat at the same moment."""
+    table = Heartbeat.__table__
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(
+        name=SCHEDULER, at=now, host=socket.gethostname()[:128], pid=os.getpid()
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.name],
+        set_={k: stmt.excluded[k] for k in ("at", "host", "pid")},
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt)
 
 
 def readiness(engine: Engine, blob_dir: Path, now: datetime, stale_after: timedelta) -> list[Check]:

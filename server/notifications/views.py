@@ -10,6 +10,7 @@ from pydantic import AnyHttpUrl, BaseModel
 
 from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.notifications import service
+from server.schemas import Offset
 
 router = APIRouter(tags=["notifications"], route_class=UnitOfWorkRoute)
 
@@ -50,7 +51,7 @@ def list_notifications(
     session: SessionDep,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> NotificationPage:
     page = service.list_for(session, caller.user.id, unread_only=unread, limit=limit, offset=offset)
     return NotificationPage(

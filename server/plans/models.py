@@ -29,6 +29,8 @@ class InspectionPlan(SQLModel, table=True):
     assignee_user_id: str | None = Field(default=None, foreign_key="user.id", max_length=36)
     active: bool = True
     generated_until: date | None = None  # tasks exist for every occurrence up to this day
+    # why a checklist that does not fit the sites' type is used (shared.site_checklists)
+    checklist_override: str | None = Field(default=None, max_length=500)
     created_by: str = Field(max_length=36)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -22,6 +22,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from server.auth.scope import descendants, scope_of
+from server.checklists.fit import catalogue, check_fit, site_default
 from server.context import Caller
 from server.jobs.days import day_start, local_date
 from server.jobs.idempotent import insert_once
@@ -239,6 +240,30 @@ def _check_schedule(data: dict[str, Any]) -> None:
         raise _invalid("end_date", "结束日期不能早于开始日期", "end_date is before start_date")
 
 
+def _with_template(session: Session, data: dict[str, Any], sites: list[Site]) -> dict[str, Any]:
+    """No template named: the one the sites' type calls for (shared.site_checklists), in its
+    newest version; sites that call for different ones need a plan each (or a named template)."""
+    if data.get("template_id"):
+        if not data.get("template_version"):
+            latest = catalogue(session).latest.get(data["template_id"])
+            data = {**data, "template_version": latest or 1}
+        return data
+    defaults = {s.id: site_default(session, s) for s in sites}
+    ids = {f.template_id if f else None for f in defaults.values()}
+    if len(ids) != 1 or None in ids:
+        raise _invalid(
+            "template_id",
+            "所选场所适用不同的检查表，请分别建立计划或指定检查表",
+            "the sites call for different checklists: make a plan for each, or name one",
+        )
+    template_id = ids.pop()
+    return {
+        **data,
+        "template_id": template_id,
+        "template_version": catalogue(session).latest[template_id],
+    }
+
+
 def create_plan(
     session: Session,
     caller: Caller,
@@ -248,8 +273,11 @@ def create_plan(
     horizon_days: int,
 ) -> InspectionPlan:
     _manage_check(caller)
-    _check_schedule(data)
     sites = _sites_in_scope(session, caller, list(data["site_ids"]))
+    data = _with_template(session, data, sites)
+    _check_schedule(data)
+    override = (data.get("checklist_override") or "").strip() or None
+    check_fit(session, sites, data["template_id"], None, override, check_profile=False)
     district_id = _plan_district(session, caller, data.get("district_id"), sites)
     _check_assignee(session, data.get("assignee_user_id"), sites)
     plan = InspectionPlan(
@@ -265,6 +293,7 @@ def create_plan(
         end_date=data.get("end_date"),
         due_days=data.get("due_days"),
         assignee_user_id=data.get("assignee_user_id"),
+        checklist_override=override,
         created_by=caller.user.id,
         created_at=now,
         updated_at=now,

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute
 from server.plans import service
-from server.schemas import Name, Text, UUIDStr
+from server.schemas import Name, Offset, Patch, Text, UUIDStr
 
 router = APIRouter(tags=["inspection plans"], route_class=UnitOfWorkRoute)
 Frequency = Literal["daily", "weekly", "monthly"]
@@ -34,6 +34,7 @@ class PlanPublic(BaseModel):
     assignee_user_id: str | None
     active: bool
     generated_until: date | None
+    checklist_override: str | None = None
     created_by: str
     created_at: datetime
     updated_at: datetime
@@ -44,8 +45,13 @@ class PlanCreate(BaseModel):
     name: Name
     district_id: Text(32, 1) | None = None
     site_ids: SiteIds
-    template_id: Text(64, 1)
-    template_version: int = Field(ge=1)
+    template_id: Text(64, 1) | None = Field(
+        None, description="omit for the checklist the sites' type calls for (newest version)"
+    )
+    template_version: int | None = Field(None, ge=1, description="omit for the newest")
+    checklist_override: Text(500) | None = Field(
+        None, description="why a checklist that does not fit the sites' type is used"
+    )
     frequency: Frequency
     interval: int = Field(1, ge=1, le=366)
     start_date: date
@@ -56,7 +62,8 @@ class PlanCreate(BaseModel):
     )
 
 
-class PlanUpdate(BaseModel):
+class PlanUpdate(Patch):
+    nullable = frozenset({"end_date", "due_days", "assignee_user_id"})
     name: Name | None = None
     site_ids: SiteIds | None = None
     end_date: date | None = None
@@ -185,7 +192,7 @@ def list_tasks(
     date_to: date | None = None,
     updated_after: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> TaskPage:
     f = service.TaskFilter(
         mine=mine,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from server.api.deps import AdminDep, CallerDep, NowDep, SessionDep, UnitOfWorkRoute
-from server.schemas import Name, ShortText, Text, UUIDStr
+from server.schemas import Name, Offset, Patch, ShortText, Text, UUIDStr
 from server.sites import service
 from shared.taxonomy import Industry, RiskColour, SiteType
 
@@ -55,7 +55,7 @@ class SiteCreate(BaseModel):
     contact_phone: Text(40) = ""
 
 
-class SiteUpdate(BaseModel):
+class SiteUpdate(Patch):
     name: Name | None = None
     industry: Industry | None = None
     site_type: SiteType | None = None
@@ -89,7 +89,7 @@ def sites(
     risk: RiskColour | None = None,
     name: Annotated[ShortText | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Offset = 0,
 ) -> SitePage:
     f = service.SiteFilter(industry, site_type, district, risk, name)
     rows, total = service.list_sites(session, caller, f, limit=limit, offset=offset)

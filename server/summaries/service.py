@@ -38,10 +38,13 @@ from sqlalchemy import DateTime, and_, case, func, not_, type_coerce
 from sqlmodel import Session, col, select
 
 import server.models  # noqa: F401  (every table in the metadata: the inspection table's)
+from server.checklists.models import ChecklistTemplate
+from server.checklists.service import template_of
 from server.context import Caller
 from server.db import metadata
 from server.hazards.models import Hazard, HazardEvent
 from server.hazards.service import to_chain_event
+from server.inspections.models import Inspection
 from server.jobs.days import day_bounds, day_start, local_date
 from server.jobs.idempotent import insert_once
 from server.jobs.recipients import DistrictTree
@@ -50,6 +53,7 @@ from server.summaries.models import DailySummary
 from server.users.service import districts_of
 from shared.chain import DEADLINE_STATES, State, fold
 from shared.clock import parse_iso, to_iso
+from shared.completion import completion
 from shared.errors import DomainError, not_found
 from shared.roles import Role
 from shared.taxonomy import Severity
@@ -186,6 +190,9 @@ class _Scope:
     inspection_ids: set[str] = field(default_factory=set)
     inspections: int | None = None  # from the inspection table, when there is one
     tasks: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TASK_COUNTS, 0))
+    checked: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("inspections", "items", "done", "unchecked"), 0)
+    )
     longest: list[tuple[float, str, AsOf]] = field(default_factory=list)
     sites: dict[str, int] = field(default_factory=dict)
 
@@ -287,6 +294,7 @@ def compute(
     _count_escalations(session, cal, placed)
     _count_inspections(session, cal, scopes.values(), placed)
     _count_tasks(session, cal, placed)
+    _count_completion(session, cal, placed)
     sites = _count_sites(session, cal, placed)
     return {
         sid: _figures(session, tree, sid, scope, cal, tz, sites) for sid, scope in scopes.items()
@@ -297,7 +305,7 @@ def _count_escalations(session: Session, cal: _Calendar, placed) -> None:
     rows = session.exec(
         select(Hazard.district_id, Hazard.industry, func.count())
         .join(HazardEvent, col(HazardEvent.hazard_id) == col(Hazard.id))
-        .where(HazardEvent.type == "escalated")
+        .where(col(HazardEvent.type).in_(("escalated", "supervised")))  # a leader's too
         .where(col(HazardEvent.at) >= to_iso(cal.start))
         .where(col(HazardEvent.at) < to_iso(cal.cut))
         .group_by(Hazard.district_id, Hazard.industry)
@@ -351,6 +359,34 @@ def _count_tasks(session: Session, cal: _Calendar, placed) -> None:
             t["done_on_time"] += int(done or 0)
             t["skipped"] += int(skip or 0)
             t["not_done"] += due - int(done or 0) - int(skip or 0)
+
+
+def _count_completion(session: Session, cal: _Calendar, placed) -> None:
+    """完成率 of the day's inspections (shared.completion): items answered or 不适用 over the
+    items that applied, summed, so a 94-item checklist weighs more than a 10-item one."""
+    rows = session.exec(
+        select(Inspection)
+        .where(col(Inspection.submitted_at) >= cal.start)
+        .where(col(Inspection.submitted_at) < cal.cut)
+    ).all()
+    templates: dict[tuple[str, int], Any] = {}
+    for i in rows:
+        key = (i.template_id, i.template_version)
+        if key not in templates:
+            row = session.get(ChecklistTemplate, key)
+            try:
+                templates[key] = template_of(row) if row is not None else None
+            except ValueError:  # a row that is no template (never imported so): no figure
+                templates[key] = None
+        if templates[key] is None:
+            continue
+        c = completion(templates[key], i.answers, i.item_notes or {}, i.profile)
+        for scope, _label in placed(i.district_id):
+            done = scope.checked
+            done["inspections"] += 1
+            done["items"] += c.applicable
+            done["done"] += c.done
+            done["unchecked"] += c.unchecked
 
 
 def _count_sites(session: Session, cal: _Calendar, placed) -> dict[str, tuple[str, str]]:
@@ -445,6 +481,10 @@ def _figures(
         "inspection_tasks": {
             **s.tasks,
             "rate": _rate(s.tasks["done_on_time"], s.tasks["due"] - s.tasks["skipped"]),
+        },
+        "inspection_completion": {
+            **s.checked,
+            "rate": _rate(s.checked["done"], s.checked["items"]),
         },
         "sites_by_risk_colour": {c: s.sites.get(c, 0) for c in ("red", "orange", "yellow", "blue")},
         "longest_overdue": longest,

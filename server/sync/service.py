@@ -27,9 +27,9 @@ from server.blobs import service as blobs
 from server.checklists.models import ChecklistTemplate
 from server.context import Caller
 from server.hazards import service as hazards
-from server.hazards.models import Attachment, HazardEvent
+from server.hazards.models import Attachment, Hazard, HazardEvent
 from server.hazards.service import to_chain_event
-from server.settings import DEFAULT_TIMEZONE
+from server.inspections.models import Inspection
 from server.sites.models import District, Site
 from server.sync import feed
 from server.sync.models import SyncChange, SyncDevice, SyncOp
@@ -37,9 +37,9 @@ from server.uow import RETRIES, run_unit
 from server.users.models import Device
 from server.users.service import register_device
 from shared.chain import EventType, Refused
-from shared.clock import Clock, parse_iso, to_iso
+from shared.clock import DEFAULT_TIMEZONE, Clock, parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
-from shared.errors import DomainError, Refusal
+from shared.errors import DomainError, Refusal, not_found
 from shared.roles import Role
 from shared.sync_wire import (
     MIN_SCHEMA_VERSION,
@@ -64,7 +64,7 @@ from shared.sync_wire import (
 log = logging.getLogger("hazardchain.sync")
 SKEW_LOG_SECONDS = 300
 BOOKKEEPING_SECONDS = 60  # device rows are refreshed by pulls at most this often
-INSPECTOR_ROLES = (Role.inspector, Role.officer, Role.admin)
+INSPECTOR_ROLES = (Role.inspector, Role.officer, Role.admin, Role.enterprise)  # enterprise: 自查
 
 
 def check_schema(schema_version: Any) -> None:
@@ -332,15 +332,52 @@ def _id_reuse(op: Op) -> OpResult:
     )
 
 
-def _known(session: Session, state: SyncDevice, op: Op, digest: str) -> OpResult | None:
-    """A retry gets the stored result; the same id with other content is ``id_reuse``. Either
-    way a number the device spent on it counts as used."""
+def _unseen(op: Op, at: datetime) -> OpResult:
+    """The answer for an op id taken by a record the caller cannot see: the same refusal as
+    for any id out of scope, so it does not tell that the id exists in another district."""
+    refusal = (
+        not_found("检查记录", "inspection")
+        if op.type == OpType.inspection_submit
+        else not_found("隐患", "hazard")
+    ).refusal
+    return OpResult(
+        op_id=op.op_id,
+        device_seq=op.device_seq,
+        status=OpStatus.rejected,
+        outcome="rejected",
+        code=refusal.code,
+        message_zh=refusal.zh,
+        message_en=refusal.en,
+        received_at=to_iso(at),
+    )
+
+
+def _sees_op(session: Session, caller: Caller, row: SyncOp) -> bool:
+    """The caller's own op, or one whose record (hazard, event or inspection) is in scope."""
+    if row.user_id == caller.user.id:
+        return True
+    event = session.get(HazardEvent, row.op_id)
+    if event is not None:
+        return hazards.sees(caller, session.get(Hazard, event.hazard_id))
+    from server.inspections import service as inspections
+
+    return inspections.sees(caller, session.get(Inspection, row.op_id))
+
+
+def _known(
+    session: Session, caller: Caller, state: SyncDevice, op: Op, digest: str, now: datetime
+) -> OpResult | None:
+    """A retry gets the stored result; the same id with other content is ``id_reuse`` (or
+    not found, when the caller cannot see what holds the id). Either way a number the device
+    spent on it counts as used."""
     row = session.get(SyncOp, op.op_id, populate_existing=True)
     if row is None:
         return None
     if op.device_seq == state.last_seq + 1:
         state.last_seq = op.device_seq
         session.add(state)
+    if row.device_id != state.device_id and not _sees_op(session, caller, row):
+        return _unseen(op, now)
     if row.device_id != state.device_id or row.payload_sha256 != digest:
         return _id_reuse(op)
     return _result(row, OpStatus.duplicate)
@@ -441,7 +478,7 @@ def _push_once(
 ) -> OpResult | PushStop:
     session.expire_all()  # one session serves the batch: read each op's rows afresh
     state = _lock_device(session, device_id, now)
-    known = _known(session, state, op, digest)
+    known = _known(session, caller, state, op, digest, now)
     if known is not None:
         return known
     stop = _stop(state, op)

@@ -13,17 +13,20 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute
+from server.api.errors import error_responses
 from server.monitoring.metrics import PULL_CHANGES, count_ops
 from server.sync import service
 from shared.errors import DomainError
 from shared.sync_wire import (
     DEFAULT_PULL_LIMIT,
     DEVICE_ID_PATTERN,
+    MAX_JSON_DEPTH,
     MAX_PULL_LIMIT,
     MAX_PUSH_BYTES,
     PullResponse,
     PushRequest,
     PushResponse,
+    json_depth_exceeds,
 )
 
 router = APIRouter(tags=["sync"], route_class=UnitOfWorkRoute)
@@ -73,10 +76,21 @@ async def json_body(request: Request) -> dict[str, Any]:
         )
     try:
         body = json.loads(raw)
+        too_deep = json_depth_exceeds(body)
     except (ValueError, UnicodeDecodeError):
         raise DomainError.of(
             "invalid_input", "请求不是有效的JSON", "body is not JSON", 400
         ) from None
+    except RecursionError:  # nested past the parser's own stack
+        too_deep = True
+    if too_deep:
+        raise DomainError.of(
+            "invalid_input",
+            "请求的JSON嵌套过深",
+            f"body nests deeper than {MAX_JSON_DEPTH} levels",
+            422,
+            fields={"body": f"nested deeper than {MAX_JSON_DEPTH} levels"},
+        )
     if not isinstance(body, dict):
         raise DomainError.of("invalid_input", "请求必须是JSON对象", "body must be an object", 400)
     return body
@@ -92,7 +106,7 @@ def packed(request: Request, model: BaseModel) -> Response:
     return Response(content=body, media_type="application/json", headers=headers)
 
 
-@router.post("/sync/push", response_model=PushResponse)
+@router.post("/sync/push", response_model=PushResponse, responses=error_responses(415, 426))
 def push(
     body: Annotated[dict[str, Any], Depends(json_body)],
     request: Request,
@@ -117,7 +131,7 @@ def push(
     return packed(request, resp)
 
 
-@router.get("/sync/pull", response_model=PullResponse)
+@router.get("/sync/pull", response_model=PullResponse, responses=error_responses(410, 426))
 def pull(
     request: Request,
     caller: CallerDep,

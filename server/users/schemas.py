@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from server.schemas import ShortText, Text
+from server.schemas import Patch, ShortText, Text
 from server.users.models import User
 from server.users.service import districts_of, sites_of
 from shared.roles import Role
@@ -26,6 +26,13 @@ class UserPublic(BaseModel):
     active: bool
     district_ids: list[str]
     site_ids: list[str]
+
+
+class Me(UserPublic):
+    """The caller, with the deployment's zone: tasks and summaries count local days there,
+    and a tablet set to another zone must count the same days."""
+
+    timezone: str
 
 
 def user_public(session: Session, user: User) -> UserPublic:
@@ -54,7 +61,7 @@ class UserCreate(BaseModel):
     site_ids: list[Text(36, 1)] = Field(default_factory=list, max_length=1000)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(Patch):
     display_name: Text(100, 1) | None = None
     role: Role | None = None
     password: Password | None = None

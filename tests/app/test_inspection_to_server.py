@@ -5,9 +5,13 @@ chains on the server."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from app_helpers import dialog_button, login, sync
 
 from mobile_app.ui.checklist_model import is_failed
+
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "app"
 
 
 def _row_index(screen, answer_type: str, skip: int = 0) -> int:
@@ -43,9 +47,24 @@ def test_inspection_submit_sync_hazard_on_server(server, start_app, photo_dir):
     site = d.go("site", site_id=site_id)
     d.press(site.ids.start)
     picker = d.popups()[0]
-    coal = next(b for b in picker.ids.templates.children if "煤矿" in b.text)
+    d.screenshot(SHOTS / "picker-open-pit.png")
+    # a limestone pit: the non-coal mine checklist with its open-pit items is preselected
+    chosen = [b for b in picker.ids.templates.children if getattr(b, "state", "") == "down"]
+    assert [b.template_id for b in chosen] == ["noncoal_mine"]
+    assert [b.profile_id for b in picker.ids.profiles.children if b.state == "down"] == ["open_pit"]
+    # the coal-mine one (every answer type) only with a reason, which the record keeps
+    coal = next(
+        b for b in picker.ids.templates.children if getattr(b, "template_id", "") == "coal_mine"
+    )
     d.press(coal)
     d.press(picker.ids.go)
+    why = d.popups()[0]
+    assert "不适用于露天矿山" in why.ids.fields.children[-1].text
+    d.press(why.ids.submit_button)  # no reason: nothing starts
+    assert d.app.manager.current == "site"
+    why.inputs["reason"].text = "该矿兼采煤层，按要求加查煤矿项目"
+    d.press(why.ids.submit_button)
+    d.pump()
     screen = d.app.screen()
     assert d.app.manager.current == "checklist"
     template = screen.template
@@ -94,6 +113,11 @@ def test_inspection_submit_sync_hazard_on_server(server, start_app, photo_dir):
     na_toggle = next(w for w in view.walk() if getattr(w, "text", None) == d.app.t("N/A"))
     d.press(na_toggle)
     assert screen.rows[i_na]["value"] == "na"
+    note_button = next(w for w in view.walk() if getattr(w, "text", "").startswith(d.app.t("Note")))
+    d.press(note_button)  # 不适用 needs its reason
+    form = d.popups()[0]
+    form.inputs["note"].text = "该采区已封闭"
+    d.press(form.ids.submit_button)
     view = _visible(d, screen, i_pass)
     note_button = next(w for w in view.walk() if getattr(w, "text", "").startswith(d.app.t("Note")))
     d.press(note_button)
@@ -131,6 +155,27 @@ def test_inspection_submit_sync_hazard_on_server(server, start_app, photo_dir):
     assert len(review.findings) >= 3
     first = review.ids.findings.children[-1]
     entry = first.ids.body.children[0]
+    entry.text = "瓦斯检查记录缺失（检查员补充：已责令当班补记）"
+    # most items unanswered: the review says how many, and submitting is refused naming them
+    left = len(review.completion["unanswered"])
+    assert left > 80 and review.completion["not_applicable"] == 1
+    assert f"未作答 {left} 项" in review.ids.completion.text
+    assert review.ids.mark_rest.opacity == 1
+    d.screenshot(SHOTS / "review-unanswered.png")
+    d.press(review.ids.submit_button)
+    d.press(dialog_button(d, d.app.t("Submit")))
+    assert f"还有 {left} 项未作答" in d.app.toast_text
+    assert store.draft(draft_id)["status"] == "draft"  # nothing queued
+    d.press(review.ids.mark_rest)  # the rest 未检查, with one reason
+    dlg = d.popups()[0]
+    dlg.inputs["reason"].text = "井下停产检修，本次未下井"
+    d.press(dlg.ids.submit_button)
+    d.pump()
+    review = d.app.screen()
+    assert review.completion["unanswered"] == [] and review.completion["unchecked"] == left
+    assert "未作答" not in review.ids.completion.text and review.ids.mark_rest.opacity == 0
+    d.screenshot(SHOTS / "review-complete.png")
+    entry = review.ids.findings.children[-1].ids.body.children[0]
     entry.text = "瓦斯检查记录缺失（检查员补充：已责令当班补记）"
     d.press(review.ids.submit_button)  # without signatures: refused with a reason
     d.press(dialog_button(d, d.app.t("Submit")))
@@ -172,6 +217,8 @@ def test_inspection_submit_sync_hazard_on_server(server, start_app, photo_dir):
             "representative_name": "吴矿长",
         }
         assert got["item_notes"][item_pass.id] == "与矿长核实"
+        assert got["checklist_override"] == "该矿兼采煤层，按要求加查煤矿项目"
+        assert got["completion"]["unchecked"] == left and got["completion"]["unanswered"] == []
         for sha in sig.values():
             assert officer.get(f"/blobs/{sha}").content.startswith(b"\x89PNG")
         assert len(got["hazards"]) == len(review.findings)
@@ -189,9 +236,8 @@ def test_inspection_submit_sync_hazard_on_server(server, start_app, photo_dir):
     # the app shows the server's hazards (no longer pending) after the pull
     hazards = d.go("hazards")
     titles = {r["title"] for r in hazards.ids.rv.data}
-    assert any(
-        f["description"][:20] in t or t in f["description"] for f in review.findings for t in titles
-    )
+    # titled with each failed item's defect wording, not its requirement
+    assert {template.item(f["item_id"]).hazard.zh for f in review.findings} <= titles
     local = [h for h in store.hazards() if h["id"] in {f["hazard_id"] for f in review.findings}]
     assert local and not any(h["has_pending"] for h in local)
 

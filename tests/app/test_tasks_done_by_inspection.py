@@ -16,6 +16,7 @@ def _signed_inspection(store, template: Template) -> str:
     draft = store.open_draft(MALL, "crowded_venue", 1, "mall")
     item = next(i for i in template.items() if i.answer == "yes_no" and i.applies_to("mall"))
     store.save_answer(draft["id"], item.id, value=item.pass_when)
+    store.mark_unanswered(draft["id"], "unchecked", "时间所限，下次补查")
     png = b"\x89PNG\r\n\x1a\n" + b"sig" * 20
     sig = {"inspector": store.add_blob(png + b"1"), "representative": store.add_blob(png + b"2")}
     store.save_draft_fields(draft["id"], signatures=sig, representative_name="陈安全员")

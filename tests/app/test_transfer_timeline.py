@@ -5,17 +5,24 @@ the new unit is responsible; its own actions (offered by the specs) are still th
 
 from __future__ import annotations
 
+import uuid
+
 from app_helpers import login, sync
 
-TITLE = "地下车库电动自行车违规充电"  # demo: assigned to the mall, the enterprise user's site
+from server.demo import did
+from tests.cli_server import assigned_to_the_mall
+
+MALL = did("site", "万达广场乌海店")  # the enterprise user's site
 
 
 def test_pulled_transfer_shows_on_the_tablet_timeline(server, start_app):
+    title = f"地下车库电动自行车违规充电 {uuid.uuid4().hex[:6]}"
+    assigned_to_the_mall(server, MALL, title)
     d = start_app(server.url, "enterprise")
     store = d.app.backend._inner
     login(d, "enterprise")
     sync(d)
-    hazard = next(h for h in store.hazards() if h["title"] == TITLE)
+    hazard = next(h for h in store.hazards() if h["title"] == title)
     with server.login("officer") as officer:
         r = officer.post(
             f"/hazards/{hazard['id']}/events",
@@ -48,11 +55,13 @@ def test_pulled_transfer_shows_on_the_tablet_timeline(server, start_app):
 
 
 def test_officer_transfers_from_the_spec_built_tablet_form(server, start_app):
+    title = f"配电间堆放杂物 {uuid.uuid4().hex[:6]}"
+    assigned_to_the_mall(server, MALL, title)
     d = start_app(server.url, "officer")
     store = d.app.backend._inner
     login(d, "officer")
     sync(d)
-    hazard = next(h for h in store.hazards() if h["title"] == TITLE)
+    hazard = next(h for h in store.hazards() if h["title"] == title)
     screen = d.go("hazard", hazard_id=hazard["id"])
     button = next(b for b in screen.ids.actions.children if b.text == "移交其他责任单位")
     d.press(button)

@@ -6,16 +6,18 @@ import copy
 from typing import Any
 
 from server.checklists.service import import_templates
+from server.demo_inspections import answered_in_full
 from server.uow import unit_of_work
 from shared.checklist import Template
 
 TEMPLATE_ID = "test_fire"
 
 
-def _item(item_id: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
+def _item(item_id: str, zh: str, en: str, hazard: tuple[str, str], **extra: Any) -> dict[str, Any]:
     base = {
         "id": item_id,
         "text": {"zh": zh, "en": en},
+        "hazard": {"zh": hazard[0], "en": hazard[1]},
         "answer": "yes_no",
         "pass_when": "yes",
         "severity": "general",
@@ -54,25 +56,28 @@ def template_dict(version: int = 1) -> dict[str, Any]:
                 "title": {"zh": "安全疏散", "en": "Evacuation"},
                 "items": [
                     _item(
-                        "t.exit.blocked",
-                        "安全出口是否被封堵？",
-                        "Is a safety exit blocked?",
-                        pass_when="no",
+                        "t.exit.clear",
+                        "安全出口是否畅通、未被封堵？",
+                        "Are the safety exits clear and unblocked?",
+                        ("安全出口被封堵", "A safety exit is blocked"),
                         severity="major",
                         photo_required=True,
                         deadline_days=0,
+                        stop_work=True,
                         basis={"standard": "gb35181_2025", "clause": "第5.3条"},
                     ),
                     _item(
                         "t.alarm.works",
                         "火灾自动报警系统是否正常运行？",
                         "Does the automatic fire alarm work?",
+                        ("火灾自动报警系统不能正常运行", "The automatic fire alarm does not work"),
                         groups=["g"],
                     ),
                     _item(
                         "t.ext.pressure",
                         "灭火器压力",
                         "Extinguisher pressure",
+                        ("灭火器压力不符合要求", "Extinguisher pressure out of range"),
                         answer="number",
                         pass_when=None,
                         unit="MPa",
@@ -84,6 +89,10 @@ def template_dict(version: int = 1) -> dict[str, Any]:
                         "t.drill.freq",
                         "消防演练频次",
                         "Fire drill frequency",
+                        (
+                            "未按规定频次组织消防演练",
+                            "Fire drills are not held as often as required",
+                        ),
                         answer="choice",
                         pass_when=None,
                         choices=[
@@ -102,14 +111,15 @@ def template_dict(version: int = 1) -> dict[str, Any]:
                         "t.note",
                         "其他情况",
                         "Other observations",
+                        ("其他情况", "Other observations"),
                         answer="text",
                         pass_when=None,
                     ),
                     _item(
                         "t.mall.shutters",
-                        "防火卷帘下是否堆放物品？",
-                        "Are goods stored under fire shutters?",
-                        pass_when="no",
+                        "防火卷帘下是否未堆放物品？",
+                        "Is the space under the fire shutters kept free of goods?",
+                        ("防火卷帘下堆放物品", "Goods are stored under a fire shutter"),
                         profiles=["mall"],
                     ),
                 ],
@@ -138,3 +148,9 @@ def import_test_templates(engine, clock, *templates: Template):
     templates = templates or (make_template(1),)
     with unit_of_work(engine) as session:
         return import_templates(session, {(t.id, t.version): t for t in templates}, clock.now())
+
+
+def full_answers(answers: dict[str, Any], profile: str | None = None) -> dict[str, Any]:
+    """``answers`` plus a passing answer for every other item: an inspection must answer every
+    item that applies (``shared.completion``), and most tests are about a few of them."""
+    return answered_in_full(make_template(1), answers, profile)

@@ -18,6 +18,7 @@ import pytest
 from checklist_fixtures import import_test_templates, template_dict
 
 from server.demo import did
+from server.demo_inspections import answered_in_full
 from shared.checklist import (
     ChecklistTemplateError,
     Template,
@@ -175,7 +176,7 @@ def test_lpg_restaurant_inspection_is_tagged_to_the_use_link(live_demo, clock):
             "template_id": "town_gas",
             "template_version": 1,
             "profile": "restaurant",
-            "answers": {**failing, **passing},
+            "answers": answered_in_full(GAS, {**failing, **passing}, "restaurant"),
             "photos": {k: [photo] for k in failing},
             "notes": "后厨燃气检查",
             "started_at": to_iso(clock.now() - timedelta(hours=1)),

@@ -47,7 +47,7 @@ def test_import_is_idempotent_and_keeps_the_canonical_json(engine, clock):
 def test_changed_template_under_the_same_version_is_refused(engine, clock):
     import_test_templates(engine, clock)
     changed = template_dict(1)
-    changed["sections"][0]["items"][1]["severity"] = "major"
+    changed["sections"][0]["items"][1]["photo_required"] = True
     v2 = make_template(2)
     with pytest.raises(ChecklistImportError) as err:
         import_test_templates(engine, clock, make_template(**changed), v2)

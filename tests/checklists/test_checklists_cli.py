@@ -56,7 +56,13 @@ def test_validate_list_show_and_import(db_factory, tmp_path):
         assert "db: imported" in r.stdout
 
         r = hazardchain(url, "checklists", "show", "coal_mine")
+        assert r.returncode == 0 and r.stdout.startswith("coal_mine v2 · mine")
+        # each item shows how its finding is written, and whether it stops the work
+        assert "✗ 瓦斯抽采未达标仍组织生产 / Coal is produced although" in r.stdout
+        assert "MAJOR; 0d; stop work" in r.stdout
+        r = hazardchain(url, "checklists", "show", "coal_mine", "--version", "1")
         assert r.returncode == 0 and r.stdout.startswith("coal_mine v1 · mine")
+        assert "\n    ✗ " not in r.stdout and "stop work" not in r.stdout
         r = hazardchain(url, "checklists", "show", "nope")
         assert r.returncode == 2 and "no checklist 'nope'" in r.stderr
     finally:

@@ -361,7 +361,8 @@ COAL_EXPECTED = [
 
 
 def test_coal_inspection_yields_exactly_the_expected_findings() -> None:
-    coal = TEMPLATES["coal_mine"]
+    """Pinned to v1, whose defect questions (pass = no) the answers above were given to."""
+    coal = load_all(REAL)[("coal_mine", 1)]
     findings = evaluate(coal, COAL_ANSWERS, profile="high_gas")
     assert [(f.item_id, f.severity) for f in findings] == COAL_EXPECTED
     for f in findings:
@@ -375,6 +376,27 @@ def test_coal_inspection_yields_exactly_the_expected_findings() -> None:
         annual.basis.startswith("煤矿重大事故隐患判定标准") and "第四条第（一）项" in annual.basis
     )
     assert "110" in annual.description_zh and "110" in annual.description_en
+
+
+def test_the_same_coal_inspection_on_the_latest_version() -> None:
+    """The latest version states each requirement (pass = yes): the same facts, answered the
+    other way round where v1 asked for a defect, give the same findings, titled as defects."""
+    v1, coal = load_all(REAL)[("coal_mine", 1)], TEMPLATES["coal_mine"]
+    flip = {"yes": "no", "no": "yes"}
+    answers = {
+        k: flip[v] if v in flip and v1.item(k).pass_when == "no" else v
+        for k, v in COAL_ANSWERS.items()
+    }
+    assert answers["coal.gas_limit.work_after_overlimit"] == "no"
+    findings = evaluate(coal, answers, profile="high_gas")
+    assert [(f.item_id, f.severity) for f in findings] == COAL_EXPECTED
+    titles = {f.item_id: f.title_zh for f in findings}
+    assert (
+        titles["coal.gas_limit.work_after_overlimit"]
+        == "瓦斯超限后仍继续作业，或未按规定停电、撤人即作业"
+    )
+    assert titles["coal.air.co"] == "作业地点一氧化碳浓度超过24 ppm"
+    assert all(f.deadline_days > 0 or f.stop_work for f in findings)
 
 
 def test_standards_file_problems_are_reported(tmp_path: Path) -> None:

@@ -44,10 +44,10 @@ def signed_body(clock, inspector_sha: str, representative_sha: str, **over):
     """Fails the exit (major, with a photo) and the alarm; notes on a failed and a passed item."""
     data = body(
         clock,
-        {"t.exit.blocked": "yes", "t.alarm.works": "no", "t.ext.pressure": 1.2},
-        photos={"t.exit.blocked": [PHOTO]},
-        item_notes={"t.exit.blocked": "东侧出口", "t.ext.pressure": "压力表读数1.2"},
-        descriptions={"t.exit.blocked": "  东侧安全出口被货物堵塞  ", "t.alarm.works": "   "},
+        {"t.exit.clear": "no", "t.alarm.works": "no", "t.ext.pressure": 1.2},
+        photos={"t.exit.clear": [PHOTO]},
+        item_notes={"t.exit.clear": "东侧出口", "t.ext.pressure": "压力表读数1.2"},
+        descriptions={"t.exit.clear": "  东侧安全出口被货物堵塞  ", "t.alarm.works": "   "},
         signatures={
             "inspector": inspector_sha,
             "representative": representative_sha,
@@ -80,11 +80,11 @@ def test_signatures_must_be_uploaded_then_everything_is_stored_and_served(
     out = submit(inspector, data)
     assert out["signatures"] == data["signatures"]
     assert out["item_notes"] == data["item_notes"]
-    assert out["descriptions"] == {"t.exit.blocked": "东侧安全出口被货物堵塞"}  # blank: none
+    assert out["descriptions"] == {"t.exit.clear": "东侧安全出口被货物堵塞"}  # blank: none
     assert inspector.get(f"/inspections/{data['id']}").json() == out
     assert inspector.post("/inspections", json=data).status_code == 200  # a retry replays
 
-    exit_hazard = inspector.get(f"/hazards/{finding_hazard_id(data['id'], 't.exit.blocked')}")
+    exit_hazard = inspector.get(f"/hazards/{finding_hazard_id(data['id'], 't.exit.clear')}")
     assert exit_hazard.json()["description"] == "东侧安全出口被货物堵塞"
     alarm = inspector.get(f"/hazards/{finding_hazard_id(data['id'], 't.alarm.works')}").json()
     assert "否（要求 是）" in alarm["description"] and "\n" in alarm["description"]

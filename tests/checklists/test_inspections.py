@@ -6,7 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from checklist_fixtures import TEMPLATE_ID, import_test_templates, make_template, template_dict
+from checklist_fixtures import (
+    TEMPLATE_ID,
+    full_answers,
+    import_test_templates,
+    make_template,
+    template_dict,
+)
 
 from server.demo import did
 from shared.checklist import template_digest
@@ -19,13 +25,15 @@ PHOTO = "ab" * 32
 PHOTO2 = "cd" * 32
 
 
-def body(clock, answers, **over):
+def body(clock, answers, complete=True, **over):
+    """The payload; every item not in ``answers`` answered so that it passes, unless
+    ``complete`` is False."""
     data = {
         "id": str(uuid.uuid4()),
         "site_id": MALL,
         "template_id": TEMPLATE_ID,
         "template_version": 1,
-        "answers": answers,
+        "answers": full_answers(answers, over.get("profile")) if complete else answers,
         "photos": {},
         "notes": "例行检查",
         "started_at": to_iso(clock.now() - timedelta(hours=1)),
@@ -52,45 +60,45 @@ def test_findings_become_hazards_with_their_chains(checklists, clock):
     data = body(
         clock,
         {
-            "t.exit.blocked": "yes",  # major, photo required
+            "t.exit.clear": "no",  # major, photo required
             "t.alarm.works": "no",  # general
             "t.ext.pressure": 1.4,  # the upper bound passes
             "t.drill.freq": "half_year",
             "t.note": "二楼走廊堆放杂物",
-            "t.mall.shutters": "yes",  # mall profile only
+            "t.mall.shutters": "no",  # mall profile only
         },
         profile="mall",
-        photos={"t.exit.blocked": [PHOTO, PHOTO], "t.ext.pressure": [PHOTO2]},
+        photos={"t.exit.clear": [PHOTO, PHOTO], "t.ext.pressure": [PHOTO2]},
     )
     out = submit(inspector, data)
     iid = data["id"]
     assert out["id"] == iid and out["finding_count"] == 3
     assert out["template_digest"] == template_digest(make_template(1))
-    assert out["photos"] == {"t.exit.blocked": [PHOTO], "t.ext.pressure": [PHOTO2]}
+    assert out["photos"] == {"t.exit.clear": [PHOTO], "t.ext.pressure": [PHOTO2]}
     assert out["answers"]["t.ext.pressure"] == 1.4
     assert [f["item_id"] for f in out["findings"]] == [
-        "t.exit.blocked",
+        "t.exit.clear",
         "t.alarm.works",
         "t.mall.shutters",
     ]
     hazards = out["hazards"]
     assert [h["id"] for h in hazards] == [
-        finding_hazard_id(iid, i) for i in ("t.exit.blocked", "t.alarm.works", "t.mall.shutters")
+        finding_hazard_id(iid, i) for i in ("t.exit.clear", "t.alarm.works", "t.mall.shutters")
     ]
     assert [h["severity"] for h in hazards] == ["major", "general", "general"]
     assert all(h["inspection_id"] == iid and h["site_id"] == MALL for h in hazards)
-    assert hazards[0]["title"] == "安全出口是否被封堵？"
+    assert hazards[0]["title"] == "安全出口被封堵"
     assert hazards[0]["escalation_level"] == 1 and hazards[1]["escalation_level"] == 0
 
     major = inspector.get(f"/hazards/{hazards[0]['id']}").json()
     assert [e["type"] for e in major["events"]] == ["reported", "escalated"]
     reported = major["events"][0]["payload"]
     assert reported["basis"] == "重大火灾隐患判定规则（GB 35181-2025） 第5.3条"
-    assert reported["item_id"] == "t.exit.blocked" and reported["inspection_id"] == iid
+    assert reported["item_id"] == "t.exit.clear" and reported["inspection_id"] == iid
     assert reported["deadline_days"] == 0 and reported["photos"] == [PHOTO]
     assert reported["location"] == "39.65000,106.83000 ±12m"
-    assert "是（要求 否）" in reported["description"]
-    assert "yes (required: no)" in reported["description"]
+    assert "否（要求 是）" in reported["description"]
+    assert "no (required: yes)" in reported["description"]
     assert major["events"][0]["device_time"] == data["ended_at"]
     assert major["photos"] == [PHOTO] and major["chain_ok"] is True
     general = inspector.get(f"/hazards/{hazards[1]['id']}").json()
@@ -131,7 +139,7 @@ def test_not_applicable_count_rules_and_profiles(checklists, clock):
     everything_na = {
         i: "na"
         for i in (
-            "t.exit.blocked",
+            "t.exit.clear",
             "t.alarm.works",
             "t.ext.pressure",
             "t.drill.freq",
@@ -139,7 +147,8 @@ def test_not_applicable_count_rules_and_profiles(checklists, clock):
             "t.mall.shutters",
         )
     }
-    out = submit(officer, body(clock, everything_na, profile="mall"))
+    reasons = dict.fromkeys(everything_na, "本次不适用：该区域停用")
+    out = submit(officer, body(clock, everything_na, profile="mall", item_notes=reasons))
     assert out["finding_count"] == 0 and out["hazards"] == [] and out["findings"] == []
 
     out = submit(
@@ -147,11 +156,11 @@ def test_not_applicable_count_rules_and_profiles(checklists, clock):
         body(
             clock,
             {
-                "t.exit.blocked": "no",
+                "t.exit.clear": "yes",
                 "t.alarm.works": "no",
                 "t.ext.pressure": 0.99,  # just below the lower bound
                 "t.drill.freq": "never",
-                "t.mall.shutters": "yes",  # no profile given: the mall-only item does not apply
+                "t.mall.shutters": "no",  # no profile given: the mall-only item does not apply
             },
         ),
     )
@@ -191,7 +200,7 @@ def test_refusals_store_nothing(checklists, clock):
     refused(body(clock, {"t.nope": "yes"}), 422, "invalid_answer", "answers.t.nope")
     refused(body(clock, {"t.drill.freq": "weekly"}), 422, "invalid_answer", "answers.t.drill.freq")
     refused(body(clock, {"t.alarm.works": "maybe"}), 422, "invalid_answer", "answers.t.alarm.works")
-    refused(body(clock, {"t.exit.blocked": "yes"}), 422, "photo_required", "photos.t.exit.blocked")
+    refused(body(clock, {"t.exit.clear": "no"}), 422, "photo_required", "photos.t.exit.clear")
     refused(
         body(clock, {"t.alarm.works": "yes"}, photos={"t.nope": [PHOTO]}),
         422,
@@ -206,9 +215,10 @@ def test_refusals_store_nothing(checklists, clock):
     # outside the inspector's districts, or unknown: the same answer, like hazards
     refused(body(clock, {}, site_id=WUDA_SCHOOL), 422, "site_not_found", "site_id")
     refused(body(clock, {}, site_id=str(uuid.uuid4())), 422, "site_not_found", "site_id")
-    # roles that do not inspect
-    for user in ("enterprise", "leader"):
-        refused(body(clock, {}), 403, "forbidden", client=checklists.login(user))
+    # a role that does not inspect; the enterprise self-inspects, with its own checklists only
+    refused(body(clock, {}), 403, "forbidden", client=checklists.login("leader"))
+    ent = checklists.login("enterprise")
+    refused(body(clock, {}), 403, "checklist_not_yours", "template_id", client=ent)
     # malformed payloads
     late = body(
         clock, {}, started_at=to_iso(clock.now()), ended_at=to_iso(clock.now() - timedelta(hours=1))
@@ -228,10 +238,10 @@ def test_all_or_nothing_when_the_second_hazard_fails(checklists, clock):
     inspector, officer = checklists.login("inspector"), checklists.login("officer")
     data = body(
         clock,
-        {"t.exit.blocked": "yes", "t.alarm.works": "no"},
-        photos={"t.exit.blocked": [PHOTO]},
+        {"t.exit.clear": "no", "t.alarm.works": "no"},
+        photos={"t.exit.clear": [PHOTO]},
     )
-    first_hid = finding_hazard_id(data["id"], "t.exit.blocked")
+    first_hid = finding_hazard_id(data["id"], "t.exit.clear")
     second_hid = finding_hazard_id(data["id"], "t.alarm.works")
     # someone else's hazard already holds the id the second finding needs
     r = officer.post(
@@ -273,8 +283,8 @@ def test_all_or_nothing_on_an_unexpected_error(checklists, clock, monkeypatch):
     monkeypatch.setattr(hazard_service, "report", failing_report)
     data = body(
         clock,
-        {"t.exit.blocked": "yes", "t.alarm.works": "no"},
-        photos={"t.exit.blocked": [PHOTO]},
+        {"t.exit.clear": "no", "t.alarm.works": "no"},
+        photos={"t.exit.clear": [PHOTO]},
     )
     r = inspector.post("/inspections", json=data)
     assert r.status_code == 500 and len(calls) == 2
@@ -313,8 +323,8 @@ def test_concurrent_retries_store_one_inspection(checklists, clock):
     for _ in range(rounds):
         data = body(
             clock,
-            {"t.exit.blocked": "yes", "t.alarm.works": "no"},
-            photos={"t.exit.blocked": [PHOTO]},
+            {"t.exit.clear": "no", "t.alarm.works": "no"},
+            photos={"t.exit.clear": [PHOTO]},
         )
         barrier = Barrier(2)
 

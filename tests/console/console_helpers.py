@@ -16,6 +16,7 @@ from server.auth.scope import scope_of
 from server.checklists.service import DEFAULT_ROOT, import_into
 from server.context import Caller
 from server.demo import did
+from server.demo_inspections import answered_in_full
 from server.inspections import service as inspections
 from server.inspections.schemas import InspectionSubmit
 from server.users.models import User
@@ -39,8 +40,8 @@ def caller_for(session: Session, username: str) -> Caller:
 def raise_inspection(
     engine, clock, username: str = "inspector", **extra: Any
 ) -> tuple[str, list[str]]:
-    """Import the real checklists and submit an inspection of the mall that fails two general
-    items and one major one; returns (inspection id, failed item ids). ``extra`` adds fields
+    """Import the real checklists and submit an inspection of the mall (mall profile) that fails
+    two general items and one major one and passes the rest; returns (inspection id, failed item ids). ``extra`` adds fields
     to the payload."""
     import_into(engine, DEFAULT_ROOT, clock.now())
     template = load_all(DEFAULT_ROOT)[("crowded_venue", 1)]
@@ -48,7 +49,10 @@ def raise_inspection(
     general = [i for i in yes_no if i.severity == "general" and not i.photo_required][:2]
     major = [i for i in yes_no if i.severity == "major"][:1]
     failed = general + major
-    answers = {i.id: ("no" if i.pass_when == "yes" else "yes") for i in failed}
+    profile = extra.pop("profile", "mall")
+    failing = {i.id: ("no" if i.pass_when == "yes" else "yes") for i in failed}
+    failing |= extra.pop("marks", {})  # 不适用 / 未检查 marks (give their reasons in item_notes)
+    answers = answered_in_full(template, failing, profile)  # every other item passes
     photos = {i.id: ["ab" * 32] for i in failed if i.photo_required}
     body = InspectionSubmit.model_validate(
         {
@@ -56,6 +60,7 @@ def raise_inspection(
             "site_id": MALL,
             "template_id": "crowded_venue",
             "template_version": 1,
+            "profile": profile,
             "answers": answers,
             "photos": photos,
             "notes": "夜间检查",

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import pytest
 from console_helpers import IN_REVIEW, VERIFIED, raise_inspection
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from server.demo import demo_signature, store_demo_blob
+from server.users.models import User
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -138,10 +139,11 @@ def test_form_without_csrf_token_is_refused(live_demo, browser):
 def test_screenshots_of_the_other_pages(live_demo, browser, artifacts, clock):
     """The pages not covered above, in Chinese and (the queue) in English."""
     engine = live_demo.app.state.engine
-    with Session(engine) as s:  # signatures drawn on the tablet, already uploaded
+    with Session(engine) as s:  # signatures drawn on the inspector's tablet, uploaded by it
         store = live_demo.app.state.blobs
+        inspector = s.exec(select(User).where(User.username == "inspector")).one().id
         sig = {
-            who: store_demo_blob(s, store, demo_signature(name), "", clock.now())
+            who: store_demo_blob(s, store, demo_signature(name), inspector, clock.now())
             for who, name in (("inspector", "张检查"), ("representative", "陈安全员"))
         }
     inspection_id, failed = raise_inspection(

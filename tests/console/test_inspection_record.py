@@ -83,3 +83,32 @@ def test_record_puts_a_failed_items_note_and_written_description_beside_it(
     assert "检查项备注" in html and "二楼东侧" in html and "二楼东侧通道堆放纸箱" in html
     assert "其他检查项备注" not in html
     assert "检查人员签字" in html and '<p class="line">' in html  # no signatures: lines to sign
+
+
+def test_record_and_the_days_summary_show_the_completion_rate(console, live_demo, clock):
+    template = load_all(DEFAULT_ROOT)[("crowded_venue", 1)]
+    applicable = [i for i in template.items() if i.applies_to("mall")]
+    skipped = [i for i in applicable if i.answer == "number"][:4]
+    general = [i for i in applicable if i.answer == "yes_no" and i.severity == "general"]
+    not_here = general[5]  # not among the items raise_inspection fails
+    marks = {i.id: "unchecked" for i in skipped} | {not_here.id: "na"}
+    reasons = {i.id: "检测仪器送检，下次补测" for i in skipped} | {not_here.id: "该楼层无此设施"}
+    inspection_id, _ = raise_inspection(
+        live_demo.app.state.engine, clock, item_notes=reasons, marks=marks
+    )
+    done = len(applicable) - len(skipped)
+    rate = f"{done / len(applicable) * 100:.1f}%"
+    officer = console("officer")
+    html = officer.get(f"/console/inspections/{inspection_id}").text
+    row = html.split('id="completion">')[1].split("</td>")[0]
+    assert f"完成率 {rate}" in row and "未检查 4" in row and "不适用 1" in row
+    assert f"（共 {len(applicable)} 项）" in row
+    assert html.count('<strong class="mark">未检查</strong> 检测仪器送检，下次补测') == 4
+    assert '<strong class="mark">不适用</strong> 该楼层无此设施' in html
+    english = console("officer", lang="en").get(f"/console/inspections/{inspection_id}").text
+    assert "Completion rate" in english and "Not checked" in english
+
+    # the day's live summary: the same items, the same rate, as a tile of its own
+    dash = officer.get("/console/dashboard?date=today").text
+    tile = dash.split('data-kpi="inspection_completion"')[1][:400]
+    assert rate in tile and f"{done}/{len(applicable)}" in tile

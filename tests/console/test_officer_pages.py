@@ -38,8 +38,9 @@ def test_queue_puts_overdue_then_major_first_and_filters(console, live_demo):
         CLOSED,
         did("hazard", "氧气汇流排间门未上锁"),
     }
-    officer_tab = rows(officer.get("/console/queue?tab=officer").text)
-    assert {items[i]["state"] for i in officer_tab} <= {"reported", "in_review", "verified"}
+    officer_tab = rows(officer.get("/console/queue?tab=next").text)
+    assert officer_tab and all("officer" in items[i]["acts_next"] for i in officer_tab)
+    assert rows(officer.get("/console/queue?tab=officer").text) == officer_tab  # old bookmarks
     assert set(rows(officer.get("/console/queue?tab=overdue").text)) == {
         i for i in ids if items[i]["overdue"]
     }

@@ -156,7 +156,7 @@ def test_no_escalation_while_in_review_or_closed(world: World, clock, run):
         hid,
         "rectification_submitted",
         description="done",
-        evidence=[world.evidence("x")],
+        evidence=[world.evidence("x", "officer2")],
     )
     clock.advance(days=10)
     assert run("flag_overdue", clock.now()) == 0

@@ -206,6 +206,8 @@ def test_an_inspection_completes_the_task_it_fulfils(world: World, clock, live, 
     site's checklist completes the task of that day; older missed ones stay missed, and a
     second inspection the same day fulfils the latest of those, done late."""
     from server.checklists.service import DEFAULT_ROOT, import_into
+    from server.demo_inspections import answered_in_full
+    from shared.checklist import load_all
 
     import_into(engine, DEFAULT_ROOT, clock.now())
     officer, inspector = live.login("officer"), live.login("inspector")
@@ -218,6 +220,9 @@ def test_an_inspection_completes_the_task_it_fulfils(world: World, clock, live, 
     assert run("plan_tasks", clock.now())["missed"] == 2
     officer, inspector = live.login("officer"), live.login("inspector")
 
+    venue = load_all(DEFAULT_ROOT)[("crowded_venue", 1)]
+    answers = answered_in_full(venue, {}, "mall")  # a clean inspection: every item passes
+
     def inspect(minutes_ago: int) -> str:
         iid = str(uuid.uuid4())
         ended = clock.now() - timedelta(minutes=minutes_ago)
@@ -225,7 +230,7 @@ def test_an_inspection_completes_the_task_it_fulfils(world: World, clock, live, 
             "/inspections",
             json={
                 "id": iid, "site_id": world.site_ids["mall"], "template_id": "crowded_venue",
-                "template_version": 1, "profile": "mall", "answers": {},
+                "template_version": 1, "profile": "mall", "answers": answers,
                 "started_at": (ended - timedelta(hours=1)).isoformat(),
                 "ended_at": ended.isoformat(),
             },

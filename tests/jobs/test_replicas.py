@@ -147,6 +147,8 @@ def _env(url: str, **extra: str) -> dict[str, str]:
             "HAZARDCHAIN_DATABASE_URL": url,
             "HAZARDCHAIN_ENV": "test",
             "HAZARDCHAIN_SECRET_KEY": "replica-test-" + "k" * 40,
+            "HAZARDCHAIN_LOG_FORMAT": "json",  # the assertions read the log's JSON lines
+            "HAZARDCHAIN_BACKUP_KEEP": "0",  # no nightly backups into the checkout's var/
             "PYTHONPATH": str(ROOT),
         }
         | extra

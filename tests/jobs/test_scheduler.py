@@ -94,6 +94,7 @@ def _cli(url: str, *args: str, **kw) -> subprocess.Popen:
         "HAZARDCHAIN_DATABASE_URL": url,
         "HAZARDCHAIN_ENV": "test",
         "HAZARDCHAIN_SECRET_KEY": "cli-" + "k" * 44,
+        "HAZARDCHAIN_BACKUP_KEEP": "0",  # no nightly backups into the checkout's var/
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.Popen(

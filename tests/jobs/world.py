@@ -106,7 +106,10 @@ class World:
             **extra,
         )
 
-    def evidence(self, seed: str) -> str:
+    def evidence(self, seed: str, owner: str) -> str:
+        """A photo ``owner`` uploaded (a hash alone grants nothing: docs/sync.md)."""
+        from server.blobs.service import add_owner
+
         sha = hashlib.sha256(seed.encode()).hexdigest()
         with self.session() as s:
             if s.get(Attachment, sha) is None:
@@ -116,7 +119,8 @@ class World:
                         created_at=self.clock.now(),
                     )
                 )  # fmt: skip
-                s.commit()
+            add_owner(s, sha, self.user_ids[owner], self.clock.now())
+            s.commit()
         return sha
 
     def close(self, hazard_id: str, rectifier: str = "officer2", verifier: str = "officer"):
@@ -133,7 +137,7 @@ class World:
             hazard_id,
             "rectification_submitted",
             description="已整改",
-            evidence=[self.evidence(hazard_id)],
+            evidence=[self.evidence(hazard_id, rectifier)],
         )
         self.event(verifier, hazard_id, "verified")
         return self.event(verifier, hazard_id, "closed")

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from server.demo import did
+from shared.sync_wire import MAX_JSON_DEPTH
 
 MALL = did("site", "万达广场乌海店")
 H_MALL = did("hazard", "地下车库电动自行车违规充电")
@@ -224,3 +225,60 @@ def test_english_messages_on_request(live_demo):
         r.status_code == 409
         and r.json()["message"] == "cannot append 'Verified' while the hazard is assigned"
     )
+
+
+# ---------------------------------------------------------------- what a red team got 500s with
+
+
+def test_deeply_nested_push_is_refused(live_demo):
+    """Past the JSON parser's own stack (RecursionError, was a 500) and past the depth any op
+    needs: 422 naming the body."""
+    c = live_demo.login("inspector")
+    headers = {"content-type": "application/json"}
+    for depth in (100_000, MAX_JSON_DEPTH + 1):
+        raw = '{"device_id": "tablet-deep-01", "schema_version": 1, "ops": ' + "[" * depth
+        raw += "]" * depth + "}"
+        r = c.post("/sync/push", content=raw, headers=headers)
+        assert r.status_code == 422, (depth, r.text)
+        assert "body" in r.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/notifications?offset=100000000000000000000",
+        "/tasks?offset=9223372036854775808",
+        "/sites?offset=1000001",
+    ],
+)
+def test_huge_offsets_are_refused_with_a_field(live_demo, path):
+    """PostgreSQL's OFFSET is a bigint: an unbounded one overflowed it into a 500."""
+    r = live_demo.login("officer").get(path)
+    assert r.status_code == 422, r.text
+    assert "offset" in r.json()["fields"]
+
+
+@pytest.mark.parametrize("header", ["Upload-Offset", "Upload-Length"])
+def test_non_ascii_digits_in_upload_headers(live_demo, header):
+    """``'²'.isdigit()`` is True and ``int('²')`` raises: a 500 before. (Byte 0xB2 is '²'
+    in the Latin-1 that HTTP headers are read as.)"""
+    headers = {"Upload-Offset": b"0", "Upload-Length": b"10", header: b"1\xb2"}
+    r = live_demo.login("inspector").patch(f"/blobs/{'a' * 64}", content=b"x", headers=headers)
+    assert r.status_code == 400, r.text
+    assert header in r.json()["fields"]
+
+
+def test_null_in_a_partial_update_names_the_field(live_demo):
+    """``"role": null`` set the role to ``"None"`` (a 500); a null name hit NOT NULL."""
+    admin = live_demo.login("admin")
+    user_id = next(u["id"] for u in admin.get("/users").json() if u["username"] == "inspector")
+    for path, body, field in [
+        (f"/users/{user_id}", {"role": None}, "role"),
+        (f"/users/{user_id}", {"display_name": None, "unit": "u"}, "display_name"),
+        (f"/sites/{MALL}", {"name": None}, "name"),
+    ]:
+        r = admin.patch(path, json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert field in r.json()["fields"], (body, r.json())
+    me = live_demo.login("inspector").get("/me").json()
+    assert me["role"] == "inspector" and me["display_name"] == "张检查"

@@ -5,7 +5,6 @@ and migration 0008 for databases whose templates were imported before that was s
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from cli_server import cli_env, drop_database, empty_database, hazardchain
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -13,7 +12,7 @@ from sqlmodel import Session, select
 from server.blobs.store import BlobStore
 from server.checklists.service import DEFAULT_ROOT, import_into
 from server.demo import load_demo
-from server.migrate import alembic_config, upgrade
+from server.migrate import downgrade, upgrade
 from server.sites.models import District, Site
 from server.sync.feed import clock_state, template_key
 from server.sync.models import SyncChange
@@ -22,7 +21,7 @@ from shared.checklist import load_all
 from shared.clock import SystemClock
 
 EXPECTED = sorted(template_key(tid, v) for tid, v in load_all(DEFAULT_ROOT))
-BEFORE_0008 = ["0003", "0004", "0005", "0006", "0007"]  # every head before the backfill
+BEFORE_0008 = "0004"  # 0008's parent on its own branch: downgrading to it removes 0008 alone
 
 
 @pytest.fixture
@@ -69,13 +68,10 @@ def test_checklists_import_records_every_template_in_the_feed(fresh_url, tmp_pat
     assert _keys(_feed(fresh_url, "template")) == EXPECTED  # nothing new, nothing twice
 
 
-def _stamp(url: str, revisions: list[str]) -> None:
-    command.stamp(alembic_config(url), revisions, purge=True)
-
-
 def test_migration_0008_backfills_what_the_feed_missed(fresh_url, tmp_path):
-    for rev in BEFORE_0008:
-        upgrade(fresh_url, rev)
+    # the demo needs today's tables, so: everything, then 0008 alone taken back off (its
+    # downgrade keeps the rows), then the rows it exists to restore deleted
+    upgrade(fresh_url)
     with engine_for(fresh_url) as eng:
         with Session(eng, expire_on_commit=False) as s:
             now = SystemClock().now()
@@ -83,12 +79,14 @@ def test_migration_0008_backfills_what_the_feed_missed(fresh_url, tmp_path):
         import_into(eng, DEFAULT_ROOT, now)
         # in this process too, each template has exactly one row (no second hook)
         assert _keys(_feed(fresh_url, "template")) == EXPECTED
-        with eng.begin() as conn:  # what the old command line left: templates the feed lacks,
-            conn.execute(text("DELETE FROM sync_change WHERE kind = 'template'"))
-            site = conn.execute(text("SELECT MIN(id) FROM site")).scalar()  # and a lost site
-            conn.execute(text("DELETE FROM sync_change WHERE entity_id = :s"), {"s": site})
-            before = conn.execute(text("SELECT MAX(seq) FROM sync_change")).scalar()
-            clock_before = conn.execute(text("SELECT value FROM sync_clock")).scalar()
+    downgrade(fresh_url, BEFORE_0008)
+    # what the old command line left: templates the feed lacks, and a lost site
+    with engine_for(fresh_url) as eng, eng.begin() as conn:
+        conn.execute(text("DELETE FROM sync_change WHERE kind = 'template'"))
+        site = conn.execute(text("SELECT MIN(id) FROM site")).scalar()
+        conn.execute(text("DELETE FROM sync_change WHERE entity_id = :s"), {"s": site})
+        before = conn.execute(text("SELECT MAX(seq) FROM sync_change")).scalar()
+        clock_before = conn.execute(text("SELECT value FROM sync_clock")).scalar()
     assert _feed(fresh_url, "template") == []
 
     upgrade(fresh_url)
@@ -104,7 +102,7 @@ def test_migration_0008_backfills_what_the_feed_missed(fresh_url, tmp_path):
         total = s.exec(text("SELECT COUNT(*) FROM sync_change")).scalar()
 
     # running it again (stamped back, upgraded again) adds nothing
-    _stamp(fresh_url, BEFORE_0008)
+    downgrade(fresh_url, BEFORE_0008)
     upgrade(fresh_url)
     with engine_for(fresh_url) as eng, Session(eng) as s:
         assert s.exec(text("SELECT COUNT(*) FROM sync_change")).scalar() == total

@@ -74,3 +74,26 @@ def test_0009_keeps_blobs_visible_as_before(db_url, demo, blob_store, clock):
             assert len(rows) == links > 0 and all(r.waiting_for is None for r in rows)
     finally:
         engine.dispose()
+
+
+def test_0013_fills_who_acts_next_for_existing_hazards(db_url, demo):
+    """Hazards written before 0013 get ``next_roles`` from their folded chains: the same value
+    the projection writes (an officer's assignment, an enterprise's rectification)."""
+    from sqlmodel import Session, select
+
+    from server.hazards.models import Hazard
+
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            expected = {h.id: h.next_roles for h in s.exec(select(Hazard)).all()}
+        assert {"officer", "enterprise"} <= set(expected.values())
+        engine.dispose()
+        downgrade(db_url, "0013-1")
+        upgrade(db_url)
+        with Session(engine) as s:
+            rows = s.exec(select(Hazard)).all()
+            assert {h.id: h.next_roles for h in rows} == expected
+            assert all(h.instruction_for == "" for h in rows)
+    finally:
+        engine.dispose()

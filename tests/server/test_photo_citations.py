@@ -22,7 +22,7 @@ from server.blobs.store import digest
 from server.demo import demo_png, did
 from server.hazards.models import BlobOwner
 from shared.clock import to_iso
-from tests.checklists.checklist_fixtures import TEMPLATE_ID, import_test_templates
+from tests.checklists.checklist_fixtures import TEMPLATE_ID, full_answers, import_test_templates
 from tests.console.console_helpers import ConsoleClient
 from tests.sync.tablets import op, push_raw
 
@@ -313,14 +313,14 @@ def test_blobs_are_served_with_nosniff(people):
 
 
 def inspection(clock, photo: str, inspector_sig: str, representative_sig: str) -> dict:
-    """The mall's safety exit found blocked (major, photo required), signed."""
+    """The mall's safety exit found blocked (major, photo required), the rest passed, signed."""
     return {
         "id": str(uuid.uuid4()),
         "site_id": MALL,
         "template_id": TEMPLATE_ID,
         "template_version": 1,
-        "answers": {"t.exit.blocked": "yes"},
-        "photos": {"t.exit.blocked": [photo]},
+        "answers": full_answers({"t.exit.clear": "no"}),
+        "photos": {"t.exit.clear": [photo]},
         "notes": "例行检查",
         "started_at": to_iso(clock.now() - timedelta(hours=1)),
         "ended_at": to_iso(clock.now()),

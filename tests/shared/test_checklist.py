@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.checklist import (
+    LEGACY_VERSIONS,
     LOCK_FILE_NAME,
     MIN_ITEMS_PER_TEMPLATE,
     ChecklistAnswerError,
@@ -37,6 +38,7 @@ from shared.checklist import (
     write_lock,
 )
 from shared.checklist_coverage import coverage_markdown
+from shared.deadlines import STOP_WORK_NOTE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REAL_CHECKLISTS = REPO_ROOT / "checklists"
@@ -54,6 +56,7 @@ def _yes_no(item_id: str, **extra: Any) -> dict[str, Any]:
     return {
         "id": item_id,
         "text": {"zh": f"检查项 {item_id}", "en": f"Check {item_id}"},
+        "hazard": {"zh": "检查项不合格", "en": f"Check {item_id} failed"},
         "answer": "yes_no",
         "pass_when": "yes",
         "severity": "general",
@@ -82,6 +85,11 @@ def base_template() -> dict[str, Any]:
             "guidance": {"zh": "用便携式甲烷检测仪测定", "en": "Measure with a methane detector"},
             "photo_required": True,
             "deadline_days": 0,
+            "stop_work": True,
+            "hazard": {
+                "zh": "采掘工作面风流中甲烷浓度超限",
+                "en": "Methane in the working-face air above the limit",
+            },
         },
         _yes_no("demo.exits", groups=["g1"], deadline_days=7),
         {
@@ -335,6 +343,18 @@ RULE_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("bad industry", lambda d: d.update(industry="farm"), "industry"),
     ("bad item id", _set("demo.f03", id="Demo F03"), "String should match pattern"),
     ("bad severity", _set("demo.f03", severity="critical"), "[demo.f03].severity"),
+    # the defect wording, the answer convention and the deadline rule (versions after v1)
+    ("no hazard", _set("demo.f03", hazard=_DROP), "item 'demo.f03': hazard is missing"),
+    ("hazard en", _set("demo.f03", hazard={"zh": "未设置"}), "hazard is missing English"),
+    (
+        "english in zh",
+        _set("demo.f03", hazard={"zh": "未设置 fire door", "en": "x"}),
+        "hazard.zh has English in it: fire, door",
+    ),
+    ("defect question", _set("demo.f03", pass_when="no"), "so that yes is compliant"),
+    ("0 days", _set("demo.f03", deadline_days=0), "deadline_days 0 is for stop_work items"),
+    ("major 7 days", _set("demo.f03", severity="major", deadline_days=7), "plan period of 30–90"),
+    ("major no measures", _set("demo.f03", severity="major"), "needs measures"),
 ]
 
 
@@ -348,6 +368,46 @@ def test_each_validator_rule_names_its_problem(
     mutate(data)
     write_template(tmp_path, data)
     assert_problem(validate_tree(tmp_path), needle)
+
+
+def _without_wording(data: dict[str, Any]) -> dict[str, Any]:
+    """The base template as written before the wording rules: no hazard, a defect question."""
+    for section in data["sections"]:
+        for item in section["items"]:
+            item.pop("hazard", None)
+            item.pop("stop_work", None)
+    find_item(data, "demo.f03")["pass_when"] = "no"
+    return data
+
+
+def test_only_the_legacy_versions_are_exempt_from_the_wording_rules() -> None:
+    data = _without_wording(base_template())
+    problems = check_template(Template.model_validate(data))
+    assert_problem(problems, "item 'demo.ch4': hazard is missing")
+    assert_problem(problems, "item 'demo.f03': state the requirement")
+    assert ("coal_mine", 1) in LEGACY_VERSIONS and ("coal_mine", 2) not in LEGACY_VERSIONS
+    legacy = Template.model_validate({**data, "id": "coal_mine", "version": 1})
+    assert check_template(legacy) == []
+    assert check_template(Template.model_validate({**data, "id": "coal_mine", "version": 2}))
+
+
+def test_the_hazard_is_titled_with_the_wording_and_legacy_with_the_text() -> None:
+    [finding] = evaluate(BASE, {"demo.f03": "no"})
+    assert (finding.title_zh, finding.title_en) == ("检查项不合格", "Check demo.f03 failed")
+    assert finding.description_zh == "检查项 demo.f03：否（要求 是）"  # the evidence stays
+    legacy = Template.model_validate(_without_wording(base_template()))
+    [finding] = evaluate(legacy, {"demo.f03": "yes"})
+    assert (finding.title_zh, finding.title_en) == ("检查项 demo.f03", "Check demo.f03")
+    assert not finding.stop_work and finding.measures_zh == ""
+
+
+def test_legacy_canonical_json_has_no_wording_keys() -> None:
+    """A version published before the wording fields keeps its digest (and its stored JSON)."""
+    legacy = Template.model_validate(_without_wording(base_template()))
+    dumped = legacy.model_dump(mode="json", by_alias=True)
+    keys = {k for s in dumped["sections"] for i in s["items"] for k in i}
+    assert not keys & {"hazard", "stop_work", "measures"}
+    assert "hazard" in BASE.model_dump(mode="json")["sections"][0]["items"][0]
 
 
 def test_id_must_equal_folder_and_version_file_name(tmp_path: Path) -> None:
@@ -452,6 +512,11 @@ def test_number_failure_description_and_metadata() -> None:
         basis_en="Coal mine major hazard criteria 第三条第（二）项",
         deadline_days=0,
         photo_required=True,
+        title_zh="采掘工作面风流中甲烷浓度超限",
+        title_en="Methane in the working-face air above the limit",
+        stop_work=True,
+        measures_zh=STOP_WORK_NOTE[0],
+        measures_en=STOP_WORK_NOTE[1],
     )
 
 
@@ -561,7 +626,8 @@ def test_count_rule_at_threshold_fires_once() -> None:
     assert rule.related_item_ids == ("demo.exits", "demo.doors", "demo.f01")
     assert rule.deadline_days == 3  # the most urgent contributing item
     assert rule.description_zh.startswith("人员密集场所综合判定：3 项不合格（达到 3 项即判定）")
-    assert "检查项 demo.doors" in rule.description_zh
+    assert "检查项不合格；检查项不合格" in rule.description_zh  # the failed items' wording
+    assert "Check demo.doors failed" in rule.description_en
     assert rule.description_en.startswith("Crowded place, comprehensive: 3 failed items")
     assert rule.basis == "重大火灾隐患判定规则 第6章"
 

@@ -11,11 +11,12 @@ from sqlmodel import Session, select
 from tablets import MALL, op, photo, push_raw, report_payload, server_events
 
 from mobile_app.core.sync_client import SyncClient
+from server.demo import did
 from server.hazards.models import HazardEvent
 from server.inspections.models import Inspection
 from server.sync import service as sync_service
 from server.sync.models import SyncOp
-from tests.checklists.checklist_fixtures import import_test_templates
+from tests.checklists.checklist_fixtures import full_answers, import_test_templates
 from tests.faultproxy import Fault, FaultProxy
 
 DEVICE = "tablet-raw-0001"
@@ -168,8 +169,8 @@ def test_inspection_submit_is_applied_once_even_when_recording_it_fails(
             "site_id": MALL,
             "template_id": "test_fire",
             "template_version": 1,
-            "answers": {"t.exit.blocked": "yes", "t.alarm.works": "no"},
-            "photos": {"t.exit.blocked": [evidence]},
+            "answers": full_answers({"t.exit.clear": "no", "t.alarm.works": "no"}),
+            "photos": {"t.exit.clear": [evidence]},
             "notes": "离线完成的检查",
             "started_at": "2026-03-02T00:00:00Z",
             "ended_at": "2026-03-02T00:40:00Z",
@@ -194,3 +195,45 @@ def test_inspection_submit_is_applied_once_even_when_recording_it_fails(
     assert len(hazard_ids) == 2
     assert set(hazard_ids) <= set(t.hazards())  # the findings came back with the pull
     assert t.events() == server_events(engine, "inspector")
+
+
+def test_an_id_held_in_another_district_is_answered_as_not_found(live_demo):
+    """inspector2 (乌达区) pushes ops under ids that live in 海勃湾区: one another tablet pushed,
+    one a hazard reported through the API. Each gets exactly the answer of an op on a hazard
+    it cannot see, never ``id_reuse`` (which told that the id exists). A colleague in the
+    same district still hears ``id_reuse``."""
+    hid = str(uuid.uuid4())
+    inspector = live_demo.login("inspector")
+    pushed = push_raw(inspector, DEVICE, [op(1, "hazard.report", report_payload(hid), op_id=hid)])
+    assert pushed["results"][0]["status"] == "applied"
+    api_hazard = did("hazard", "地下车库电动自行车违规充电")  # 海勃湾区, no sync op
+
+    school = did("site", "乌达区第二小学")
+    mine = {"site_id": school, "title": "灭火器过期", "severity": "general"}
+    results = push_raw(
+        live_demo.login("inspector2"),
+        "tablet-wuda-0001",
+        [
+            op(1, "hazard.report", {**mine, "hazard_id": hid}, op_id=hid),
+            op(2, "hazard.report", {**mine, "hazard_id": api_hazard}, op_id=api_hazard),
+            # the yardstick: an event on a hazard inspector2 cannot see
+            op(
+                3,
+                "hazard.event",
+                {"hazard_id": api_hazard, "type": "note", "payload": {"text": "x"}},
+            ),
+        ],
+    )["results"]
+
+    def answer(r: dict) -> dict:
+        return {k: v for k, v in r.items() if k not in ("op_id", "device_seq")}
+
+    assert answer(results[2])["code"] == "not_found"
+    assert answer(results[0]) == answer(results[1]) == answer(results[2])
+
+    colleague = push_raw(
+        live_demo.login("officer"),
+        "tablet-haibowan-02",
+        [op(1, "hazard.report", report_payload(hid), op_id=hid)],
+    )["results"][0]
+    assert colleague["code"] == "id_reuse"

@@ -6,69 +6,48 @@ and the tablets put back everything the server had acknowledged — nothing lost
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-import httpx
 import pytest
-from cli_install import CliInstall, pg_database, server_state
 from tablets import MALL, photo, sha
 
 from server.testing import _pg_exec
 from shared.clock import SystemClock
+from tests.cli_server import (
+    CliServer,
+    assigned_to_the_mall,
+    drop_database,
+    empty_database,
+    server_state,
+)
 
 
 @pytest.fixture
 def install(backend, tmp_path, request):
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hazardchain.db'}"
-        name = None
-    else:
-        url, name = pg_database(request.getfixturevalue("pg_uri"), "drill")
-    inst = CliInstall(tmp_path, url)
-    inst.pg_name, inst.pg_uri = name, (request.getfixturevalue("pg_uri") if name else None)
+    """An installation set up by the README's commands; no scheduler, so every event in it is
+    one the test made."""
+    pg_uri = request.getfixturevalue("pg_uri") if backend == "postgresql" else None
+    url = empty_database(backend, tmp_path, pg_uri)
+    inst = CliServer(url, tmp_path)
+    inst.env["HAZARDCHAIN_SCHEDULER"] = "off"
+    inst.pg_uri = pg_uri
     yield inst
     inst.stop()
-    if name:
-        _pg_exec(inst.pg_uri, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(url, pg_uri)
 
 
-def lose_the_server(inst: CliInstall) -> None:
+def lose_the_server(inst: CliServer) -> None:
     """A new disk: no database, no photos."""
-    import shutil
-
     shutil.rmtree(inst.blob_dir)
-    if inst.pg_name is None:
-        path = Path(inst.database_url.split("///", 1)[1])
+    if inst.pg_uri is None:
+        path = Path(inst.db_url.split("///", 1)[1])
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
     else:
-        _pg_exec(inst.pg_uri, f'DROP DATABASE "{inst.pg_name}" WITH (FORCE)')
-        _pg_exec(inst.pg_uri, f'CREATE DATABASE "{inst.pg_name}"')
-
-
-def assign_to_enterprise(inst: CliInstall, title: str) -> str:
-    """An officer at the API: report a hazard and hand it to the mall's 安全员."""
-    with httpx.Client(base_url=f"{inst.url}/api/v1", timeout=30) as http:
-
-        def login(user: str) -> dict[str, str]:
-            form = {"username": user, "password": "demo-password"}
-            token = http.post("/auth/token", data=form).json()["access_token"]
-            return {"Authorization": f"Bearer {token}"}
-
-        officer = login("officer")
-        me = http.get("/me", headers=login("enterprise")).json()
-        body = {"site_id": MALL, "title": title, "severity": "general"}
-        hid = http.post("/hazards", json=body, headers=officer).json()["id"]
-        payload = {
-            "responsible_unit": "万达广场",
-            "responsible_person": "陈安全员",
-            "responsible_user_id": me["id"],
-        }
-        r = http.post(
-            f"/hazards/{hid}/events", json={"type": "assigned", "payload": payload}, headers=officer
-        )
-        assert r.status_code == 201, r.text
-    return hid
+        drop_database(inst.db_url, inst.pg_uri)
+        name = inst.db_url.split("?")[0].rsplit("/", 1)[1]
+        _pg_exec(inst.pg_uri, f'CREATE DATABASE "{name}"')
 
 
 def test_restore_drill(install, tablets):
@@ -81,7 +60,7 @@ def test_restore_drill(install, tablets):
     t2 = tablets(inst.url, "inspector", name="second", clock=clock)
 
     # before the backup
-    assigned = assign_to_enterprise(inst, "备份前：交办给企业的隐患")
+    assigned = assigned_to_the_mall(inst, MALL, "备份前：交办给企业的隐患")
     ent = tablets(inst.url, "enterprise", clock=clock)
     assert ent.sync().ok
     first = t1.outbox.report_hazard(site_id=MALL, title="备份前：消防通道堵塞", severity="general")
@@ -89,7 +68,7 @@ def test_restore_drill(install, tablets):
     t1.outbox.add_photos(first, [early_photo])
     assert t1.sync().ok and t2.sync().ok
 
-    backup = inst.root / "backups" / "night"
+    backup = inst.workdir / "backups" / "night"
     out = inst.run("backup", str(backup))
     assert "backup written" in out.stdout
     manifest = json.loads((backup / "manifest.json").read_text())
@@ -115,20 +94,20 @@ def test_restore_drill(install, tablets):
         for t in (t1, t2, ent)
         for op_id in (r["op_id"] for r in t.outbox.records("acknowledged"))
     }
-    before, photos_before = server_state(inst)
+    before, photos_before = server_state(inst, inst.blob_dir)
     assert {first, second, t2_hazard, assigned} <= set(before)
     assert before[assigned][-1][0] == "rectification_submitted"
 
     # the server is lost; last night's backup comes back
     inst.stop()
     lose_the_server(inst)
-    refused = inst.run("restore", str(backup), check=False)
+    refused = inst.run("restore", str(backup), ok=False)
     assert refused.returncode == 2 and "--yes" in refused.stderr
     inst.run("db", "upgrade", "--no-checklists")  # a new server is set up, then restored
     out = inst.run("restore", str(backup), "--yes")
     assert "sync epoch renewed" in out.stdout
     inst.serve()
-    restored, _ = server_state(inst)
+    restored, _ = server_state(inst, inst.blob_dir)
     assert second not in restored and t2_hazard not in restored  # lost with the server
 
     # the tablets sync: they are told to start again and resend what was lost
@@ -139,7 +118,7 @@ def test_restore_drill(install, tablets):
         result = t.sync()
         assert result.ok, result.errors
         assert t.outbox.counts().get("pending", 0) == 0
-    after, photos_after = server_state(inst)
+    after, photos_after = server_state(inst, inst.blob_dir)
     assert after == before  # every hazard, every event, nothing twice
     assert photos_after >= photos_before >= {sha(early_photo), sha(later_photo), evidence}
     for t in (t1, t2, ent):
@@ -154,16 +133,16 @@ def test_restore_refuses_a_damaged_or_foreign_backup(install):
     inst = install
     inst.run("db", "upgrade")
     inst.run("demo")
-    backup = inst.root / "bk"
+    backup = inst.workdir / "bk"
     inst.run("backup", str(backup))
     assert inst.run("restore", str(backup), "--check").returncode == 0
 
-    not_empty = inst.run("backup", str(backup), check=False)
+    not_empty = inst.run("backup", str(backup), ok=False)
     assert not_empty.returncode == 2 and "not empty" in not_empty.stderr
 
     blob = next((backup / "blobs").glob("??/*"))
     blob.write_bytes(blob.read_bytes() + b"x")
-    damaged = inst.run("restore", str(backup), "--yes", check=False)
+    damaged = inst.run("restore", str(backup), "--yes", ok=False)
     assert damaged.returncode == 2 and "damaged" in damaged.stderr
     assert blob.relative_to(backup).as_posix() in damaged.stderr
 
@@ -175,15 +154,15 @@ def test_restore_refuses_a_damaged_or_foreign_backup(install):
     }
     manifest["dialect"] = "postgresql" if manifest["dialect"] == "sqlite" else "sqlite"
     manifest_path.write_text(json.dumps(manifest))
-    foreign = inst.run("restore", str(backup), "--yes", check=False)
+    foreign = inst.run("restore", str(backup), "--yes", ok=False)
     assert foreign.returncode == 2 and "backup is of a" in foreign.stderr
 
-    manifest["dialect"] = "sqlite" if inst.pg_name is None else "postgresql"
+    manifest["dialect"] = "sqlite" if inst.pg_uri is None else "postgresql"
     manifest["migration_head"] = "zzzz_from_the_future"
     manifest_path.write_text(json.dumps(manifest))
-    future = inst.run("restore", str(backup), "--yes", check=False)
+    future = inst.run("restore", str(backup), "--yes", ok=False)
     assert future.returncode == 2 and "unknown" in future.stderr
 
     (backup / "manifest.json").unlink()
-    missing = inst.run("restore", str(backup), "--yes", check=False)
+    missing = inst.run("restore", str(backup), "--yes", ok=False)
     assert missing.returncode == 2 and "unfinished" in missing.stderr

@@ -20,6 +20,8 @@ from shared.clock import Clock, SystemClock, parse_iso
 from shared.findings import finding_hazard_id
 
 TEMPLATE = "crowded_venue"
+PROFILE = "mall"  # the mall's own profile (shared.site_checklists)
+REASON = "时间所限，本次未检查，下次补查"
 
 
 @pytest.fixture
@@ -56,6 +58,11 @@ def _fail_two(drafts: Drafts, draft_id: str, template: Template) -> list[str]:
     return failed
 
 
+def _rest_not_checked(drafts: Drafts, draft_id: str, template: Template) -> int:
+    """未检查 with a reason for every item left: no inspection goes with items unanswered."""
+    return drafts.mark_unanswered(draft_id, template, "unchecked", REASON)
+
+
 def _sign(tablet, drafts: Drafts, draft_id: str) -> None:
     sig = {w: tablet.outbox.add_photo(photo(w))["sha256"] for w in ("inspector", "rep")}
     drafts.save_fields(
@@ -75,17 +82,22 @@ def test_a_tablet_inspects_on_a_server_set_up_as_make_run_does(server, tablets, 
         listed = officer.get("/checklists", params={"all": "true"}).json()["items"]
     on_server = sorted(f"{c['id']}:{c['version']}" for c in listed)
     on_tablet = sorted(r["id"] for r in t.store.read("SELECT id FROM template"))
-    assert len(on_server) == 5 and on_tablet == on_server
+    from server.checklists.service import DEFAULT_ROOT
+    from shared.checklist import load_all
+
+    in_repo = sorted(f"{tid}:{v}" for tid, v in load_all(DEFAULT_ROOT))
+    assert on_server == in_repo and on_tablet == on_server  # every version the README imports
     for key in on_tablet:  # each one complete enough to inspect with
         assert list(_template(t.store, key).items())
 
     drafts = Drafts(t.store, clock=clock)
     template = _template(t.store)
-    draft_id = drafts.open(MALL, TEMPLATE, 1, None)
+    draft_id = drafts.open(MALL, TEMPLATE, 1, PROFILE)
     failed = _fail_two(drafts, draft_id, template)[:1]
     for item_id in _fail_two(drafts, draft_id, template)[1:]:  # keep one failure only
         item = template.item(item_id)
         drafts.save_answer(draft_id, item_id, value=item.pass_when)
+    _rest_not_checked(drafts, draft_id, template)
     _sign(t, drafts, draft_id)
     assert drafts.submit(draft_id, template, {})["findings"] == 1
     result = t.sync()
@@ -109,9 +121,23 @@ def test_submitted_inspection_hazards_are_pending_then_the_servers(server, table
     t.sync()  # sites, templates, tasks
     drafts = Drafts(t.store, clock=clock)
     template = _template(t.store)
-    draft_id = drafts.open(MALL, TEMPLATE, 1, None)
-    assert drafts.open(MALL, TEMPLATE, 1, None) == draft_id  # the same draft resumes
+    draft_id = drafts.open(MALL, TEMPLATE, 1, PROFILE)
+    assert drafts.open(MALL, TEMPLATE, 1, PROFILE) == draft_id  # the same draft resumes
     failed = _fail_two(drafts, draft_id, template)
+
+    # three items answered of a hundred: refused before anything is queued, naming the rest
+    with pytest.raises(LocalRefusal) as refused:
+        drafts.submit(draft_id, template, {})
+    left = drafts.completion(drafts.get(draft_id), template).unanswered
+    assert refused.value.refusal.code == "inspection_incomplete"
+    assert set(refused.value.refusal.fields) == set(left) and len(left) > 80
+    assert f"还有 {len(left)} 项未作答" in refused.value.refusal.zh
+    assert not t.store.read("SELECT op_id FROM outbox")
+    with pytest.raises(LocalRefusal) as refused:
+        drafts.mark_unanswered(draft_id, template, "unchecked", "  ")
+    assert refused.value.refusal.code == "reason_required"
+    assert _rest_not_checked(drafts, draft_id, template) == len(left)
+    assert drafts.completion(drafts.get(draft_id), template).complete
 
     with pytest.raises(LocalRefusal) as refused:
         drafts.submit(draft_id, template, {})
@@ -150,7 +176,9 @@ def test_submitted_inspection_hazards_are_pending_then_the_servers(server, table
     with server.login("officer") as officer:
         got = officer.get(f"/inspections/{draft_id}").json()
     assert got["signatures"]["representative_name"] == "王店长"
-    assert got["item_notes"] == {next(iter(set(got["answers"]) - set(failed))): "现场核实"}
+    assert set(got["item_notes"].values()) == {"现场核实", REASON}
+    assert got["completion"]["unchecked"] == len(left) and got["completion"]["unanswered"] == []
+    assert got["completion"]["rate"] == round(3 / got["completion"]["applicable"], 4)
     # the inspection and the tasks come down with the sync (not in the change feed)
     assert t.store.read("SELECT id FROM inspection WHERE id = ?", [draft_id])
 
@@ -160,7 +188,7 @@ def test_a_refused_inspection_drops_its_hazards_and_opens_again(server, tablets,
     t.sync()
     drafts = Drafts(t.store, clock=clock)
     template = _template(t.store)
-    draft_id = drafts.open(MALL, TEMPLATE, 1, None)
+    draft_id = drafts.open(MALL, TEMPLATE, 1, PROFILE)
     failed = _fail_two(drafts, draft_id, template)
     _sign(t, drafts, draft_id)
     # an answer the server refuses: a choice value the item does not have, typed on an old
@@ -178,6 +206,7 @@ def test_a_refused_inspection_drops_its_hazards_and_opens_again(server, tablets,
 
     # the server refuses what the tablet could not know: the site left the inspector's scope
     t.store.write(lambda db: db.execute("DELETE FROM answer WHERE item_id = ?", [bad.id]))
+    _rest_not_checked(drafts, draft_id, template)
     payload_site = "00000000-0000-4000-8000-000000000000"
     t.store.write(
         lambda db: db.execute("UPDATE draft SET site_id = ? WHERE id = ?", [payload_site, draft_id])
@@ -211,8 +240,9 @@ def test_a_photo_or_signature_must_be_on_the_tablet(server, tablets, clock):
     t.sync()
     drafts = Drafts(t.store, clock=clock)
     template = _template(t.store)
-    draft_id = drafts.open(MALL, TEMPLATE, 1, None)
+    draft_id = drafts.open(MALL, TEMPLATE, 1, PROFILE)
     _fail_two(drafts, draft_id, template)
+    _rest_not_checked(drafts, draft_id, template)
     ghost = sha_of(b"never stored here")
     drafts.save_fields(draft_id, signatures={"inspector": ghost, "representative": ghost})
     with pytest.raises(LocalRefusal) as refused:

@@ -198,7 +198,7 @@ def test_a_lost_refresh_answer_retried_an_hour_later_succeeds_until_the_successo
     live = short_tokens
     proxy = FaultProxy(live.port).start()
     try:
-        t = tablets(proxy.url, "inspector", relogin=None, timeout=(1.0, 1.0), max_attempts=2)
+        t = tablets(proxy.url, "inspector", relogin=None, timeout=(5.0, 5.0), max_attempts=2)
         old = t.store.meta("refresh_token")
         clock.advance(minutes=20)
         t.client.http.close()  # the refresh opens a new connection: the one with the fault

@@ -19,6 +19,7 @@ from mobile_app.ui.checklist_model import build_rows, is_failed, progress, rule_
 from mobile_app.ui.photos import pick_photo
 from mobile_app.ui.screens.base import BaseScreen, load_kv
 from mobile_app.ui.widgets import FormDialog, TToggle, app, inform
+from shared.completion import MARKS
 
 load_kv(__file__)
 
@@ -83,8 +84,9 @@ class NumberRow(ItemRow):
     _event = None
 
     def show_value(self) -> None:
-        if self.ids.entry.text != (self.value if self.value != "na" else ""):
-            self.ids.entry.text = self.value if self.value != "na" else ""
+        shown = "" if self.value in MARKS else self.value  # 不适用 / 未检查 leave the field empty
+        if self.ids.entry.text != shown:
+            self.ids.entry.text = shown
 
     def typed(self, text: str) -> None:
         if getattr(self, "_loading", True) or self.locked:

@@ -22,6 +22,7 @@ from shared.events import SPEC_BY_TYPE, SPECS
 load_kv(__file__)
 
 STATE_FILTERS = [
+    "mine",  # 待我处理: what this user does next (shared.events.acts_next)
     "open",
     "all",
     "reported",
@@ -56,6 +57,8 @@ class HazardsScreen(BaseScreen):
         return {"hazards": b.hazards(**filters), "sites": b.sites()}
 
     def state_label(self, value: str) -> str:
+        if value == "mine":
+            return self.t("My next steps")
         if value == "open":
             return self.t("Open")
         if value == "all":
@@ -138,6 +141,10 @@ class HazardScreen(BaseScreen):
             owner = h["link_owner"]
             who = owner.get("unit") or labels.role_name(app, owner.get("role", ""))
             lines.append(f"{t('Next to act')}: {who} · {labels.when(h['link_deadline'])}")
+        if h.get("supervision"):
+            lines.append(f"{t('Leader supervision')}: {h['supervision']['reason']}")
+        for i in h.get("instructions_for_me") or []:
+            lines.append(f"{t('Instruction to acknowledge')}: {i['text']}")
         ids.info.text = "\n".join(lines)
         ids.description.text = h["description"] or ""
         if h["plan"] or h["severity"] == "major":

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from mobile_app.ui import theme
 from mobile_app.ui.backend import ActionRefused
 from mobile_app.ui.screens.base import BaseScreen, load_kv
-from mobile_app.ui.widgets import Badge, FormInput, WrapLabel, confirm
+from mobile_app.ui.widgets import Badge, FormDialog, FormInput, WrapLabel, confirm
 
 load_kv(__file__)
 
@@ -34,6 +35,7 @@ class ReviewScreen(BaseScreen):
         return {
             "draft": draft,
             "findings": b.findings(draft["id"]),
+            "completion": b.completion(draft["id"]),
             "site": b.site(draft["site_id"]),
         }
 
@@ -46,6 +48,7 @@ class ReviewScreen(BaseScreen):
         self._timers: dict[str, Any] = {}
         majors = sum(1 for f in self.findings if f["severity"] == "major")
         self.ids.summary.text = t("{n} findings, {m} major").format(n=len(self.findings), m=majors)
+        self._show_completion(data["completion"])
         box = self.ids.findings
         box.clear_widgets()
         for f in self.findings:
@@ -95,6 +98,63 @@ class ReviewScreen(BaseScreen):
             img.sha256 = sig.get(who, "") if (self.locked or sig.get(who)) else ""
             img.opacity = 1 if img.sha256 else 0
             pad.opacity = 0 if img.sha256 else 1
+
+    def _show_completion(self, c: dict[str, Any]) -> None:
+        """How much was checked: an inspection with items left unanswered cannot be submitted
+        (shared.completion), so the count is in sight before the inspector signs."""
+        t = self.t
+        self.completion = c
+        rate = "—" if c["rate"] is None else f"{c['rate'] * 100:.0f}%"
+        parts = [
+            t("{n} of {total} items checked ({rate})").format(
+                n=c["done"], total=c["applicable"], rate=rate
+            ),
+            t("{n} not applicable").format(n=c["not_applicable"]),
+            t("{n} not checked").format(n=c["unchecked"]),
+        ]
+        left = len(c["unanswered"])
+        if left:
+            parts.append(t("{n} unanswered").format(n=left))
+        if c["unexplained"]:
+            parts.append(t("{n} marked without a reason").format(n=len(c["unexplained"])))
+        label = self.ids.completion
+        label.text = " · ".join(parts)
+        label.color = theme.DANGER if (left or c["unexplained"]) else theme.OK
+        show = bool(left) and not self.locked
+        self.ids.mark_rest.opacity = 1 if show else 0
+        self.ids.mark_rest.disabled = not show
+        self.ids.mark_rest.width = dp(300) if show else 0
+
+    def ask_mark_rest(self) -> None:
+        """未检查 for every item left, with one reason (e.g. the area was closed that day)."""
+        t = self.t
+        left = len(self.completion["unanswered"])
+
+        def save(values: dict[str, str]) -> bool:
+            reason = values["reason"].strip()
+            if not reason:
+                return False
+
+            def done(n: int) -> None:
+                self.app.toast(t("{n} items marked not checked.").format(n=n))
+                self.refresh()
+
+            self.app.call_local(
+                self.app.backend.mark_unanswered,
+                self.draft["id"],
+                "unchecked",
+                reason,
+                on_done=done,
+                on_error=lambda exc: self.app.toast(str(exc)),
+            )
+            return True
+
+        self.mark_dialog = FormDialog(
+            [("reason", t("Why were they not checked?"), "")],
+            title=t("Mark {n} unanswered items not checked").format(n=left),
+            handler=save,
+        )
+        self.mark_dialog.open()
 
     # ---------------------------------------------------------------- saving as you go
 
@@ -230,6 +290,8 @@ class ReviewScreen(BaseScreen):
                 return t(
                     "Both signatures are needed: the inspector's and the site representative's."
                 )
+            if exc.code == "inspection_incomplete":
+                return msg  # names the items: what to answer or give a reason for
             if exc.code == "photo_required":
                 n = len(exc.fields)
                 return t("{n} failed items need a photo before submitting.").format(n=n)

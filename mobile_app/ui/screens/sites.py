@@ -13,6 +13,7 @@ from mobile_app.ui.photos import pick_photo
 from mobile_app.ui.screens.base import BaseScreen, load_kv
 from mobile_app.ui.widgets import FormDialog, ListRow, TButton, TToggle, WrapLabel
 from shared.chain import TRANSITIONS, EventType
+from shared.site_checklists import picker_fits, picker_mismatch
 
 load_kv(__file__)
 # who may report a hazard: the chain's own rule, as the server applies it
@@ -57,6 +58,8 @@ class SiteScreen(BaseScreen):
         b = self.app.backend
         site = b.site(self.params["site_id"])
         site["templates"] = b.templates(site["industry"])
+        # who inspects: an enterprise user is offered its self-inspections (自查)
+        site["role"] = (b.current_user() or {}).get("role", "inspector")
         return site
 
     def show(self, site) -> None:
@@ -181,41 +184,62 @@ class SiteScreen(BaseScreen):
         dlg.open()
         self.report_dialog = dlg
 
-    def start(self, template: dict, profile: str | None) -> None:
+    def start(self, template: dict, profile: str | None, override: str | None = None) -> None:
+        """Open (or resume) the draft; ``override`` is why a checklist that does not fit the
+        site is used, kept with the draft and sent with the inspection."""
         b = self.app.backend
         site_id = self.site["id"]
-        self.app.call_local(
-            b.open_draft,
-            site_id,
-            template["id"],
-            template["version"],
-            profile,
-            on_done=lambda d: self.app.go("checklist", draft_id=d["id"]),
-        )
+
+        def open_() -> dict:
+            d = b.open_draft(site_id, template["id"], template["version"], profile)
+            if override:
+                b.save_draft_fields(d["id"], checklist_override=override)
+            return d
+
+        self.app.call_local(open_, on_done=lambda d: self.app.go("checklist", draft_id=d["id"]))
 
 
 class TemplatePicker(Popup):
-    """Choose the checklist (the site's industry first) and, if it has any, the profile."""
+    """Choose the checklist and, if it has any, the profile. The site's own (by its type,
+    shared.site_checklists) come first and preselected; another one needs a reason, which is
+    recorded on the inspection."""
 
     def __init__(self, screen: SiteScreen, **kw) -> None:
         super().__init__(**kw)
         self.screen = screen
         self.chosen: dict | None = None
         self.profile: str | None = None
+        site = screen.site
         t = screen.app.tr
+        templates = site["templates"]
+        self.held = {tpl["id"]: tpl["industry"] for tpl in templates}
+        self.titles = {tpl["id"]: (tpl["title"]["zh"], tpl["title"]["en"]) for tpl in templates}
+        self.role = site.get("role", "inspector")
+        self.fits = {
+            f.template_id: f
+            for f in picker_fits(self.role, site["site_type"], site["industry"], self.held)
+        }
+        order = list(self.fits)
+        fitting = sorted(templates, key=lambda x: order.index(x["id"]) if x["id"] in order else 99)
+        wanted = screen.params.get("template_id") or (order[0] if order else None)
         box = self.ids.templates
-        for tpl in screen.site["templates"]:
+        for n, tpl in enumerate(fitting):
+            if n == len(self.fits) and n:
+                box.add_widget(
+                    WrapLabel(
+                        text=screen.t("Other checklists (a reason is needed)"), color=theme.MUTED
+                    )
+                )
             title = t.pick([tpl["title"]["zh"], tpl["title"]["en"]])
             btn = TToggle(
                 text=f"{title}  (v{tpl['version']} · {tpl['item_count']})",
                 group="template",
+                tone="primary" if tpl["id"] in self.fits else "muted",
             )
+            btn.template_id = tpl["id"]
             btn.bind(on_release=lambda b, tpl=tpl: self.choose(tpl, b))
             box.add_widget(btn)
-            wanted = screen.params.get("template_id")
-            if (wanted and tpl["id"] == wanted) or (
-                not wanted and self.chosen is None and tpl["industry"] == screen.site["industry"]
-            ):
+            if tpl["id"] == wanted:
                 btn.state = "down"
                 self.choose(tpl, btn)
 
@@ -229,17 +253,22 @@ class TemplatePicker(Popup):
         t = self.screen.app.tr
         profiles = tpl.get("profiles") or []
         self.ids.profile_label.opacity = 1 if profiles else 0
+        fit = self.fits.get(tpl["id"])
+        preferred = (
+            fit.profile if fit is not None and fit.profiles else self.screen.site["site_type"]
+        )
         for p in profiles:
             b = TToggle(
                 text=t.pick([p["zh"], p["en"]]), group="profile", size_hint_x=None, width=160
             )
+            b.profile_id = p["id"]
             b.bind(
                 on_release=lambda _b, p=p: setattr(
                     self, "profile", p["id"] if _b.state == "down" else None
                 )
             )
             box.add_widget(b)
-            if p["id"] == self.screen.site["site_type"]:  # a mall gets the mall-only items
+            if p["id"] == preferred:  # an open pit gets its open-pit items, a mall its mall ones
                 b.state = "down"
                 self.profile = p["id"]
         self.ids.go.disabled = False
@@ -247,5 +276,34 @@ class TemplatePicker(Popup):
     def start(self) -> None:
         if self.chosen is None:
             return
-        self.dismiss()
-        self.screen.start(self.chosen, self.profile)
+        site = self.screen.site
+        why = picker_mismatch(
+            self.role,
+            site["site_type"],
+            site["industry"],
+            self.chosen["id"],
+            self.profile,
+            self.held,
+            self.titles,
+        )
+        if why is None:
+            self.dismiss()
+            self.screen.start(self.chosen, self.profile)
+            return
+        t = self.screen.t
+        chosen, profile = self.chosen, self.profile
+
+        def go(values: dict[str, str]) -> bool:
+            reason = values["reason"].strip()
+            if not reason:
+                return False
+            self.dismiss()
+            self.screen.start(chosen, profile, override=reason)
+            return True
+
+        self.override_dialog = FormDialog(
+            [("reason", why.message(self.screen.app.tr.short), "")],
+            title=t("This checklist does not fit the site: why use it?"),
+            handler=go,
+        )
+        self.override_dialog.open()

@@ -1,0 +1,90 @@
+"""When an enterprise owes its self-inspections (自查) and which it missed: the rhythm of
+``shared.site_checklists.SELF_CHECKS`` turned into periods on the local calendar.
+
+``every_2h_open``: 公众聚集场所 营业期间 at least one patrol in every two hours it is open
+(公安部令61号 第二十五条), so the day's period holds one slot per two opening hours and each
+slot needs a patrol; ``daily``: one in the local day; ``monthly``: one in the calendar month
+(第二十六条). Pure and clock-free: the job passes ``now``, so tests travel in time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from shared.site_checklists import SelfCheck
+
+SLOT = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Period:
+    """One occurrence of a self-inspection; ``slots`` are the spans each needing one."""
+
+    check: SelfCheck
+    label: str  # 2026-03-02 or 2026-03 (the dedupe key's part and the text's)
+    start: datetime
+    end: datetime
+    slots: tuple[tuple[datetime, datetime], ...]
+
+    def missing(self, done_at: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
+        """The slots with no self-inspection ended in them (empty: done as required)."""
+        times = list(done_at)
+        return [(a, b) for a, b in self.slots if not any(a <= t < b for t in times)]
+
+
+def _at(day: date, hh_mm: str, zone: ZoneInfo) -> datetime:
+    hour, minute = (int(x) for x in hh_mm.split(":"))
+    return datetime.combine(day, time(hour, minute), zone)
+
+
+def _day_period(check: SelfCheck, day: date, zone: ZoneInfo, hours: tuple[str, str]) -> Period:
+    start = datetime.combine(day, time(0), zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone)
+    if check.rhythm == "every_2h_open":
+        opens, closes = _at(day, hours[0], zone), _at(day, hours[1], zone)
+        slots, t = [], opens
+        while t < closes:
+            slots.append((t, min(t + SLOT, closes)))
+            t += SLOT
+        return Period(check, day.isoformat(), start, end, tuple(slots))
+    return Period(check, day.isoformat(), start, end, ((start, end),))
+
+
+def _month_period(check: SelfCheck, first: date, zone: ZoneInfo) -> Period:
+    nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    start, end = datetime.combine(first, time(0), zone), datetime.combine(nxt, time(0), zone)
+    return Period(check, first.strftime("%Y-%m"), start, end, ((start, end),))
+
+
+def ended_periods(
+    check: SelfCheck,
+    *,
+    since: datetime,
+    now: datetime,
+    tz: str,
+    hours: tuple[str, str] = ("09:00", "21:00"),
+    lookback_days: int = 3,
+) -> list[Period]:
+    """Periods of ``check`` that ended by ``now``, began at or after ``since`` (the rule
+    applies from when the site and its checklist were there) and ended within the lookback
+    (older ones were looked at by earlier runs; the window lets a stopped scheduler catch up)."""
+    zone = ZoneInfo(tz)
+    local_now = now.astimezone(zone)
+    oldest = now - timedelta(days=lookback_days)
+    out: list[Period] = []
+    if check.rhythm == "monthly":
+        first = local_now.date().replace(day=1)
+        candidates = []
+        for _ in range(2):  # last month and the one before: lookback is days, not months
+            first = (first - timedelta(days=1)).replace(day=1)
+            candidates.append(_month_period(check, first, zone))
+        out = [p for p in candidates if p.end > oldest - timedelta(days=31)]
+    else:
+        day = local_now.date()
+        for back in range(1, lookback_days + 2):
+            out.append(_day_period(check, day - timedelta(days=back), zone, hours))
+        out = [p for p in out if p.end > oldest]
+    return sorted((p for p in out if p.start >= since and p.end <= now), key=lambda p: p.start)

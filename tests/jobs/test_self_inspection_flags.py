@@ -1,0 +1,107 @@
+"""Missed self-inspections (企业未按要求自查, issue 18), with the jobs' clock travel on both
+databases: the mall's enterprise patrols every two hours while open on one day but misses one
+patrol the day before; the job flags that day once to the enterprise and, after the grace
+period, once to the district's officers; a day fully patrolled is never flagged."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import col, select
+
+from server.checklists.service import DEFAULT_ROOT, import_into
+from server.demo_inspections import answered_in_full
+from server.notifications.models import Notification
+from server.plans.self_inspection import KIND
+from shared.checklist import load_all
+from shared.self_inspection import ended_periods
+from shared.site_checklists import SelfCheck
+from tests.jobs.world import World
+
+PATROL = load_all(DEFAULT_ROOT)[("fire_patrol_daily", 1)]
+
+
+def local(day: int, hh: int, mm: int = 0) -> datetime:
+    """A time in Wuhai (UTC+8) in March 2026, as UTC."""
+    return datetime(2026, 3, day, hh, mm, tzinfo=UTC) - timedelta(hours=8)
+
+
+def _flags(world: World, site_id: str) -> list[tuple[str, str]]:
+    """(username, day) of each missed-self-inspection notice about ``site_id``."""
+    names = {v: k for k, v in world.user_ids.items()}
+    with world.session() as s:
+        rows = s.exec(
+            select(Notification)
+            .where(Notification.kind == KIND)
+            .where(col(Notification.dedupe_key).contains(site_id))
+        ).all()
+    return sorted((names[n.user_id], n.dedupe_key.split(":")[3]) for n in rows)
+
+
+def test_a_missed_patrol_is_flagged_once_to_the_enterprise_then_to_the_officer(
+    world: World, clock, live, run, engine
+):
+    import_into(engine, DEFAULT_ROOT, clock.now())  # 2 March 09:00: the rule applies from 3 March
+    mall = world.site_ids["mall"]
+
+    def patrol(at: datetime) -> None:
+        ent = live.login("enterprise")
+        r = ent.post(
+            "/inspections",
+            json={
+                "id": str(uuid.uuid4()), "site_id": mall, "template_id": "fire_patrol_daily",
+                "template_version": 1, "answers": answered_in_full(PATROL, {}, None),
+                "started_at": (at - timedelta(minutes=15)).isoformat(), "ended_at": at.isoformat(),
+            },
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+
+    clock.set(local(3, 22))
+    for hh in (9, 11, 13, 15, 17):  # 19:00–21:00 goes unpatrolled
+        patrol(local(3, hh, 30))
+    clock.set(local(4, 22))
+    for hh in (9, 11, 13, 15, 17, 19):
+        patrol(local(4, hh, 30))
+
+    clock.set(local(4, 1))  # 3 March is over: the enterprise hears of it, the officer not yet
+    assert run("self_inspections", clock.now())["flagged"] >= 1
+    assert _flags(world, mall) == [("enterprise", "2026-03-03")]
+    with world.session() as s:
+        note = s.exec(select(Notification).where(Notification.kind == KIND)).first()
+    assert "企业未按要求自查" in note.title
+    assert run("self_inspections", clock.now() + timedelta(minutes=30))["flagged"] == 0
+    assert _flags(world, mall) == [("enterprise", "2026-03-03")]
+
+    clock.set(local(5, 1))  # a day of grace later: the officers; 4 March was done in full
+    run("self_inspections", clock.now())
+    run("self_inspections", clock.now() + timedelta(hours=1))  # again: nothing new
+    assert _flags(world, mall) == [
+        ("enterprise", "2026-03-03"),
+        ("officer", "2026-03-03"),
+        ("officer2", "2026-03-03"),
+    ]
+    with world.session() as s:  # chain-free: the job wrote no hazard events
+        assert world.count(Notification, Notification.kind == KIND) >= 3
+    assert not world.events(etype="self_inspection_missed")
+
+
+def test_rhythms_turn_into_periods_on_the_local_calendar():
+    since = local(1, 0)
+    now = local(3, 1)
+    two_hourly = ended_periods(
+        SelfCheck("fire_patrol_daily", "every_2h_open"), since=since, now=now, tz="Asia/Shanghai"
+    )
+    assert [p.label for p in two_hourly] == ["2026-03-01", "2026-03-02"]
+    assert [a.astimezone(UTC).hour for a, _ in two_hourly[-1].slots] == [1, 3, 5, 7, 9, 11]
+    assert two_hourly[-1].missing([local(2, 9, 5), local(2, 20, 59)]) == list(
+        two_hourly[-1].slots[1:5]
+    )
+    monthly = ended_periods(
+        SelfCheck("fire_check_monthly", "monthly"),
+        since=datetime(2026, 1, 1, tzinfo=UTC) - timedelta(hours=8),
+        now=local(3, 1),
+        tz="Asia/Shanghai",
+    )
+    assert [p.label for p in monthly] == ["2026-01", "2026-02"]
+    assert monthly[-1].start.date() == date(2026, 2, 1) and monthly[-1].missing([]) != []
