@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.chain import USER_EVENTS, canonical_json
+from shared.chain import USER_EVENTS, EventType, canonical_json
 
 SCHEMA_VERSION = 1
 MIN_SCHEMA_VERSION = 1
@@ -266,6 +266,20 @@ class PhotoAddPayload(BaseModel):
         if self.caption:
             out["caption"] = self.caption
         return out
+
+
+def op_chain_event(op_type: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The chain event a hazard op stands for, (event type, payload): the one mapping the
+    server applies and the tablet checks and shows pending ops with. Raises
+    ``ValidationError`` for a payload its op type does not allow."""
+    if op_type == OpType.hazard_report:
+        return EventType.reported.value, HazardReportPayload.model_validate(payload).chain_payload()
+    if op_type == OpType.photo_add:
+        return EventType.photo_added.value, PhotoAddPayload.model_validate(payload).chain_payload()
+    if op_type == OpType.hazard_event:
+        body = HazardEventPayload.model_validate(payload)
+        return body.type, body.payload
+    raise ValueError(f"{op_type} is not a chain op")
 
 
 def referenced_photos(op_type: str, payload: dict[str, Any]) -> list[str]:

@@ -33,7 +33,7 @@ from shared.chain import (
     verify_chain,
 )
 from shared.clock import parse_iso
-from shared.sync_wire import OpType
+from shared.sync_wire import op_chain_event
 
 UNCONFIRMED = """
     SELECT * FROM outbox
@@ -88,20 +88,14 @@ def verify_local_chain(db: Database, hazard_id: str):
 
 
 def op_as_event(db: Database, op: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The chain event an unconfirmed op stands for: (event type, payload)."""
-    payload = json.loads(op["payload"])
-    if op["type"] == OpType.hazard_report:
-        body = {k: v for k, v in payload.items() if k != "hazard_id" and v is not None}
+    """The chain event an unconfirmed op stands for: (event type, payload), as the server will
+    apply it; a report gets its site's industry as the server adds it."""
+    event_type, body = op_chain_event(op["type"], json.loads(op["payload"]))
+    if event_type == EventType.reported:
         site = db.execute("SELECT data FROM site WHERE id = ?", [body.get("site_id")]).fetchone()
         if site is not None:
             body["industry"] = json.loads(site[0]).get("industry")
-        return EventType.reported.value, body
-    if op["type"] == OpType.photo_add:
-        body = {"photos": [p["sha256"] for p in payload["photos"]]}
-        if payload.get("caption"):
-            body["caption"] = payload["caption"]
-        return EventType.photo_added.value, body
-    return payload["type"], payload.get("payload") or {}
+    return event_type, body
 
 
 @dataclass

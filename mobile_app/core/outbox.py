@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from mobile_app.core.chains import local_view, refold
+from mobile_app.core.chains import local_view, op_as_event, refold
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
-from shared.chain import Actor, EventType, Refused, decide
+from shared.chain import Actor, Refused, decide
 from shared.clock import Clock, SystemClock, to_iso
 from shared.errors import Refusal
+from shared.responsibility import not_responsible
 from shared.roles import Role
 from shared.sync_wire import (
     CURRENT_OP_VERSION,
@@ -224,16 +225,13 @@ def _check_locally(
 ) -> None:
     """Refuse at once what the rules already refuse on this device's view of the chain."""
     view, _, _, _ = local_view(db, hazard_id, actor)
-    if op_type is OpType.hazard_report:
-        if view is not None:
-            raise LocalRefusal(Refusal("already_exists", "该隐患编号已存在", "hazard id in use"))
-        event_type = EventType.reported.value
-        body = {k: v for k, v in payload.items() if k != "hazard_id"}
-    elif op_type is OpType.photo_add:
-        event_type = EventType.photo_added.value
-        body = {"photos": [p["sha256"] for p in payload["photos"]]}
-    else:
-        event_type, body = payload["type"], payload.get("payload") or {}
+    if op_type is OpType.hazard_report and view is not None:
+        raise LocalRefusal(Refusal("already_exists", "该隐患编号已存在", "hazard id in use"))
+    event_type, body = op_as_event(db, {"type": op_type, "payload": dumps(payload)})
+    if view is not None:  # first, as the server asks it first
+        refusal = not_responsible(actor.role, actor.id, event_type, view.responsible_user_id)
+        if refusal is not None:
+            raise LocalRefusal(refusal)
     try:
         decide(view, event_type, actor, body, clock.now())
     except Refused as exc:

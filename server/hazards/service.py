@@ -47,6 +47,7 @@ from shared.clock import parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, Refusal, not_found
 from shared.events import NAMES_ACCOUNT, acts_next
+from shared.responsibility import not_responsible
 from shared.roles import Role
 from shared.taxonomy import Severity
 
@@ -487,17 +488,9 @@ def append_by_caller(
     check_id_unseen(session, caller, event_id)
     if event_type in NAMES_ACCOUNT:
         _check_assignee(session, hazard, payload)
-    if (
-        caller.role == Role.enterprise
-        and event_type not in (EventType.reported, EventType.note, EventType.photo_added)
-        and hazard.responsible_user_id not in (None, caller.user.id)
-    ):
-        raise DomainError.of(
-            "not_responsible",
-            "该隐患未交办给您",
-            "this hazard is not assigned to you",
-            status=403,
-        )
+    refusal = not_responsible(caller.role, caller.user.id, event_type, hazard.responsible_user_id)
+    if refusal is not None:
+        raise DomainError(refusal, status=403)
     return append(
         session,
         actor=caller.actor,
