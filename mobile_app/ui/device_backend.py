@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from shared.clock import Clock, SystemClock, local_date, parse_iso, to_iso
 from shared.events import awaits, offered, pending_instructions
 from shared.findings import default_description, finding_hazard_id
 from shared.roles import Role
+from shared.tasks import TaskRef, fulfilled_task
 from shared.taxonomy import name_of
 
 RISK_ORDER = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
@@ -58,6 +59,17 @@ def _refused(exc: LocalRefusal, lang: str) -> ActionRefused:
     """The core's refusal in the user's language, with its code for screens that branch."""
     r = exc.refusal
     return ActionRefused(r.message(lang), code=r.code, fields=dict(r.fields or {}))
+
+
+def _task_ref(task: dict[str, Any]) -> TaskRef:
+    return TaskRef(
+        task["id"],
+        task["site_id"],
+        task["template_id"],
+        date.fromisoformat(task["scheduled_for"]),
+        task.get("assignee_user_id"),
+        task["status"],
+    )
 
 
 class DeviceBackend:
@@ -434,22 +446,25 @@ class DeviceBackend:
 
     def _not_done_here(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Without the tasks an inspection submitted on this tablet fulfils, as the server
-        will decide once it arrives (the latest task of that site and checklist up to the
-        inspection's day; see server.plans.service.complete_by_inspection)."""
-        left = sorted(tasks, key=lambda t: t["scheduled_for"], reverse=True)
+        will decide once it arrives (``shared.tasks.fulfilled_task``, the server's rule)."""
+        left = {t["id"]: t for t in tasks}
         unsent = self.store.read(
             "SELECT d.site_id, d.template_id, d.ended_at FROM draft d"
             " JOIN outbox o ON o.op_id = d.op_id"
             " WHERE d.status = 'submitted' AND o.status IN ('pending', 'sent')"
         )  # once the server has it, the pulled tasks say so themselves
+        me = self._user().get("id", "")
         for d in unsent:
-            day = self._local_day(parse_iso(d["ended_at"]))
-            for t in left:
-                same = (t["site_id"], t["template_id"]) == (d["site_id"], d["template_id"])
-                if same and t["scheduled_for"] <= day:
-                    left.remove(t)
-                    break
-        return left
+            done = fulfilled_task(
+                (_task_ref(t) for t in left.values()),
+                site_id=d["site_id"],
+                template_id=d["template_id"],
+                inspector_id=me,
+                day=date.fromisoformat(self._local_day(parse_iso(d["ended_at"]))),
+            )
+            if done is not None:
+                del left[done.id]
+        return list(left.values())
 
     # ------------------------------------------------------------------ drafts
 

@@ -32,6 +32,7 @@ from server.sites.models import Site
 from server.users.models import User
 from shared.errors import DomainError, not_found
 from shared.roles import Role
+from shared.tasks import ACTIONABLE, CANCELLED, DONE, MISSED, OPEN, SKIPPED, TaskRef, fulfilled_task
 
 log = logging.getLogger("hazardchain.plans")
 # how far back a plan that fell behind is caught up (see generate_tasks)
@@ -39,8 +40,6 @@ MAX_CATCHUP_DAYS = 7
 
 FREQUENCIES = ("daily", "weekly", "monthly")
 TEMPLATE_ID = re.compile(r"^[a-z0-9_]{1,64}$")
-OPEN, DONE, SKIPPED, MISSED, CANCELLED = "open", "done", "skipped", "missed", "cancelled"
-ACTIONABLE = (OPEN, MISSED)
 
 
 def _invalid(field_name: str, zh: str, en: str) -> DomainError:
@@ -522,6 +521,17 @@ def complete_task(
     return task
 
 
+def _ref(task: InspectionTask) -> TaskRef:
+    return TaskRef(
+        task.id,
+        task.site_id,
+        task.template_id,
+        task.scheduled_for,
+        task.assignee_user_id,
+        task.status,
+    )
+
+
 def complete_by_inspection(
     session: Session,
     *,
@@ -533,33 +543,32 @@ def complete_by_inspection(
     tz: str,
     now: datetime,
 ) -> InspectionTask | None:
-    """The plan's task an inspection fulfils, marked done in the caller's transaction.
-
-    The inspector should not have to tick the task off by hand (and a tablet offline cannot):
-    the task is the most recent one for the same site and checklist scheduled on or before
-    the day the inspection ended, still open or missed, assigned to the inspector or to all.
-    Done after its due time, it stays on the missed list as done late. Older missed tasks stay
-    missed: one inspection fulfils one task.
-    """
+    """The plan's task an inspection fulfils (``shared.tasks.fulfilled_task``: the tablet
+    guesses with the same rule), marked done in the caller's transaction. The inspector should
+    not have to tick it off by hand (and a tablet offline cannot). Done after its due time, it
+    stays on the missed list as done late."""
     day = local_date(ended_at, tz)
-    task = session.exec(
+    candidates = session.exec(
         select(InspectionTask)
         .where(
             InspectionTask.site_id == site_id,
             InspectionTask.template_id == template_id,
             col(InspectionTask.status).in_(ACTIONABLE),
             col(InspectionTask.scheduled_for) <= day,
-            or_(
-                col(InspectionTask.assignee_user_id).is_(None),
-                InspectionTask.assignee_user_id == inspector_id,
-            ),
         )
-        .order_by(col(InspectionTask.scheduled_for).desc())
-        .limit(1)
         .with_for_update()
-    ).first()
-    if task is None:
+    ).all()
+    refs = {t.id: t for t in candidates}
+    chosen = fulfilled_task(
+        (_ref(t) for t in candidates),
+        site_id=site_id,
+        template_id=template_id,
+        inspector_id=inspector_id,
+        day=day,
+    )
+    if chosen is None:
         return None
+    task = refs[chosen.id]
     task.status = DONE
     task.done_at = ended_at
     task.done_by = inspector_id
