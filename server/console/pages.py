@@ -33,6 +33,7 @@ from server.context import Caller
 from shared.chain import Refused
 from shared.errors import DomainError
 from shared.roles import Role
+from shared.supervision import supervision_name
 
 log = logging.getLogger("hazardchain.console")
 HERE = Path(__file__).parent
@@ -111,6 +112,7 @@ def render(
         "role_name": lambda r: i18n.role_name(r, lang),
         "plan_part_name": lambda p: i18n.plan_part_name(p, lang),
         "vocab": lambda v: i18n.vocab(v, lang),
+        "supervision": lambda level: supervision_name(level, lang),
         "when": lambda v: i18n.local_time(v, tz),
         "day_of": lambda v: i18n.local_time(v, tz, with_time=False),
         "long_date": lambda d: i18n.long_date(d, lang),

@@ -52,6 +52,7 @@ from shared.chain import EventType, Refused, fold
 from shared.errors import DomainError, not_found
 from shared.events import offered, pending_instructions, spec_of
 from shared.roles import Role
+from shared.supervision import supervision_name
 from shared.taxonomy import Industry, Severity
 
 router = APIRouter(
@@ -299,7 +300,7 @@ def event_lines(lang: str, tz: str):
             if f.kind == "date":
                 shown = i18n.local_time(value, tz)
             elif f.kind == "level":  # a supervision level by its name, not its number
-                shown = i18n.translator(lang)("市级督办" if value >= 2 else "区县督办")
+                shown = supervision_name(value, lang)
             else:
                 shown = str(value)
             out.append((i18n.pick(f.shown, lang), shown))

@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 from server.sites.models import District
 from server.users.models import User, UserDistrict
 from shared.roles import Role
+from shared.supervision import DISTRICT, LEVELS, level_of
 
-LEVEL_NAMES = {1: "district", 2: "city"}
-LEVEL_WORDS = {1: ("区县", "district"), 2: ("市级", "city")}
+LEVEL_WORDS = {n: (lv.zh, lv.en) for n, lv in LEVELS.items()}  # named in shared.supervision
 
 
 class DistrictTree:
@@ -42,7 +42,7 @@ class DistrictTree:
         chain = self.chain(district_id)
         if not chain:
             return district_id
-        wanted = LEVEL_NAMES.get(level, "city")
+        wanted = level_of(max(level, DISTRICT)).key
         for d in chain:
             if d.level == wanted:
                 return d.id

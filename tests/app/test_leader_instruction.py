@@ -28,6 +28,11 @@ def test_enterprise_tablet_acknowledges_a_leaders_instruction(server, start_app)
             json={"type": "instructed", "payload": {"text": "本周内完成充电桩改造"}},
         )
         assert r.status_code == 201, r.text
+        r = leader.post(
+            f"/hazards/{hazard['id']}/events",
+            json={"type": "supervised", "payload": {"level": 1, "reason": "区政府督办"}},
+        )
+        assert r.status_code == 201, r.text
     sync(d)
 
     screen = d.go("hazards")
@@ -41,9 +46,13 @@ def test_enterprise_tablet_acknowledges_a_leaders_instruction(server, start_app)
 
     page = d.go("hazard", hazard_id=hazard["id"])
     assert "待签收批示: 本周内完成充电桩改造" in page.ids.info.text
-    newest = page.ids.timeline.children[-1]
-    assert "领导批示" in [w.text for w in newest.ids.head.children]
-    assert "批示内容: 本周内完成充电桩改造" in newest.ids.body.text
+    heads = [[w.text for w in e.ids.head.children] for e in page.ids.timeline.children]
+    assert "领导督办" in heads[-1]
+    instruction = page.ids.timeline.children[-2]
+    assert "领导批示" in heads[-2]
+    assert "批示内容: 本周内完成充电桩改造" in instruction.ids.body.text
+    # the level in the console's words (shared.supervision), not a tablet spelling of its own
+    assert "区县督办" in [w.text for w in page.ids.badges.children]
     d.screenshot(SHOTS / "hazard-instruction.png")
     button = next(b for b in page.ids.actions.children if b.text == "签收批示")
     d.press(button)

@@ -18,6 +18,7 @@ from mobile_app.ui.screens.base import BaseScreen, load_kv
 from mobile_app.ui.widgets import Badge, BlobImage, FormDialog, ListRow, TButton, WrapLabel
 from shared.chain import PLAN_PARTS
 from shared.events import SPEC_BY_TYPE, SPECS
+from shared.supervision import supervision_name
 
 load_kv(__file__)
 
@@ -125,9 +126,7 @@ class HazardScreen(BaseScreen):
         badges.clear_widgets()
         for text, colour in labels.hazard_badges(app, h):
             badges.add_widget(Badge(text=text, bg=colour))
-        level = {0: "", 1: t("District supervision"), 2: t("City supervision")}.get(
-            h["escalation_level"], t("City supervision")
-        )
+        level = supervision_name(h["escalation_level"], app.tr.short)
         if level:
             badges.add_widget(Badge(text=level, bg=theme.DANGER))
         lines = [

@@ -1,0 +1,40 @@
+"""Supervision levels of 挂牌督办, named once: the console, the tablet, notifications and the
+recipients' lookup all used to spell them (and the tablet said 区级 where the console said
+区县)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NONE, DISTRICT, CITY = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Level:
+    value: int
+    key: str  # the district level whose supervisors are told (``District.level``)
+    zh: str
+    en: str
+
+    def name(self, lang: str = "zh") -> str:
+        """``区县督办`` / ``District supervision``."""
+        return f"{self.en.capitalize()} supervision" if lang == "en" else f"{self.zh}督办"
+
+
+LEVELS = {
+    DISTRICT: Level(DISTRICT, "district", "区县", "district"),
+    CITY: Level(CITY, "city", "市级", "city"),
+}
+
+
+def level_of(value: int) -> Level | None:
+    """The level a hazard's ``escalation_level`` stands for; above city is still city."""
+    if value <= NONE:
+        return None
+    return LEVELS.get(value, LEVELS[CITY])
+
+
+def supervision_name(value: int, lang: str = "zh") -> str:
+    """The level's name, or "" when the hazard is not under supervision."""
+    level = level_of(value)
+    return level.name(lang) if level else ""
