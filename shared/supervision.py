@@ -4,7 +4,9 @@ recipients' lookup all used to spell them (and the tablet said 区级 where the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 NONE, DISTRICT, CITY = 0, 1, 2
 
@@ -38,3 +40,13 @@ def supervision_name(value: int, lang: str = "zh") -> str:
     """The level's name, or "" when the hazard is not under supervision."""
     level = level_of(value)
     return level.name(lang) if level else ""
+
+
+def shown_value(kind: str, value: Any, lang: str, local_time: Callable[[str], str]) -> str:
+    """An event field's value as the console and the tablet show it: a date in local time, a
+    supervision level by its name (not "1"), anything else as written."""
+    if kind == "date":
+        return local_time(value)
+    if kind == "level":
+        return supervision_name(int(value), lang)
+    return str(value)

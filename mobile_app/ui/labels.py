@@ -10,6 +10,7 @@ from shared.chain import EVENT_NAMES, PLAN_PART_NAMES, STATE_NAMES, EventType, S
 from shared.clock import parse_iso
 from shared.events import spec_of
 from shared.roles import ROLE_NAMES, Role
+from shared.supervision import shown_value
 from shared.taxonomy import NAMES
 
 
@@ -33,7 +34,7 @@ def payload_lines(app: Any, event_type: str, payload: dict[str, Any]) -> list[st
         value = payload.get(f.key)
         if value in (None, ""):
             continue
-        out.append(f"{app.tr.pick(f.shown)}: {when(value) if f.kind == 'date' else value}")
+        out.append(f"{app.tr.pick(f.shown)}: {shown_value(f.kind, value, app.tr.short, when)}")
     return out
 
 

@@ -52,7 +52,7 @@ from shared.chain import EventType, Refused, fold
 from shared.errors import DomainError, not_found
 from shared.events import offered, pending_instructions, spec_of
 from shared.roles import Role
-from shared.supervision import supervision_name
+from shared.supervision import shown_value
 from shared.taxonomy import Industry, Severity
 
 router = APIRouter(
@@ -297,12 +297,7 @@ def event_lines(lang: str, tz: str):
             value = e.payload.get(f.key)
             if value in (None, ""):
                 continue
-            if f.kind == "date":
-                shown = i18n.local_time(value, tz)
-            elif f.kind == "level":  # a supervision level by its name, not its number
-                shown = supervision_name(value, lang)
-            else:
-                shown = str(value)
+            shown = shown_value(f.kind, value, lang, lambda v: i18n.local_time(v, tz))
             out.append((i18n.pick(f.shown, lang), shown))
         return out
 

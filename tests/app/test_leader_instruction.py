@@ -53,6 +53,7 @@ def test_enterprise_tablet_acknowledges_a_leaders_instruction(server, start_app)
     assert "批示内容: 本周内完成充电桩改造" in instruction.ids.body.text
     # the level in the console's words (shared.supervision), not a tablet spelling of its own
     assert "区县督办" in [w.text for w in page.ids.badges.children]
+    assert "督办级别: 区县督办" in page.ids.timeline.children[-1].ids.body.text
     d.screenshot(SHOTS / "hazard-instruction.png")
     button = next(b for b in page.ids.actions.children if b.text == "签收批示")
     d.press(button)
