@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from server.auth.scope import Scope
 from server.users.models import User
@@ -27,10 +26,3 @@ class Caller:
 
 
 SYSTEM_ACTOR = Actor("system", Role.system, "系统")
-
-
-@dataclass(frozen=True)
-class Now:
-    """The time of one request, taken once from the injected clock."""
-
-    at: datetime

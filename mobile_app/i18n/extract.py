@@ -26,22 +26,3 @@ def used_msgids(root: Path = APP_ROOT) -> dict[str, list[str]]:
             msgid = ast.literal_eval(m.group(1))
             found.setdefault(msgid, []).append(str(path.relative_to(root)))
     return found
-
-
-def po_escape(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def write_po(path: Path, lang: str, entries: dict[str, str]) -> None:
-    """Write a ``.po`` file (used to add new msgids; translators edit the result)."""
-    lines = [
-        'msgid ""',
-        'msgstr ""',
-        f'"Language: {lang}\\n"',
-        '"Content-Type: text/plain; charset=UTF-8\\n"',
-        "",
-    ]
-    for msgid in sorted(entries):
-        lines += [f"msgid {po_escape(msgid)}", f"msgstr {po_escape(entries[msgid])}", ""]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines), encoding="utf-8")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from mobile_app.ui import theme
@@ -61,13 +60,6 @@ def when(value: str | None, with_time: bool = True) -> str:
     except ValueError:
         return value
     return dt.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
-
-
-def days_left(value: str | None) -> int | None:
-    if not value:
-        return None
-    delta = parse_iso(value) - datetime.now(parse_iso(value).tzinfo)
-    return int(delta.total_seconds() // 86400)
 
 
 def hazard_badges(app: Any, h: dict[str, Any]) -> list[tuple[str, tuple]]:

@@ -69,10 +69,6 @@ class Stripe(Widget):
     colour = ListProperty(theme.LINE)
 
 
-class ClickableCard(ButtonBehavior, Card):
-    pass
-
-
 class TopBar(BoxLayout):
     title = StringProperty("")
     back = StringProperty("")  # screen to go back to; empty hides the button
