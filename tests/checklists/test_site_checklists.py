@@ -4,6 +4,8 @@ with an override reason that is recorded on the inspection or plan."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from test_inspections import body
 
@@ -25,16 +27,22 @@ def real(live_demo, clock):
     return live_demo
 
 
+@functools.cache
+def _templates():
+    return load_all(DEFAULT_ROOT)
+
+
 def _full(template_id: str, profile: str | None) -> dict:
-    return answered_in_full(load_all(DEFAULT_ROOT)[(template_id, 1)], {}, profile)
+    return answered_in_full(_templates()[(template_id, 1)], {}, profile)
 
 
 def test_every_site_type_has_a_checklist_that_exists():
-    held = {tid: t.industry for (tid, _v), t in load_all(DEFAULT_ROOT).items()}
+    templates = _templates()  # once: parsing every YAML per site type took minutes
+    held = {tid: t.industry for (tid, _v), t in templates.items()}
     for site_type in SiteType:
         fit = default_for(site_type, "", held)
         assert fit is not None and fit.template_id in held, site_type
-        template = load_all(DEFAULT_ROOT)[(fit.template_id, 1)]
+        template = templates[(fit.template_id, 1)]
         assert fit.profile is None or fit.profile in template.profile_ids(), site_type
     assert default_for("open_pit", "mine", held).template_id == "noncoal_mine"
     assert SITE_CHECKLISTS["mall"][0].profile == "mall"
