@@ -19,6 +19,7 @@ from server.demo import did
 from server.demo_inspections import answered_in_full
 from server.inspections import service as inspections
 from server.inspections.schemas import InspectionSubmit
+from server.uow import unit_of_work
 from server.users.models import User
 from shared.checklist import load_all
 from shared.clock import to_iso
@@ -70,7 +71,7 @@ def raise_inspection(
             **extra,
         }
     )
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:  # the test is the edge: it commits
         done = inspections.submit(session, caller_for(session, username), body, now=clock.now())
     return done.inspection.id, [i.id for i in failed]
 
