@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from server.console.models import SummaryAck
 from server.summaries.service import build_daily
+from server.uow import unit_of_work
 
 YESTERDAY = "2026-03-01"  # the demo clock stands at 2026-03-02 09:00 in Wuhai
 KPI = re.compile(
@@ -97,7 +98,7 @@ def test_leader_signs_off_once_with_time_and_name(console, live_demo, clock):
 
 
 def test_stored_snapshot_is_read_and_exported(console, live_demo, clock):
-    with Session(live_demo.app.state.engine) as s:
+    with unit_of_work(live_demo.app.state.engine) as s:  # the test is the job's edge
         build_daily(s, date(2026, 3, 1), clock.now(), "Asia/Shanghai")
     leader = console("leader")
     html = leader.get(f"/console/dashboard?date={YESTERDAY}&district=150302").text
