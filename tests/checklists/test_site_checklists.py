@@ -30,11 +30,12 @@ def _full(template_id: str, profile: str | None) -> dict:
 
 
 def test_every_site_type_has_a_checklist_that_exists():
-    held = {tid: t.industry for (tid, _v), t in load_all(DEFAULT_ROOT).items()}
+    templates = load_all(DEFAULT_ROOT)  # once: parsing every template per site type is slow
+    held = {tid: t.industry for (tid, _v), t in templates.items()}
     for site_type in SiteType:
         fit = default_for(site_type, "", held)
         assert fit is not None and fit.template_id in held, site_type
-        template = load_all(DEFAULT_ROOT)[(fit.template_id, 1)]
+        template = templates[(fit.template_id, 1)]
         assert fit.profile is None or fit.profile in template.profile_ids(), site_type
     assert default_for("open_pit", "mine", held).template_id == "noncoal_mine"
     assert SITE_CHECKLISTS["mall"][0].profile == "mall"
