@@ -195,3 +195,32 @@ def test_demo_site_inspection_raises_hazards_titled_with_the_wording(
         after = _link(leader, "hazardous_chemicals", "hazardous_chemicals.transport")
         assert after["open"] == before["open"] + len(failing)
         assert after["major_open"] == before["major_open"] + 1
+
+
+def test_the_demo_inspects_each_sector_template_and_tags_the_carrier(demo, blob_store, clock):
+    """The Wuhai demo inspects a carrier, a building site and a ferro-alloy plant, so the new
+    templates and the hazardous-chemicals transport link have something to show."""
+    from sqlmodel import select
+
+    from server.checklists.service import import_tree
+    from server.demo_inspections import load_demo_inspections
+    from server.hazards.models import Hazard
+    from server.inspections.models import Inspection
+    from server.uow import unit_of_work
+
+    with unit_of_work(demo) as s:  # the test is the edge that commits
+        import_tree(s, REAL, clock.now())
+        assert load_demo_inspections(s, now=clock.now(), store=blob_store) > 0
+        for template, site, _profile, _failing in RUNS:
+            site_id = did("site", site)
+            done = s.exec(select(Inspection).where(Inspection.site_id == site_id)).all()
+            assert [i.template_id for i in done] == [template.id]
+            raised = s.exec(select(Hazard).where(Hazard.inspection_id == done[0].id)).all()
+            assert raised, site
+            wording = {i.hazard.zh for i in template.items() if i.hazard is not None}
+            assert {h.title for h in raised} <= wording
+            tags = {(h.matter_id, h.link_id) for h in raised}
+            if template is TRANSPORT:
+                assert tags == {("hazardous_chemicals", "hazardous_chemicals.transport")}
+            else:
+                assert tags == {(None, None)}
