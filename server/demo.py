@@ -100,7 +100,7 @@ SITES: list[tuple[str, str, str, str, str]] = [
     ("乌达危险货物运输车辆停车场", "transport", "hazmat_parking", WUDA, "yellow"),
     ("滨河新区安置房项目工地", "construction", "building_site", HAIBOWAN, "orange"),
     ("乌达区地下综合管廊工程", "construction", "municipal_site", WUDA, "yellow"),
-    ("千里山铁合金厂", "industry_trade", "metallurgy", HAIBOWAN, "red"),
+    ("千里山铁合金厂", "industry_trade", "metallurgy", HAIBOWAN, "orange"),
     ("海南区金属镁冶炼厂", "industry_trade", "nonferrous", HAINAN, "red"),
     ("乌达碳化硅厂", "industry_trade", "building_materials", WUDA, "orange"),
 ]
