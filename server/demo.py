@@ -95,6 +95,14 @@ SITES: list[tuple[str, str, str, str, str]] = [
     ("海勃湾康乐园小区", "ebike", "residential_compound", HAIBOWAN, "yellow"),
     ("乌达新华电动车行", "ebike", "ebike_shop", WUDA, "yellow"),
     ("海南区电动车维修部", "ebike", "ebike_repair", HAINAN, "blue"),
+    # 危险货物道路运输, 房屋市政工程, 工贸: industry picks the template, site type the profile
+    ("乌海市顺安危险货物运输有限公司", "transport", "hazmat_carrier", HAIBOWAN, "orange"),
+    ("乌达危险货物运输车辆停车场", "transport", "hazmat_parking", WUDA, "yellow"),
+    ("滨河新区安置房项目工地", "construction", "building_site", HAIBOWAN, "orange"),
+    ("乌达区地下综合管廊工程", "construction", "municipal_site", WUDA, "yellow"),
+    ("千里山铁合金厂", "industry_trade", "metallurgy", HAIBOWAN, "orange"),
+    ("海南区金属镁冶炼厂", "industry_trade", "nonferrous", HAINAN, "red"),
+    ("乌达碳化硅厂", "industry_trade", "building_materials", WUDA, "orange"),
 ]
 
 USERS = [

@@ -33,6 +33,17 @@ RUNS = [
     # their hazards are tagged to the 一件事 links: lpg.use, ebike.parking / ebike.charging
     ("海勃湾川味小厨", "town_gas", "restaurant", 2, 20, "何老板"),
     ("海勃湾康乐园小区", "ebike", "residential_compound", 3, 10, "物业林经理"),
+    # the sector templates; the carrier's hazards are tagged to hazardous_chemicals.transport
+    (
+        "乌海市顺安危险货物运输有限公司",
+        "hazmat_road_transport",
+        "hazmat_carrier",
+        2,
+        15,
+        "安全经理王强",
+    ),
+    ("滨河新区安置房项目工地", "construction", "building_site", 2, 26, "项目经理赵工"),
+    ("千里山铁合金厂", "industry_trade", "metallurgy", 1, 40, "安全科马科长"),
 ]
 NS = uuid.UUID("5b0e3c1a-7d2e-4c55-9a61-2f3e4d5c6b7a")
 

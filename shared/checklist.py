@@ -93,7 +93,17 @@ LEGACY_VERSIONS: frozenset[tuple[str, int]] = frozenset(
 
 Severity = Literal["general", "major"]
 AnswerType = Literal["yes_no", "number", "choice", "text"]
-Industry = Literal["mine", "chemical", "high_rise", "crowded_venue", "town_gas", "ebike"]
+Industry = Literal[
+    "mine",
+    "chemical",
+    "high_rise",
+    "crowded_venue",
+    "town_gas",
+    "ebike",
+    "transport",
+    "construction",
+    "industry_trade",
+]
 Op = Literal["<", "<=", ">", ">=", "==", "between"]
 YesNo = Literal["yes", "no"]
 # Who may inspect with a template: the regulator (inspectors, officers), the enterprise itself

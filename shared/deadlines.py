@@ -15,6 +15,9 @@ DEFAULT_DAYS: dict[str, dict[str, int]] = {
         "crowded_venue": 7,
         "town_gas": 7,
         "ebike": 7,
+        "transport": 7,
+        "construction": 3,
+        "industry_trade": 7,
     },
     "major": {
         "mine": 30,
@@ -23,6 +26,9 @@ DEFAULT_DAYS: dict[str, dict[str, int]] = {
         "crowded_venue": 30,
         "town_gas": 30,
         "ebike": 30,
+        "transport": 30,
+        "construction": 30,
+        "industry_trade": 30,
     },
 }
 

@@ -86,6 +86,20 @@ MATTERS: tuple[MatterDef, ...] = (
             LinkDef("recycling", "报废回收", "Scrapping and recycling", "商务局"),
         ),
     ),
+    MatterDef(
+        "hazardous_chemicals",
+        "危险化学品",
+        "Hazardous chemicals",
+        "应急管理局",
+        (
+            LinkDef("production", "生产", "Production", "应急管理局"),
+            LinkDef("storage", "储存经营", "Storage and trade", "应急管理局"),
+            LinkDef("loading", "充装装卸", "Filling and loading", "交通运输局"),
+            LinkDef("transport", "道路运输", "Road transport", "交通运输局"),
+            LinkDef("use", "使用", "Use", "应急管理局"),
+            LinkDef("disposal", "废弃处置", "Disposal", "生态环境局"),
+        ),
+    ),
 )  # fmt: skip
 
 

@@ -88,6 +88,39 @@ SITE_CHECKLISTS: dict[str, tuple[Fit, ...]] = {
     },  # fmt: skip
 }
 SITE_CHECKLISTS["lpg_filling"] += (Fit("town_gas", ("lpg_filling",)),)
+# 危险货物道路运输, 房屋市政工程 and 工贸: each site type is the template's profile of that name
+SITE_CHECKLISTS.update(
+    {
+        t: (Fit("hazmat_road_transport", (t,)),)
+        for t in ("hazmat_carrier", "hazmat_loader", "hazmat_parking")
+    }
+)
+SITE_CHECKLISTS.update(
+    {t: (Fit("construction", (t,)),) for t in ("building_site", "municipal_site")}
+)
+SITE_CHECKLISTS.update(
+    {
+        t: (Fit("industry_trade", (t,)),)
+        for t in (
+            "metallurgy",
+            "nonferrous",
+            "building_materials",
+            "machinery",
+            "light_industry",
+            "textiles",
+            "tobacco",
+            "trade",
+            "dust_plant",
+            "ammonia_refrigeration",
+        )
+    }
+)
+# a chemical plant or depot that fills road tankers is also inspected as a dangerous-goods loader
+for _t in ("chemical_plant", "chemical_storage", "lpg_filling"):
+    SITE_CHECKLISTS[_t] += (Fit("hazmat_road_transport", ("hazmat_loader",)),)
+SITE_CHECKLISTS["logistics"] += (
+    Fit("hazmat_road_transport", ("hazmat_carrier", "hazmat_parking")),
+)
 
 
 @dataclass(frozen=True)

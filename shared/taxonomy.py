@@ -12,6 +12,9 @@ class Industry(StrEnum):
     crowded_venue = "crowded_venue"
     town_gas = "town_gas"
     ebike = "ebike"
+    transport = "transport"
+    construction = "construction"
+    industry_trade = "industry_trade"
 
 
 class SiteType(StrEnum):
@@ -51,6 +54,22 @@ class SiteType(StrEnum):
     residential_compound = "residential_compound"
     public_building = "public_building"
     charging_site = "charging_site"
+    # 危险货物道路运输, 房屋市政工程, 工贸: each is a profile of its template
+    hazmat_carrier = "hazmat_carrier"
+    hazmat_loader = "hazmat_loader"
+    hazmat_parking = "hazmat_parking"
+    building_site = "building_site"
+    municipal_site = "municipal_site"
+    metallurgy = "metallurgy"
+    nonferrous = "nonferrous"
+    building_materials = "building_materials"
+    machinery = "machinery"
+    light_industry = "light_industry"
+    textiles = "textiles"
+    tobacco = "tobacco"
+    trade = "trade"
+    dust_plant = "dust_plant"
+    ammonia_refrigeration = "ammonia_refrigeration"
 
 
 class Severity(StrEnum):
@@ -74,6 +93,9 @@ NAMES: dict[str, tuple[str, str]] = {
     "crowded_venue": ("人员密集场所", "Crowded venue"),
     "town_gas": ("城镇燃气", "Town gas"),
     "ebike": ("电动自行车", "E-bikes"),
+    "transport": ("危险货物道路运输", "Dangerous-goods road transport"),
+    "construction": ("房屋市政工程", "Building and municipal construction"),
+    "industry_trade": ("工贸", "Industry and trade"),
     "coal_mine": ("煤矿", "Coal mine"),
     "noncoal_underground": ("非煤地下矿山", "Non-coal underground mine"),
     "open_pit": ("露天矿山", "Open-pit mine"),
@@ -108,6 +130,21 @@ NAMES: dict[str, tuple[str, str]] = {
     "residential_compound": ("住宅小区", "Residential compound"),
     "public_building": ("公共建筑", "Public building"),
     "charging_site": ("电动自行车集中充电场所", "E-bike charging site"),
+    "hazmat_carrier": ("危险货物道路运输企业", "Dangerous-goods road carrier"),
+    "hazmat_loader": ("危险货物充装装载单位", "Dangerous-goods filling and loading site"),
+    "hazmat_parking": ("危险货物运输车辆停车场", "Dangerous-goods vehicle car park"),
+    "building_site": ("房屋建筑工地", "Building construction site"),
+    "municipal_site": ("市政工程工地", "Municipal works site"),
+    "metallurgy": ("冶金企业", "Metallurgy plant"),
+    "nonferrous": ("有色企业", "Non-ferrous metals plant"),
+    "building_materials": ("建材企业", "Building materials plant"),
+    "machinery": ("机械企业", "Machinery plant"),
+    "light_industry": ("轻工企业", "Light industry plant"),
+    "textiles": ("纺织企业", "Textile mill"),
+    "tobacco": ("烟草企业", "Tobacco plant"),
+    "trade": ("商贸企业", "Trade enterprise"),
+    "dust_plant": ("粉尘涉爆企业", "Combustible-dust plant"),
+    "ammonia_refrigeration": ("涉氨制冷企业", "Ammonia refrigeration plant"),
     "general": ("一般隐患", "General hazard"),
     "major": ("重大隐患", "Major hazard"),
     "red": ("红（重大风险）", "Red (major risk)"),

@@ -4,8 +4,6 @@ with an override reason that is recorded on the inspection or plan."""
 
 from __future__ import annotations
 
-import functools
-
 import pytest
 from test_inspections import body
 
@@ -27,17 +25,12 @@ def real(live_demo, clock):
     return live_demo
 
 
-@functools.cache
-def _templates():
-    return load_all(DEFAULT_ROOT)
-
-
 def _full(template_id: str, profile: str | None) -> dict:
-    return answered_in_full(_templates()[(template_id, 1)], {}, profile)
+    return answered_in_full(load_all(DEFAULT_ROOT)[(template_id, 1)], {}, profile)
 
 
 def test_every_site_type_has_a_checklist_that_exists():
-    templates = _templates()  # once: parsing every YAML per site type took minutes
+    templates = load_all(DEFAULT_ROOT)  # once: parsing every template per site type is slow
     held = {tid: t.industry for (tid, _v), t in templates.items()}
     for site_type in SiteType:
         fit = default_for(site_type, "", held)
