@@ -62,8 +62,15 @@ class Failure:
     detail: dict[str, Any]
 
     def message(self, lang: str = "zh") -> str:
-        zh, en = REASONS.get(self.reason, (self.reason, self.reason))
-        return zh if lang == "zh" else en
+        return message(self.reason, lang)
+
+
+def message(reason: str, lang: str = "zh") -> str:
+    """A witness failure in plain words for the sync screen (zh or en)."""
+    zh, en = REASONS.get(reason, (reason, reason))
+    text = zh if lang.startswith("zh") else en
+    lead = "服务器记录可能被篡改：" if lang.startswith("zh") else "Server record may be tampered: "
+    return lead + text
 
 
 class LogWitness:
