@@ -4,11 +4,12 @@ daily summary (the day's checkpoint the leader's 签阅 and the printed report c
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from server.jobs.days import day_bounds
 from server.settings import Settings, get_settings
 from server.tlog import log as tlog
 from server.tlog.keys import signing_key
@@ -17,6 +18,15 @@ from shared import checkpoint as note
 from shared.clock import to_iso
 
 logger = logging.getLogger("hazardchain.tlog")
+
+
+def day_checkpoint(session: Session, day: date, tz: str) -> Checkpoint | None:
+    """The checkpoint that closes ``day``: the first signed at a daily summary after the day
+    ended (else the first signed at all after it), so it holds every event of that day."""
+    _, end = day_bounds(day, tz)
+    after = select(Checkpoint).where(Checkpoint.at >= end).order_by(col(Checkpoint.id))
+    daily = session.exec(after.where(Checkpoint.reason == "daily").limit(1)).first()
+    return daily or session.exec(after.limit(1)).first()
 
 
 def latest(session: Session) -> Checkpoint | None:
@@ -52,3 +62,14 @@ def log_checkpoint(
         return {"signed": False, "size": size}
     row = sign_checkpoint(session, now, settings, reason="interval")
     return {"signed": True, "size": row.size, "root": row.root}
+
+
+def checkpoint_qr(note_text: str) -> str | None:
+    """An inline SVG QR code of the signed note for the printed report: an auditor scans it
+    and checks the database with ``hazardchain log verify --checkpoint``. None without
+    ``segno``."""
+    try:
+        import segno
+    except ImportError:  # pragma: no cover - segno is a dependency; the report stays usable
+        return None
+    return segno.make(note_text, error="m").svg_inline(scale=2, omitsize=False)

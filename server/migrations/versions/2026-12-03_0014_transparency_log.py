@@ -7,7 +7,8 @@ Create Date: 2026-12-03 18:00:00.000000
 The events already stored become the first leaves, in change-feed order (the commit order the
 log keeps from now on); an event the feed somehow lacks follows, chain by chain. No checkpoint
 is signed here: the signing key lives outside the database, and the first ``log_checkpoint``
-job signs the backfilled tree. Downgrading drops the log (and with it what it witnessed).
+job signs the backfilled tree. A leader's sign-off (``summary_ack``) gains the
+day's checkpoint (size and root). Downgrading drops the log (and with it what it witnessed).
 """
 
 from collections.abc import Sequence
@@ -72,6 +73,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_witness_report")),
     )
     op.create_index(op.f("ix_witness_report_user_id"), "witness_report", ["user_id"], unique=False)
+    with op.batch_alter_table("summary_ack", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("checkpoint_size", sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column("checkpoint_root", sa.String(length=64), nullable=True))
     _backfill()
 
 
@@ -95,5 +99,8 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("summary_ack", schema=None) as batch_op:
+        batch_op.drop_column("checkpoint_root")
+        batch_op.drop_column("checkpoint_size")
     for name in ("witness_report", "log_checkpoint", "log_node", "log_leaf", "log_head"):
         op.drop_table(name)
