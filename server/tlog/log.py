@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 
@@ -44,33 +44,53 @@ def record_log_leaves(session: OrmSession) -> None:
         return
     events.sort(key=lambda e: (e.hazard_id, e.seq))  # one flush, one chain order
     conn = session.connection()
-    # the feed clock first (as every chain write takes it), then the log head
-    conn.execute(select(_clock.c.value).where(_clock.c.id == 1).with_for_update())
+    if conn.dialect.name == "postgresql":  # SQLite has one writer at a time anyway
+        # the feed clock first (as every chain write takes it), then the log head
+        conn.execute(select(_clock.c.value).where(_clock.c.id == 1).with_for_update())
     row = conn.execute(
         update(_head)
         .where(_head.c.id == 1)
         .values(size=_head.c.size + len(events))
-        .returning(_head.c.size)
+        .returning(_head.c.size, _head.c.frontier)
     ).first()
     if row is None:  # a database created without the migration's row
-        conn.execute(insert(_head).values(id=1, size=len(events)))
-        end = len(events)
-    else:
-        end = int(row[0])
-    start = end - len(events)
-    append_leaves(conn, start, [(e.id, e.hazard_id, event_leaf(e.hash)) for e in events])
+        conn.execute(insert(_head).values(id=1, size=len(events), frontier=""))
+        row = (len(events), "")
+    start = int(row[0]) - len(events)
+    frontier = append_leaves(
+        conn,
+        start,
+        [(e.id, e.hazard_id, event_leaf(e.hash)) for e in events],
+        parse_frontier(start, row[1]),
+    )
+    conn.execute(update(_head).where(_head.c.id == 1).values(frontier=frontier))
 
 
 def frontier_keys(size: int) -> list[tuple[int, int]]:
-    """The complete subtrees on the right edge of a tree of ``size`` leaves: the left
-    siblings the next appends combine with."""
+    """The complete subtrees on the right edge of a tree of ``size`` leaves (lowest level
+    first): the left siblings the next appends combine with."""
     return [(lv, (size >> lv) - 1) for lv in range(size.bit_length()) if (size >> lv) & 1]
 
 
-def append_leaves(conn: Connection, start: int, leaves: list[tuple[str, str, bytes]]) -> None:
+def parse_frontier(size: int, text: str | None) -> dict[tuple[int, int], bytes] | None:
+    """``log_head.frontier`` (the right edge's hashes, hex, lowest level first), or None when
+    it does not fit the size (then the subtrees are read from their tables)."""
+    keys = frontier_keys(size)
+    if text is None or len(text) != 64 * len(keys):
+        return None
+    return {k: bytes.fromhex(text[64 * i : 64 * (i + 1)]) for i, k in enumerate(keys)}
+
+
+def append_leaves(
+    conn: Connection,
+    start: int,
+    leaves: list[tuple[str, str, bytes]],
+    frontier: dict[tuple[int, int], bytes] | None = None,
+) -> str:
     """Store leaves ``start, start+1, …`` (event id, hazard id, leaf hash) and every subtree
-    they complete."""
-    known = read_subtrees(conn, frontier_keys(start))
+    they complete; returns the new right edge for ``log_head.frontier``. Cost per leaf: one
+    leaf row and on average one subtree row, whatever the log's size."""
+    known = dict(frontier) if frontier is not None else read_subtrees(conn, frontier_keys(start))
     nodes: list[dict[str, Any]] = []
     for offset, (_, _, h) in enumerate(leaves):
         i = start + offset
@@ -90,6 +110,8 @@ def append_leaves(conn: Connection, start: int, leaves: list[tuple[str, str, byt
     )
     if nodes:
         conn.execute(insert(_node), nodes)
+    end = start + len(leaves)
+    return "".join(known[k].hex() for k in frontier_keys(end))
 
 
 def read_subtrees(
@@ -106,10 +128,19 @@ def read_subtrees(
         ):
             found[(0, int(idx))] = bytes.fromhex(h)
     if inner:
-        for level, idx, h in conn.execute(
-            select(_node.c.level, _node.c.idx, _node.c.hash).where(
-                tuple_(_node.c.level, _node.c.idx).in_(inner)
+        by_level: dict[int, list[int]] = {}
+        for level, idx in inner:
+            by_level.setdefault(level, []).append(idx)
+        # one term per level, each an index range on the primary key (a row-value IN makes
+        # SQLite scan the table)
+        wanted = or_(
+            *(
+                and_(_node.c.level == level, _node.c.idx.in_(idxs))
+                for level, idxs in by_level.items()
             )
+        )
+        for level, idx, h in conn.execute(
+            select(_node.c.level, _node.c.idx, _node.c.hash).where(wanted)
         ):
             found[(int(level), int(idx))] = bytes.fromhex(h)
     missing = keys - found.keys()

@@ -20,6 +20,8 @@ class LogHead(SQLModel, table=True):
     __tablename__ = "log_head"
     id: int = Field(primary_key=True)
     size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # the right edge's complete subtrees (hex, lowest level first): an append reads no table
+    frontier: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
 class LogLeaf(SQLModel, table=True):

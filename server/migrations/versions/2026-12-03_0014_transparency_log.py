@@ -32,6 +32,7 @@ def upgrade() -> None:
         "log_head",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("frontier", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_log_head")),
     )
     op.create_table(
@@ -80,7 +81,7 @@ def upgrade() -> None:
 
 
 def _backfill() -> None:
-    from server.tlog.log import append_leaves, event_leaf
+    from server.tlog.log import append_leaves, event_leaf, parse_frontier
 
     bind = op.get_bind()
     rows = bind.execute(
@@ -90,12 +91,15 @@ def _backfill() -> None:
             " ORDER BY CASE WHEN c.seq IS NULL THEN 1 ELSE 0 END, c.seq, e.hazard_id, e.seq"
         )
     ).all()
-    size = 0
+    size, frontier = 0, ""
     for at in range(0, len(rows), BATCH):
         batch = [(r[0], r[1], event_leaf(r[2])) for r in rows[at : at + BATCH]]
-        append_leaves(bind, size, batch)
+        frontier = append_leaves(bind, size, batch, parse_frontier(size, frontier))
         size += len(batch)
-    bind.execute(sa.text("INSERT INTO log_head (id, size) VALUES (1, :n)"), {"n": size})
+    bind.execute(
+        sa.text("INSERT INTO log_head (id, size, frontier) VALUES (1, :n, :f)"),
+        {"n": size, "f": frontier},
+    )
 
 
 def downgrade() -> None:
