@@ -94,6 +94,9 @@ class Settings(BaseSettings):
         "hazardchain.local/log", min_length=1, description="the log's name in its checkpoints"
     )
     log_checkpoint_minutes: float = Field(5, gt=0, description="log_checkpoint interval")
+    log_checkpoint_dir: Path | None = Field(
+        None, description="a folder an auditor keeps: every signed checkpoint is dropped there too"
+    )
     # monitoring (docs/operations.md)
     metrics_allow: str = Field(
         "127.0.0.1,::1", description="addresses or networks that may read /metrics, comma-separated"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -48,7 +49,25 @@ def sign_checkpoint(
     session.add(row)
     session.flush()
     logger.info("checkpoint signed", extra={"size": size, "root": root.hex(), "reason": reason})
+    if settings.log_checkpoint_dir is not None:
+        drop(Path(settings.log_checkpoint_dir), row)
     return row
+
+
+def drop(folder: Path, row: Checkpoint) -> Path:
+    """An external witness by file: the note lands in a folder someone else keeps (another
+    host's share, a WORM bucket's mount). Written whole then renamed, so a reader never sees
+    half a note; a folder that cannot be written is logged, never fails the signing."""
+    stamp = row.at.strftime("%Y%m%dT%H%M%S%fZ")
+    path = folder / f"checkpoint-{row.size:012d}-{stamp}.txt"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(row.note, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        logger.error("checkpoint not dropped", extra={"folder": str(folder), "error": str(exc)})
+    return path
 
 
 def log_checkpoint(

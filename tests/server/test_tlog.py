@@ -169,3 +169,15 @@ def test_log_endpoints_give_a_witness_what_it_checks(live_demo, settings, clock)
         ]
     assert inspector.get("/log/verify").status_code == 403
     assert officer.get("/log/verify").json()["ok"] is True
+
+
+def test_each_checkpoint_is_dropped_where_an_auditor_keeps_them(demo, settings, clock, tmp_path):
+    kept = tmp_path / "auditor"
+    dropping = settings.model_copy(update={"log_checkpoint_dir": kept})
+    first = run_job(demo, "log_checkpoint", clock.now(), dropping)
+    files = sorted(kept.glob("checkpoint-*.txt"))
+    assert len(files) == 1 and f"{first['size']:012d}" in files[0].name
+    from server.tlog.keys import public_key
+
+    cp = note.verify(files[0].read_text(encoding="utf-8"), public_key(settings))
+    assert (cp.size, cp.root_hex) == (first["size"], first["root"])
