@@ -57,13 +57,22 @@ def record_log_leaves(session: OrmSession) -> None:
         conn.execute(insert(_head).values(id=1, size=len(events), frontier=""))
         row = (len(events), "")
     start = int(row[0]) - len(events)
-    frontier = append_leaves(
-        conn,
-        start,
-        [(e.id, e.hazard_id, event_leaf(e.hash)) for e in events],
-        parse_frontier(start, row[1]),
-    )
-    conn.execute(update(_head).where(_head.c.id == 1).values(frontier=frontier))
+    leaves = [(e.id, e.hazard_id, event_leaf(e.hash)) for e in events]
+    known = parse_frontier(start, row[1])
+    if known is None:
+        known = read_subtrees(conn, frontier_keys(start))
+    rows, nodes, edge = plan_leaves(start, leaves, known)
+    keep_edge = update(_head).where(_head.c.id == 1).values(frontier=edge)
+    if conn.dialect.name == "postgresql":  # one round trip: the inserts ride along as CTEs
+        ctes = [insert(_leaf).values(rows).cte("new_leaves")]
+        if nodes:
+            ctes.append(insert(_node).values(nodes).cte("new_nodes"))
+        conn.execute(keep_edge.add_cte(*ctes))
+        return
+    conn.execute(insert(_leaf), rows)
+    if nodes:
+        conn.execute(insert(_node), nodes)
+    conn.execute(keep_edge)
 
 
 def frontier_keys(size: int) -> list[tuple[int, int]]:
@@ -81,16 +90,15 @@ def parse_frontier(size: int, text: str | None) -> dict[tuple[int, int], bytes] 
     return {k: bytes.fromhex(text[64 * i : 64 * (i + 1)]) for i, k in enumerate(keys)}
 
 
-def append_leaves(
-    conn: Connection,
+def plan_leaves(
     start: int,
     leaves: list[tuple[str, str, bytes]],
-    frontier: dict[tuple[int, int], bytes] | None = None,
-) -> str:
-    """Store leaves ``start, start+1, …`` (event id, hazard id, leaf hash) and every subtree
-    they complete; returns the new right edge for ``log_head.frontier``. Cost per leaf: one
-    leaf row and on average one subtree row, whatever the log's size."""
-    known = dict(frontier) if frontier is not None else read_subtrees(conn, frontier_keys(start))
+    frontier: dict[tuple[int, int], bytes],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """The rows for leaves ``start, start+1, …`` (event id, hazard id, leaf hash) and every
+    subtree they complete, and the new right edge for ``log_head.frontier``: one leaf row and
+    on average one subtree row each, whatever the log's size."""
+    known = dict(frontier)
     nodes: list[dict[str, Any]] = []
     for offset, (_, _, h) in enumerate(leaves):
         i = start + offset
@@ -101,17 +109,28 @@ def append_leaves(
             level, j = level + 1, j >> 1
             known[(level, j)] = parent
             nodes.append({"level": level, "idx": j, "hash": parent.hex()})
-    conn.execute(
-        insert(_leaf),
-        [
-            {"idx": start + k, "event_id": eid, "hazard_id": hid, "leaf_hash": h.hex()}
-            for k, (eid, hid, h) in enumerate(leaves)
-        ],
-    )
+    rows = [
+        {"idx": start + k, "event_id": eid, "hazard_id": hid, "leaf_hash": h.hex()}
+        for k, (eid, hid, h) in enumerate(leaves)
+    ]
+    end = start + len(leaves)
+    return rows, nodes, "".join(known[k].hex() for k in frontier_keys(end))
+
+
+def append_leaves(
+    conn: Connection,
+    start: int,
+    leaves: list[tuple[str, str, bytes]],
+    frontier: dict[tuple[int, int], bytes] | None = None,
+) -> str:
+    """Store leaves from ``start`` (``plan_leaves``); returns the new right edge."""
+    if frontier is None:
+        frontier = read_subtrees(conn, frontier_keys(start))
+    rows, nodes, edge = plan_leaves(start, leaves, frontier)
+    conn.execute(insert(_leaf), rows)
     if nodes:
         conn.execute(insert(_node), nodes)
-    end = start + len(leaves)
-    return "".join(known[k].hex() for k in frontier_keys(end))
+    return edge
 
 
 def read_subtrees(
