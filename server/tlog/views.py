@@ -8,7 +8,7 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute, require
 from server.api.errors import error_responses
@@ -21,6 +21,7 @@ from server.tlog.keys import public_key
 from server.tlog.models import LogLeaf, WitnessReport
 from server.tlog.verify import verify_record
 from shared import checkpoint as note
+from shared.chain import canonical_json
 from shared.errors import DomainError, not_found
 from shared.roles import Role
 
@@ -63,6 +64,21 @@ class WitnessReportIn(BaseModel):
     reason: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")
     detail: dict[str, Any] = Field(default_factory=dict)
     device_id: str | None = Field(default=None, max_length=64)
+
+    @field_validator("detail")
+    @classmethod
+    def _small_plain_json(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Stored as JSON on both databases: no NaN, and small."""
+        try:
+            size = len(canonical_json(value))
+        except (TypeError, ValueError) as exc:
+            raise ValueError("must be plain JSON (no NaN or Infinity)") from exc
+        if size > MAX_DETAIL_BYTES:
+            raise ValueError(f"too large (max {MAX_DETAIL_BYTES} bytes as JSON)")
+        return value
+
+
+MAX_DETAIL_BYTES = 8000
 
 
 class WitnessReportOut(BaseModel):

@@ -163,6 +163,11 @@ def test_log_endpoints_give_a_witness_what_it_checks(live_demo, settings, clock)
     assert r.status_code == 201, r.text
     r = inspector.post("/log/witness-report", json={"reason": "Bad Reason!"})
     assert r.status_code == 422
+    nan = '{"reason": "consistency_failed", "detail": {"x": NaN}}'
+    r = inspector.post(
+        "/log/witness-report", content=nan, headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 422 and "detail" in r.text
     with Session(live_demo.app.state.engine) as session:
         assert session.execute(text("SELECT reason FROM witness_report")).scalars().all() == [
             "consistency_failed"
