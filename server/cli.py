@@ -8,8 +8,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from sqlmodel import Session
-
 from server.uow import unit_of_work
 
 
@@ -176,18 +174,11 @@ def cmd_users_create(args: argparse.Namespace) -> int:
 
 
 def cmd_chains_verify(args: argparse.Namespace) -> int:
-    from sqlmodel import func, select
+    """Every chain, projection and hazard, and the log against its latest signed checkpoint
+    (``server.tlog.verify``); exit 1 naming each finding."""
+    from server.tlog.commands import cmd_chains_verify as verify_record
 
-    from server.hazards.models import Hazard
-    from server.hazards.service import verify_all
-
-    with Session(_engine()) as session:
-        total = session.exec(select(func.count()).select_from(Hazard)).one()
-        broken = verify_all(session)
-    for hazard_id, brk in broken:
-        print(f"BROKEN hazard {hazard_id}: event {brk.event_id} (seq {brk.seq}): {brk.reason}")
-    print(f"{total - len(broken)} of {total} chains verified")
-    return 1 if broken else 0
+    return verify_record(args, _engine, _settings)
 
 
 def cmd_sync_renew_epoch(args: argparse.Namespace) -> int:
@@ -329,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     chains.add_parser(
         "verify", help="recompute every chain; exit 1 naming broken events"
     ).set_defaults(func=cmd_chains_verify)
+
+    from server.tlog.commands import add_parser as add_log_parser
+
+    add_log_parser(sub, _engine, _settings)
 
     sync = sub.add_parser("sync", help="tablet sync").add_subparsers(
         dest="sync_command", required=True

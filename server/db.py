@@ -54,8 +54,10 @@ def _record_feed_changes(session: OrmSession, _ctx: Any, _instances: Any) -> Non
     if not (session.new or session.dirty or session.deleted):
         return
     from server.sync.feed import record_reference_changes  # the feed imports the models
+    from server.tlog.log import record_log_leaves
 
     record_reference_changes(session)
+    record_log_leaves(session)  # every chain event becomes the log's next leaf
 
 
 def make_engine(url: str) -> Engine:

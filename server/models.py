@@ -16,6 +16,7 @@ from server.plans.models import InspectionPlan, InspectionTask
 from server.sites.models import District, Site
 from server.summaries.models import DailySummary
 from server.sync.models import SyncChange, SyncClock, SyncDevice, SyncOp
+from server.tlog.models import Checkpoint, LogHead, LogLeaf, LogNode, WitnessReport
 from server.users.models import (
     AuthSession,
     Device,
@@ -30,6 +31,7 @@ __all__ = [
     "Attachment",
     "AuthSession",
     "BlobOwner",
+    "Checkpoint",
     "ChecklistTemplate",
     "SummaryAck",
     "DailySummary",
@@ -44,6 +46,9 @@ __all__ = [
     "Inspection",
     "InspectionPlan",
     "InspectionTask",
+    "LogHead",
+    "LogLeaf",
+    "LogNode",
     "LoginAudit",
     "Matter",
     "MatterLink",
@@ -59,4 +64,5 @@ __all__ = [
     "User",
     "UserDistrict",
     "UserSite",
+    "WitnessReport",
 ]

@@ -30,6 +30,7 @@ from server.plans.scheduled import plan_tasks
 from server.plans.self_inspection import self_inspections
 from server.settings import Settings
 from server.summaries.scheduled import daily_summary
+from server.tlog.checkpoints import log_checkpoint
 from server.uow import retrying
 from shared.clock import Clock
 
@@ -45,6 +46,7 @@ JOBS: dict[str, Callable[..., object]] = {
     "deliver": deliver,
     "gc_blobs": gc_blobs,
     "nightly_backup": nightly_backup,
+    "log_checkpoint": log_checkpoint,
 }
 
 
@@ -97,6 +99,7 @@ def triggers(settings: Settings) -> dict[str, BaseTrigger]:
         # files no record cites: quiet hours, once a day
         "gc_blobs": CronTrigger(hour=3, minute=30, timezone=settings.timezone),
         "nightly_backup": daily(settings.backup_time),
+        "log_checkpoint": every(settings.log_checkpoint_minutes),
     }
 
 

@@ -85,6 +85,18 @@ class Settings(BaseSettings):
     backup_time: str = Field("02:30", description="nightly backup time of day, HH:MM")
     backup_keep: int = Field(7, ge=0, description="nightly backups kept; 0 turns them off")
     pg_bin_dir: str = Field("", description="folder of pg_dump/pg_restore; default PATH")
+    # transparency log (docs/chain.md)
+    log_key_file: Path = Field(
+        VAR_DIR / "log_signing_key",
+        description="Ed25519 key that signs log checkpoints; outside the database (keys init)",
+    )
+    log_origin: str = Field(
+        "hazardchain.local/log", min_length=1, description="the log's name in its checkpoints"
+    )
+    log_checkpoint_minutes: float = Field(5, gt=0, description="log_checkpoint interval")
+    log_checkpoint_dir: Path | None = Field(
+        None, description="a folder an auditor keeps: every signed checkpoint is dropped there too"
+    )
     # monitoring (docs/operations.md)
     metrics_allow: str = Field(
         "127.0.0.1,::1", description="addresses or networks that may read /metrics, comma-separated"

@@ -22,8 +22,18 @@ from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
 
 PBKDF2_ROUNDS = 200_000
 # what survives a logout: the tablet's identity (its id and key pair), settings and op
-# numbering (the server expects the next number from this device, whoever uses it)
-KEPT_META = ("device_id", "device_key", "server_url", "lang", "next_seq")
+# numbering (the server expects the next number from this device, whoever uses it), and what
+# it witnessed of the server's log (pinned key, last checkpoint: no logout resets that trust)
+KEPT_META = (
+    "device_id",
+    "device_key",
+    "server_url",
+    "lang",
+    "next_seq",
+    "log_key",
+    "log_origin",
+    "log_checkpoint",
+)
 LOCAL_TABLES = (
     "answer",
     "draft",

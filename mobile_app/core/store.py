@@ -172,6 +172,30 @@ def m002_inspections(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_log_witness(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- what this tablet found wrong with the server's log (mobile_app.core.witness): kept
+        -- through logouts and resets, shown until the server is looked at, sent to it
+        CREATE TABLE witness_failure (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            reported INTEGER NOT NULL DEFAULT 0
+        );
+        -- events whose inclusion in a signed checkpoint this tablet has checked
+        CREATE TABLE log_proven (
+            event_id TEXT PRIMARY KEY,
+            leaf_index INTEGER NOT NULL,
+            size INTEGER NOT NULL
+        )
+        """,
+    )
+
+
 class LocalStore:
     """The device's database and photo folder. ``write`` runs a function in one
     ``BEGIN IMMEDIATE`` transaction on the writer thread; ``read`` on this thread's reader."""

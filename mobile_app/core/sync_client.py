@@ -78,6 +78,7 @@ class SyncResult:
     uploaded_files: int = 0
     pulled: int = 0
     resets: int = 0
+    log_failures: list[str] = field(default_factory=list)  # the log witness's (core.witness)
     bytes_sent: int = 0
     bytes_received: int = 0
     errors: list[str] = field(default_factory=list)
@@ -365,7 +366,18 @@ class SyncClient:
             set_meta(db, "user", dumps(user))
 
         self.store.write(keep)
+        self._pin_log_key()
         return user
+
+    def _pin_log_key(self) -> None:
+        """Pin the log's public key at login (``core.witness``); the next sync pins it when
+        the server cannot be asked now."""
+        from mobile_app.core.witness import LogWitness
+
+        try:
+            LogWitness(self).pin()
+        except (SyncFailed, ServerRefused) as exc:
+            log.info("log key not pinned yet", extra={"error": str(exc)})
 
     @staticmethod
     def _keep_tokens(db: Database, body: dict[str, Any]) -> None:
@@ -448,6 +460,7 @@ class SyncClient:
                 self.upload_blobs(result)
                 self.push(result)
                 self.pull(result)
+            self.witness_log(result)
         except (SyncFailed, ServerRefused) as exc:
             result.errors.append(str(exc))
             log.info("sync incomplete", extra={"error": str(exc)})
@@ -455,6 +468,12 @@ class SyncClient:
         if result.ok:
             self.store.set_meta("last_sync", to_iso(self.clock.now()))
         return result
+
+    def witness_log(self, result: SyncResult) -> None:
+        """Hold the server to the log this tablet saw before (``core.witness``)."""
+        from mobile_app.core.witness import LogWitness
+
+        result.log_failures = [f.reason for f in LogWitness(self).check()]
 
     # ---------------------------------------------------------------- photos
 

@@ -35,6 +35,7 @@ from mobile_app.core.sync_client import (
     SyncFailed,
     UpgradeRequired,
 )
+from mobile_app.core.witness import message as witness_message
 from mobile_app.ui.backend import (
     ActionRefused,
     LoginFailed,
@@ -669,4 +670,9 @@ class DeviceBackend:
             "files": files,
             "last_sync": self.store.meta("last_sync"),
             "last_report": self.setting("last_report"),
+            # what the log witness found wrong with the server: shown until someone looks
+            "log_failures": [
+                witness_message(r["reason"], lang)
+                for r in self.store.read("SELECT DISTINCT reason FROM witness_failure")
+            ],
         }

@@ -14,6 +14,7 @@ from server.plans.views import router as plans_router
 from server.sites.views import router as sites_router
 from server.summaries.views import router as summaries_router
 from server.sync.views import router as sync_router
+from server.tlog.views import router as log_router
 from server.users.views import router as users_router
 
 api_router = APIRouter(prefix="/api/v1", responses=COMMON_ERRORS)
@@ -24,3 +25,4 @@ for r in (checklists_router, inspections_router):
 for r in (notifications_router, summaries_router, plans_router):
     api_router.include_router(r)
 api_router.include_router(sync_router)
+api_router.include_router(log_router)

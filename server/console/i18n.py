@@ -359,6 +359,13 @@ EN: dict[str, str] = {
     "截止": "Due",
     "至": "to",
     "按计划日期排序": "Ordered by scheduled day",
+    "检查点": "Checkpoint",
+    "记录检查点": "Record checkpoint",
+    "条事件": "events",
+    "根哈希": "Root hash",
+    "扫码取得签名检查点，可用 hazardchain log verify --checkpoint 核对全部记录": (
+        "Scan for the signed checkpoint; hazardchain log verify --checkpoint checks every record"
+    ),
     "该条件下没有检查任务。": "No inspection tasks match.",
 }
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from markupsafe import Markup
 from sqlmodel import Session, col
 from starlette.responses import RedirectResponse, Response
 
@@ -21,6 +22,7 @@ from server.context import Caller
 from server.hazards.models import Hazard
 from server.hazards.service import HazardFilter, filtered_query
 from server.jobs.days import local_date
+from server.tlog.checkpoints import checkpoint_qr, day_checkpoint
 from shared.errors import DomainError
 from shared.roles import Role
 
@@ -205,6 +207,10 @@ def daily_report(
     lang = lang_of(request)
     ctx["overview"] = overview(ctx["figures"], lang)
     ctx["compiled_by"] = settings.report_unit or compiling_unit(ctx["figures"], lang)
+    summary = ctx["summary"]
+    cp = None if summary.live else day_checkpoint(session, summary.day, settings.timezone)
+    ctx["checkpoint"] = cp
+    ctx["checkpoint_qr"] = Markup(checkpoint_qr(cp.note) or "") if cp else ""
     return render(request, "daily_report.html", ctx, caller=caller)
 
 

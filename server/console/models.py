@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.db import UTCDateTime
@@ -28,3 +28,7 @@ class SummaryAck(SQLModel, table=True):
     figures_sha256: str = Field(max_length=64)
     stored: bool = True  # the stored 07:00 snapshot (False: figures computed on demand)
     comment: str | None = Field(default=None, max_length=1000)  # the leader's words with it
+    # the day's signed log checkpoint (server.tlog.checkpoints.day_checkpoint): the record as
+    # the leader signed it off, which no later edit of the database can move
+    checkpoint_size: int | None = Field(default=None, sa_column=Column(BigInteger))
+    checkpoint_root: str | None = Field(default=None, max_length=64)

@@ -23,6 +23,7 @@ from server.jobs.recipients import DistrictTree
 from server.scoping import scope_filter
 from server.sites.models import Site
 from server.summaries import service as summaries
+from server.tlog.checkpoints import day_checkpoint
 from shared.chain import OPEN_STATES, canonical_json
 from shared.errors import DomainError, not_found
 from shared.roles import Role
@@ -197,6 +198,9 @@ def acknowledge(
         stored=summary.stored,
         comment=comment,
     )
+    closing = day_checkpoint(session, summary.day, tz)
+    if closing is not None:
+        ack.checkpoint_size, ack.checkpoint_root = closing.size, closing.root
     session.add(ack)
     # a double click on two replicas collides here: the request's unit runs again, and the
     # first one stands (``existing`` above)

@@ -86,6 +86,38 @@ def roles_text(roles: set[Role] | frozenset[Role]) -> str:
     return " ".join(sorted(r.value for r in roles))
 
 
+def projection_of(view: HazardView, site: Site) -> dict[str, Any]:
+    """Every projected column as the fold and the site make it: what ``_project`` writes and
+    what ``server.tlog.verify`` compares a stored projection with, field by field."""
+    return {
+        "site_id": site.id,
+        "district_id": site.district_id,
+        "industry": view.industry or site.industry,
+        "severity": view.severity,
+        "state": view.state.value,
+        "title": view.title,
+        "description": view.description,
+        "responsible_unit": view.responsible_unit,
+        "responsible_person": view.responsible_person,
+        "responsible_user_id": view.responsible_user_id,
+        "deadline": parse_iso(view.deadline) if view.deadline else None,
+        "overdue": view.overdue,
+        "escalation_level": view.escalation_level,
+        "next_roles": roles_text(acts_next(view)),
+        "instruction_for": roles_text({Role(i["to_role"]) for i in view.instructions}),
+        "plan_complete": view.plan_complete,
+        "matter_id": view.matter_id,
+        "link_id": view.link_id,
+        "inspection_id": view.inspection_id,
+        "event_count": view.event_count,
+        "last_hash": view.last_hash,
+        "updated_at": parse_iso(view.updated_at),
+        "closed_at": parse_iso(view.closed_at) if view.closed_at else None,
+        "reported_by": view.reported_by,
+        "reported_at": parse_iso(view.reported_at),
+    }
+
+
 def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Site) -> Hazard:
     """Rewrite the read model from the fold; the fold is the only source of truth."""
     if hazard is None:
@@ -102,29 +134,8 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
             reported_at=parse_iso(view.reported_at),
             updated_at=parse_iso(view.updated_at),
         )
-    hazard.site_id = site.id
-    hazard.district_id = site.district_id
-    hazard.industry = view.industry or site.industry
-    hazard.severity = view.severity
-    hazard.state = view.state.value
-    hazard.title = view.title
-    hazard.description = view.description
-    hazard.responsible_unit = view.responsible_unit
-    hazard.responsible_person = view.responsible_person
-    hazard.responsible_user_id = view.responsible_user_id
-    hazard.deadline = parse_iso(view.deadline) if view.deadline else None
-    hazard.overdue = view.overdue
-    hazard.escalation_level = view.escalation_level
-    hazard.next_roles = roles_text(acts_next(view))
-    hazard.instruction_for = roles_text({Role(i["to_role"]) for i in view.instructions})
-    hazard.plan_complete = view.plan_complete
-    hazard.matter_id = view.matter_id
-    hazard.link_id = view.link_id
-    hazard.inspection_id = view.inspection_id
-    hazard.event_count = view.event_count
-    hazard.last_hash = view.last_hash
-    hazard.updated_at = parse_iso(view.updated_at)
-    hazard.closed_at = parse_iso(view.closed_at) if view.closed_at else None
+    for name, value in projection_of(view, site).items():
+        setattr(hazard, name, value)
     session.add(hazard)
     return hazard
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.hazards import service
 from server.schemas import LongText, ShortText, Text, UUIDStr
+from server.tlog.verify import hazard_findings
 from shared.chain import EventType, State
 from shared.deadlines import DeadlinePolicy
 from shared.errors import DomainError
@@ -255,9 +256,16 @@ def append_event(
 
 @router.get("/hazards/{hazard_id}/chain/verify", response_model=VerifyOut)
 def verify(hazard_id: str, caller: CallerDep, session: SessionDep) -> VerifyOut:
+    """The chain, then every projected field against its fold and each event against the
+    transparency log (``server.tlog.verify``): the first finding is named."""
     brk = service.checked_chain(session, caller, hazard_id).broken
     if brk is None:
-        return VerifyOut(ok=True, broken_at=None)
+        found = hazard_findings(session, hazard_id)
+        if not found:
+            return VerifyOut(ok=True, broken_at=None)
+        f = found[0]
+        broken = {"seq": f.seq or 0, "event_id": f.event_id or "", "reason": f.reason}
+        return VerifyOut(ok=False, broken_at={**broken, "detail": f.detail})
     return VerifyOut(
         ok=False, broken_at={"seq": brk.seq, "event_id": brk.event_id, "reason": brk.reason}
     )

@@ -14,6 +14,7 @@ from server.jobs.days import local_date
 from server.notifications.service import notify
 from server.settings import Settings, get_settings
 from server.summaries.service import build_daily
+from server.tlog.checkpoints import sign_checkpoint
 from server.users.models import User
 from shared.roles import Role
 
@@ -37,4 +38,6 @@ def daily_summary(
         now=now,
     )
     session.flush()
-    return {"date": day.isoformat(), "stored": stored, "notices": notices}
+    # the day's signed checkpoint: what the leader's 签阅 and the printed report carry
+    signed = sign_checkpoint(session, now, settings, reason="daily")
+    return {"date": day.isoformat(), "stored": stored, "notices": notices, "log_size": signed.size}

@@ -67,7 +67,8 @@ class SyncScreen(BaseScreen):
         )
         report = state.get("last_report") or {}
         errors = report.get("errors") or []
-        self.ids.errors.text = "\n".join(sync_error(app, e) for e in errors)
+        witness = state.get("log_failures") or []  # already in the tablet's language
+        self.ids.errors.text = "\n".join([*(sync_error(app, e) for e in errors), *witness])
         box = self.ids.records
         box.clear_widgets()
         for r in state["records"][:100]:

@@ -1,0 +1,250 @@
+"""The tablet as a witness of the server's transparency log (docs/chain.md).
+
+At login the tablet pins the log's public key. On every sync it fetches the latest signed
+checkpoint, checks the signature with the pinned key, and checks that the log it saw before is
+a prefix of the new one (an RFC 9162 consistency proof from the checkpoint it holds); then it
+asks for inclusion proofs of events it received and checks them against its own copy of each
+event's hash. Whatever fails is kept in ``witness_failure`` (never reset with the local data),
+shown on the sync screen and sent to the server: the held checkpoint is then not replaced, so
+the next sync checks against the same trusted point again.
+
+Uses ``shared.merkle`` and ``shared.checkpoint``, the very code the server signs and proves
+with, so the two cannot disagree about the format.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mobile_app.core.store import dumps, set_meta
+from shared import checkpoint as note
+from shared import merkle
+from shared.clock import to_iso
+
+if TYPE_CHECKING:
+    from mobile_app.core.sync_client import SyncClient
+
+log = logging.getLogger("hazardchain.tablet.witness")
+
+INCLUSION_BATCH = 50  # inclusion proofs asked per sync; the rest follow on later syncs
+KEY, ORIGIN, HELD = "log_key", "log_origin", "log_checkpoint"
+
+# what a failure means, for the sync screen (zh, en)
+REASONS: dict[str, tuple[str, str]] = {
+    "key_changed": ("服务器日志签名密钥已更换", "the server's log signing key changed"),
+    "signature_invalid": ("日志检查点签名无效", "the log checkpoint's signature is invalid"),
+    "log_shrunk": (
+        "服务器日志变短（记录被删除或回滚）",
+        "the server's log shrank (cut or rolled back)",
+    ),
+    "consistency_failed": (
+        "服务器日志与本机已见的历史不一致（历史被改写）",
+        "the server's log no longer contains the history this tablet saw (rewritten)",
+    ),
+    "inclusion_failed": (
+        "服务器日志中的事件与本机副本不一致",
+        "an event in the server's log differs from this tablet's copy",
+    ),
+    "event_missing": (
+        "本机持有的事件在服务器日志中不存在",
+        "an event this tablet holds is missing from the server's log",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Failure:
+    reason: str
+    detail: dict[str, Any]
+
+    def message(self, lang: str = "zh") -> str:
+        return message(self.reason, lang)
+
+
+def message(reason: str, lang: str = "zh") -> str:
+    """A witness failure in plain words for the sync screen (zh or en)."""
+    zh, en = REASONS.get(reason, (reason, reason))
+    text = zh if lang.startswith("zh") else en
+    lead = "服务器记录可能被篡改：" if lang.startswith("zh") else "Server record may be tampered: "
+    return lead + text
+
+
+class LogWitness:
+    def __init__(self, client: SyncClient) -> None:
+        self.client = client
+        self.store = client.store
+
+    # ------------------------------------------------------------ pinning
+
+    def pin(self) -> None:
+        """At login: keep the log's public key. A different key from the one pinned is a
+        failure (a new key can sign any history); the old pin stays."""
+        _, body = self.client._request("GET", "/log/public-key", read=_json("public_key", "origin"))
+        pinned = self.store.meta(KEY)
+        if pinned and pinned != body["public_key"]:
+            self._fail(Failure("key_changed", {"pinned": pinned, "offered": body["public_key"]}))
+            return
+
+        def keep(db: Any) -> None:
+            set_meta(db, KEY, body["public_key"])
+            set_meta(db, ORIGIN, body["origin"])
+
+        self.store.write(keep)
+
+    def pinned_key(self) -> bytes | None:
+        text = self.store.meta(KEY)
+        return base64.b64decode(text) if text else None
+
+    # ------------------------------------------------------------ each sync
+
+    def check(self) -> list[Failure]:
+        """Checkpoint, consistency from the held one, inclusion of received events; failures
+        are stored and reported (returned too)."""
+        key = self.pinned_key()
+        if key is None:
+            self.pin()
+            key = self.pinned_key()
+            if key is None:
+                return self.unresolved()
+        _, body = self.client._request("GET", "/log/checkpoint", read=_json("note"))
+        try:
+            new = note.verify(body["note"], key, self.store.meta(ORIGIN))
+        except note.NoteError as exc:
+            return self._fail(Failure("signature_invalid", {"error": str(exc)}))
+        held_text = self.store.meta(HELD)
+        if held_text:
+            held = note.verify(held_text, key)
+            failure = self._consistent(held, new)
+            if failure is not None:
+                return self._fail(failure)
+        failures = self._inclusions(new)
+        if failures:
+            return self._fail(*failures)
+        self.store.set_meta(HELD, body["note"])
+        self.report_pending()
+        return []
+
+    def _consistent(self, held: note.Checkpoint, new: note.Checkpoint) -> Failure | None:
+        detail = {"held_size": held.size, "held_root": held.root_hex, "new_size": new.size}
+        if new.size < held.size:
+            return Failure("log_shrunk", detail)
+        _, body = self.client._request(
+            "GET",
+            "/log/consistency",
+            params={"from": held.size, "to": new.size},
+            read=_json("proof"),
+        )
+        try:
+            proof = [bytes.fromhex(p) for p in body["proof"]]
+            merkle.verify_consistency(held.size, new.size, held.root, new.root, proof)
+        except (ValueError, TypeError) as exc:  # ProofError is a ValueError
+            return Failure(
+                "consistency_failed", {**detail, "new_root": new.root_hex, "error": str(exc)}
+            )
+        return None
+
+    def _inclusions(self, cp: note.Checkpoint) -> list[Failure]:
+        """Events received and not yet proven, newest first, against this tablet's own hashes."""
+        rows = self.store.read(
+            "SELECT id, hazard_id, hash FROM event WHERE id NOT IN (SELECT event_id FROM log_proven)"
+            " ORDER BY server_seq DESC LIMIT ?",
+            [INCLUSION_BATCH],
+        )
+        from mobile_app.core.sync_client import ServerRefused
+
+        proven: list[tuple[str, int, int]] = []
+        failures: list[Failure] = []
+        for row in rows:
+            try:
+                _, body = self.client._request(
+                    "GET",
+                    "/log/inclusion",
+                    params={"event_id": row["id"], "size": cp.size},
+                    read=_json("index", "proof"),
+                )
+            except ServerRefused as exc:
+                if exc.status == 422:  # logged after this checkpoint: the next sync proves it
+                    continue
+                failures.append(
+                    Failure("event_missing", {"event_id": row["id"], "hazard_id": row["hazard_id"]})
+                )
+                continue
+            leaf = merkle.leaf_hash(bytes.fromhex(row["hash"]))
+            try:
+                proof = [bytes.fromhex(p) for p in body["proof"]]
+                merkle.verify_inclusion(leaf, int(body["index"]), cp.size, proof, cp.root)
+            except (ValueError, TypeError) as exc:
+                failures.append(
+                    Failure(
+                        "inclusion_failed",
+                        {"event_id": row["id"], "hazard_id": row["hazard_id"], "error": str(exc)},
+                    )
+                )
+                continue
+            proven.append((row["id"], int(body["index"]), cp.size))
+        if proven:
+            self.store.write(
+                lambda db: db.conn.executemany(
+                    "INSERT OR REPLACE INTO log_proven (event_id, leaf_index, size) VALUES (?, ?, ?)",
+                    proven,
+                )
+            )
+        return failures
+
+    # ------------------------------------------------------------ failures
+
+    def _fail(self, *failures: Failure) -> list[Failure]:
+        now = to_iso(self.client.clock.now())
+
+        def keep(db: Any) -> None:
+            for f in failures:
+                text = dumps(f.detail)
+                same = db.execute(
+                    "SELECT 1 FROM witness_failure WHERE reason = ? AND detail = ?",
+                    [f.reason, text],
+                ).fetchone()
+                if not same:  # a failure seen again on the next sync is one failure
+                    db.execute(
+                        "INSERT INTO witness_failure (at, reason, detail) VALUES (?, ?, ?)",
+                        [now, f.reason, text],
+                    )
+
+        self.store.write(keep)
+        for f in failures:
+            log.error("log witness failure", extra={"reason": f.reason, "detail": f.detail})
+        self.report_pending()
+        return self.unresolved()
+
+    def report_pending(self) -> None:
+        """Send the server every failure it has not acknowledged yet."""
+        for row in self.store.read("SELECT * FROM witness_failure WHERE reported = 0 ORDER BY id"):
+            self.client._request(
+                "POST",
+                "/log/witness-report",
+                json={
+                    "reason": row["reason"],
+                    "detail": {**json.loads(row["detail"]), "seen_at": row["at"]},
+                    "device_id": self.store.device_id,
+                },
+            )
+            self.store.write(
+                lambda db, i=row["id"]: db.execute(
+                    "UPDATE witness_failure SET reported = 1 WHERE id = ?", [i]
+                )
+            )
+
+    def unresolved(self) -> list[Failure]:
+        return [
+            Failure(r["reason"], json.loads(r["detail"]))
+            for r in self.store.read("SELECT reason, detail FROM witness_failure ORDER BY id")
+        ]
+
+
+def _json(*keys: str):
+    from mobile_app.core.sync_client import _json_object
+
+    return _json_object(*keys)

@@ -1,0 +1,201 @@
+"""``/log/*``: what a witness needs to hold the server to its past (every logged-in role), the
+reports witnesses send back, and the whole-record check for those who answer for it."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field, field_validator
+
+from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute, require
+from server.api.errors import error_responses
+from server.context import Caller
+from server.hazards import service as hazards
+from server.hazards.models import Hazard
+from server.tlog import log as tlog
+from server.tlog.checkpoints import latest, sign_checkpoint
+from server.tlog.keys import public_key
+from server.tlog.models import LogLeaf, WitnessReport
+from server.tlog.verify import verify_record
+from shared import checkpoint as note
+from shared.chain import canonical_json
+from shared.errors import DomainError, not_found
+from shared.roles import Role
+
+router = APIRouter(prefix="/log", tags=["log"], route_class=UnitOfWorkRoute)
+logger = logging.getLogger("hazardchain.tlog")
+
+
+class CheckpointOut(BaseModel):
+    origin: str
+    size: int
+    root: str = Field(description="hex SHA-256 tree head")
+    time: str
+    note: str = Field(description="the signed note (C2SP signed-note), verbatim")
+
+
+class ProofOut(BaseModel):
+    proof: list[str] = Field(description="hex hashes, RFC 9162 order")
+
+
+class ConsistencyOut(ProofOut):
+    first: int
+    second: int
+
+
+class InclusionOut(ProofOut):
+    event_id: str
+    index: int
+    size: int
+    leaf_hash: str
+
+
+class PublicKeyOut(BaseModel):
+    origin: str
+    public_key: str = Field(description="base64 raw Ed25519 public key")
+    key_id: str
+    vkey: str
+
+
+class WitnessReportIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")
+    detail: dict[str, Any] = Field(default_factory=dict)
+    device_id: str | None = Field(default=None, max_length=64)
+
+    @field_validator("detail")
+    @classmethod
+    def _small_plain_json(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Stored as JSON on both databases: no NaN, and small."""
+        try:
+            size = len(canonical_json(value))
+        except (TypeError, ValueError) as exc:
+            raise ValueError("must be plain JSON (no NaN or Infinity)") from exc
+        if size > MAX_DETAIL_BYTES:
+            raise ValueError(f"too large (max {MAX_DETAIL_BYTES} bytes as JSON)")
+        return value
+
+
+MAX_DETAIL_BYTES = 8000
+
+
+class WitnessReportOut(BaseModel):
+    id: int
+
+
+def _bad(field: str, en: str, zh: str) -> DomainError:
+    return DomainError.of("invalid_input", zh, en, status=422, fields={field: en})
+
+
+@router.get("/checkpoint", response_model=CheckpointOut)
+def checkpoint(
+    caller: CallerDep, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> CheckpointOut:
+    """The latest signed checkpoint (signed now when the log has none yet)."""
+    row = latest(session) or sign_checkpoint(session, now, settings, reason="interval")
+    cp = note.verify(row.note, public_key(settings))
+    return CheckpointOut(
+        origin=cp.origin, size=cp.size, root=cp.root_hex, time=cp.time, note=row.note
+    )
+
+
+@router.get("/public-key", response_model=PublicKeyOut)
+def public_key_of_log(caller: CallerDep, settings: SettingsDep) -> PublicKeyOut:
+    key = public_key(settings)
+    return PublicKeyOut(
+        origin=settings.log_origin,
+        public_key=base64.b64encode(key).decode(),
+        key_id=note.key_id(settings.log_origin, key).hex(),
+        vkey=note.vkey(settings.log_origin, key),
+    )
+
+
+@router.get("/consistency", response_model=ConsistencyOut, responses=error_responses(422))
+def consistency(
+    caller: CallerDep,
+    session: SessionDep,
+    first: Annotated[int, Query(alias="from", ge=0)],
+    second: Annotated[int, Query(alias="to", ge=0)],
+) -> ConsistencyOut:
+    conn = session.connection()
+    size = tlog.log_size(conn)
+    if second > size:
+        raise _bad("to", f"beyond the log's size {size}", f"超出日志长度 {size}")
+    if first > second:
+        raise _bad("from", "must not exceed to", "from 不能大于 to")
+    proof = tlog.consistency(conn, first, second)
+    return ConsistencyOut(first=first, second=second, proof=[p.hex() for p in proof])
+
+
+@router.get("/inclusion", response_model=InclusionOut, responses=error_responses(404, 422))
+def inclusion(
+    caller: CallerDep,
+    session: SessionDep,
+    event_id: Annotated[str, Query(min_length=1, max_length=36)],
+    size: Annotated[int, Query(ge=1)],
+) -> InclusionOut:
+    """An event's place in the tree of ``size`` leaves; events out of the caller's scope are
+    as absent as unknown ones."""
+    leaf = session.get(LogLeaf, _leaf_index(session, caller, event_id))
+    conn = session.connection()
+    if size > tlog.log_size(conn):
+        raise _bad("size", "beyond the log's size", "超出日志长度")
+    if leaf.idx >= size:
+        raise _bad("size", f"the event is leaf {leaf.idx}, after this size", "该事件不在此长度内")
+    proof = tlog.inclusion(conn, leaf.idx, size)
+    return InclusionOut(
+        event_id=event_id,
+        index=leaf.idx,
+        size=size,
+        leaf_hash=leaf.leaf_hash,
+        proof=[p.hex() for p in proof],
+    )
+
+
+def _leaf_index(session: SessionDep, caller: Caller, event_id: str) -> int:
+    found = tlog.leaf_of_event(session.connection(), event_id)
+    if found is None:
+        raise not_found("事件", "event")
+    leaf = session.get(LogLeaf, found[0])
+    if leaf is None or not hazards.sees(caller, session.get(Hazard, leaf.hazard_id)):
+        raise not_found("事件", "event")
+    return found[0]
+
+
+@router.post("/witness-report", response_model=WitnessReportOut, status_code=201)
+def witness_report(
+    body: WitnessReportIn, caller: CallerDep, session: SessionDep, now: NowDep
+) -> WitnessReportOut:
+    """A tablet found the log inconsistent with a checkpoint it held: kept, and logged loudly."""
+    row = WitnessReport(
+        user_id=caller.user.id,
+        device_id=body.device_id,
+        reason=body.reason,
+        detail=body.detail,
+        at=now,
+    )
+    session.add(row)
+    session.flush()
+    logger.error(
+        "witness reports the log inconsistent",
+        extra={"user_id": caller.user.id, "device_id": body.device_id, "reason": body.reason},
+    )
+    return WitnessReportOut(id=int(row.id or 0))
+
+
+VerifierDep = Annotated[Caller, Depends(require(Role.admin, Role.leader, Role.officer))]
+
+
+@router.get("/verify")
+def verify(caller: VerifierDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    """The whole record (``hazardchain chains verify`` over HTTP)."""
+    report = verify_record(session, settings)
+    return {
+        "ok": report.ok,
+        "hazards": report.hazards,
+        "log_size": report.log_size,
+        "checkpoint_size": report.checkpoint_size,
+        "findings": [f.as_dict() for f in report.findings],
+    }
