@@ -29,6 +29,7 @@ from server.sites.models import District, Site
 from server.sync.feed import record_change
 from shared.chain import (
     DEADLINE_STATES,
+    REGULATOR_FOUND,
     Actor,
     ChainBreak,
     ChainEvent,
@@ -117,6 +118,9 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
     hazard.next_roles = roles_text(acts_next(view))
     hazard.instruction_for = roles_text({Role(i["to_role"]) for i in view.instructions})
     hazard.plan_complete = view.plan_complete
+    hazard.origin = view.origin
+    hazard.self_closed = view.self_closed
+    hazard.spot_check = view.spot_check
     hazard.matter_id = view.matter_id
     hazard.link_id = view.link_id
     hazard.inspection_id = view.inspection_id
@@ -246,7 +250,7 @@ def _append_once(
     decision = decide(view, event_type, actor, payload, now, policy)
     if dedupe_key and _recorded(session, dedupe_key):
         raise Refused(Refusal("duplicate", "该事件已记录", "this event was already recorded"))
-    if decision.type is EventType.rectification_submitted:
+    if decision.type in (EventType.rectification_submitted, EventType.self_closed):
         _check_evidence_held(session, citer, decision.payload)
     ev = seal_event(
         event_id=event_id,
@@ -526,6 +530,8 @@ class HazardFilter:
     escalated: bool | None = None
     responsible_user_id: str | None = None
     text: str | None = None
+    origin: str | None = None  # "self" (the enterprise found it), or one of ORIGINS
+    spot_check: str | None = None
     awaiting: Caller | None = None  # only what this caller acts on next ("待我处理")
 
 
@@ -570,6 +576,12 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
         )
     if f.responsible_user_id:
         q = q.where(Hazard.responsible_user_id == f.responsible_user_id)
+    if f.origin == "self":
+        q = q.where(Hazard.origin != REGULATOR_FOUND)
+    elif f.origin:
+        q = q.where(Hazard.origin == f.origin)
+    if f.spot_check:
+        q = q.where(Hazard.spot_check == f.spot_check)
     if f.awaiting is not None:
         q = q.where(awaiting_clause(f.awaiting.role, f.awaiting.user.id))
     if f.text:
@@ -679,6 +691,9 @@ def projection_view(hazard: Hazard) -> HazardView:
         matter_id=hazard.matter_id,
         link_id=hazard.link_id,
         inspection_id=hazard.inspection_id,
+        origin=hazard.origin,
+        self_closed=hazard.self_closed,
+        spot_check=hazard.spot_check,
         event_count=hazard.event_count,
         last_hash=hazard.last_hash,
         updated_at=to_iso(hazard.updated_at),
