@@ -129,7 +129,7 @@ def site_figures(
         sites[sid] = SiteFigures(sid, name, district)
         types[sid] = (site_type, created)
 
-    # who found the window's hazards (false reports aside): one grouped row per site
+    # who found the window's hazards (false reports aside), up to the cut: one row per site
     regulator = col(Hazard.origin) == REGULATOR_FOUND
     for sid, own, theirs, closed, drawn, reopened in session.exec(
         select(
@@ -141,7 +141,7 @@ def site_figures(
             func.sum(case((Hazard.spot_check == "reopened", 1), else_=0)),
         )
         .where(col(Hazard.reported_at) >= start)
-        .where(col(Hazard.reported_at) < end)
+        .where(col(Hazard.reported_at) < cut)  # today's so far too, in the live figures
         .where(Hazard.state != State.cancelled.value)
         .group_by(Hazard.site_id)
     ).all():
@@ -154,25 +154,18 @@ def site_figures(
                 int(reopened or 0),
             )
 
-    # what each site owed: its self-checks over the days it was under them
-    arrived = {
-        tid: (industry, first)
-        for tid, industry, first in session.exec(
-            select(
-                ChecklistTemplate.id,
-                ChecklistTemplate.industry,
-                func.min(ChecklistTemplate.imported_at),
-            ).group_by(ChecklistTemplate.id, ChecklistTemplate.industry)
-        ).all()
-    }
-    industries = {tid: ind for tid, (ind, _first) in arrived.items()}
+    # what each site owed: its self-checks over the window's days since it was registered (the
+    # duty is the law's, from the site's first day; the missed-patrol job waits for the
+    # checklist to be on the server before it tells anyone, these figures do not)
+    industries = dict(
+        session.exec(select(ChecklistTemplate.id, ChecklistTemplate.industry).distinct()).all()
+    )
     starts = [day_start(d, tz) for d in days]
     owed: dict[tuple[str, str], int] = {}
     rhythm_of: dict[tuple[str, str], str] = {}
     for sid, (site_type, created) in types.items():
+        n_days = sum(1 for t in starts if t >= created)
         for check in self_checks_for(site_type, industries):
-            since = max(created, arrived[check.template_id][1])
-            n_days = sum(1 for t in starts if t >= since)
             due = due_in(check.rhythm, n_days, hours)
             if due:
                 key = (sid, check.template_id)
