@@ -165,7 +165,6 @@ def kpis(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "day": True,  # the day's inspections: answered or 不适用 over the items that applied
         }
     )
-    tiles.extend(self_inspection_tiles(figures))
     for sev, label in (("general", "一般隐患整改率"), ("major", "重大隐患整改率")):
         r = rect.get(sev, {})
         tiles.append(
@@ -177,7 +176,7 @@ def kpis(figures: dict[str, Any]) -> list[dict[str, Any]]:
                 "detail": f"{r.get('closed', 0)}/{r.get('found', 0)}",
             }
         )
-    return tiles
+    return tiles + self_inspection_tiles(figures)
 
 
 # 自查成效 (server/summaries/self_inspection.py): label, key in its totals; over 30 days
