@@ -361,6 +361,8 @@ EN: dict[str, str] = {
     "按计划日期排序": "Ordered by scheduled day",
     "该条件下没有检查任务。": "No inspection tasks match.",
     "近30日": "last 30 days",
+    "企业自查发现": "Found by enterprises",
+    "待抽查": "To spot-check",
     "企业自查成效": "Do enterprises inspect themselves?",
     "企业自查完成率": "Self-inspections done",
     "企业自查发现隐患": "Found by the enterprise",

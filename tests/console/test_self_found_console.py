@@ -142,6 +142,14 @@ def test_self_found_hazards_are_closed_by_the_enterprise_and_spot_checked(cli_se
     assert drawn in [i["id"] for i in waiting["items"]]
     assert free not in [i["id"] for i in waiting["items"]]
 
+    # the console's 待抽查 tab holds the drawn closure; 企业自查发现 both
+    desk = ConsoleClient(cli_server.url).login("officer")
+    spot = desk.get("/console/queue", params={"tab": "spot", "site": MALL}).text
+    assert f'data-hazard="{drawn}"' in spot and f'data-hazard="{free}"' not in spot
+    own = desk.get("/console/queue", params={"tab": "self", "site": MALL}).text
+    assert f'data-hazard="{drawn}"' in own and f'data-hazard="{free}"' in own
+    desk.close()
+
     # the officer's 抽查: the drawn one fails and is reopened; any other may be checked too
     h = _event(officer, drawn, "reopened", reason="灭火器仍为过期产品")
     assert (h["state"], h["spot_check"], h["self_closed"]) == ("rectifying", "reopened", False)
