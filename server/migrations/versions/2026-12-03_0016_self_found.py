@@ -47,23 +47,23 @@ def _backfill() -> None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("hazard", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "origin",
-                sqlmodel.sql.sqltypes.AutoString(length=16),
-                nullable=False,
-                server_default="regulator",
-            )
-        )
-        batch_op.add_column(
-            sa.Column("self_closed", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(
-            sa.Column("spot_check", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
-        )
-        batch_op.create_index(batch_op.f("ix_hazard_origin"), ["origin"], unique=False)
-        batch_op.create_index(batch_op.f("ix_hazard_spot_check"), ["spot_check"], unique=False)
+    # plain ADD COLUMN (no batch copy: SQLite's foreign keys refuse dropping a referenced table)
+    op.add_column(
+        "hazard",
+        sa.Column(
+            "origin",
+            sqlmodel.sql.sqltypes.AutoString(length=16),
+            nullable=False,
+            server_default="regulator",
+        ),
+    )
+    op.add_column(
+        "hazard",
+        sa.Column("self_closed", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("hazard", sa.Column("spot_check", sqlmodel.sql.sqltypes.AutoString(length=16)))
+    op.create_index("ix_hazard_origin", "hazard", ["origin"], unique=False)
+    op.create_index("ix_hazard_spot_check", "hazard", ["spot_check"], unique=False)
     _backfill()
 
 
