@@ -87,6 +87,8 @@ def test_the_leader_sees_which_enterprises_really_inspect_themselves(
     officer = officer_ctx.new_page()
     _login(officer, live_demo.url, "officer")
     officer.goto(f"{live_demo.url}/console/hazards/{closed[0]}")
+    found_by = officer.locator("dd[data-origin]").inner_text()
+    assert "企业自查发现" in found_by and "自查自改销号" in found_by
     action = officer.locator("details.action-reopened")
     assert action.locator("summary").inner_text() == "抽查不合格（重新整改）"
     assert officer.locator("details.action-spot_checked").count() == 1
@@ -95,6 +97,7 @@ def test_the_leader_sees_which_enterprises_really_inspect_themselves(
     action.locator("button[type=submit]").click()
     officer.wait_for_load_state("networkidle")
     assert "操作已记录" in officer.locator(".alert.ok").inner_text()
+    assert "不合格，重新整改" in officer.locator("dd[data-origin]").inner_text()
     entry = officer.locator("li.event.ev-reopened").first.inner_text()
     assert "灭火器压力仍不足" in entry
     officer.screenshot(path=str(artifacts / "self-inspection-reopened.png"), full_page=True)
