@@ -87,6 +87,9 @@ def test_the_leader_sees_which_enterprises_really_inspect_themselves(
     officer = officer_ctx.new_page()
     _login(officer, live_demo.url, "officer")
     officer.goto(f"{live_demo.url}/console/hazards/{closed[0]}")
+    # the self-closure's photos: before on the left, after on the right, once each
+    assert officer.locator("img[alt^='整改前']").count() == 1
+    assert officer.locator("img[alt^='整改后']").count() == 1
     found_by = officer.locator("dd[data-origin]").inner_text()
     assert "企业自查发现" in found_by and "自查自改销号" in found_by
     action = officer.locator("details.action-reopened")
