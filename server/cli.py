@@ -26,10 +26,13 @@ def _engine():
 def demo_login_lines() -> list[str]:
     """The demo accounts, as ``hazardchain demo`` and ``serve --demo-logins`` print them."""
     from server.demo import USERS
+    from server.demo_self_inspections import USERS as SELF_USERS
 
     lines = ["demo logins (password from HAZARDCHAIN_DEMO_PASSWORD, default demo-password):"]
     for username, display, role, unit, *_ in USERS:
         lines.append(f"  {username:<11} {role:<10} {display} · {unit}")
+    for username, display, unit in SELF_USERS:  # the other sites' own patrollers
+        lines.append(f"  {username:<11} {'enterprise':<10} {display} · {unit}")
     return lines
 
 
@@ -129,16 +132,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from server.blobs.store import BlobStore
     from server.demo import load_demo
     from server.demo_inspections import load_demo_inspections
+    from server.demo_self_inspections import load_demo_self_inspections
     from shared.clock import SystemClock
+    from shared.deadlines import DeadlinePolicy
 
     settings = _settings()
     now, store = SystemClock().now(), BlobStore(settings.blob_dir)
     with unit_of_work(_engine()) as session:
         loaded = load_demo(session, password=settings.demo_password, now=now, store=store)
         added = load_demo_inspections(session, now=now, store=store)
+        patrols = load_demo_self_inspections(
+            session,
+            now=now,
+            store=store,
+            password=settings.demo_password,
+            tz=settings.timezone,
+            policy=DeadlinePolicy.with_overrides(
+                settings.deadline_overrides(), spot_check_share=settings.spot_check_share
+            ),
+        )
     print("demo data loaded" if loaded else "demo data already present")
     if added:
         print(f"{added} demo inspections submitted")
+    if patrols:
+        print(f"{patrols} demo self-inspections submitted")
     print("\n".join(demo_login_lines()))
     return 0
 

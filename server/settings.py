@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     self_inspection_lookback_days: int = Field(
         3, ge=2, description="missed self-inspections are looked for this far back"
     )
+    spot_check_share: float = Field(
+        0.2, ge=0, le=1, description="share of self-closed hazards drawn for an officer's 抽查"
+    )
     deliver_minutes: float = Field(1, gt=0, description="notification delivery interval")
     digest_time: str = Field("08:00", description="daily digest time of day, HH:MM")
     delivery_max_attempts: int = Field(5, ge=1)

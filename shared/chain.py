@@ -57,6 +57,15 @@ PLAN_PART_NAMES = {
     "contingency": ("预案落实", "Contingency plan"),
 }
 
+# Who found a hazard: the enterprise on a self-inspection (自查), the enterprise reporting it
+# otherwise (自报), or the regulator (an inspector's or officer's report).
+REGULATOR_FOUND = "regulator"
+ORIGINS: dict[str, tuple[str, str]] = {
+    "self_inspection": ("企业自查发现", "Found by the enterprise's self-inspection"),
+    "self_report": ("企业自报", "Reported by the enterprise"),
+    REGULATOR_FOUND: ("监管发现", "Found by the regulator"),
+}
+
 ESCALATION_LEVELS = {0: "none", 1: "district", 2: "city"}
 STATE_NAMES: dict[State, tuple[str, str]] = {
     State.reported: ("已上报", "Reported"),
@@ -182,6 +191,11 @@ class HazardView:
     inspection_id: str | None = None
     item_id: str | None = None
     suggested_days: int | None = None  # the checklist item's default rectification time
+    # 自查自改: who found it (``ORIGINS``, from the first event), whether the enterprise closed
+    # it itself, and its 抽查 (spot-check): None, "drawn" (chosen, awaiting), "passed", "reopened"
+    origin: str = "regulator"
+    self_closed: bool = False
+    spot_check: str | None = None
     event_count: int = 0
     last_hash: str = GENESIS_HASH
     updated_at: str = ""
@@ -189,6 +203,10 @@ class HazardView:
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def self_found(self) -> bool:
+        return self.origin != REGULATOR_FOUND
 
     @property
     def plan_missing(self) -> list[str]:

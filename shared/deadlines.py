@@ -3,6 +3,7 @@ without naming a date and by the app to show a suggested deadline offline."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -41,6 +42,8 @@ class DeadlinePolicy:
     fallback_days: int = 7
     assign_days: int = 1  # an officer should assign a reported hazard within this
     review_days: int = 3  # and review submitted evidence within this
+    # the share of self-closed hazards (自查自改) drawn for an officer's 抽查
+    spot_check_share: float = 0.2
 
     def rectification_days(self, severity: str, industry: str | None) -> int:
         return self.days.get(severity, {}).get(industry or "", self.fallback_days)
@@ -51,12 +54,20 @@ class DeadlinePolicy:
         return now + timedelta(days=self.rectification_days(severity, industry))
 
     @classmethod
-    def with_overrides(cls, overrides: dict[str, dict[str, int]] | None) -> DeadlinePolicy:
+    def with_overrides(
+        cls, overrides: dict[str, dict[str, int]] | None, spot_check_share: float = 0.2
+    ) -> DeadlinePolicy:
         """Merge per-deployment overrides (from settings) over the defaults."""
         merged = {sev: dict(per) for sev, per in DEFAULT_DAYS.items()}
         for sev, per in (overrides or {}).items():
             merged.setdefault(sev, {}).update(per)
-        return cls(days=merged)
+        return cls(days=merged, spot_check_share=spot_check_share)
+
+    def spot_check_drawn(self, hazard_id: str) -> bool:
+        """Is this self-closed hazard one officers must 抽查? Drawn from the hazard id, not at
+        random, so the same hazard is always drawn (reproducible, and a retry agrees)."""
+        digest = hashlib.sha256(hazard_id.encode("utf-8")).digest()
+        return int.from_bytes(digest[:4], "big") / 2**32 < self.spot_check_share
 
 
 DEFAULT_POLICY = DeadlinePolicy()

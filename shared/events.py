@@ -31,6 +31,7 @@ from shared.chain import (
     OPEN_STATES,
     PLAN_PART_NAMES,
     PLAN_PARTS,
+    REGULATOR_FOUND,
     SHA256_RE,
     STATE_NAMES,
     Actor,
@@ -302,12 +303,32 @@ def _check_reported(view, actor, p, now, policy) -> Next:
                 "deadline_days",
             )
         out["deadline_days"] = days
+    if actor.role is Role.enterprise and sev == Severity.general:
+        # 自查自改: a general hazard the enterprise found is its own to fix (and close), by the
+        # default time for its grade; the officer may still assign it
+        days = out.get("deadline_days")
+        deadline = (
+            now + _days(max(days, 1))
+            if days is not None
+            else policy.rectification_deadline(sev, out.get("industry"), now)
+        )
+        return Next(out, {"role": Role.enterprise.value}, to_iso(deadline))
     return Next(out, _officers(), to_iso(now + _days(policy.assign_days)))
+
+
+def origin_of(actor_role: str, payload: Mapping[str, Any]) -> str:
+    """Who found a hazard, from its first event: the enterprise on a self-inspection (an
+    enterprise submits only self-inspection templates), the enterprise otherwise, or the
+    regulator."""
+    if actor_role != Role.enterprise.value:
+        return REGULATOR_FOUND
+    return "self_inspection" if payload.get("inspection_id") else "self_report"
 
 
 def _fold_reported(view: None, ev: ChainEvent) -> HazardView:
     p = ev.payload
     return HazardView(
+        origin=origin_of(ev.actor_role, p),
         hazard_id=ev.hazard_id,
         state=State.reported,
         severity=p["severity"],
@@ -502,6 +523,96 @@ def _fold_closed(view: HazardView, ev: ChainEvent) -> HazardView:
     view.state = State.closed
     view.closed_at = ev.at
     view.overdue = False
+    return view
+
+
+def _check_self_closed(view: HazardView, actor, p, now, policy) -> Next:
+    """自查自改: the enterprise closes a general hazard it found itself, with what it did and
+    photos before and after; officers 抽查 the share ``policy`` draws (and any other)."""
+    if not view.self_found:
+        raise _refuse(
+            "not_self_found",
+            "只有企业自查发现的隐患可由企业自行整改销号",
+            "only a hazard the enterprise found itself may be closed by the enterprise",
+        )
+    if view.severity != Severity.general:
+        raise _refuse(
+            "major_needs_regulator",
+            "重大事故隐患须由监管部门督办销号，不能自行销号",
+            "a major hazard is closed by the regulator, not by the enterprise",
+        )
+    out: dict[str, Any] = {"description": _text(p, "description", "整改情况")}
+    before = _photos(p, "photos", required=False)
+    if not before and not view.photos:
+        raise _refuse(
+            "before_photo_required",
+            "请附整改前照片",
+            "a photo from before the fix is required",
+            "photos",
+        )
+    if before:
+        out["photos"] = before
+    out["evidence"] = _photos(p, "evidence", required=True)
+    drawn = policy.spot_check_drawn(view.hazard_id)
+    out["spot_check"] = drawn
+    if drawn:
+        return Next(out, _officers(), to_iso(now + _days(policy.review_days)))
+    return Next(out, None, None)
+
+
+def _fold_self_closed(view: HazardView, ev: ChainEvent) -> HazardView:
+    p = ev.payload
+    view.photos.extend(x for x in [*p.get("photos", []), *p["evidence"]] if x not in view.photos)
+    view.evidence = list(p["evidence"])
+    view.last_rectifier = ev.actor_id
+    view.state = State.closed
+    view.closed_at = ev.at
+    view.overdue = False
+    view.self_closed = True
+    view.spot_check = "drawn" if p.get("spot_check") else None
+    return view
+
+
+def _spot_checkable(view: HazardView) -> None:
+    if not view.self_closed:
+        raise _refuse(
+            "not_self_closed",
+            "只能抽查企业自行销号的隐患",
+            "only a hazard the enterprise closed itself is spot-checked",
+        )
+    if view.spot_check not in (None, "drawn"):
+        raise _refuse("already_spot_checked", "该隐患已抽查", "already spot-checked")
+
+
+def _check_spot_checked(view: HazardView, actor, p, now, policy) -> Next:
+    _spot_checkable(view)
+    out = {}
+    if p.get("comment"):
+        out["comment"] = _text(p, "comment", "抽查意见")
+    return Next(out, None, None)
+
+
+def _fold_spot_checked(view: HazardView, ev: ChainEvent) -> HazardView:
+    view.spot_check = "passed"
+    return view
+
+
+def _check_reopened(view: HazardView, actor, p, now, policy) -> Next:
+    """抽查不合格: back to the enterprise to rectify again, now in the regulator's chain (its
+    next rectification is reviewed and closed by an officer)."""
+    _spot_checkable(view)
+    deadline = policy.rectification_deadline(view.severity, view.industry, now)
+    out = {"reason": _text(p, "reason", "不合格原因"), "deadline": to_iso(deadline)}
+    return Next(out, _responsible(view), out["deadline"])
+
+
+def _fold_reopened(view: HazardView, ev: ChainEvent) -> HazardView:
+    view.state = State.rectifying
+    view.closed_at = None
+    view.self_closed = False
+    view.spot_check = "reopened"
+    view.rejections += 1
+    _set_deadline(view, ev.payload["deadline"])
     return view
 
 
@@ -929,6 +1040,55 @@ SPECS: tuple[EventSpec, ...] = (
         fields=(Field("comment", ("销号意见", "Closure comment"), shown=COMMENT),),
     ),
     EventSpec(
+        "self_closed",
+        ("自查自改销号", "Self-rectified and closed"),
+        frozenset({Role.enterprise}),
+        frozenset({State.reported}),  # before an officer takes it on
+        _check_self_closed,
+        _fold_self_closed,
+        action=("自行整改销号", "Fix and close it ourselves"),
+        tablet=True,
+        confirm=True,
+        fields=(
+            Field(
+                "description",
+                ("整改情况", "What was done"),
+                required=True,
+                shown=("描述", "Description"),
+                rows=3,
+            ),
+            # the report's own photos are the "before" on the tablet; the console may add more
+            Field("photos", ("整改前照片", "Photos before the fix"), "photos", tablet=False),
+            Field("evidence", ("整改后照片", "Photos after the fix"), "photos", required=True),
+            Field("spot_check", ("抽查", "Spot-check"), "choice", asked=False),
+        ),
+    ),
+    EventSpec(
+        "spot_checked",
+        ("抽查合格", "Spot-check passed"),
+        OFFICERS,
+        frozenset({State.closed}),
+        _check_spot_checked,
+        _fold_spot_checked,
+        action=("抽查合格", "Spot-check: passed"),
+        opens=True,
+        fields=(Field("comment", ("抽查意见", "Spot-check comment"), "line", shown=COMMENT),),
+    ),
+    EventSpec(
+        "reopened",
+        ("抽查不合格，重新整改", "Reopened by a spot-check"),
+        OFFICERS,
+        frozenset({State.closed}),
+        _check_reopened,
+        _fold_reopened,
+        action=("抽查不合格（重新整改）", "Spot-check failed (reopen)"),
+        tone="danger",
+        fields=(
+            Field("reason", ("不合格原因", "Why it fails"), required=True, shown=REASON),
+            Field("deadline", DEADLINE, "date", asked=False, shown=DEADLINE),
+        ),
+    ),
+    EventSpec(
         "extension_requested",
         ("申请延期", "Extension requested"),
         RESPONSIBLE,
@@ -1189,9 +1349,19 @@ def allowed_event_types(view: HazardView | None, role: Role) -> list[EventType]:
         if view is None:
             if rule.states is None:
                 out.append(et)
-        elif rule.states is not None and view.state in rule.states:
+        elif rule.states is not None and view.state in rule.states and _applies(et, view):
             out.append(et)
     return out
+
+
+def _applies(et: EventType, view: HazardView) -> bool:
+    """An event whose object the state alone does not tell: 自查自改 only of a general hazard
+    the enterprise found, 抽查 only of a self-closed one not yet spot-checked."""
+    if et is EventType.self_closed:
+        return view.self_found and view.severity == Severity.general
+    if et in (EventType.spot_checked, EventType.reopened):
+        return view.self_closed and view.spot_check in (None, "drawn")
+    return True
 
 
 def offered(view: HazardView, actor: Actor) -> list[EventType]:

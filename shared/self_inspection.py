@@ -88,3 +88,35 @@ def ended_periods(
             out.append(_day_period(check, day - timedelta(days=back), zone, hours))
         out = [p for p in out if p.end > oldest]
     return sorted((p for p in out if p.start >= since and p.end <= now), key=lambda p: p.start)
+
+
+# ---------------------------------------------------------------- what regulators see (自查成效)
+
+# The look-back of the dashboard's self-inspection figures, in whole local days.
+WINDOW_DAYS = 30
+# A site that self-reported nothing while the regulator found this many hazards there in the
+# window is flagged: its self-inspection finds less than the regulator's visits do.
+REGULATOR_FINDS_FLAG = 2
+
+
+def slots_per_day(hours: tuple[str, str]) -> int:
+    """Two-hour patrol slots in a day open ``hours`` (a last short span counts as one)."""
+    opens, closes = (int(h) * 60 + int(m) for h, m in (x.split(":") for x in hours))
+    minutes = max(closes - opens, 0)
+    return -(-minutes // int(SLOT.total_seconds() // 60))
+
+
+def due_in(rhythm: str, days: int, hours: tuple[str, str]) -> int:
+    """How many self-inspections ``rhythm`` asks for in ``days`` whole days: a patrol per slot
+    or per day; a monthly check at least once in any window of four weeks or more (a 30-day
+    window need not hold a calendar month's end, so this is the reading a window can check)."""
+    if rhythm == "every_2h_open":
+        return days * slots_per_day(hours)
+    if rhythm == "daily":
+        return days
+    return 1 if days >= 28 else 0
+
+
+def flagged(self_found: int, regulator_found: int) -> bool:
+    """The regulator keeps finding what the site never reports."""
+    return self_found == 0 and regulator_found >= REGULATOR_FINDS_FLAG

@@ -176,6 +176,48 @@ def kpis(figures: dict[str, Any]) -> list[dict[str, Any]]:
                 "detail": f"{r.get('closed', 0)}/{r.get('found', 0)}",
             }
         )
+    return tiles + self_inspection_tiles(figures)
+
+
+# 自查成效 (server/summaries/self_inspection.py): label, key in its totals; over 30 days
+SELF_TILES = (
+    ("企业自查发现隐患", "self_found"),
+    ("监管发现隐患", "regulator_found"),
+    ("从未自报的场所", "silent_sites"),
+    ("监管常查出而企业不自报", "flagged_sites"),
+)
+# its per-district and per-site columns (the dashboard's table and the Excel sheet)
+SELF_COLUMNS = (
+    ("应自查", "due"),
+    ("已自查", "done"),
+    ("企业自查发现隐患", "self_found"),
+    ("监管发现隐患", "regulator_found"),
+    ("自查自改销号", "self_closed"),
+)
+
+
+def self_inspection_tiles(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """The self-inspection tiles; none for a day stored before the figures existed."""
+    own = figures.get("self_inspection")
+    if not own:
+        return []
+    t = own["totals"]
+    tiles = [
+        {
+            "label": "企业自查完成率",
+            "key": "self_inspection_rate",
+            "value": t.get("rate"),
+            "rate": True,
+            "detail": f"{t.get('done', 0)}/{t.get('due', 0)}",
+            "recent": True,
+        }
+    ]
+    for label, key in SELF_TILES:
+        tile = {"label": label, "key": key, "value": t.get(key, 0), "rate": False}
+        tile["detail"] = f"{t.get(key, 0)}/{t.get('sites', 0)}" if key.endswith("_sites") else ""
+        tile["recent"] = True
+        tile["alert"] = key == "flagged_sites" and bool(t.get(key))
+        tiles.append(tile)
     return tiles
 
 
@@ -251,4 +293,23 @@ def daily_workbook(
     trend.append([t("日期"), t("新增"), t("销号隐患"), t("在办")])
     for r in figures.get("trend", []):
         trend.append([r["date"], r["new"], r["closed"], r["open"]])
+    # last, after the sheets older exports had
+    own = figures.get("self_inspection")
+    if own:
+        sheet = wb.create_sheet(t("企业自查成效")[:31])
+        head = [t(zh) for zh, _ in SELF_COLUMNS] + [t("企业自查完成率")]
+        sheet.append([t("辖区"), t("自查场所数")] + head + [t("从未自报的场所")]
+                     + [t("监管常查出而企业不自报")])  # fmt: skip
+        for r in own.get("by_district", []):
+            sheet.append([r["district_name"], r["sites"]] + [r[k] for _, k in SELF_COLUMNS]
+                         + [_rate_text(r["rate"]), r["silent_sites"], r["flagged_sites"]])  # fmt: skip
+        sheet.append([])
+        sheet.append([t("场所"), t("辖区")] + head + [t("从未自报"), t("监管常查出而企业不自报")])
+        for r in own.get("sites", []):
+            sheet.append(
+                [r["site_name"], r["district_name"]] + [r[k] for _, k in SELF_COLUMNS]
+                + [_rate_text(r["rate"]), t("是") if r["silent"] else "",
+                   t("是") if r["flagged"] else ""]
+            )  # fmt: skip
+
     return _save(wb)

@@ -367,6 +367,26 @@ EN: dict[str, str] = {
         "Scan for the signed checkpoint; hazardchain log verify --checkpoint checks every record"
     ),
     "该条件下没有检查任务。": "No inspection tasks match.",
+    "近30日": "last 30 days",
+    "企业自查发现": "Found by enterprises",
+    "待抽查": "To spot-check",
+    "发现方": "Found by",
+    "抽查": "Spot-check",
+    "合格": "passed",
+    "不合格，重新整改": "failed, reopened",
+    "企业自查成效": "Do enterprises inspect themselves?",
+    "企业自查完成率": "Self-inspections done",
+    "企业自查发现隐患": "Found by the enterprise",
+    "监管发现隐患": "Found by the regulator",
+    "从未自报的场所": "Sites that never self-report",
+    "从未自报": "Never self-reports",
+    "监管常查出而企业不自报": "Regulator finds, enterprise never reports",
+    "自查场所数": "Self-inspecting sites",
+    "应自查": "Owed",
+    "已自查": "Done",
+    "自查自改销号": "Self-closed",
+    "重点关注的场所": "Sites to watch",
+    "提示": "Flag",
 }
 
 EN_MISSING: set[str] = set()

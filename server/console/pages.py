@@ -30,7 +30,7 @@ from server.console.session import (
     set_csrf_cookie,
 )
 from server.context import Caller
-from shared.chain import Refused
+from shared.chain import ORIGINS, Refused
 from shared.errors import DomainError
 from shared.roles import Role
 from shared.supervision import supervision_name
@@ -107,6 +107,7 @@ def render(
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request, settings, value),
         "state_name": lambda s: i18n.state_name(s, lang),
+        "origin_name": lambda o: i18n.pick(ORIGINS.get(o, (o, o)), lang),
         "event_name": lambda e: i18n.event_name(e, lang),
         "action_name": lambda a: i18n.action_name(a, lang),
         "role_name": lambda r: i18n.role_name(r, lang),

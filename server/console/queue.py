@@ -34,6 +34,9 @@ TABS: dict[str, dict[str, Any]] = {
     "overdue": {"state": OPEN, "overdue": True},
     "major": {"state": OPEN, "severity": Severity.major.value},
     "done": {"state": FINISHED},
+    # 自查自改: what enterprises found themselves, and their closures drawn for 抽查
+    "self": {"origin": "self"},
+    "spot": {"spot_check": "drawn"},
     "all": {},
 }
 TAB_NAMES = {
@@ -43,6 +46,8 @@ TAB_NAMES = {
     "overdue": "逾期",
     "major": "重大隐患",
     "done": "已办结",
+    "self": "企业自查发现",
+    "spot": "待抽查",
     "all": "全部隐患",
 }
 OLD_TABS = {"officer": "next"}  # bookmarks from before "待我处理" meant every role's own
@@ -51,7 +56,12 @@ NO_STEPS = (Role.leader, Role.inspector)
 
 
 def tabs_for(role: Role) -> dict[str, str]:
-    return {k: v for k, v in TAB_NAMES.items() if not (k == "next" and role in NO_STEPS)}
+    return {
+        k: v
+        for k, v in TAB_NAMES.items()
+        if not (k == "next" and role in NO_STEPS)
+        and not (k == "spot" and role not in (Role.officer, Role.admin))
+    }
 
 
 def overdue_expr(now: datetime):
@@ -138,6 +148,8 @@ class QueueQuery:
             overdue=self.overdue if self.overdue is not None else preset.get("overdue"),
             escalated=self.escalated,
             text=self.q,
+            origin=preset.get("origin"),
+            spot_check=preset.get("spot_check"),
             awaiting=caller if preset.get("awaiting") else None,
         )
         return f, bool(preset.get("mine"))

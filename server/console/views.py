@@ -324,7 +324,7 @@ def hazard_context(
     )
     evidence_all: list[str] = []
     for e in events:
-        if e.type == EventType.rectification_submitted:
+        if e.type in (EventType.rectification_submitted, EventType.self_closed):
             evidence_all += [s for s in e.payload.get("evidence", []) if s not in evidence_all]
     before = [p for p in view.photos if p not in evidence_all]
     receipts = actions.evidence_receipts(session, view.photos, hazard_id)

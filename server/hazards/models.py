@@ -41,6 +41,11 @@ class Hazard(SQLModel, table=True):
     next_roles: str = Field(default="", max_length=64)
     instruction_for: str = Field(default="", max_length=64)
     plan_complete: bool = False
+    # 自查自改 (``shared.chain.ORIGINS``): who found it, from the chain's first event; closed by
+    # the enterprise itself; its 抽查 ("drawn", "passed", "reopened"; None: not drawn)
+    origin: str = Field(default="regulator", max_length=16, index=True)
+    self_closed: bool = False
+    spot_check: str | None = Field(default=None, max_length=16, index=True)
     matter_id: str | None = Field(default=None, foreign_key="matter.id", max_length=64)
     link_id: str | None = Field(default=None, foreign_key="matter_link.id", max_length=64)
     inspection_id: str | None = Field(default=None, max_length=36, index=True)

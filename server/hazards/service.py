@@ -29,6 +29,7 @@ from server.sites.models import District, Site
 from server.sync.feed import record_change
 from shared.chain import (
     DEADLINE_STATES,
+    REGULATOR_FOUND,
     Actor,
     ChainBreak,
     ChainEvent,
@@ -106,6 +107,9 @@ def projection_of(view: HazardView, site: Site) -> dict[str, Any]:
         "next_roles": roles_text(acts_next(view)),
         "instruction_for": roles_text({Role(i["to_role"]) for i in view.instructions}),
         "plan_complete": view.plan_complete,
+        "origin": view.origin,
+        "self_closed": view.self_closed,
+        "spot_check": view.spot_check,
         "matter_id": view.matter_id,
         "link_id": view.link_id,
         "inspection_id": view.inspection_id,
@@ -258,7 +262,7 @@ def _append_once(
     decision = decide(view, event_type, actor, payload, now, policy)
     if dedupe_key and _recorded(session, dedupe_key):
         raise Refused(Refusal("duplicate", "该事件已记录", "this event was already recorded"))
-    if decision.type is EventType.rectification_submitted:
+    if decision.type in (EventType.rectification_submitted, EventType.self_closed):
         _check_evidence_held(session, citer, decision.payload)
     ev = seal_event(
         event_id=event_id,
@@ -530,6 +534,8 @@ class HazardFilter:
     escalated: bool | None = None
     responsible_user_id: str | None = None
     text: str | None = None
+    origin: str | None = None  # "self" (the enterprise found it), or one of ORIGINS
+    spot_check: str | None = None
     awaiting: Caller | None = None  # only what this caller acts on next ("待我处理")
 
 
@@ -574,6 +580,12 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
         )
     if f.responsible_user_id:
         q = q.where(Hazard.responsible_user_id == f.responsible_user_id)
+    if f.origin == "self":
+        q = q.where(Hazard.origin != REGULATOR_FOUND)
+    elif f.origin:
+        q = q.where(Hazard.origin == f.origin)
+    if f.spot_check:
+        q = q.where(Hazard.spot_check == f.spot_check)
     if f.awaiting is not None:
         q = q.where(awaiting_clause(f.awaiting.role, f.awaiting.user.id))
     if f.text:
@@ -683,6 +695,9 @@ def projection_view(hazard: Hazard) -> HazardView:
         matter_id=hazard.matter_id,
         link_id=hazard.link_id,
         inspection_id=hazard.inspection_id,
+        origin=hazard.origin,
+        self_closed=hazard.self_closed,
+        spot_check=hazard.spot_check,
         event_count=hazard.event_count,
         last_hash=hazard.last_hash,
         updated_at=to_iso(hazard.updated_at),

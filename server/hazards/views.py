@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -43,6 +43,9 @@ class HazardPublic(BaseModel):
     matter_id: str | None
     link_id: str | None
     inspection_id: str | None
+    origin: str = Field(description="who found it: self_inspection, self_report or regulator")
+    self_closed: bool = Field(description="closed by the enterprise itself (自查自改)")
+    spot_check: str | None = Field(description="抽查: drawn, passed, reopened (None: not drawn)")
     event_count: int
     updated_at: datetime
     closed_at: datetime | None
@@ -163,6 +166,14 @@ def list_hazards(
     link: Annotated[str | None, Query(max_length=64)] = None,
     overdue: bool | None = None,
     escalated: bool | None = None,
+    origin: Annotated[
+        Literal["self", "self_inspection", "self_report", "regulator"] | None,
+        Query(description="who found it; self: the enterprise, either way"),
+    ] = None,
+    spot_check: Annotated[
+        Literal["drawn", "passed", "reopened"] | None,
+        Query(description="抽查 state; drawn: awaiting an officer's spot-check"),
+    ] = None,
     mine: bool = False,
     awaiting: Annotated[
         bool, Query(description="only hazards whose next step is the caller's (待我处理)")
@@ -181,6 +192,8 @@ def list_hazards(
         link_id=link,
         overdue=overdue,
         escalated=escalated,
+        origin=origin,
+        spot_check=spot_check,
         text=q,
         responsible_user_id=caller.user.id if mine else None,
         awaiting=caller if awaiting else None,

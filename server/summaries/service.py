@@ -48,7 +48,9 @@ from server.inspections.models import Inspection
 from server.jobs.days import day_bounds, day_start, local_date
 from server.jobs.idempotent import insert_once
 from server.jobs.recipients import DistrictTree
+from server.settings import get_settings
 from server.sites.models import Site
+from server.summaries import self_inspection
 from server.summaries.models import DailySummary
 from server.users.service import districts_of
 from shared.chain import DEADLINE_STATES, State, fold
@@ -195,6 +197,8 @@ class _Scope:
     )
     longest: list[tuple[float, str, AsOf]] = field(default_factory=list)
     sites: dict[str, int] = field(default_factory=dict)
+    # 自查成效: each site in the scope with the row label it is counted under
+    self_sites: list[tuple[str, self_inspection.SiteFigures]] = field(default_factory=list)
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -296,9 +300,29 @@ def compute(
     _count_tasks(session, cal, placed)
     _count_completion(session, cal, placed)
     sites = _count_sites(session, cal, placed)
+    window = _count_self_inspection(session, cal, tz, placed)
     return {
-        sid: _figures(session, tree, sid, scope, cal, tz, sites) for sid, scope in scopes.items()
+        sid: _figures(session, tree, sid, scope, cal, tz, sites)
+        | {"self_inspection": _self_figures(tree, scope, window)}
+        for sid, scope in scopes.items()
     }
+
+
+def _count_self_inspection(session: Session, cal: _Calendar, tz: str, placed):
+    """Each site's 自查成效 over the window ending with the day, into the scopes it is in."""
+    opens, _, closes = get_settings().venue_hours.partition("-")
+    sites, start, end = self_inspection.site_figures(session, cal.day, tz, cal.cut, (opens, closes))
+    for site in sites.values():
+        for scope, label in placed(site.district_id):
+            scope.self_sites.append((label, site))
+    return start, end
+
+
+def _self_figures(tree: DistrictTree, s: _Scope, window) -> dict[str, Any]:
+    labels = {label for label, _site in s.self_sites}
+    labels |= {site.district_id for _label, site in s.self_sites}
+    names = {d: tree.name(d) for d in labels}
+    return self_inspection.scope_figures(s.self_sites, names, *window, to_iso)
 
 
 def _count_escalations(session: Session, cal: _Calendar, placed) -> None:

@@ -28,6 +28,7 @@ def test_cli_on_a_fresh_database(tmp_path, backend, db_factory, request):
     out = run(env, "demo").stdout
     assert "demo data loaded" in out and "officer2" in out
     assert "5 demo inspections submitted" in out  # signed, with findings, for the console
+    assert "demo self-inspections submitted" in out and "baihuo" in out  # a month of 自查
     again = run(env, "demo").stdout
     assert "already present" in again and "inspections submitted" not in again
     made = run(
@@ -62,8 +63,9 @@ def test_cli_on_a_fresh_database(tmp_path, backend, db_factory, request):
     )
     assert noscope.returncode == 2 and "district" in noscope.stderr
     verified = run(env, "chains", "verify").stdout
-    # 16 demo hazards and those the demo inspections found (8 failed items)
-    assert "24 of 24 chains verified" in verified
+    # 16 demo hazards, those the demo inspections found (8 failed items), the self-inspections
+    # found (3) and the inspector found at the store that never self-reports (2)
+    assert "29 of 29 chains verified" in verified
     jobs = run(env, "jobs", "run", "flag_overdue", "--now", "2030-01-01T00:00:00Z").stdout
     assert jobs.startswith("flag_overdue:") and int(jobs.split(":")[1]) > 0
     assert run(env, "jobs", "run", "nope", ok=False).returncode == 2
@@ -78,8 +80,11 @@ def test_cli_on_a_fresh_database(tmp_path, backend, db_factory, request):
     with engine_for(url) as eng, Session(eng) as s:
         user = s.exec(select(User).where(User.username == "officer")).one()
         assert verify_password(user.password_hash, "another-pass")
-        done = s.exec(select(Inspection)).all()
-        assert sorted(i.finding_count for i in done) == [0, 1, 2, 2, 3]
+        every = s.exec(select(Inspection)).all()
+        done = [i for i in every if i.signatures.get("representative")]
+        assert sorted(i.finding_count for i in done) == [0, 1, 2, 2, 3]  # the regulator's
+        own = [i for i in every if not i.signatures.get("representative")]  # 自查: a month
+        assert len(own) > 200 and sum(i.finding_count for i in own) == 3
         assert all(i.signatures["representative_name"] for i in done)
         # the gas and e-bike demo inspections' hazards carry their 一件事 links
         from server.matters.models import HazardMatter

@@ -97,3 +97,40 @@ def test_0013_fills_who_acts_next_for_existing_hazards(db_url, demo):
             assert all(h.instruction_for == "" for h in rows)
     finally:
         engine.dispose()
+
+
+def test_0016_reads_who_found_each_existing_hazard_from_its_first_event(db_url, demo, clock):
+    """Hazards written before 0016 get ``origin`` from their first event, by the same rule the
+    fold uses from then on: the enterprise's own report is self-found, the regulator's is not."""
+    from sqlmodel import Session, select
+
+    from server.auth.scope import scope_of
+    from server.context import Caller
+    from server.demo import did
+    from server.hazards import service as hazards
+    from server.hazards.models import Hazard
+    from server.users.models import User
+
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            user = s.exec(select(User).where(User.username == "enterprise")).one()
+            payload = {
+                "site_id": did("site", "万达广场乌海店"),
+                "title": "自报",
+                "severity": "general",
+            }
+            own = hazards.report(s, Caller(user, scope_of(s, user)), payload=payload,
+                                 now=clock.now()).view.hazard_id  # fmt: skip
+            s.commit()
+            expected = {h.id: h.origin for h in s.exec(select(Hazard)).all()}
+        assert expected[own] == "self_report" and "regulator" in expected.values()
+        engine.dispose()
+        downgrade(db_url, "0016-1")
+        upgrade(db_url)
+        with Session(engine) as s:
+            rows = s.exec(select(Hazard)).all()
+            assert {h.id: h.origin for h in rows} == expected
+            assert not any(h.self_closed or h.spot_check for h in rows)
+    finally:
+        engine.dispose()
