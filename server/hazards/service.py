@@ -26,7 +26,7 @@ from server.hazards.models import Hazard, HazardEvent
 from server.matters.models import HazardMatter, MatterLink
 from server.scoping import scope_filter
 from server.sites.models import District, Site
-from server.sync.feed import record_change
+from server.sync.feed import record_change, record_changes
 from shared.chain import (
     DEADLINE_STATES,
     Actor,
@@ -263,25 +263,7 @@ def _append_once(
     # The event row is inserted after the projection row exists (FK order).
     projected = _project(session, hazard, new_view, site)
     session.flush()
-    session.add(
-        HazardEvent(
-            id=ev.id,
-            hazard_id=ev.hazard_id,
-            seq=ev.seq,
-            type=ev.type,
-            actor_id=ev.actor_id,
-            actor_role=ev.actor_role,
-            at=ev.at,
-            device_time=ev.device_time,
-            payload=ev.payload,
-            next_owner=ev.next_owner,
-            next_deadline=ev.next_deadline,
-            prev_hash=ev.prev_hash,
-            hash=ev.hash,
-            dedupe_key=dedupe_key,
-            device_id=device_id,
-        )
-    )
+    session.add(_event_row(ev, dedupe_key, device_id))
     blobs.link_to_hazard(
         session,
         citer,
@@ -310,6 +292,137 @@ def _append_once(
         },
     )
     return Appended(ev, new_view)
+
+
+@dataclass(frozen=True)
+class SystemEvent:
+    """An event the system appends on its own (a job's ``overdue`` or ``escalated``); its
+    ``dedupe_key`` makes it happen once whoever runs the job."""
+
+    hazard_id: str
+    event_type: EventType
+    payload: dict[str, Any]
+    dedupe_key: str
+
+
+def load_chains(session: Session, hazard_ids: Sequence[str]) -> dict[str, list[ChainEvent]]:
+    """Several chains in one query, each in order."""
+    cols = [getattr(HazardEvent, f) for f in ChainEvent.__dataclass_fields__]
+    chains: dict[str, list[ChainEvent]] = {hid: [] for hid in hazard_ids}
+    for row in session.execute(
+        select(*cols)
+        .where(col(HazardEvent.hazard_id).in_(list(hazard_ids)))
+        .order_by(HazardEvent.hazard_id, HazardEvent.seq)
+    ).all():
+        chains[row.hazard_id].append(ChainEvent(*row))
+    return chains
+
+
+def append_many(
+    session: Session,
+    events: Sequence[SystemEvent],
+    *,
+    now: datetime,
+    policy: DeadlinePolicy = DEFAULT_POLICY,
+) -> list[Appended | Refused]:
+    """System events on many hazards as one set: the hazards locked in id order, their chains,
+    sites and the events' dedupe keys read in one query each, every event decided, sealed and
+    folded in memory (a refused one is dropped alone and answered by its ``Refused``), the
+    feed positions taken once, last, and everything written at one flush (one multi-row
+    statement per table; the event rows through the ORM like every other chain write).
+    Flushed, not committed: the job commits each batch (``server.uow``); a race with another
+    writer (a dedupe key or ``seq`` taken meanwhile) raises ``IntegrityError`` and the whole
+    batch is retried, its events then refused as duplicates."""
+    if not events:
+        return []
+    ids = sorted({e.hazard_id for e in events})
+    hazards = {
+        h.id: h
+        for h in session.exec(
+            select(Hazard).where(col(Hazard.id).in_(ids)).order_by(Hazard.id).with_for_update()
+        ).all()
+    }
+    chains = load_chains(session, list(hazards))
+    views = {hid: fold(chain) for hid, chain in chains.items() if chain}
+    keys = [e.dedupe_key for e in events]
+    taken = set(
+        session.exec(select(HazardEvent.dedupe_key).where(col(HazardEvent.dedupe_key).in_(keys)))
+    )
+    site_ids = {h.site_id for h in hazards.values()}
+    sites = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(site_ids)))}
+    out: list[Appended | Refused] = []
+    changes: list[dict[str, Any]] = []
+    for e in events:
+        hazard, view = hazards.get(e.hazard_id), views.get(e.hazard_id)
+        try:
+            if hazard is None or view is None:
+                raise Refused(Refusal("not_found", "隐患不存在", "hazard not found"))
+            decision = decide(view, e.event_type, SYSTEM_ACTOR, e.payload, now, policy)
+            if e.dedupe_key in taken:
+                raise Refused(
+                    Refusal("duplicate", "该事件已记录", "this event was already recorded")
+                )
+        except Refused as refused:
+            out.append(refused)
+            continue
+        ev = seal_event(
+            event_id=str(uuid.uuid4()),
+            hazard_id=e.hazard_id,
+            decision=decision,
+            actor=SYSTEM_ACTOR,
+            at=now,
+            prev=view,
+        )
+        new_view = views[e.hazard_id] = fold_one(view, ev)
+        projected = _project(session, hazard, new_view, sites[new_view.site_id])
+        session.add(_event_row(ev, e.dedupe_key, None))
+        taken.add(e.dedupe_key)
+        changes.append(
+            {
+                "kind": "event",
+                "entity_id": ev.id,
+                "at": now,
+                "hazard_id": e.hazard_id,
+                "district_id": projected.district_id,
+                "site_id": projected.site_id,
+            }
+        )
+        out.append(Appended(ev, new_view))
+    record_changes(session, changes)
+    session.flush()
+    for done in out:
+        if isinstance(done, Appended):
+            log.info(
+                "event appended",
+                extra={
+                    "hazard_id": done.event.hazard_id,
+                    "type": done.event.type,
+                    "seq": done.event.seq,
+                    "actor_id": SYSTEM_ACTOR.id,
+                    "state": done.view.state.value,
+                },
+            )
+    return out
+
+
+def _event_row(ev: ChainEvent, dedupe_key: str | None, device_id: str | None) -> HazardEvent:
+    return HazardEvent(
+        id=ev.id,
+        hazard_id=ev.hazard_id,
+        seq=ev.seq,
+        type=ev.type,
+        actor_id=ev.actor_id,
+        actor_role=ev.actor_role,
+        at=ev.at,
+        device_time=ev.device_time,
+        payload=ev.payload,
+        next_owner=ev.next_owner,
+        next_deadline=ev.next_deadline,
+        prev_hash=ev.prev_hash,
+        hash=ev.hash,
+        dedupe_key=dedupe_key,
+        device_id=device_id,
+    )
 
 
 # ------------------------------------------------------------------ use cases
