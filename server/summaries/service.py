@@ -291,8 +291,9 @@ def _count_unchanged(
 ) -> None:
     """What ``_count_hazard`` adds up, for every hazard unchanged since the cut-off, counted by
     the database: one GROUP BY (district, industry, severity), each figure a SUM of a condition
-    (never a CASE in the GROUP BY: PostgreSQL then expects a group per row and spills), then a
-    walk of the deadline index per scope for the longest overdue. Equal to the per-hazard count
+    (never a CASE in the GROUP BY: PostgreSQL then expects a group per row and spills), a
+    second over only the rows the trend's 30 days touch (its 90 sums would cost a pass each
+    over every row), then a walk of the deadline index per scope for the longest overdue. Equal to the per-hazard count
     (tests/jobs/test_summary_aggregates.py)."""
     h = Hazard
     closed, cancelled = h.state == State.closed.value, h.state == State.cancelled.value
@@ -300,7 +301,6 @@ def _count_unchanged(
     overdue = and_(col(h.state).in_(_DEADLINE), col(h.deadline) < cal.cut)
     closed_ytd = and_(closed, col(h.closed_at) >= cal.ytd_start)
     in_ytd = col(h.reported_at) >= cal.ytd_start
-    days = list(zip(cal.bounds, cal.bounds[1:], strict=False))
     figures = [
         _n(col(h.reported_at) >= cal.start),  # new (reported before the cut: the window's)
         _n(and_(closed, col(h.closed_at) >= cal.start)),
@@ -311,29 +311,14 @@ def _count_unchanged(
         _n(and_(in_ytd, closed)),  # rectified
         _n(closed_ytd),
         _n(and_(closed_ytd, or_(col(h.deadline).is_(None), col(h.closed_at) <= h.deadline))),
-        *(_n(_in(col(h.reported_at), lo, hi)) for lo, hi in days),
-        *(_n(and_(closed, _in(col(h.closed_at), lo, hi))) for lo, hi in days),
-        *(
-            _n(
-                or_(
-                    and_(closed, _in(col(h.closed_at), lo, hi)),
-                    and_(cancelled, _in(col(h.updated_at), lo, hi)),
-                )
-            )
-            for lo, hi in days
-        ),
     ]
     unchanged = and_(_window(cal.cut, cal.since), col(h.updated_at) < cal.cut)
-    rows = session.execute(
+    for district_id, industry, severity, *v in session.execute(
         select(h.district_id, h.industry, h.severity, *figures)
         .where(unchanged)
         .group_by(h.district_id, h.industry, h.severity)
-    ).all()
-    t = len(days)
-    for district_id, industry, severity, *v in rows:
-        v = [int(x or 0) for x in v]
-        new, closed_n, open_n, overdue_n, escalated, found, rectified, cytd, on_time = v[:9]
-        trend_new, trend_closed, trend_ended = v[9 : 9 + t], v[9 + t : 9 + 2 * t], v[9 + 2 * t :]
+    ).all():
+        new, closed_n, open_n, overdue_n, escalated, found, rectified, cytd, on_time = map(int, v)
         for scope, label in placed(district_id):
             cell = scope.cells[(label, industry)]
             cell["new"] += new
@@ -346,10 +331,33 @@ def _count_unchanged(
             scope.rectified[severity] = scope.rectified.get(severity, 0) + rectified
             scope.closed_ytd += cytd
             scope.on_time += on_time
+    # the trend: a second pass over only the hazards that began or ended in its 30 days
+    lo = cal.bounds[0]
+    ended_closed = and_(closed, _in(col(h.closed_at), lo, cal.cut))
+    ended_cancelled = and_(cancelled, _in(col(h.updated_at), lo, cal.cut))
+    days = list(zip(cal.bounds, cal.bounds[1:], strict=False))
+    trend = [
+        *(_n(_in(col(h.reported_at), a, b)) for a, b in days),
+        *(_n(and_(closed, _in(col(h.closed_at), a, b))) for a, b in days),
+        *(
+            _n(or_(and_(closed, _in(col(h.closed_at), a, b)),
+                   and_(cancelled, _in(col(h.updated_at), a, b))))
+            for a, b in days
+        ),
+    ]  # fmt: skip
+    t = len(days)
+    for district_id, *v in session.execute(
+        select(h.district_id, *trend)
+        .where(unchanged)
+        .where(or_(col(h.reported_at) >= lo, ended_closed, ended_cancelled))
+        .group_by(h.district_id)
+    ).all():
+        v = [int(x or 0) for x in v]
+        for scope, _label in placed(district_id):
             for i in range(t):
-                scope.trend_new[i] += trend_new[i]
-                scope.trend_closed[i] += trend_closed[i]
-                scope.trend_ended[i] += trend_ended[i]
+                scope.trend_new[i] += v[i]
+                scope.trend_closed[i] += v[t + i]
+                scope.trend_ended[i] += v[2 * t + i]
     columns = _columns(session.connection().dialect.name)
     for scope in scopes.values():
         districts = [d for d in tree.by_id if any(sc is scope for sc, _ in placed(d))]
