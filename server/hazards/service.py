@@ -8,6 +8,7 @@ all in one transaction. Nothing else writes ``hazard`` or ``hazard_event``.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import logging
 import uuid
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from server.auth.scope import descendants
@@ -27,6 +28,7 @@ from server.matters.models import HazardMatter, MatterLink
 from server.scoping import scope_filter
 from server.sites.models import District, Site
 from server.sync.feed import record_change, record_changes
+from server.uow import Collision
 from shared.chain import (
     DEADLINE_STATES,
     Actor,
@@ -80,6 +82,38 @@ def load_events(session: Session, hazard_id: str) -> list[ChainEvent]:
     return [ChainEvent(*row) for row in rows]
 
 
+# Bump when a fold step changes what it computes: stored heads of another version are refolded.
+FOLD_VERSION = 1
+_VIEW_FIELDS = tuple(HazardView.__dataclass_fields__)
+_HEAD_KEY = f"v{FOLD_VERSION}:" + ",".join(_VIEW_FIELDS)
+
+
+def head_of(view: HazardView) -> dict[str, Any]:
+    """The fold at a chain's head as the projection stores it (``hazard.head``): the view's
+    values are JSON already (payload values and strings); copied, as folds change views."""
+    data = {name: copy.deepcopy(getattr(view, name)) for name in _VIEW_FIELDS}
+    data["state"] = view.state.value
+    data["_key"] = _HEAD_KEY
+    return data
+
+
+def view_at_head(hazard: Hazard, session: Session) -> HazardView:
+    """The fold at the hazard's head: from the stored head when it is this fold's and at the
+    projection's ``last_hash``, else from the whole chain (older rows, another fold version)."""
+    view = _stored_view(hazard)
+    return view if view is not None else fold(load_events(session, hazard.id))
+
+
+def _stored_view(hazard: Hazard) -> HazardView | None:
+    """The stored head as a view of our own (a copy: ``fold_one`` changes a view in place)."""
+    head = hazard.head
+    if not head or head.get("_key") != _HEAD_KEY or head.get("last_hash") != hazard.last_hash:
+        return None
+    data = {name: copy.deepcopy(head[name]) for name in _VIEW_FIELDS}
+    data["state"] = State(data["state"])
+    return HazardView(**data)
+
+
 def roles_text(roles: set[Role] | frozenset[Role]) -> str:
     """Roles as the projection stores them: sorted, space-separated."""
     return " ".join(sorted(r.value for r in roles))
@@ -124,6 +158,7 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
     hazard.last_hash = view.last_hash
     hazard.updated_at = parse_iso(view.updated_at)
     hazard.closed_at = parse_iso(view.closed_at) if view.closed_at else None
+    hazard.head = head_of(view)
     session.add(hazard)
     return hazard
 
@@ -198,6 +233,21 @@ def append(
     )  # fmt: skip
 
 
+def _swap_head(session: Session, hazard_id: str, old: str, new: str) -> None:
+    """Compare-and-swap of the chain's head: the one statement that claims the next link. It
+    takes the row's write lock until commit, so a concurrent appender waits here, then finds
+    the head moved and its unit is run again from the new head (``server.uow.Collision``).
+    The session's copy of the row may be stale (read in an earlier unit): then the swap
+    fails the same way, and the retry reads it afresh."""
+    swapped = session.connection().execute(
+        update(Hazard.__table__)
+        .where(Hazard.__table__.c.id == hazard_id, Hazard.__table__.c.last_hash == old)
+        .values(last_hash=new)
+    )
+    if swapped.rowcount != 1:
+        raise Collision(f"chain {hazard_id} moved on from {old[:12]}")
+
+
 def _recorded(session: Session, dedupe_key: str) -> bool:
     """Read under the chain's lock, so a system event a concurrent writer already recorded (a
     second replica's job, or the edge's retry after the race) is refused as a duplicate."""
@@ -226,7 +276,7 @@ def _append_once(
     existing = None if minted else _existing_event(session, event_id, hazard_id, event_type, actor)
     if existing is not None:
         return Appended(to_chain_event(existing), fold(load_events(session, hazard_id)), True)
-    hazard = session.exec(select(Hazard).where(Hazard.id == hazard_id).with_for_update()).first()
+    hazard = session.get(Hazard, hazard_id)
     if event_type == EventType.reported:
         if hazard is not None:
             raise DomainError.of(
@@ -237,12 +287,10 @@ def _append_once(
                 fields={"id": "already exists"},
             )
         view = None
-        events: list[ChainEvent] = []
     else:
         if hazard is None:
             raise not_found("隐患", "hazard")
-        events = load_events(session, hazard_id)
-        view = fold(events)
+        view = view_at_head(hazard, session)  # one step on from the head, not the whole chain
     decision = decide(view, event_type, actor, payload, now, policy)
     if dedupe_key and _recorded(session, dedupe_key):
         raise Refused(Refusal("duplicate", "该事件已记录", "this event was already recorded"))
@@ -257,6 +305,8 @@ def _append_once(
         prev=view,
         device_time=device_time,
     )
+    if hazard is not None:
+        _swap_head(session, hazard_id, view.last_hash, ev.hash)
     new_view = fold_one(view, ev)  # one step on, not the whole chain again (view is ours)
     if site is None:
         site = session.get(Site, new_view.site_id)
@@ -325,8 +375,8 @@ def append_many(
     now: datetime,
     policy: DeadlinePolicy = DEFAULT_POLICY,
 ) -> list[Appended | Refused]:
-    """System events on many hazards as one set: the hazards locked in id order, their chains,
-    sites and the events' dedupe keys read in one query each, every event decided, sealed and
+    """System events on many hazards as one set: the hazards locked in id order (their heads
+    with them; a chain only for a hazard without one), sites and the events' dedupe keys read in one query each, every event decided, sealed and
     folded in memory (a refused one is dropped alone and answered by its ``Refused``), the
     feed positions taken once, last, and everything written at one flush (one multi-row
     statement per table; the event rows through the ORM like every other chain write).
@@ -342,8 +392,9 @@ def append_many(
             select(Hazard).where(col(Hazard.id).in_(ids)).order_by(Hazard.id).with_for_update()
         ).all()
     }
-    chains = load_chains(session, list(hazards))
-    views = {hid: fold(chain) for hid, chain in chains.items() if chain}
+    views = {hid: v for hid, h in hazards.items() if (v := _stored_view(h)) is not None}
+    chains = load_chains(session, [hid for hid in hazards if hid not in views])
+    views |= {hid: fold(chain) for hid, chain in chains.items() if chain}
     keys = [e.dedupe_key for e in events]
     taken = set(
         session.exec(select(HazardEvent.dedupe_key).where(col(HazardEvent.dedupe_key).in_(keys)))
