@@ -13,7 +13,12 @@ For each size, on a fresh database:
 - daily_summary: yesterday's snapshot for the city and each district (computed and stored).
 Then, at 100k, flag_overdue with 2×DUE falling due, to show the cost follows what falls due.
 
-Usage: python bench/bench_jobs.py [--sizes 10000,100000,1000000] [--due 1000]
+The baseline, measured in the same run on an identical database: flag_overdue one event per
+unit through ``hazards.append`` (the way it ran before the batches), and the summary counted
+hazard by hazard in Python (``compute(per_hazard=True)``, which must give the same figures).
+
+Usage: python bench/bench_jobs.py [--sizes 10000,100000,1000000] [--due 1000] [--quick]
+Ends with one JSON line: the figures at the largest size and the same-run ratios.
 """
 
 from __future__ import annotations
@@ -34,11 +39,17 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from server.context import SYSTEM_ACTOR  # noqa: E402
 from server.db import make_engine  # noqa: E402
+from server.hazards import service as hazards  # noqa: E402
+from server.hazards.models import Hazard  # noqa: E402
+from server.jobs.pages import by_deadline  # noqa: E402
 from server.migrate import upgrade  # noqa: E402
 from server.scheduler import run_job  # noqa: E402
 from server.settings import Settings  # noqa: E402
+from server.summaries import service as summaries  # noqa: E402
 from server.testing import pg_admin_uri, start_embedded_postgres  # noqa: E402
+from server.uow import unit_of_work  # noqa: E402
 from shared.chain import Actor, EventType, decide, fold, seal_event  # noqa: E402
 from shared.clock import to_iso  # noqa: E402
 from shared.roles import Role  # noqa: E402
@@ -194,6 +205,46 @@ def _load(url: str, n: int, due: int, seed: int) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
+def flag_one_by_one(engine, now: datetime) -> int:
+    """The baseline: what flag_overdue did before batches, one ``append`` and commit per hazard."""
+    from sqlmodel import Session, col, select
+
+    from server.uow import run_unit
+    from shared.chain import DEADLINE_STATES
+
+    due = (
+        select(Hazard.id, Hazard.deadline)
+        .where(col(Hazard.state).in_([s.value for s in DEADLINE_STATES]))
+        .where(col(Hazard.deadline) < now)
+        .where(Hazard.overdue.is_(False))
+    )
+    flagged = 0
+    with Session(engine, expire_on_commit=False) as session:
+        for hid, deadline in list(by_deadline(session, due)):
+            run_unit(
+                session,
+                lambda hid=hid, deadline=deadline: hazards.append(
+                    session, actor=SYSTEM_ACTOR, hazard_id=hid, event_type=EventType.overdue,
+                    payload={}, now=now, dedupe_key=f"overdue:{hid}:{to_iso(deadline)}",
+                ),
+            )  # fmt: skip
+            flagged += 1
+    return flagged
+
+
+def summaries_both(engine, now: datetime) -> tuple[float, float]:
+    """Yesterday's figures for the city and each district, aggregated and per hazard (equal)."""
+    day = now.date() - timedelta(days=1)
+    with unit_of_work(engine) as s:
+        scopes = summaries.scope_districts(s)
+        t_new, fast = _timed(lambda: summaries.compute(s, day, "Asia/Shanghai", scopes))
+        t_old, slow = _timed(
+            lambda: summaries.compute(s, day, "Asia/Shanghai", scopes, per_hazard=True)
+        )
+    assert fast == slow
+    return t_new, t_old
+
+
 def _timed(fn):
     t = time.perf_counter()
     out = fn()
@@ -214,13 +265,17 @@ def _drop(admin_uri: str, url: str) -> None:
 
 
 def measure(
-    admin_uri: str, template: str, n: int, due: int, settings: Settings, summary: bool
-) -> dict:
+    admin_uri: str, template: str, n: int, due: int, settings: Settings, summary: bool,
+    baseline: bool = False,
+) -> dict:  # fmt: skip
     url = _database(admin_uri, template)
     try:
         t_load, _ = _timed(lambda: _load(url, n, due, seed=n + due))
         engine = make_engine(url)
-        t_flag, flagged = _timed(lambda: run_job(engine, "flag_overdue", NOW, settings))
+        if baseline:
+            t_flag, flagged = _timed(lambda: flag_one_by_one(engine, NOW))
+        else:
+            t_flag, flagged = _timed(lambda: run_job(engine, "flag_overdue", NOW, settings))
         assert flagged == due, (flagged, due)
         idle = []
         for _ in range(5):  # the steady state every 5 minutes: nothing due, the scan alone
@@ -255,6 +310,7 @@ def measure(
                 and result["date"] == (NOW.date() - timedelta(days=1)).isoformat()
             )
             out["summary_s"] = t_sum
+            out["summary_new_s"], out["summary_old_s"] = summaries_both(engine, NOW)
         engine.dispose()
         return out
     finally:
@@ -265,7 +321,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--due", type=int, default=1000)
+    ap.add_argument("--quick", action="store_true", help="10k hazards, 500 due: a minute")
     args = ap.parse_args()
+    if args.quick:
+        args.sizes, args.due = "10000", 500
     sizes = [int(x) for x in args.sizes.split(",")]
     settings = Settings(env="test", secret_key="bench-" + "k" * 42, scheduler="off")
     with tempfile.TemporaryDirectory() as tmp:
@@ -289,11 +348,29 @@ def main() -> int:
                     f"{n:>9,} {r['due']:>6,} {r['load_s']:>7.1f}s {r['flag_s']:>12.2f}s {1000 * r['flag_s'] / r['due']:>7.1f}ms {r['idle_ms']:>8.1f}ms {r['summary_s']:>13.2f}s",
                     flush=True,
                 )
-            mid = sizes[1] if len(sizes) > 1 else sizes[0]
-            r2 = measure(admin_uri, template, mid, 2 * args.due, settings, summary=False)
+            top = rows[-1]
+            old = measure(admin_uri, template, top["n"], args.due, settings, False, baseline=True)
             print(
-                f"{mid:>9,} {r2['due']:>6,} {r2['load_s']:>7.1f}s {r2['flag_s']:>12.2f}s {1000 * r2['flag_s'] / r2['due']:>7.1f}ms {r2['idle_ms']:>8.1f}ms {'-':>14}"
+                f"{top['n']:>9,} {old['due']:>6,} {old['load_s']:>7.1f}s {old['flag_s']:>12.2f}s"
+                f" {1000 * old['flag_s'] / old['due']:>7.1f}ms {'(baseline: one unit per event)':>25}"
             )
+            print(
+                "\nsummary at each size, SQL aggregates vs per hazard (same figures): "
+                + ", ".join(
+                    f"{r['n']:,}: {r['summary_new_s']:.2f}s vs {r['summary_old_s']:.2f}s"
+                    for r in rows
+                )
+            )
+            mid = sizes[1] if len(sizes) > 1 else sizes[0]
+            r2 = (
+                measure(admin_uri, template, mid, 2 * args.due, settings, summary=False)
+                if len(sizes) > 1
+                else None
+            )
+            if r2:
+                print(
+                    f"{mid:>9,} {r2['due']:>6,} {r2['load_s']:>7.1f}s {r2['flag_s']:>12.2f}s {1000 * r2['flag_s'] / r2['due']:>7.1f}ms {r2['idle_ms']:>8.1f}ms {'-':>14}"
+                )
             print("\nratios between consecutive sizes (same number falling due):")
             for a, b in zip(rows, rows[1:], strict=False):
                 print(
@@ -303,13 +380,27 @@ def main() -> int:
                     f" daily_summary ×{b['summary_s'] / a['summary_s']:.2f}"
                 )
             base = next(r for r in rows if r["n"] == mid)
-            print(
-                f"  at {mid:,}: {args.due:,} → {2 * args.due:,} falling due:"
-                f" flag_overdue ×{r2['flag_s'] / base['flag_s']:.2f}"
-            )
+            if r2:
+                print(
+                    f"  at {mid:,}: {args.due:,} → {2 * args.due:,} falling due:"
+                    f" flag_overdue ×{r2['flag_s'] / base['flag_s']:.2f}"
+                )
             print(f"\nplan of the due scan at {rows[-1]['n']:,} hazards:")
             for line in rows[-1]["plan"]:
                 print("  " + line)
+            result = {
+                "bench": "jobs",
+                "hazards": top["n"],
+                "due": args.due,
+                "flag_overdue_s": round(top["flag_s"], 3),
+                "flag_overdue_baseline_s": round(old["flag_s"], 3),
+                "flag_overdue_speedup": round(old["flag_s"] / top["flag_s"], 1),
+                "daily_summary_job_s": round(top["summary_s"], 3),
+                "summary_s": round(top["summary_new_s"], 3),
+                "summary_baseline_s": round(top["summary_old_s"], 3),
+                "summary_speedup": round(top["summary_old_s"] / top["summary_new_s"], 1),
+            }
+            print(json.dumps(result))
         finally:
             handle.cleanup()
     return 0

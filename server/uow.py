@@ -30,7 +30,14 @@ log = logging.getLogger("hazardchain.uow")
 
 T = TypeVar("T")
 RETRIES = 6
-RETRYABLE = (IntegrityError, OperationalError)
+
+
+class Collision(Exception):
+    """A concurrent writer got there first (a chain's head moved under a compare-and-swap):
+    the unit is rolled back and run again, and its reads then see the winner's write."""
+
+
+RETRYABLE = (IntegrityError, OperationalError, Collision)
 _KEEP = "hazardchain.keep_on_refusal"
 
 

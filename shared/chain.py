@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -104,9 +104,10 @@ class ChainEvent:
     next_deadline: str | None = None
 
     def body(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("hash")
-        return data
+        """Every field but ``hash``: what the hash covers. Shallow (the payload is shared, not
+        copied): ``dataclasses.asdict`` deep-copies it and was most of a pull's time; the
+        hashed bytes are the same (tests/shared/test_chain_body.py). Copy before mutating."""
+        return {name: getattr(self, name) for name in _BODY_FIELDS}
 
     def sealed(self) -> ChainEvent:
         return replace(self, hash=event_hash(self.body()))
@@ -115,6 +116,9 @@ class ChainEvent:
     def from_mapping(cls, data: Mapping[str, Any]) -> ChainEvent:
         names = cls.__dataclass_fields__.keys()
         return cls(**{k: data[k] for k in names if k in data})
+
+
+_BODY_FIELDS = tuple(name for name in ChainEvent.__dataclass_fields__ if name != "hash")
 
 
 def canonical_json(value: Any) -> bytes:

@@ -75,6 +75,47 @@ def store_event(db: Database, data: dict[str, Any], server_seq: int) -> bool:
     return True
 
 
+def store_events(db: Database, items: list[tuple[dict[str, Any], int]]) -> set[str]:
+    """``store_event`` for a page's events at once (pulled data and its feed position): the
+    copies already here read in one query per 500, the links checked against the page itself
+    and the device's chains, every new row in one ``executemany``. Raises on the first event
+    ``store_event`` would refuse, before writing any; returns the hazards of all the events."""
+    events = [(ChainEvent.from_mapping(data), seq) for data, seq in items]
+    have: dict[str, str] = {}
+    ids = [ev.id for ev, _ in events]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        have.update(db.execute(f"SELECT id, hash FROM event WHERE id IN ({marks})", chunk))
+    links: dict[tuple[str, int], str] = {}
+    rows = []
+    for ev, server_seq in events:
+        known = have.get(ev.id)
+        if known is not None:
+            if known != ev.hash:
+                raise ChainLinkError(f"event {ev.id} differs from the copy on this device")
+            continue
+        body = ev.body()
+        if ev.hash != event_hash(body):
+            raise ChainLinkError(f"event {ev.id}: hash does not match its content")
+        expected = GENESIS_HASH if ev.seq == 1 else links.get((ev.hazard_id, ev.seq - 1))
+        if expected is None:
+            prev = db.execute(
+                "SELECT hash FROM event WHERE hazard_id = ? AND seq = ?",
+                [ev.hazard_id, ev.seq - 1],
+            ).fetchone()
+            expected = prev[0] if prev else None
+        if ev.prev_hash != expected:
+            raise ChainLinkError(f"event {ev.id} does not follow event {ev.seq - 1} of its chain")
+        links[(ev.hazard_id, ev.seq)] = have[ev.id] = ev.hash
+        rows.append((ev.id, ev.hazard_id, ev.seq, server_seq, dumps(body), ev.hash))
+    db.conn.executemany(
+        "INSERT INTO event (id, hazard_id, seq, server_seq, body, hash) VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return {ev.hazard_id for ev, _ in events}
+
+
 def confirmed_events(db: Database, hazard_id: str) -> list[ChainEvent]:
     rows = db.execute(
         "SELECT body, hash FROM event WHERE hazard_id = ? ORDER BY seq", [hazard_id]

@@ -29,7 +29,7 @@ import requests
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from mobile_app.core.chains import ChainLinkError, provisional_hazards, refold, store_event
+from mobile_app.core.chains import ChainLinkError, provisional_hazards, refold, store_events
 from mobile_app.core.outbox import actor_of
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
 from shared.clock import Clock, SystemClock, local_date, to_iso
@@ -740,14 +740,14 @@ class SyncClient:
         """One page and its cursor, all or nothing; re-applying a page changes nothing."""
         if get_meta(db, "cursor") != cursor:
             return  # another run moved on meanwhile
-        hazards: set[str] = set()
+        events = []  # stored together, after the page's sites and templates (they are apart)
         for ch in page.changes:
             if ch.kind == "event":
                 if ch.op == "put" and ch.data is not None:
-                    store_event(db, ch.data, ch.seq)
-                    hazards.add(ch.data["hazard_id"])
+                    events.append((ch.data, ch.seq))
             else:
                 _store_reference(db, ch.kind, ch.id, ch.op, ch.data)
+        hazards = store_events(db, events)
         set_meta(db, "cursor", page.next_cursor)
         set_meta(db, "last_pull", page.server_time)
         acked = db.execute(

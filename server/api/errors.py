@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from server.uow import Collision
 from shared.chain import Refused
 from shared.errors import DomainError, Refusal
 
@@ -115,6 +116,16 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             refusal = Refusal("http_error", str(exc.detail), str(exc.detail))
         return refusal_response(request, refusal, exc.status_code)
+
+    @app.exception_handler(Collision)
+    async def _collision(request: Request, exc: Collision):
+        """Retried already (``UnitOfWorkRoute``); still colliding after every attempt."""
+        log.info("write collision", extra={"path": request.url.path, "error": str(exc)})
+        return refusal_response(
+            request,
+            Refusal("conflict", "数据正被他人修改，请重试", "busy: changed meanwhile, retry"),
+            409,
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError):

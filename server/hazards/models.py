@@ -53,6 +53,9 @@ class Hazard(SQLModel, table=True):
     last_hash: str = Field(max_length=64)
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # the fold at ``last_hash`` (``server.hazards.service.head_of``): an append folds one step
+    # on from it; None (rows older than migration 0015) means "fold the chain"
+    head: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
 
 
 class HazardEvent(SQLModel, table=True):

@@ -8,6 +8,7 @@ all in one transaction. Nothing else writes ``hazard`` or ``hazard_event``.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import logging
 import uuid
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from server.auth.scope import descendants
@@ -26,7 +27,8 @@ from server.hazards.models import Hazard, HazardEvent
 from server.matters.models import HazardMatter, MatterLink
 from server.scoping import scope_filter
 from server.sites.models import District, Site
-from server.sync.feed import record_change
+from server.sync.feed import record_change, record_changes
+from server.uow import Collision
 from shared.chain import (
     DEADLINE_STATES,
     REGULATOR_FOUND,
@@ -80,6 +82,38 @@ def load_events(session: Session, hazard_id: str) -> list[ChainEvent]:
         select(*cols).where(HazardEvent.hazard_id == hazard_id).order_by(HazardEvent.seq)
     ).all()
     return [ChainEvent(*row) for row in rows]
+
+
+# Bump when a fold step changes what it computes: stored heads of another version are refolded.
+FOLD_VERSION = 1
+_VIEW_FIELDS = tuple(HazardView.__dataclass_fields__)
+_HEAD_KEY = f"v{FOLD_VERSION}:" + ",".join(_VIEW_FIELDS)
+
+
+def head_of(view: HazardView) -> dict[str, Any]:
+    """The fold at a chain's head as the projection stores it (``hazard.head``): the view's
+    values are JSON already (payload values and strings); copied, as folds change views."""
+    data = {name: copy.deepcopy(getattr(view, name)) for name in _VIEW_FIELDS}
+    data["state"] = view.state.value
+    data["_key"] = _HEAD_KEY
+    return data
+
+
+def view_at_head(hazard: Hazard, session: Session) -> HazardView:
+    """The fold at the hazard's head: from the stored head when it is this fold's and at the
+    projection's ``last_hash``, else from the whole chain (older rows, another fold version)."""
+    view = _stored_view(hazard)
+    return view if view is not None else fold(load_events(session, hazard.id))
+
+
+def _stored_view(hazard: Hazard) -> HazardView | None:
+    """The stored head as a view of our own (a copy: ``fold_one`` changes a view in place)."""
+    head = hazard.head
+    if not head or head.get("_key") != _HEAD_KEY or head.get("last_hash") != hazard.last_hash:
+        return None
+    data = {name: copy.deepcopy(head[name]) for name in _VIEW_FIELDS}
+    data["state"] = State(data["state"])
+    return HazardView(**data)
 
 
 def roles_text(roles: set[Role] | frozenset[Role]) -> str:
@@ -140,6 +174,7 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
         )
     for name, value in projection_of(view, site).items():
         setattr(hazard, name, value)
+    hazard.head = head_of(view)  # a cache of the fold, not part of the verified projection
     session.add(hazard)
     return hazard
 
@@ -214,6 +249,21 @@ def append(
     )  # fmt: skip
 
 
+def _swap_head(session: Session, hazard_id: str, old: str, new: str) -> None:
+    """Compare-and-swap of the chain's head: the one statement that claims the next link. It
+    takes the row's write lock until commit, so a concurrent appender waits here, then finds
+    the head moved and its unit is run again from the new head (``server.uow.Collision``).
+    The session's copy of the row may be stale (read in an earlier unit): then the swap
+    fails the same way, and the retry reads it afresh."""
+    swapped = session.connection().execute(
+        update(Hazard.__table__)
+        .where(Hazard.__table__.c.id == hazard_id, Hazard.__table__.c.last_hash == old)
+        .values(last_hash=new)
+    )
+    if swapped.rowcount != 1:
+        raise Collision(f"chain {hazard_id} moved on from {old[:12]}")
+
+
 def _recorded(session: Session, dedupe_key: str) -> bool:
     """Read under the chain's lock, so a system event a concurrent writer already recorded (a
     second replica's job, or the edge's retry after the race) is refused as a duplicate."""
@@ -242,7 +292,7 @@ def _append_once(
     existing = None if minted else _existing_event(session, event_id, hazard_id, event_type, actor)
     if existing is not None:
         return Appended(to_chain_event(existing), fold(load_events(session, hazard_id)), True)
-    hazard = session.exec(select(Hazard).where(Hazard.id == hazard_id).with_for_update()).first()
+    hazard = session.get(Hazard, hazard_id)
     if event_type == EventType.reported:
         if hazard is not None:
             raise DomainError.of(
@@ -253,12 +303,10 @@ def _append_once(
                 fields={"id": "already exists"},
             )
         view = None
-        events: list[ChainEvent] = []
     else:
         if hazard is None:
             raise not_found("隐患", "hazard")
-        events = load_events(session, hazard_id)
-        view = fold(events)
+        view = view_at_head(hazard, session)  # one step on from the head, not the whole chain
     decision = decide(view, event_type, actor, payload, now, policy)
     if dedupe_key and _recorded(session, dedupe_key):
         raise Refused(Refusal("duplicate", "该事件已记录", "this event was already recorded"))
@@ -273,31 +321,15 @@ def _append_once(
         prev=view,
         device_time=device_time,
     )
+    if hazard is not None:
+        _swap_head(session, hazard_id, view.last_hash, ev.hash)
     new_view = fold_one(view, ev)  # one step on, not the whole chain again (view is ours)
     if site is None:
         site = session.get(Site, new_view.site_id)
     # The event row is inserted after the projection row exists (FK order).
     projected = _project(session, hazard, new_view, site)
     session.flush()
-    session.add(
-        HazardEvent(
-            id=ev.id,
-            hazard_id=ev.hazard_id,
-            seq=ev.seq,
-            type=ev.type,
-            actor_id=ev.actor_id,
-            actor_role=ev.actor_role,
-            at=ev.at,
-            device_time=ev.device_time,
-            payload=ev.payload,
-            next_owner=ev.next_owner,
-            next_deadline=ev.next_deadline,
-            prev_hash=ev.prev_hash,
-            hash=ev.hash,
-            dedupe_key=dedupe_key,
-            device_id=device_id,
-        )
-    )
+    session.add(_event_row(ev, dedupe_key, device_id))
     blobs.link_to_hazard(
         session,
         citer,
@@ -326,6 +358,138 @@ def _append_once(
         },
     )
     return Appended(ev, new_view)
+
+
+@dataclass(frozen=True)
+class SystemEvent:
+    """An event the system appends on its own (a job's ``overdue`` or ``escalated``); its
+    ``dedupe_key`` makes it happen once whoever runs the job."""
+
+    hazard_id: str
+    event_type: EventType
+    payload: dict[str, Any]
+    dedupe_key: str
+
+
+def load_chains(session: Session, hazard_ids: Sequence[str]) -> dict[str, list[ChainEvent]]:
+    """Several chains in one query, each in order."""
+    cols = [getattr(HazardEvent, f) for f in ChainEvent.__dataclass_fields__]
+    chains: dict[str, list[ChainEvent]] = {hid: [] for hid in hazard_ids}
+    for row in session.execute(
+        select(*cols)
+        .where(col(HazardEvent.hazard_id).in_(list(hazard_ids)))
+        .order_by(HazardEvent.hazard_id, HazardEvent.seq)
+    ).all():
+        chains[row.hazard_id].append(ChainEvent(*row))
+    return chains
+
+
+def append_many(
+    session: Session,
+    events: Sequence[SystemEvent],
+    *,
+    now: datetime,
+    policy: DeadlinePolicy = DEFAULT_POLICY,
+) -> list[Appended | Refused]:
+    """System events on many hazards as one set: the hazards locked in id order (their heads
+    with them; a chain only for a hazard without one), sites and the events' dedupe keys read in one query each, every event decided, sealed and
+    folded in memory (a refused one is dropped alone and answered by its ``Refused``), the
+    feed positions taken once, last, and everything written at one flush (one multi-row
+    statement per table; the event rows through the ORM like every other chain write).
+    Flushed, not committed: the job commits each batch (``server.uow``); a race with another
+    writer (a dedupe key or ``seq`` taken meanwhile) raises ``IntegrityError`` and the whole
+    batch is retried, its events then refused as duplicates."""
+    if not events:
+        return []
+    ids = sorted({e.hazard_id for e in events})
+    hazards = {
+        h.id: h
+        for h in session.exec(
+            select(Hazard).where(col(Hazard.id).in_(ids)).order_by(Hazard.id).with_for_update()
+        ).all()
+    }
+    views = {hid: v for hid, h in hazards.items() if (v := _stored_view(h)) is not None}
+    chains = load_chains(session, [hid for hid in hazards if hid not in views])
+    views |= {hid: fold(chain) for hid, chain in chains.items() if chain}
+    keys = [e.dedupe_key for e in events]
+    taken = set(
+        session.exec(select(HazardEvent.dedupe_key).where(col(HazardEvent.dedupe_key).in_(keys)))
+    )
+    site_ids = {h.site_id for h in hazards.values()}
+    sites = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(site_ids)))}
+    out: list[Appended | Refused] = []
+    changes: list[dict[str, Any]] = []
+    for e in events:
+        hazard, view = hazards.get(e.hazard_id), views.get(e.hazard_id)
+        try:
+            if hazard is None or view is None:
+                raise Refused(Refusal("not_found", "隐患不存在", "hazard not found"))
+            decision = decide(view, e.event_type, SYSTEM_ACTOR, e.payload, now, policy)
+            if e.dedupe_key in taken:
+                raise Refused(
+                    Refusal("duplicate", "该事件已记录", "this event was already recorded")
+                )
+        except Refused as refused:
+            out.append(refused)
+            continue
+        ev = seal_event(
+            event_id=str(uuid.uuid4()),
+            hazard_id=e.hazard_id,
+            decision=decision,
+            actor=SYSTEM_ACTOR,
+            at=now,
+            prev=view,
+        )
+        new_view = views[e.hazard_id] = fold_one(view, ev)
+        projected = _project(session, hazard, new_view, sites[new_view.site_id])
+        session.add(_event_row(ev, e.dedupe_key, None))
+        taken.add(e.dedupe_key)
+        changes.append(
+            {
+                "kind": "event",
+                "entity_id": ev.id,
+                "at": now,
+                "hazard_id": e.hazard_id,
+                "district_id": projected.district_id,
+                "site_id": projected.site_id,
+            }
+        )
+        out.append(Appended(ev, new_view))
+    record_changes(session, changes)
+    session.flush()
+    for done in out:
+        if isinstance(done, Appended):
+            log.info(
+                "event appended",
+                extra={
+                    "hazard_id": done.event.hazard_id,
+                    "type": done.event.type,
+                    "seq": done.event.seq,
+                    "actor_id": SYSTEM_ACTOR.id,
+                    "state": done.view.state.value,
+                },
+            )
+    return out
+
+
+def _event_row(ev: ChainEvent, dedupe_key: str | None, device_id: str | None) -> HazardEvent:
+    return HazardEvent(
+        id=ev.id,
+        hazard_id=ev.hazard_id,
+        seq=ev.seq,
+        type=ev.type,
+        actor_id=ev.actor_id,
+        actor_role=ev.actor_role,
+        at=ev.at,
+        device_time=ev.device_time,
+        payload=ev.payload,
+        next_owner=ev.next_owner,
+        next_deadline=ev.next_deadline,
+        prev_hash=ev.prev_hash,
+        hash=ev.hash,
+        dedupe_key=dedupe_key,
+        device_id=device_id,
+    )
 
 
 # ------------------------------------------------------------------ use cases

@@ -6,20 +6,20 @@ officers and leaders are notified of every ``escalated`` event, whoever appended
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from functools import partial
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from server.context import SYSTEM_ACTOR
 from server.hazards import service
 from server.hazards.models import Hazard, HazardEvent
+from server.hazards.scheduled import append_in_batches
 from server.jobs.notices import notify_events
 from server.jobs.pages import by_deadline
 from server.jobs.recipients import LEVEL_WORDS, DistrictTree, supervisors
 from server.settings import Settings, get_settings
-from server.uow import RETRIES, run_unit
-from shared.chain import DEADLINE_STATES, EventType, Refused
+from shared.chain import DEADLINE_STATES, EventType
 from shared.taxonomy import Severity
 
 log = logging.getLogger("hazardchain.jobs")
@@ -43,7 +43,14 @@ def escalate_overdue(session: Session, now: datetime, after_days: int) -> int:
         .where(col(Hazard.deadline) < now)
         .where(Hazard.escalation_level < CITY)
     )
-    escalated = 0
+    return append_in_batches(
+        session, _escalations(session, candidates, now, after_days), now, "escalation"
+    )
+
+
+def _escalations(
+    session: Session, candidates: Any, now: datetime, after_days: int
+) -> Iterator[service.SystemEvent]:
     for hazard_id, severity, deadline, level in by_deadline(session, candidates):
         overdue_for = now - deadline
         target = target_level(severity, overdue_for, after_days)
@@ -55,26 +62,12 @@ def escalate_overdue(session: Session, now: datetime, after_days: int) -> int:
             reason = f"重大隐患逾期未整改，提级至{zh}督办 / major hazard overdue: {en} supervision"
         else:
             reason = f"逾期{days}天未整改，提级至{zh}督办 / overdue {days} days: {en} supervision"
-        try:
-            run_unit(  # each event its own unit, retried on a race with another writer
-                session,
-                partial(
-                    service.append,
-                    session,
-                    actor=SYSTEM_ACTOR,
-                    hazard_id=hazard_id,
-                    event_type=EventType.escalated,
-                    payload={"level": target, "reason": reason},
-                    now=now,
-                    dedupe_key=f"escalated:{hazard_id}:{target}",
-                ),
-                retries=RETRIES,
-                what="escalated",
-            )
-            escalated += 1
-        except Refused as exc:  # raced with a rectification or another replica
-            log.info("escalation skipped", extra={"hazard_id": hazard_id, "code": exc.refusal.code})
-    return escalated
+        yield service.SystemEvent(
+            hazard_id,
+            EventType.escalated,
+            {"level": target, "reason": reason},
+            f"escalated:{hazard_id}:{target}",
+        )
 
 
 def _escalation_recipients(

@@ -23,3 +23,21 @@ def insert_once(
         .returning(table.c[keys[0]])  # rowcount is not reliable here on every driver
     )
     return session.execute(stmt).first() is not None
+
+
+def insert_many_once(
+    session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> set[Any]:
+    """``insert_once`` for many rows in one statement: the ``keys[0]`` values of the rows that
+    were inserted (the others existed already)."""
+    if not rows:
+        return set()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = model.__table__
+    stmt = (
+        dialect.insert(table)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=list(keys))
+        .returning(table.c[keys[0]])
+    )
+    return set(session.execute(stmt).scalars())

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from server.hazards.models import Hazard, HazardEvent
-from server.jobs.idempotent import insert_once
+from server.jobs.idempotent import insert_many_once
 from server.jobs.notices import notify_events
 from server.jobs.recipients import DistrictTree, active_user, supervisors
 from server.notifications.models import HazardReminder
@@ -21,6 +21,7 @@ from shared.clock import to_iso
 from shared.roles import Role
 
 DAY = timedelta(days=1)
+BATCH = 1000  # hazards per unit
 
 
 def _responsible_and_officers(session: Session, tree: DistrictTree, hazard: Hazard) -> list[str]:
@@ -50,27 +51,30 @@ def remind_before_deadlines(session: Session, now: datetime, thresholds: tuple[i
     ).all()
     tree = DistrictTree(session) if hazards else None
     sent = 0
-    for hazard in hazards:
-        crossed = sorted(t for t in thresholds if hazard.deadline - now <= DAY * t)
-        if not crossed:
-            continue
-        nearest = crossed[0]
-        fresh = {}
-        for t in crossed:
-            fresh[t] = insert_once(
-                session,
-                HazardReminder,
+    for i in range(0, len(hazards), BATCH):  # one unit per batch, one insert for its reminders
+        batch = hazards[i : i + BATCH]
+        rows, nearest = [], {}
+        for hazard in batch:
+            crossed = sorted(t for t in thresholds if hazard.deadline - now <= DAY * t)
+            if not crossed:
+                continue
+            nearest[hazard.id] = crossed[0]
+            rows += [
                 {
-                    "key": f"remind:{hazard.id}:{to_iso(hazard.deadline)}:{t}d",
+                    "key": _key(hazard, t),
                     "hazard_id": hazard.id,
                     "deadline": hazard.deadline,
                     "threshold_days": t,
-                    "sent": t == nearest,
+                    "sent": t == crossed[0],
                     "created_at": now,
-                },
-                ["key"],
-            )
-        if fresh[nearest]:
+                }
+                for t in crossed
+            ]
+        fresh = insert_many_once(session, HazardReminder, rows, ["key"])
+        for hazard in batch:
+            t = nearest.get(hazard.id)
+            if t is None or _key(hazard, t) not in fresh:
+                continue
             left = _left(hazard.deadline, now)
             sent += bool(
                 notify(
@@ -81,15 +85,19 @@ def remind_before_deadlines(session: Session, now: datetime, thresholds: tuple[i
                     body=(
                         f"隐患“{hazard.title}”的整改期限为 {to_iso(hazard.deadline)}，剩余{left}。\n"
                         f"Rectification of “{hazard.title}” is due {to_iso(hazard.deadline)} "
-                        f"(within {nearest} day(s))."
+                        f"(within {t} day(s))."
                     ),
-                    key=f"remind:{hazard.id}:{to_iso(hazard.deadline)}:{nearest}d",
+                    key=_key(hazard, t),
                     now=now,
                     hazard_id=hazard.id,
                 )
             )
         checkpoint(session)
     return sent
+
+
+def _key(hazard: Hazard, threshold: int) -> str:
+    return f"remind:{hazard.id}:{to_iso(hazard.deadline)}:{threshold}d"
 
 
 def _overdue_wording(hazard: Hazard, event: HazardEvent) -> tuple[str, str]:

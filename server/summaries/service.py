@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, and_, case, func, not_, type_coerce
+from sqlalchemy import DateTime, and_, case, func, not_, or_, type_coerce
 from sqlmodel import Session, col, select
 
 import server.models  # noqa: F401  (every table in the metadata: the inspection table's)
@@ -110,28 +110,38 @@ def _columns(dialect: str) -> list[Any]:
     ]  # fmt: skip
 
 
-def hazards_as_of(session: Session, cut: datetime, since: datetime) -> Iterator[AsOf]:
-    """Every hazard reported before ``cut`` and not finished before ``since``, as at ``cut``."""
+def _stored(row: Any) -> AsOf:
+    """A hazard unchanged since the cut-off, as its projection (``_columns``) stores it."""
+    (hid, district, site, industry, sev, title, state, reported, updated, closed,
+     deadline, level, inspection) = row  # fmt: skip
+    ended = closed if state == State.closed else updated if state == State.cancelled else None
+    return AsOf(hid, district, site, industry, sev, title, state, reported, ended,
+                deadline, level, inspection)  # fmt: skip
+
+
+def _window(cut: datetime, since: datetime) -> Any:
+    """The hazards a summary counts: reported before ``cut``, not finished before ``since``."""
     finished_early = and_(col(Hazard.state).in_(_TERMINAL), col(Hazard.updated_at) < since)
+    return and_(col(Hazard.reported_at) < cut, not_(finished_early))
+
+
+def hazards_as_of(
+    session: Session, cut: datetime, since: datetime, *, changed_only: bool = False
+) -> Iterator[AsOf]:
+    """Every hazard reported before ``cut`` and not finished before ``since``, as at ``cut``
+    (``changed_only``: just those changed since ``cut``, the ones SQL cannot count as stored)."""
     conn = session.connection()
-    q = (
-        select(*_columns(conn.dialect.name))
-        .where(col(Hazard.reported_at) < cut)
-        .where(not_(finished_early))
-    )
+    q = select(*_columns(conn.dialect.name)).where(_window(cut, since))
+    if changed_only:
+        q = q.where(col(Hazard.updated_at) >= cut)
     changed: dict[str, Any] = {}
     for rows in conn.execute(q.execution_options(yield_per=10_000)).partitions():
         for row in rows:
-            (hid, district, site, industry, sev, title, state, reported, updated, closed,
-             deadline, level, inspection) = row  # fmt: skip
+            hid, updated = row.id, row.updated_at
             if updated >= cut:
                 changed[hid] = row
                 continue
-            ended = (
-                closed if state == State.closed else updated if state == State.cancelled else None
-            )
-            yield AsOf(hid, district, site, industry, sev, title, state, reported, ended,
-                       deadline, level, inspection)  # fmt: skip
+            yield _stored(row)
     ids = list(changed)
     cut_iso = to_iso(cut)
     for i in range(0, len(ids), _FOLD_CHUNK):
@@ -223,6 +233,165 @@ class _Calendar:
         return bisect.bisect_right(self.bounds, at) - 1
 
 
+def _count_hazard(cal: _Calendar, where: list[tuple[_Scope, str]], h: AsOf) -> None:
+    """One hazard as at the cut-off, added to every scope it falls in."""
+    if not where:
+        return
+    is_open = h.state not in _TERMINAL
+    overdue = h.state in _DEADLINE and h.deadline is not None and h.deadline < cal.cut
+    closed_at = h.ended_at if h.state == State.closed else None
+    flags = {
+        "new": cal.start <= h.reported_at < cal.cut,
+        "closed": closed_at is not None and cal.start <= closed_at,
+        "open": is_open,
+        "overdue": overdue,
+        "major_open": is_open and h.severity == Severity.major,
+        "escalated": is_open and h.escalation_level > 0,
+    }
+    i_new = cal.trend_index(h.reported_at)
+    i_end = cal.trend_index(h.ended_at)
+    i_closed = cal.trend_index(closed_at)
+    in_ytd = h.reported_at >= cal.ytd_start
+    closed_ytd = closed_at is not None and closed_at >= cal.ytd_start
+    on_time = closed_ytd and (h.deadline is None or closed_at <= h.deadline)
+    for scope, label in where:
+        cell = scope.cells[(label, h.industry)]
+        for name, yes in flags.items():
+            if yes:
+                cell[name] += 1
+        if i_new is not None:
+            scope.trend_new[i_new] += 1
+        if i_end is not None:
+            scope.trend_ended[i_end] += 1
+        if i_closed is not None:
+            scope.trend_closed[i_closed] += 1
+        if in_ytd:
+            if h.inspection_id:
+                scope.inspection_ids.add(h.inspection_id)
+            if h.state != State.cancelled:
+                scope.found[h.severity] += 1
+                scope.rectified[h.severity] += h.state == State.closed
+        if closed_ytd:
+            scope.closed_ytd += 1
+            scope.on_time += on_time
+        if overdue:
+            item = (-h.deadline.timestamp(), h.id, h)
+            if len(scope.longest) < LONGEST:
+                heapq.heappush(scope.longest, item)
+            else:
+                heapq.heappushpop(scope.longest, item)
+
+
+def _n(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _in(c: Any, lo: datetime, hi: datetime) -> Any:
+    return and_(c >= lo, c < hi)
+
+
+def _count_unchanged(
+    session: Session, cal: _Calendar, tree: DistrictTree, scopes: dict[str, _Scope], placed
+) -> None:
+    """What ``_count_hazard`` adds up, for every hazard unchanged since the cut-off, counted by
+    the database: one GROUP BY (district, industry, severity), each figure a SUM of a condition
+    (never a CASE in the GROUP BY: PostgreSQL then expects a group per row and spills), a
+    second over only the rows the trend's 30 days touch (its 90 sums would cost a pass each
+    over every row), then a walk of the deadline index per scope for the longest overdue. Equal to the per-hazard count
+    (tests/jobs/test_summary_aggregates.py)."""
+    h = Hazard
+    closed, cancelled = h.state == State.closed.value, h.state == State.cancelled.value
+    is_open = col(h.state).notin_(_TERMINAL)
+    overdue = and_(col(h.state).in_(_DEADLINE), col(h.deadline) < cal.cut)
+    closed_ytd = and_(closed, col(h.closed_at) >= cal.ytd_start)
+    in_ytd = col(h.reported_at) >= cal.ytd_start
+    figures = [
+        _n(col(h.reported_at) >= cal.start),  # new (reported before the cut: the window's)
+        _n(and_(closed, col(h.closed_at) >= cal.start)),
+        _n(is_open),
+        _n(overdue),
+        _n(and_(is_open, h.escalation_level > 0)),
+        _n(and_(in_ytd, h.state != State.cancelled.value)),  # found
+        _n(and_(in_ytd, closed)),  # rectified
+        _n(closed_ytd),
+        _n(and_(closed_ytd, or_(col(h.deadline).is_(None), col(h.closed_at) <= h.deadline))),
+    ]
+    unchanged = and_(_window(cal.cut, cal.since), col(h.updated_at) < cal.cut)
+    for district_id, industry, severity, *v in session.execute(
+        select(h.district_id, h.industry, h.severity, *figures)
+        .where(unchanged)
+        .group_by(h.district_id, h.industry, h.severity)
+    ).all():
+        new, closed_n, open_n, overdue_n, escalated, found, rectified, cytd, on_time = map(int, v)
+        for scope, label in placed(district_id):
+            cell = scope.cells[(label, industry)]
+            cell["new"] += new
+            cell["closed"] += closed_n
+            cell["open"] += open_n
+            cell["overdue"] += overdue_n
+            cell["major_open"] += open_n if severity == Severity.major else 0
+            cell["escalated"] += escalated
+            scope.found[severity] = scope.found.get(severity, 0) + found
+            scope.rectified[severity] = scope.rectified.get(severity, 0) + rectified
+            scope.closed_ytd += cytd
+            scope.on_time += on_time
+    # the trend: a second pass over only the hazards that began or ended in its 30 days
+    lo = cal.bounds[0]
+    ended_closed = and_(closed, _in(col(h.closed_at), lo, cal.cut))
+    ended_cancelled = and_(cancelled, _in(col(h.updated_at), lo, cal.cut))
+    days = list(zip(cal.bounds, cal.bounds[1:], strict=False))
+    trend = [
+        *(_n(_in(col(h.reported_at), a, b)) for a, b in days),
+        *(_n(and_(closed, _in(col(h.closed_at), a, b))) for a, b in days),
+        *(
+            _n(or_(and_(closed, _in(col(h.closed_at), a, b)),
+                   and_(cancelled, _in(col(h.updated_at), a, b))))
+            for a, b in days
+        ),
+    ]  # fmt: skip
+    t = len(days)
+    for district_id, *v in session.execute(
+        select(h.district_id, *trend)
+        .where(unchanged)
+        .where(or_(col(h.reported_at) >= lo, ended_closed, ended_cancelled))
+        .group_by(h.district_id)
+    ).all():
+        v = [int(x or 0) for x in v]
+        for scope, _label in placed(district_id):
+            for i in range(t):
+                scope.trend_new[i] += v[i]
+                scope.trend_closed[i] += v[t + i]
+                scope.trend_ended[i] += v[2 * t + i]
+    columns = _columns(session.connection().dialect.name)
+    for scope in scopes.values():
+        districts = [d for d in tree.by_id if any(sc is scope for sc, _ in placed(d))]
+        if not districts:
+            continue
+        for row in session.execute(
+            select(*columns)
+            .where(unchanged, overdue, col(h.district_id).in_(districts))
+            .order_by(col(h.deadline), col(h.id).desc())
+            .limit(LONGEST)
+        ).all():
+            a = _stored(row)
+            heapq.heappush(scope.longest, (-a.deadline.timestamp(), a.id, a))
+        if _inspection_table() is None:  # the fallback denominator: distinct inspection ids
+            for (iid,) in session.execute(
+                select(h.inspection_id)
+                .where(unchanged, in_ytd, col(h.inspection_id).is_not(None))
+                .where(col(h.district_id).in_(districts))
+                .distinct()
+            ).all():
+                scope.inspection_ids.add(iid)
+
+
+def _inspection_table() -> Any:
+    table = metadata.tables.get("inspection")
+    if table is None or "district_id" not in table.c or "submitted_at" not in table.c:
+        return None
+    return table
+
+
 def compute(
     session: Session,
     day: date,
@@ -230,9 +399,13 @@ def compute(
     scope_ids: Iterable[str],
     *,
     until: datetime | None = None,
+    per_hazard: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Figures for each scope district on local ``day``, in one pass over the hazards;
-    with ``until``, as things stand at that moment of the day (the live figures of today)."""
+    """Figures for each scope district on local ``day``; with ``until``, as things stand at that
+    moment of the day (the live figures of today). Hazards unchanged since the cut-off are
+    counted by SQL aggregates (``_count_unchanged``), the few changed after it are folded back
+    to the cut-off and counted one by one; ``per_hazard`` counts every hazard one by one, the
+    old way, kept as the reference the aggregates are tested against."""
     cal = _Calendar(day, tz, until)
     tree = DistrictTree(session)
     scopes = {s: _Scope() for s in scope_ids}
@@ -247,53 +420,13 @@ def compute(
             ]
         return labels[district_id]
 
-    for h in hazards_as_of(session, cal.cut, cal.since):
-        where = placed(h.district_id)
-        if not where:
-            continue
-        is_open = h.state not in _TERMINAL
-        overdue = h.state in _DEADLINE and h.deadline is not None and h.deadline < cal.cut
-        closed_at = h.ended_at if h.state == State.closed else None
-        flags = {
-            "new": cal.start <= h.reported_at < cal.cut,
-            "closed": closed_at is not None and cal.start <= closed_at,
-            "open": is_open,
-            "overdue": overdue,
-            "major_open": is_open and h.severity == Severity.major,
-            "escalated": is_open and h.escalation_level > 0,
-        }
-        i_new = cal.trend_index(h.reported_at)
-        i_end = cal.trend_index(h.ended_at)
-        i_closed = cal.trend_index(closed_at)
-        in_ytd = h.reported_at >= cal.ytd_start
-        closed_ytd = closed_at is not None and closed_at >= cal.ytd_start
-        on_time = closed_ytd and (h.deadline is None or closed_at <= h.deadline)
-        for scope, label in where:
-            cell = scope.cells[(label, h.industry)]
-            for name, yes in flags.items():
-                if yes:
-                    cell[name] += 1
-            if i_new is not None:
-                scope.trend_new[i_new] += 1
-            if i_end is not None:
-                scope.trend_ended[i_end] += 1
-            if i_closed is not None:
-                scope.trend_closed[i_closed] += 1
-            if in_ytd:
-                if h.inspection_id:
-                    scope.inspection_ids.add(h.inspection_id)
-                if h.state != State.cancelled:
-                    scope.found[h.severity] += 1
-                    scope.rectified[h.severity] += h.state == State.closed
-            if closed_ytd:
-                scope.closed_ytd += 1
-                scope.on_time += on_time
-            if overdue:
-                item = (-h.deadline.timestamp(), h.id, h)
-                if len(scope.longest) < LONGEST:
-                    heapq.heappush(scope.longest, item)
-                else:
-                    heapq.heappushpop(scope.longest, item)
+    if per_hazard:  # the reference: every hazard through Python (tests, the bench's baseline)
+        hazards = hazards_as_of(session, cal.cut, cal.since)
+    else:  # the database counts the hazards as stored; Python folds only the changed ones
+        _count_unchanged(session, cal, tree, scopes, placed)
+        hazards = hazards_as_of(session, cal.cut, cal.since, changed_only=True)
+    for h in hazards:
+        _count_hazard(cal, placed(h.district_id), h)
 
     _count_escalations(session, cal, placed)
     _count_inspections(session, cal, scopes.values(), placed)
@@ -340,8 +473,8 @@ def _count_escalations(session: Session, cal: _Calendar, placed) -> None:
 
 
 def _count_inspections(session: Session, cal: _Calendar, scopes: Iterable[_Scope], placed) -> None:
-    table = metadata.tables.get("inspection")
-    if table is None or "district_id" not in table.c or "submitted_at" not in table.c:
+    table = _inspection_table()
+    if table is None:
         return
     for scope in scopes:
         scope.inspections = 0

@@ -51,6 +51,37 @@ def take_seq(session: Session) -> int:
     return int(row[0])
 
 
+def take_seqs(session: Session, n: int) -> list[int]:
+    """``n`` consecutive feed positions in one statement (a batch takes its positions once,
+    last, and holds the clock row's lock only from then to its commit)."""
+    if n <= 0:
+        return []
+    conn = session.connection()
+    row = conn.execute(
+        update(_clock)
+        .where(_clock.c.id == 1)
+        .values(value=_clock.c.value + n)
+        .returning(_clock.c.value)
+    ).first()
+    if row is None:
+        conn.execute(insert(_clock).values(id=1, value=n, epoch=new_epoch()))
+        top = n
+    else:
+        top = int(row[0])
+    return list(range(top - n + 1, top + 1))
+
+
+def record_changes(session: Session, changes: list[dict[str, Any]]) -> list[int]:
+    """``record_change`` for many rows (keyword dicts of it), with one take of the clock."""
+    seqs = take_seqs(session, len(changes))
+    session.info.setdefault(SEQS_TAKEN, []).extend(seqs)
+    session.add_all(
+        SyncChange(seq=seq, op=c.pop("op", "put"), **c)
+        for seq, c in zip(seqs, changes, strict=True)
+    )
+    return seqs
+
+
 def record_change(
     session: Session,
     *,

@@ -164,9 +164,11 @@ def test_no_escalation_while_in_review_or_closed(world: World, clock, run):
 
 
 def test_due_hazards_are_read_in_pages(world: World, clock, run, monkeypatch):
+    import server.hazards.scheduled
     import server.jobs.pages
 
     monkeypatch.setattr(server.jobs.pages, "BATCH", 2)
+    monkeypatch.setattr(server.hazards.scheduled, "BATCH", 3)  # units across pages
     ids = []
     for i in range(5):
         ids.append(world.report("inspector", "mall", f"隐患{i}"))

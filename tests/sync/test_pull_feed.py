@@ -54,22 +54,24 @@ def test_crash_mid_page_rolls_back_and_reapplying_is_idempotent(
 ):
     """Case 4: the app dies half-way through applying a page."""
     t = tablets(live_demo.url, "officer", pull_limit=25)
-    real, calls, committed = sync_client.store_event, [], {}
+    real, half, committed = sync_client.store_events, [], {}
 
-    def dies_on_the_tenth(db, data, seq):
-        calls.append(seq)
-        if len(calls) == 10:  # what had committed when the page began to apply
+    def dies_half_way(db, items):
+        if not half and len(items) >= 10:  # what had committed when the page began to apply
             committed.update(cursor=t.store.meta("cursor"), events=dict(t.events()))
+            half.extend(items[:9])
+            real(db, half)  # nine of the page's events written, then the battery dies
             raise SystemExit("battery died")
-        return real(db, data, seq)
+        return real(db, items)
 
-    monkeypatch.setattr(sync_client, "store_event", dies_on_the_tenth)
+    monkeypatch.setattr(sync_client, "store_events", dies_half_way)
     with pytest.raises(SystemExit):
         t.sync()
-    monkeypatch.setattr(sync_client, "store_event", real)
+    monkeypatch.setattr(sync_client, "store_events", real)
+    assert half, "no page had ten events"
     assert t.store.meta("cursor") == committed["cursor"]  # the page and its cursor: neither
     assert t.events() == committed["events"]
-    assert len(t.events()) < 9  # events already applied from the dying page were rolled back
+    assert not {data["id"] for data, _ in half} & set(t.events())  # the nine rolled back
     assert t.sync().ok
     assert t.events() == server_events(engine, "officer")
     # re-applying everything from the start changes nothing (upserts by event id)
