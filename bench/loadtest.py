@@ -1,0 +1,347 @@
+"""Load test (issue 13): N simulated tablets (loadtest/locustfile.py) doing a district's day
+against ``hazardchain serve`` on PostgreSQL, with 1 and with 4 workers, on loopback.
+
+Each configuration gets the same start: a database copied from one template that
+``hazardchain db upgrade`` and ``hazardchain demo`` built (with its photo folder), then
+``hazardchain serve --workers N`` (the scheduler in the process for 1, beside the workers for
+more), then locust headless for a fixed time. Reported per configuration: throughput (HTTP
+requests/s and tablet syncs/s), p50/p95/p99 per endpoint, failures (must be 0: an HTTP error, a
+refused op or a sync cut short), the server's peak RSS (every process of it, summed, sampled
+twice a second) and the CPU seconds the server and the tablets' process used — the tablets
+run on the same machine, so a load generator near one full core means the figure is the
+client's, not the server's. Ends with the ratio 4 workers : 1 and one JSON line.
+
+Usage: python bench/loadtest.py [--users 50] [--run-time 120] [--workers 1,4] [--quick]
+``--quick``: 20 tablets for 20 s each (under two minutes). Exit status 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from server.testing import _pg_exec, free_port, pg_admin_uri, start_embedded_postgres  # noqa: E402
+
+BIN = Path(sys.executable).parent
+LOCUSTFILE = ROOT / "loadtest" / "locustfile.py"
+
+
+# ---------------------------------------------------------------- process figures
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (psutil when installed, else /proc)."""
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        return [pid, *(p.pid for p in proc.children(recursive=True))]
+    except ImportError:
+        pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(c) for c in task.read_text().split())
+    return out
+
+
+def _rss(pid: int) -> int:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process (and of its children it has waited for)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        return ticks / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+class Sampler(threading.Thread):
+    """Peak summed RSS and CPU seconds of a process tree, sampled every ``every`` seconds
+    (CPU of processes that ended between samples is lost: the server's do not end)."""
+
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.peak_rss = 0
+        self.cpu: dict[int, float] = {}
+        self.stopping = threading.Event()
+
+    def sample(self) -> None:
+        pids = _tree(self.pid)
+        self.peak_rss = max(self.peak_rss, sum(_rss(p) for p in pids))
+        for p in pids:
+            self.cpu[p] = max(self.cpu.get(p, 0.0), _cpu_seconds(p))
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.every):
+            self.sample()
+
+    def cpu_since(self, start: dict[int, float]) -> float:
+        return sum(v - start.get(p, 0.0) for p, v in self.cpu.items())
+
+
+# ---------------------------------------------------------------- the installation
+
+
+@dataclass
+class Installation:
+    """One template database with the demo, and its photo folder."""
+
+    admin_uri: str
+    workdir: Path
+    template: str = ""
+    copies: list[str] = field(default_factory=list)
+
+    def env(self, url: str, blobs: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HAZARDCHAIN_")}
+        env.update(
+            HAZARDCHAIN_DATABASE_URL=url,
+            HAZARDCHAIN_BLOB_DIR=str(blobs),
+            HAZARDCHAIN_SECRET_KEY=secrets.token_urlsafe(48),
+            HAZARDCHAIN_BACKUP_KEEP="0",  # the nightly job's catch-up run would copy the db
+            HAZARDCHAIN_LOG_LEVEL="WARNING",  # a line per request costs the server's CPU
+        )
+        return env
+
+    def build(self) -> None:
+        self.template = f"loadtest_template_{secrets.token_hex(4)}"
+        _pg_exec(self.admin_uri, f'CREATE DATABASE "{self.template}"')
+        env = self.env(pg_admin_uri(self.admin_uri, self.template), self.workdir / "blobs")
+        for args in (("db", "upgrade"), ("demo",)):
+            subprocess.run(
+                [str(BIN / "hazardchain"), *args],
+                env=env,
+                cwd=self.workdir,
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+
+    def copy(self, name: str) -> tuple[str, Path]:
+        db = f"loadtest_{name}_{secrets.token_hex(4)}"
+        _pg_exec(self.admin_uri, f'CREATE DATABASE "{db}" TEMPLATE "{self.template}"')
+        self.copies.append(db)
+        blobs = self.workdir / f"blobs-{name}"
+        shutil.copytree(self.workdir / "blobs", blobs)
+        return pg_admin_uri(self.admin_uri, db), blobs
+
+    def drop(self) -> None:
+        for db in [*self.copies, self.template]:
+            with contextlib.suppress(Exception):
+                _pg_exec(self.admin_uri, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def serve(env: dict[str, str], cwd: Path, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "hazardchain"), "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"serve exited:\n{log.read_text()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return proc, url
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"serve never answered:\n{log.read_text()}")
+        time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ---------------------------------------------------------------- one run
+
+
+def read_stats(prefix: Path) -> list[dict[str, str]]:
+    with open(f"{prefix}_stats.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def run_locust(url: str, users: int, seconds: int, prefix: Path, workdir: Path) -> int:
+    env = {**os.environ, "LOADTEST_DIR": str(workdir / f"tablets-{prefix.name}")}
+    cmd = [
+        str(BIN / "locust"),
+        *("-f", str(LOCUSTFILE), "--headless", "--only-summary", "--host", url),
+        *("-u", str(users), "-r", str(max(1, users // 10)), "-t", f"{seconds}s"),
+        *("--stop-timeout", "60", "--csv", str(prefix), "--loglevel", "WARNING"),
+    ]
+    with open(f"{prefix}.log", "wb") as out:
+        locust = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        started = _cpu_seconds(locust.pid)
+        cpu = started
+        while locust.poll() is None:
+            cpu = max(cpu, _cpu_seconds(locust.pid))
+            time.sleep(0.5)
+    run_locust.cpu = cpu - started  # type: ignore[attr-defined]
+    return locust.returncode
+
+
+def one(inst: Installation, workers: int, users: int, seconds: int) -> dict:
+    url_db, blobs = inst.copy(f"w{workers}")
+    env = inst.env(url_db, blobs)
+    log = inst.workdir / f"serve-w{workers}.log"
+    proc, url = serve(env, inst.workdir, workers, log)
+    sampler = Sampler(proc.pid)
+    sampler.sample()
+    cpu0 = dict(sampler.cpu)
+    sampler.start()
+    prefix = inst.workdir / f"locust-w{workers}"
+    t0 = time.monotonic()
+    try:
+        code = run_locust(url, users, seconds, prefix, inst.workdir)
+    finally:
+        elapsed = time.monotonic() - t0
+        sampler.sample()
+        sampler.stopping.set()
+        stop(proc)
+    rows = read_stats(prefix)
+    endpoints = {}
+    for r in rows:
+        if r["Name"] == "Aggregated":
+            continue
+        endpoints[f"{r['Type']} {r['Name']}" if r["Type"] == "SYNC" else r["Name"]] = {
+            "count": int(r["Request Count"]),
+            "failures": int(r["Failure Count"]),
+            "p50_ms": float(r["50%"] or 0),
+            "p95_ms": float(r["95%"] or 0),
+            "p99_ms": float(r["99%"] or 0),
+            "per_s": round(float(r["Requests/s"]), 2),
+        }
+    http = [v for k, v in endpoints.items() if not k.startswith("SYNC")]
+    syncs = [v for k, v in endpoints.items() if k.startswith("SYNC") and "first" not in k]
+    failures = sum(v["failures"] for v in endpoints.values())
+    fails_csv = Path(f"{prefix}_failures.csv")
+    return {
+        "workers": workers,
+        "users": users,
+        "seconds": round(elapsed, 1),
+        "requests": sum(v["count"] for v in http),
+        "requests_per_s": round(sum(v["count"] for v in http) / seconds, 2),
+        "syncs_per_s": round(sum(v["count"] for v in syncs) / seconds, 2),
+        "failures": failures,
+        "failure_kinds": fails_csv.read_text()[:2000] if failures and fails_csv.exists() else "",
+        "locust_exit": code,
+        "server_peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
+        "server_cpu_s": round(sampler.cpu_since(cpu0), 1),
+        "tablets_cpu_s": round(getattr(run_locust, "cpu", 0.0), 1),
+        "endpoints": endpoints,
+    }
+
+
+def show(result: dict) -> None:
+    print(
+        f"\n== {result['workers']} worker(s), {result['users']} tablets, {result['seconds']} s: "
+        f"{result['requests_per_s']} requests/s, {result['syncs_per_s']} syncs/s, "
+        f"{result['failures']} failures, server peak RSS {result['server_peak_rss_mb']} MB, "
+        f"CPU s: server {result['server_cpu_s']}, tablets {result['tablets_cpu_s']}"
+    )
+    print(f"   {'endpoint':<34} {'count':>6} {'fail':>5} {'p50':>7} {'p95':>7} {'p99':>7}  ms")
+    for name, v in sorted(result["endpoints"].items()):
+        print(
+            f"   {name:<34} {v['count']:>6} {v['failures']:>5} "
+            f"{v['p50_ms']:>7.0f} {v['p95_ms']:>7.0f} {v['p99_ms']:>7.0f}"
+        )
+    if result["failure_kinds"]:
+        print("   failures:\n" + result["failure_kinds"])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--run-time", type=int, default=120, help="seconds per configuration")
+    ap.add_argument("--workers", default="1,4", help="worker counts to compare")
+    ap.add_argument("--quick", action="store_true", help="20 tablets, 20 s each")
+    args = ap.parse_args()
+    if args.quick:
+        args.users, args.run_time = 20, 20
+    counts = [int(x) for x in args.workers.split(",")]
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="hazardchain-loadtest-"))
+    admin_uri, handle = start_embedded_postgres(workdir / "pg")
+    inst = Installation(admin_uri, workdir)
+    results = []
+    try:
+        inst.build()
+        print(f"PostgreSQL (embedded), {os.cpu_count()} CPUs; tablets: {args.users}")
+        for n in counts:
+            results.append(one(inst, n, args.users, args.run_time))
+            show(results[-1])
+    finally:
+        inst.drop()
+        handle.cleanup()  # type: ignore[attr-defined]
+        shutil.rmtree(workdir, ignore_errors=True)
+    by = {r["workers"]: r for r in results}
+    lo, hi = min(by), max(by)
+    ratio = (
+        round(by[hi]["requests_per_s"] / by[lo]["requests_per_s"], 2)
+        if by[lo]["requests_per_s"]
+        else None
+    )
+    if len(by) > 1:
+        print(f"\n{hi} workers vs {lo}: {ratio}x requests/s")
+    failures = sum(r["failures"] for r in results)
+    summary = {
+        "bench": "loadtest",
+        "quick": args.quick,
+        "users": args.users,
+        "run_time_s": args.run_time,
+        "cpus": os.cpu_count(),
+        f"ratio_{hi}v{lo}": ratio,
+        "failures": failures,
+        "wall_s": round(time.monotonic() - started, 1),
+        "runs": [
+            {k: v for k, v in r.items() if k not in ("endpoints", "failure_kinds")}
+            | {"endpoints": r["endpoints"]}
+            for r in results
+        ],
+    }
+    print(json.dumps(summary, ensure_ascii=False))
+    return 1 if failures or any(r["locust_exit"] for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
