@@ -7,7 +7,7 @@ tablet sends — login with its device key, resumable photo uploads, pushes of t
 batches, pulls of the change feed, the task and inspection lists — only their HTTP goes
 through locust's session, which times each one by endpoint (ids folded into ``{id}``).
 
-The day, per tablet (seven in ten are inspectors, two officers, one the officer who verifies):
+The day, per tablet (of ten, seven are inspectors, two officers, one the officer who verifies):
 - inspector: a visit is an inspection of the demo mall (one or two failed items with photos,
   the rest marked 未检查 with a reason, both signatures), a sync; then a note and a photo on
   a hazard it found, a sync;
@@ -56,7 +56,11 @@ MALL = did("site", "万达广场乌海店")
 TEMPLATE, VERSION, PROFILE = "crowded_venue", 1, "mall"
 REASON = "时间所限，本次未检查，下次补查"
 ID = re.compile(r"/([0-9a-f]{64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
-VERIFIER_EVERY = 10  # one tablet in ten verifies
+# tablet n's role is ROLES[n % 10]: seven inspectors, two officers and a verifying officer in
+# ten, spread so that a handful of tablets already has each
+ROLES = ("inspector", "officer", "inspector", "verifier", "inspector")
+ROLES = (*ROLES, "inspector", "officer", "inspector", "inspector", "inspector")
+USERNAMES = {"inspector": "inspector", "officer": "officer", "verifier": "officer3"}
 _numbers = itertools.count()
 _root: Path | None = None
 
@@ -122,13 +126,8 @@ class Tablet(HttpUser):
     def on_start(self) -> None:
         self.number = next(_numbers)
         self.rng = random.Random(self.number)
-        slot = self.number % VERIFIER_EVERY
-        self.role = (
-            "verifier" if slot == VERIFIER_EVERY - 1 else "officer" if slot >= 7 else "inspector"
-        )
-        self.username = {"inspector": "inspector", "officer": "officer", "verifier": "officer3"}[
-            self.role
-        ]
+        self.role = ROLES[self.number % len(ROLES)]
+        self.username = USERNAMES[self.role]
         assert _root is not None
         self.store = LocalStore(_root / f"tablet-{self.number}-{os.getpid()}.db")
         self.http = TabletHttp(
@@ -234,12 +233,13 @@ class Tablet(HttpUser):
         self.sync("rectification")
 
     def verify(self) -> None:
-        verifiers = max(1, (self.environment.runner.target_user_count or 1) // VERIFIER_EVERY)
-        share = self.number // VERIFIER_EVERY
+        tablets = self.environment.runner.target_user_count or 1
+        verifiers = [n for n in range(tablets) if ROLES[n % len(ROLES)] == "verifier"]
+        share = verifiers.index(self.number) if self.number in verifiers else 0
         me = self.store.meta("user_id")
         for row in self.store.read("SELECT id, view FROM hazard WHERE state = 'in_review'"):
             view = json.loads(row["view"])
-            if int(row["id"][:8], 16) % verifiers != share or view.get("last_rectifier") == me:
+            if int(row["id"][:8], 16) % len(verifiers) != share or view.get("last_rectifier") == me:
                 continue
             if view.get("severity") != "general" or view.get("site_id") != MALL:
                 continue
