@@ -263,23 +263,37 @@ def run_locust(url: str, users: int, seconds: int, prefix: Path, workdir: Path) 
     return locust.returncode
 
 
+def postmaster(workdir: Path) -> int | None:
+    """The embedded PostgreSQL's main process (its backends are its children)."""
+    for pidfile in workdir.glob("pg/**/postmaster.pid"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return int(pidfile.read_text().split()[0])
+    return None
+
+
 def one(inst: Installation, workers: int, users: int, seconds: int) -> dict:
     url_db, blobs = inst.copy(f"w{workers}")
     env = inst.env(url_db, blobs)
     log = inst.workdir / f"serve-w{workers}.log"
     proc, url = serve(env, inst.workdir, workers, log)
     sampler = Sampler(proc.pid)
-    sampler.sample()
-    cpu0 = dict(sampler.cpu)
-    sampler.start()
+    pg_pid = postmaster(inst.workdir)
+    database = Sampler(pg_pid) if pg_pid else None
+    for s in filter(None, (sampler, database)):
+        s.sample()
+    cpu0, db0 = dict(sampler.cpu), dict(database.cpu) if database else {}
+    for s in filter(None, (sampler, database)):
+        s.start()
     prefix = inst.workdir / f"locust-w{workers}"
+    load = os.getloadavg()[0]
     t0 = time.monotonic()
     try:
         code = run_locust(url, users, seconds, prefix, inst.workdir)
     finally:
         elapsed = time.monotonic() - t0
-        sampler.sample()
-        sampler.stopping.set()
+        for s in filter(None, (sampler, database)):
+            s.sample()
+            s.stopping.set()
         stop(proc)
     rows = read_stats(prefix)
     endpoints = {}
@@ -314,6 +328,9 @@ def one(inst: Installation, workers: int, users: int, seconds: int) -> dict:
         "server_peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
         "server_cpu_s": round(sampler.cpu_since(cpu0), 1),
         "tablets_cpu_s": round(getattr(run_locust, "cpu", 0.0), 1),
+        "database_cpu_s": round(database.cpu_since(db0), 1) if database else None,
+        # other work on the machine: the figures are only comparable on a quiet one
+        "load_average": [round(load, 1), round(os.getloadavg()[0], 1)],
         "endpoints": endpoints,
     }
 
@@ -325,7 +342,8 @@ def show(result: dict) -> None:
         f"first syncs: {result['steady_requests_per_s']} requests/s, "
         f"{result['steady_syncs_per_s']} syncs/s), "
         f"{result['failures']} failures, server peak RSS {result['server_peak_rss_mb']} MB, "
-        f"CPU s: server {result['server_cpu_s']}, tablets {result['tablets_cpu_s']}"
+        f"CPU s: server {result['server_cpu_s']}, database {result['database_cpu_s']}, "
+        f"tablets {result['tablets_cpu_s']}; load average {result['load_average']}"
     )
     print(f"   {'endpoint':<34} {'count':>6} {'fail':>5} {'p50':>7} {'p95':>7} {'p99':>7}  ms")
     for name, v in sorted(result["endpoints"].items()):
@@ -354,7 +372,10 @@ def main() -> int:
     results = []
     try:
         inst.build()
-        print(f"PostgreSQL (embedded), {os.cpu_count()} CPUs; tablets: {args.users}")
+        print(
+            f"PostgreSQL (embedded), {os.cpu_count()} CPUs; tablets: {args.users}; "
+            f"installation built in {time.monotonic() - started:.0f} s"
+        )
         for n in counts:
             results.append(one(inst, n, args.users, args.run_time))
             show(results[-1])
