@@ -73,17 +73,22 @@ def endpoint(method: str, url: str) -> str:
 
 class TabletHttp(HttpSession):
     """Locust's timed session, as the tablet's ``requests`` session. A ``HEAD`` of a photo the
-    server does not hold yet (404) is the upload protocol's first step, not a failure."""
+    server does not hold yet (404) is the upload protocol's first step, not a failure; a
+    request that got no answer is a failure, and raises as it would on the tablet."""
 
     def request(self, method: str, url: str, name: str | None = None, **kwargs: Any):  # type: ignore[override]
         kwargs.pop("catch_response", None)
         with super().request(
             method, url, name=name or endpoint(method, url), catch_response=True, **kwargs
         ) as r:
-            if r.status_code < 400 or (method == "HEAD" and r.status_code == 404):
+            if r.status_code == 0:  # no answer: locust keeps the exception
+                r.failure(f"{type(r.error).__name__}: {r.error}")
+            elif r.status_code < 400 or (method == "HEAD" and r.status_code == 404):
                 r.success()
             else:
                 r.failure(f"HTTP {r.status_code}: {r.text[:200]}")
+        if r.status_code == 0 and isinstance(r.error, Exception):
+            raise r.error  # to the sync client, which retries as on a tablet
         return r
 
 

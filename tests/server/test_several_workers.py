@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -27,6 +28,7 @@ from server.demo import demo_png, did
 
 MALL = did("site", "万达广场乌海店")
 PASSWORD = "demo-password"
+HEAD_TIMEOUT = 3  # seconds for a request head (the default is 10)
 
 
 class WorkersServer(CliServer):
@@ -66,6 +68,7 @@ def workers_server(request) -> Iterator[WorkersServer]:
     # a keep-alive connection outlives the test's pauses on a loaded machine: the tablet's
     # requests stay on the worker the test chose for them
     server.env["HAZARDCHAIN_KEEP_ALIVE_SECONDS"] = "120"
+    server.env["HAZARDCHAIN_HEADER_TIMEOUT_SECONDS"] = str(HEAD_TIMEOUT)
     server.start()
     yield server
     assert server.stop() == 0, server.log.read_text()
@@ -119,6 +122,29 @@ def test_a_tablet_logs_in_on_one_worker_and_refreshes_on_another(workers_server,
         hazard = officer.get(f"/hazards/{hazard_id}")
     assert hazard.status_code == 200, hazard.text
     assert hazard.json()["photos"] == [photo] and hazard.json()["chain_ok"]
+
+
+def test_every_worker_cuts_off_a_slow_request_head_by_the_settings(workers_server):
+    """The guarded protocol reaches the workers with this installation's limits (uvicorn hands
+    each worker its config by pickling, which a class made at run time cannot survive)."""
+    server = workers_server
+    server.quiet()
+    cut: set[int] = set()
+    for _ in range(40):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+            deadline = time.monotonic() + 5
+            while not server.serving() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            (worker,) = server.serving()
+            started = time.monotonic()
+            assert s.recv(1024) == b""  # closed by the server, with no answer
+            assert time.monotonic() - started < HEAD_TIMEOUT + 3
+        cut.add(worker)
+        server.quiet()
+        if len(cut) == 2:
+            return
+    pytest.fail(f"only worker(s) {cut} took the slow connections")
 
 
 def _ready(server: WorkersServer) -> httpx.Response:
