@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import signal
-import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -70,18 +68,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             settings = settings.model_copy(update={"scheduler": "off"})
         serve(create_app(settings), settings, host=args.host, port=args.port, banner=banner)
         return 0
-    scheduler = None
-    if settings.scheduler_enabled and not args.no_scheduler:
-        scheduler = subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler"])
-    try:
-        serve_workers(settings, args.host, args.port, args.workers, banner=banner)
-    finally:
-        if scheduler is not None:
-            scheduler.send_signal(signal.SIGTERM)
-            try:
-                scheduler.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                scheduler.kill()
+    scheduler = settings.scheduler_enabled and not args.no_scheduler
+    serve_workers(settings, args.host, args.port, args.workers, banner, scheduler=scheduler)
     return 0
 
 

@@ -18,7 +18,12 @@ import asyncio
 import logging
 import os
 import resource
+import shutil
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from typing import Any, ClassVar
@@ -38,6 +43,7 @@ FD_RESERVE = 64
 # for a moment, so the burst is small and the limit leaves room for three
 ACCEPT_BURST = 32
 NOISY_LOGGERS = ("asyncio", "uvicorn.error", "hazardchain.serve")
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class RateLimitFilter(logging.Filter):
@@ -249,27 +255,53 @@ def serve(app: FastAPI, settings: Settings, host: str, port: int, banner: str = 
     server.run()
 
 
-def serve_workers(settings: Settings, host: str, port: int, workers: int, banner: str = "") -> None:
+def serve_workers(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    banner: str = "",
+    scheduler: bool = True,
+) -> None:
     """``workers`` processes on one socket, each with its own app from ``worker_app``; the
-    scheduler never runs in them (its own process: ``hazardchain scheduler``). Whatever the
-    workers must agree on lives in the database (docs/operations.md, "Several workers")."""
+    scheduler never runs in them, but in a process of its own (``hazardchain scheduler``,
+    started here when ``scheduler``). Whatever the workers must agree on lives in the database
+    (docs/operations.md §7)."""
     # the workers read their settings from the environment they inherit: the same key signs
     # everywhere (a development key generated into var/ would race between fresh workers)
     os.environ["HAZARDCHAIN_SECRET_KEY"] = settings.secret_key
     os.environ["HAZARDCHAIN_SCHEDULER"] = "off"
+    # /metrics adds up the counters of every worker and of the scheduler started here, whichever
+    # worker answers the scrape (prometheus_client's multiprocess mode: a file per process)
+    own_metrics_dir = not os.environ.get(METRICS_DIR)
+    if own_metrics_dir:
+        os.environ[METRICS_DIR] = tempfile.mkdtemp(prefix="hazardchain-metrics-")
     from server.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)
     _log_serving(settings, workers)
+    jobs = None
+    if scheduler:
+        jobs = subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler"])
     if banner:
         threading.Thread(target=_announce_when_up, args=(host, port, banner), daemon=True).start()
-    uvicorn.run(
-        "server.serving:worker_app",
-        factory=True,
-        workers=workers,
-        http=WorkerH11Protocol,
-        **_options(settings, host, port),
-    )
+    try:
+        uvicorn.run(
+            "server.serving:worker_app",
+            factory=True,
+            workers=workers,
+            http=WorkerH11Protocol,
+            **_options(settings, host, port),
+        )
+    finally:
+        if jobs is not None:
+            jobs.send_signal(signal.SIGTERM)
+            try:
+                jobs.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                jobs.kill()
+        if own_metrics_dir:
+            shutil.rmtree(os.environ.pop(METRICS_DIR), ignore_errors=True)
 
 
 def _announce_when_up(host: str, port: int, banner: str, wait: float = 120.0) -> None:

@@ -118,6 +118,14 @@ def test_a_tablet_logs_in_on_one_worker_and_refreshes_on_another(workers_server,
     assert server.serving() == {other}  # the whole sync, refresh included, went through it
     client.http.close()
 
+    # /metrics on the worker that did not take the push counts it all the same
+    scrape, pid = _session_on_another_worker(server, than=other)
+    with scrape:
+        text = scrape.get(server.url + "/metrics", timeout=30).text
+    assert (
+        pid == login_worker and _sample(text, 'hazardchain_sync_ops_total{result="applied"}') >= 1
+    )
+
     with server.login("officer") as officer:  # whichever worker answers
         hazard = officer.get(f"/hazards/{hazard_id}")
     assert hazard.status_code == 200, hazard.text
@@ -145,6 +153,14 @@ def test_every_worker_cuts_off_a_slow_request_head_by_the_settings(workers_serve
         if len(cut) == 2:
             return
     pytest.fail(f"only worker(s) {cut} took the slow connections")
+
+
+def _sample(metrics: str, name: str) -> float:
+    """The value of one sample in Prometheus text (0 when absent)."""
+    for line in metrics.splitlines():
+        if line.startswith(name + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 def _ready(server: WorkersServer) -> httpx.Response:
