@@ -97,6 +97,7 @@ class GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._deadline: asyncio.TimerHandle | None = None
         self._waiting_since: float | None = None  # waiting for a request head since
+        self._kept_alive = False  # has answered a request and waits for the next one
         super().connection_made(transport)
         self._watch()
         if len(self.connections) > self.max_connections:
@@ -110,6 +111,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        self._kept_alive = True
         self._watch()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -131,6 +133,13 @@ class GuardedH11Protocol(H11Protocol):
             if self._waiting_since is None:
                 self._cancel()
                 self._waiting_since = self.loop.time()
+                # a kept-alive connection may idle as long as the keep-alive allows (uvicorn
+                # closes it then); its next head's deadline starts at that head's first byte.
+                # Timing its idle time as a head closed tablets' connections under load just
+                # as they sent on them (the load test's RemoteDisconnected)
+                if not self._kept_alive or arrived:
+                    self._deadline = self.loop.call_later(self.header_timeout, self._expire, "head")
+            elif arrived and self._deadline is None:
                 self._deadline = self.loop.call_later(self.header_timeout, self._expire, "head")
             return
         self._waiting_since = None

@@ -155,6 +155,20 @@ def test_every_worker_cuts_off_a_slow_request_head_by_the_settings(workers_serve
     pytest.fail(f"only worker(s) {cut} took the slow connections")
 
 
+def test_a_kept_alive_connection_idles_past_the_head_deadline(workers_server):
+    """Between a tablet's requests its connection waits for no head: only the keep-alive ends
+    it (the head deadline closed such connections under load just as tablets sent on them)."""
+    server = workers_server
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        for _ in range(2):
+            s.sendall(request)
+            assert s.recv(4096).startswith(b"HTTP/1.1 200")
+            time.sleep(HEAD_TIMEOUT + 2)
+        s.sendall(request)
+        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+
+
 def _sample(metrics: str, name: str) -> float:
     """The value of one sample in Prometheus text (0 when absent)."""
     for line in metrics.splitlines():
