@@ -127,9 +127,8 @@ class Installation:
             HAZARDCHAIN_BLOB_DIR=str(blobs),
             HAZARDCHAIN_SECRET_KEY=secrets.token_urlsafe(48),
             HAZARDCHAIN_BACKUP_KEEP="0",  # the nightly job's catch-up run would copy the db
-            # tablets reach the workers through nginx, whose keep-alive is 75 s: with uvicorn's
-            # 5 s, an overloaded run had the server close idle connections just as a tablet
-            # sent on them (RemoteDisconnected; the tablet retries, but it is not the figure)
+            # tablets reach the workers through nginx, whose keep-alive is 75 s (a server that
+            # closes an idle connection just as a tablet sends on it makes the tablet retry)
             HAZARDCHAIN_KEEP_ALIVE_SECONDS="75",
         )
         return env
