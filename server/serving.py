@@ -44,6 +44,7 @@ FD_RESERVE = 64
 ACCEPT_BURST = 32
 NOISY_LOGGERS = ("asyncio", "uvicorn.error", "hazardchain.serve")
 METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 class RateLimitFilter(logging.Filter):
@@ -300,6 +301,10 @@ def serve_workers(
             factory=True,
             workers=workers,
             http=WorkerH11Protocol,
+            # uvicorn kills a worker that has not answered its health ping in this long (5 s by
+            # default), dropping every request in flight: on a loaded machine a busy worker
+            # answered late, and tablets' pulls ended in RemoteDisconnected (the load test)
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             **_options(settings, host, port),
         )
     finally:
