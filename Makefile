@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test browser lint format bench clean
+.PHONY: help install run test browser lint format bench loadtest clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ format: install ## ruff fix and format
 
 bench: install ## run the benchmarks under bench/
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+loadtest: install ## 50 tablets against serve on PostgreSQL, 1 vs 4 workers (LOADTEST_ARGS=--quick)
+	$(PY) bench/loadtest.py $(LOADTEST_ARGS)
 
 clean: ## remove the local database, blobs and caches (keeps .venv)
 	rm -rf var .pytest_cache .ruff_cache

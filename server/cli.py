@@ -53,12 +53,24 @@ def ready_banner(host: str, port: int, *, demo_logins: bool) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """One process with the scheduler inside (``make run``), or ``--workers N`` processes
+    with the scheduler in a process of its own beside them (``hazardchain scheduler``, started
+    here unless ``--no-scheduler`` says one runs elsewhere, e.g. its systemd unit)."""
     from server.app import create_app
-    from server.serving import serve
+    from server.serving import serve, serve_workers
 
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    settings = _settings()
     banner = ready_banner(args.host, args.port, demo_logins=args.demo_logins)
-
-    serve(create_app(), _settings(), host=args.host, port=args.port, banner=banner)
+    if args.workers == 1:
+        if args.no_scheduler:
+            settings = settings.model_copy(update={"scheduler": "off"})
+        serve(create_app(settings), settings, host=args.host, port=args.port, banner=banner)
+        return 0
+    scheduler = settings.scheduler_enabled and not args.no_scheduler
+    serve_workers(settings, args.host, args.port, args.workers, banner, scheduler=scheduler)
     return 0
 
 
@@ -292,6 +304,18 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the API server with its scheduler")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on the one port (more than 1: the scheduler runs in a process "
+        "of its own)",
+    )
+    s.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="run no jobs here: `hazardchain scheduler` runs them elsewhere",
+    )
     s.add_argument(
         "--demo-logins", action="store_true", help="list the demo accounts in the ready banner"
     )

@@ -16,7 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 from typing import Any, ClassVar
 
@@ -35,6 +43,8 @@ FD_RESERVE = 64
 # for a moment, so the burst is small and the limit leaves room for three
 ACCEPT_BURST = 32
 NOISY_LOGGERS = ("asyncio", "uvicorn.error", "hazardchain.serve")
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 class RateLimitFilter(logging.Filter):
@@ -88,6 +98,7 @@ class GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._deadline: asyncio.TimerHandle | None = None
         self._waiting_since: float | None = None  # waiting for a request head since
+        self._kept_alive = False  # has answered a request and waits for the next one
         super().connection_made(transport)
         self._watch()
         if len(self.connections) > self.max_connections:
@@ -101,6 +112,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        self._kept_alive = True
         self._watch()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -122,6 +134,13 @@ class GuardedH11Protocol(H11Protocol):
             if self._waiting_since is None:
                 self._cancel()
                 self._waiting_since = self.loop.time()
+                # a kept-alive connection may idle as long as the keep-alive allows (uvicorn
+                # closes it then); its next head's deadline starts at that head's first byte.
+                # Timing its idle time as a head closed tablets' connections under load just
+                # as they sent on them (the load test's RemoteDisconnected)
+                if not self._kept_alive or arrived:
+                    self._deadline = self.loop.call_later(self.header_timeout, self._expire, "head")
+            elif arrived and self._deadline is None:
                 self._deadline = self.loop.call_later(self.header_timeout, self._expire, "head")
             return
         self._waiting_since = None
@@ -166,17 +185,41 @@ class GuardedH11Protocol(H11Protocol):
         return f"{self.client[0]}:{self.client[1]}" if self.client else ""
 
 
+def _limits(settings: Settings) -> dict[str, Any]:
+    return {
+        "header_timeout": settings.header_timeout_seconds,
+        "body_timeout": settings.body_timeout_seconds,
+        "max_connections": connection_limit(settings.max_connections),
+    }
+
+
 def guarded_protocol(settings: Settings) -> type[GuardedH11Protocol]:
     """The protocol class with this deployment's limits."""
-    return type(
-        "GuardedH11Protocol",
-        (GuardedH11Protocol,),
-        {
-            "header_timeout": settings.header_timeout_seconds,
-            "body_timeout": settings.body_timeout_seconds,
-            "max_connections": connection_limit(settings.max_connections),
-        },
-    )
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), _limits(settings))
+
+
+class WorkerH11Protocol(GuardedH11Protocol):
+    """The guarded protocol for ``serve --workers N``: uvicorn hands its config to each worker
+    by pickling it, and a class made at run time (``guarded_protocol``) cannot travel that way,
+    so each connection takes the limits of its own worker's settings (the same environment).
+    ``max_connections`` is then per worker, as the file limit it guards is per process."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from server.settings import get_settings
+
+        vars(self).update(_limits(get_settings()))
+        super().__init__(*args, **kwargs)
+
+
+def worker_app() -> FastAPI:
+    """The app factory each worker process calls (``server.serving:worker_app``): it builds
+    its own app, engine and pools from the environment, which ``serve_workers`` has set so
+    that no worker runs the scheduler and all sign with the same key."""
+    from server.app import create_app
+
+    app = create_app()
+    limit_noisy_logs()
+    return app
 
 
 class _Announcing(uvicorn.Server):
@@ -191,31 +234,101 @@ class _Announcing(uvicorn.Server):
             print(self.banner, flush=True)
 
 
-def serve(app: FastAPI, settings: Settings, host: str, port: int, banner: str = "") -> None:
-    """Run ``app`` with uvicorn under the limits in ``settings``."""
-    protocol = guarded_protocol(settings)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="info",
-        http=protocol,
-        timeout_keep_alive=settings.keep_alive_seconds,
-        h11_max_incomplete_event_size=settings.max_header_bytes,
-        backlog=ACCEPT_BURST,
+def _options(settings: Settings, host: str, port: int) -> dict[str, Any]:
+    return {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "backlog": ACCEPT_BURST,
         # no limit_concurrency: it answers 503 once that many connections are open, which
         # would refuse the very request that displaced a slow client; the cap is the protocol's
-    )
-    limit_noisy_logs()  # after uvicorn.Config has set up its loggers
+    }
+
+
+def _log_serving(settings: Settings, workers: int) -> None:
+    limits = _limits(settings)
     log.info(
         "serving",
-        extra={
-            "max_connections": protocol.max_connections,
-            "header_timeout": protocol.header_timeout,
-            "body_timeout": protocol.body_timeout,
-            "keep_alive": settings.keep_alive_seconds,
-        },
+        extra={**limits, "keep_alive": settings.keep_alive_seconds, "workers": workers},
     )
+
+
+def serve(app: FastAPI, settings: Settings, host: str, port: int, banner: str = "") -> None:
+    """Run ``app`` with uvicorn under the limits in ``settings``."""
+    config = uvicorn.Config(app, http=guarded_protocol(settings), **_options(settings, host, port))
+    limit_noisy_logs()  # after uvicorn.Config has set up its loggers
+    _log_serving(settings, 1)
     server = _Announcing(config)
     server.banner = banner
     server.run()
+
+
+def serve_workers(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    banner: str = "",
+    scheduler: bool = True,
+) -> None:
+    """``workers`` processes on one socket, each with its own app from ``worker_app``; the
+    scheduler never runs in them, but in a process of its own (``hazardchain scheduler``,
+    started here when ``scheduler``). Whatever the workers must agree on lives in the database
+    (docs/operations.md §7)."""
+    # the workers read their settings from the environment they inherit: the same key signs
+    # everywhere (a development key generated into var/ would race between fresh workers)
+    os.environ["HAZARDCHAIN_SECRET_KEY"] = settings.secret_key
+    os.environ["HAZARDCHAIN_SCHEDULER"] = "off"
+    # /metrics adds up the counters of every worker and of the scheduler started here, whichever
+    # worker answers the scrape (prometheus_client's multiprocess mode: a file per process)
+    own_metrics_dir = not os.environ.get(METRICS_DIR)
+    if own_metrics_dir:
+        os.environ[METRICS_DIR] = tempfile.mkdtemp(prefix="hazardchain-metrics-")
+    from server.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.log_format)
+    _log_serving(settings, workers)
+    jobs = None
+    if scheduler:
+        jobs = subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler"])
+    if banner:
+        threading.Thread(target=_announce_when_up, args=(host, port, banner), daemon=True).start()
+    try:
+        uvicorn.run(
+            "server.serving:worker_app",
+            factory=True,
+            workers=workers,
+            http=WorkerH11Protocol,
+            # uvicorn kills a worker that has not answered its health ping in this long (5 s by
+            # default), dropping every request in flight: on a loaded machine a busy worker
+            # answered late, and tablets' pulls ended in RemoteDisconnected (the load test)
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            **_options(settings, host, port),
+        )
+    finally:
+        if jobs is not None:
+            jobs.send_signal(signal.SIGTERM)
+            try:
+                jobs.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                jobs.kill()
+        if own_metrics_dir:
+            shutil.rmtree(os.environ.pop(METRICS_DIR), ignore_errors=True)
+
+
+def _announce_when_up(host: str, port: int, banner: str, wait: float = 120.0) -> None:
+    """The banner once a worker answers (the parent process serves nothing itself)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((shown, port), timeout=2) as s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if s.recv(16).startswith(b"HTTP/1.1 200"):
+                    print(banner, flush=True)
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)

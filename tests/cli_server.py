@@ -71,6 +71,8 @@ class CliServer(Loopback):
     """``make run`` in a temp directory: migrate (which imports the checklists), load the
     demo, then serve (with the scheduler, as ``make run`` does) until ``stop``."""
 
+    serve_args: tuple[str, ...] = ()  # e.g. ("--workers", "2", "--no-scheduler")
+
     def __init__(self, db_url: str, workdir: Path) -> None:
         self.db_url = db_url
         self.workdir = workdir
@@ -96,7 +98,11 @@ class CliServer(Loopback):
         """``hazardchain serve`` on this installation, until it answers."""
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [str(HAZARDCHAIN), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [
+                    str(HAZARDCHAIN),
+                    *("serve", "--host", "127.0.0.1", "--port", str(self.port)),
+                    *self.serve_args,
+                ],
                 env=self.env,
                 cwd=self.workdir,
                 stdout=log,

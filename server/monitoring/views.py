@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from server.monitoring.metrics import REGISTRY
 from server.monitoring.readiness import readiness
@@ -40,7 +41,11 @@ def metrics(request: Request) -> Response:
     _allow(request)
     figures = CollectorRegistry(auto_describe=True)
     figures.register(request.app.state.db_metrics)  # this app's database, read now
-    body = generate_latest(REGISTRY) + generate_latest(figures)
+    counted = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # serve --workers: every process's counts
+        counted = CollectorRegistry()
+        multiprocess.MultiProcessCollector(counted)
+    body = generate_latest(counted) + generate_latest(figures)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
