@@ -3,6 +3,7 @@ without naming a date and by the app to show a suggested deadline offline."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,6 +36,9 @@ class DeadlinePolicy:
     fallback_days: int = 7
     assign_days: int = 1  # an officer should assign a reported hazard within this
     review_days: int = 3  # and review submitted evidence within this
+    # 职责分离: the officer who did 复查 of a major hazard may not also 销号 it
+    # (HAZARDCHAIN_SEPARATE_VERIFY_CLOSE)
+    separate_verify_close: bool = True
 
     def rectification_days(self, severity: str, industry: str | None) -> int:
         return self.days.get(severity, {}).get(industry or "", self.fallback_days)
@@ -45,15 +49,39 @@ class DeadlinePolicy:
         return now + timedelta(days=self.rectification_days(severity, industry))
 
     @classmethod
-    def with_overrides(cls, overrides: dict[str, dict[str, int]] | None) -> DeadlinePolicy:
+    def with_overrides(
+        cls,
+        overrides: dict[str, dict[str, int]] | None,
+        *,
+        separate_verify_close: bool = True,
+        assign_days: int = 1,
+    ) -> DeadlinePolicy:
         """Merge per-deployment overrides (from settings) over the defaults."""
         merged = {sev: dict(per) for sev, per in DEFAULT_DAYS.items()}
         for sev, per in (overrides or {}).items():
             merged.setdefault(sev, {}).update(per)
-        return cls(days=merged)
+        return cls(
+            days=merged, separate_verify_close=separate_verify_close, assign_days=assign_days
+        )
+
+    def assign_late_since(self, now: datetime) -> datetime:
+        """A hazard reported before this and still unassigned is overdue for the officer: the
+        officer's own step deadline, flagged like the enterprise's."""
+        return now - timedelta(days=self.assign_days)
 
 
 DEFAULT_POLICY = DeadlinePolicy()
+
+
+def overdue_days(deadline: datetime | None, now: datetime) -> int | None:
+    """Whole days past a deadline, the one rounding every screen, export and notice uses.
+
+    Any part of a day counts as a day (a person writes 逾期1天 an hour after the deadline,
+    never 逾期0天 or 逾期0.04天); None while the deadline has not passed.
+    """
+    if deadline is None or deadline >= now:
+        return None
+    return max(1, math.ceil((now - deadline) / timedelta(days=1)))
 
 
 # --------------------------------------------------------------------------------------------

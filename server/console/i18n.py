@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from shared.chain import PLAN_PART_NAMES, STATE_NAMES, State
 from shared.events import ACTION_NAMES, EVENT_NAMES, EventType
@@ -420,14 +419,9 @@ def vocab(value: str | None, lang: str) -> str:
 
 def local_time(value: datetime | str | None, tz: str, with_time: bool = True) -> str:
     """A UTC instant as the local wall time people read, e.g. ``2026-03-02 09:00``."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        from shared.clock import parse_iso
+    from shared.clock import local_text
 
-        value = parse_iso(value)
-    local = value.astimezone(ZoneInfo(tz))
-    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    return local_text(value, tz, with_time)
 
 
 def long_date(day: date, lang: str) -> str:

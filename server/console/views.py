@@ -315,7 +315,7 @@ def hazard_context(
     hazard, events, view, brk = checked.hazard, checked.events, checked.view, checked.broken
     allowed = [
         a.value
-        for a in offered(view, caller.actor)
+        for a in offered(view, caller.actor, request.app.state.policy)
         if a in actions.CONSOLE_ACTIONS and a is not EventType.reported
     ]
     allowed = allowed if checked.folded else []

@@ -560,9 +560,10 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
             tagged = tagged.where(HazardMatter.link_id == f.link_id)
         q = q.where(col(Hazard.id).in_(tagged))
     if f.overdue is not None:
-        past = (col(Hazard.state).in_([s.value for s in DEADLINE_STATES])) & (
-            col(Hazard.deadline) < now
-        )
+        past = (
+            (col(Hazard.state).in_([s.value for s in DEADLINE_STATES]))
+            & (col(Hazard.deadline) < now)
+        ) | ((Hazard.state == State.reported.value) & Hazard.overdue.is_(True))
         q = q.where(past if f.overdue else ~past)
     if f.escalated is not None:
         q = q.where(

@@ -54,6 +54,7 @@ from server.users.service import districts_of
 from shared.chain import DEADLINE_STATES, State, fold
 from shared.clock import parse_iso, to_iso
 from shared.completion import completion
+from shared.deadlines import overdue_days
 from shared.errors import DomainError, not_found
 from shared.roles import Role
 from shared.taxonomy import Severity
@@ -440,7 +441,7 @@ def _figures(
                 "industry": h.industry,
                 "severity": h.severity,
                 "deadline": to_iso(h.deadline),
-                "days_overdue": round((cal.cut - h.deadline).total_seconds() / 86400, 1),
+                "days_overdue": overdue_days(h.deadline, cal.cut),
                 "escalation_level": h.escalation_level,
             }
         )
