@@ -23,6 +23,7 @@ from server.auth.scope import descendants
 from server.blobs import service as blobs
 from server.context import SYSTEM_ACTOR, Caller
 from server.hazards.models import Hazard, HazardEvent
+from server.hazards.numbers import next_number
 from server.matters.models import HazardMatter, MatterLink
 from server.scoping import scope_filter
 from server.sites.models import District, Site
@@ -92,6 +93,7 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
             id=view.hazard_id,
             last_hash=view.last_hash,
             reported_by=view.reported_by,
+            number=next_number(session, site.district_id, parse_iso(view.reported_at)),
             site_id=site.id,
             district_id=site.district_id,
             industry=site.industry,

@@ -1,0 +1,29 @@
+"""Allocating 隐患编号 (``shared.numbers``) on the server, safely under concurrency.
+
+The next number is the district's and year's highest plus one, read by a range scan of the
+unique index. Two reports racing in one district read the same highest: the second insert
+breaks ``ux_hazard_number`` and its unit of work runs again (``server.uow``), reading the
+winner's number; the same on SQLite (one writer at a time) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from server.hazards.models import Hazard
+from shared.clock import local_date
+from shared.numbers import hazard_number, number_prefix, sequence_of
+
+
+def next_number(session: Session, district_id: str, at: datetime, tz: str | None = None) -> str:
+    year = local_date(at, tz).year
+    prefix = number_prefix(district_id, year)
+    last = session.exec(
+        select(func.max(Hazard.number))
+        .where(col(Hazard.number) >= prefix)
+        .where(col(Hazard.number) < prefix + "~")
+    ).one()
+    return hazard_number(district_id, year, sequence_of(last) + 1 if last else 1)
