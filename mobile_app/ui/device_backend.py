@@ -283,6 +283,7 @@ class DeviceBackend:
         role = actor.role
         return {
             "id": view.hazard_id,
+            "number": row.get("number"),
             "title": view.title,
             "description": view.description,
             "severity": view.severity,
@@ -315,6 +316,7 @@ class DeviceBackend:
 
     HAZARD_ROWS = """
         SELECT h.*, json_extract(s.data, '$.name') AS site_name,
+               (SELECT n.number FROM hazard_number n WHERE n.hazard_id = h.id) AS number,
                (SELECT count(*) FROM outbox o
                 WHERE o.hazard_id = h.id AND o.status = 'rejected') AS rejected
         FROM hazard h LEFT JOIN site s ON s.id = h.site_id

@@ -122,6 +122,8 @@ EN: dict[str, str] = {
     "当前环节责任方": "Who acts next",
     "环节期限": "Step deadline",
     "督办级别": "Supervision level",
+    "隐患编号": "Hazard No.",
+    "待编号": "Not numbered yet",
     "区县督办": "District supervision",
     "市级督办": "City supervision",
     "描述": "Description",
@@ -415,6 +417,13 @@ def plan_part_name(part: str, lang: str) -> str:
 
 def vocab(value: str | None, lang: str) -> str:
     return name_of(value, lang) if value else ""
+
+
+def escalation_words(level: int | None, lang: str) -> str:
+    """A supervision level as people write it (区县督办, 市级督办), empty for none."""
+    if not level:
+        return ""
+    return translator(lang)("市级督办" if level >= 2 else "区县督办")
 
 
 def local_time(value: datetime | str | None, tz: str, with_time: bool = True) -> str:

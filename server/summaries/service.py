@@ -404,6 +404,13 @@ def _count_sites(session: Session, cal: _Calendar, placed) -> dict[str, tuple[st
     return names
 
 
+def _numbers(session: Session, ids: list[str]) -> dict[str, str | None]:
+    """隐患编号 of the few hazards a summary names (the scan itself does not read them)."""
+    if not ids:
+        return {}
+    return dict(session.exec(select(Hazard.id, Hazard.number).where(col(Hazard.id).in_(ids))))
+
+
 def _figures(
     session: Session,
     tree: DistrictTree,
@@ -428,11 +435,13 @@ def _figures(
     for i in range(TREND_DAYS - 1, 0, -1):
         open_end[i - 1] = open_end[i] - s.trend_new[i] + s.trend_ended[i]
     longest = []
+    numbers = _numbers(session, [h.id for _neg, _id, h in s.longest])
     for _neg, _id, h in sorted(s.longest, reverse=True):
         site_name = sites.get(h.site_id, (h.site_id, ""))[0]
         longest.append(
             {
                 "hazard_id": h.id,
+                "number": numbers.get(h.id),
                 "title": h.title,
                 "site_id": h.site_id,
                 "site_name": site_name,

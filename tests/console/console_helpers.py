@@ -72,6 +72,7 @@ def raise_inspection(
     )
     with Session(engine, expire_on_commit=False) as session:
         done = inspections.submit(session, caller_for(session, username), body, now=clock.now())
+        session.commit()  # the test is the edge (services only flush since #12)
     return done.inspection.id, [i.id for i in failed]
 
 
