@@ -42,6 +42,8 @@ TABS: dict[str, plans.TaskFilter] = {
     "open": plans.TaskFilter(status=(plans.OPEN,)),
     "done": plans.TaskFilter(status=(plans.DONE,)),
     "skipped": plans.TaskFilter(status=(plans.SKIPPED,)),
+    # a stopped plan's future tasks (and a removed site's): their own tab, so the tabs add up
+    "cancelled": plans.TaskFilter(status=(plans.CANCELLED,)),
     "all": plans.TaskFilter(),
 }
 TAB_NAMES = {
@@ -49,6 +51,7 @@ TAB_NAMES = {
     "open": "待检",
     "done": "已完成",
     "skipped": "已跳过",
+    "cancelled": "已取消",
     "all": "全部",
 }
 STATUS_NAMES = {
