@@ -45,6 +45,7 @@ from server.hazards.models import Hazard
 from server.inspections import service as inspections
 from server.matters import service as matters
 from server.matters.models import Matter, MatterLink
+from server.scoping import scope_filter
 from server.sites.models import District, Site
 from server.uow import RETRIES, run_unit
 from server.users.models import User, UserSite
@@ -237,6 +238,17 @@ def batch_assign(
     lang = lang_of(request)
     ids = [str(x)[:36] for x in form.getlist("hazard_id")][:200]
     results: list[dict[str, Any]] = []
+    mixed = _mixed_sites(session, caller, ids) if form.get("mixed_sites") != "yes" else None
+    if mixed:
+        # one unit rarely answers for several sites: say which, and assign only when confirmed
+        ctx = queue_context(request, session, caller, now)
+        fields = ("responsible_unit", "responsible_person", "deadline", "comment")
+        ctx["mixed"] = {
+            "sites": mixed,
+            "ids": ids,
+            "fields": {k: str(form.get(k) or "") for k in fields},
+        }
+        return render(request, "queue.html", ctx, caller=caller)
     if not ids:
         message = i18n.translator(lang)("请至少选择一条隐患")
         results.append({"id": None, "ok": False, "message": message})
@@ -270,6 +282,19 @@ def batch_assign(
     return render(
         request, "queue.html", ctx, caller=caller, status=422 if failed and not ids else 200
     )
+
+
+def _mixed_sites(session: Session, caller: Caller, ids: list[str]) -> list[str] | None:
+    """The names of the sites the selected hazards (those the caller sees) belong to, when
+    there is more than one."""
+    in_scope = scope_filter(caller.scope, Hazard.district_id, Hazard.site_id)
+    rows = session.exec(
+        select(Hazard.site_id).where(col(Hazard.id).in_(ids), in_scope).distinct()
+    ).all()
+    if len(rows) < 2:
+        return None
+    names = site_names(session, set(rows))
+    return sorted(names[s].name if s in names else s for s in rows)
 
 
 @router.get("/export/hazards.xlsx")
