@@ -18,6 +18,7 @@ from server.auth import service as auth
 from server.blobs import service as blobs
 from server.blobs.thumbs import thumbnail
 from server.blobs.views import BLOB_HEADERS
+from server.checklists.models import ChecklistTemplate
 from server.console import actions, exports, i18n, records
 from server.console.pages import ConsoleRoute, render
 from server.console.queue import (
@@ -141,6 +142,13 @@ def switch_language(request: Request, lang: str, next: str | None = None) -> Res
 
 
 # ------------------------------------------------------------------ lookups for pages
+
+
+def checklist_rows(session: Session, rows: list[Any]) -> dict[tuple[str, int], Any]:
+    """The checklists (title and version) the rows name, so pages show names, not ids."""
+    keys = {(t.template_id, t.template_version) for t in rows}
+    found = {k: session.get(ChecklistTemplate, k) for k in keys}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def site_names(session: Session, ids: set[str]) -> dict[str, Site]:
@@ -533,6 +541,7 @@ def inspection_list(
             "next_cursor": nxt,
             "sites": site_names(session, {i.site_id for i in rows}),
             "people": user_names(session, {i.inspector_id for i in rows}),
+            "checklists": checklist_rows(session, rows),
         },
         caller=caller,
     )

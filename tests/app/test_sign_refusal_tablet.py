@@ -65,3 +65,9 @@ def test_a_refusal_to_sign_on_the_review_screen(server, start_app, photo_dir):
     assert refusal["witness"] == "李见证（物业主管）" and refusal["reason"].startswith("称须请示")
     with server.login("officer") as officer:
         assert officer.get(f"/blobs/{refusal['photo']}").status_code == 200
+
+    # the site's inspections name the checklist as people do, not by its id
+    site = d.go("site", site_id=MALL)
+    rows = [w.title for w in site.ids.inspections.children if hasattr(w, "title")]
+    assert rows and all("crowded_venue" not in r for r in rows), rows
+    assert any(r.startswith(template.title.zh) for r in rows), rows
