@@ -3,9 +3,10 @@ without naming a date and by the app to show a suggested deadline offline."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from shared.clock import local_date
 
 DEFAULT_DAYS: dict[str, dict[str, int]] = {
     # General hazards: "立即整改" in law, in practice days; majors follow the 治理方案.
@@ -73,15 +74,14 @@ class DeadlinePolicy:
 DEFAULT_POLICY = DeadlinePolicy()
 
 
-def overdue_days(deadline: datetime | None, now: datetime) -> int | None:
-    """Whole days past a deadline, the one rounding every screen, export and notice uses.
-
-    Any part of a day counts as a day (a person writes 逾期1天 an hour after the deadline,
-    never 逾期0天 or 逾期0.04天); None while the deadline has not passed.
-    """
+def overdue_days(deadline: datetime | None, now: datetime, tz: str | None = None) -> int | None:
+    """Days past a deadline as a person counts them, the one rounding every screen, export and
+    notice uses: calendar days in the deployment's zone, the deadline's own day not counted,
+    at least one once it has passed (逾期1天 an hour after, never 逾期0天 or 逾期0.04天); None
+    while the deadline has not passed."""
     if deadline is None or deadline >= now:
         return None
-    return max(1, math.ceil((now - deadline) / timedelta(days=1)))
+    return max(1, (local_date(now, tz) - local_date(deadline, tz)).days)
 
 
 # --------------------------------------------------------------------------------------------

@@ -408,7 +408,8 @@ def _numbers(session: Session, ids: list[str]) -> dict[str, str | None]:
     """隐患编号 of the few hazards a summary names (the scan itself does not read them)."""
     if not ids:
         return {}
-    return dict(session.exec(select(Hazard.id, Hazard.number).where(col(Hazard.id).in_(ids))))
+    rows = session.exec(select(Hazard.id, Hazard.number).where(col(Hazard.id).in_(ids))).all()
+    return {hazard_id: number for hazard_id, number in rows}
 
 
 def _figures(

@@ -103,10 +103,11 @@ def test_unassigned_hazard_is_overdue_for_the_officer() -> None:
         (timedelta(minutes=1), 1),
         (timedelta(hours=23), 1),
         (timedelta(days=1), 1),
-        (timedelta(days=1, seconds=1), 2),
-        (timedelta(days=19, hours=3), 20),
+        (timedelta(days=1, seconds=1), 1),  # 16:00 in Wuhai: one calendar day later
+        (timedelta(days=1, hours=8), 2),  # midnight in Wuhai: the second day has begun
+        (timedelta(days=19, hours=3), 19),
     ],
 )
-def test_overdue_days_counts_every_begun_day(late_by: timedelta, days: int | None) -> None:
+def test_overdue_days_are_local_calendar_days(late_by: timedelta, days: int | None) -> None:
     assert overdue_days(T0, T0 + late_by) == days
     assert overdue_days(None, T0) is None
