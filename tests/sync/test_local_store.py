@@ -35,6 +35,7 @@ def test_every_connection_is_durable_and_migrations_are_recorded(store):
     assert applied == [
         {"migration_set": MIGRATION_SET, "name": "m001_initial"},
         {"migration_set": MIGRATION_SET, "name": "m002_inspections"},
+        {"migration_set": MIGRATION_SET, "name": "m003_hazard_numbers"},
     ]
 
 
