@@ -583,6 +583,7 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
                 col(Hazard.title).ilike(like, escape="\\"),
                 col(Hazard.description).ilike(like, escape="\\"),
                 col(Hazard.responsible_unit).ilike(like, escape="\\"),
+                col(Hazard.number).ilike(like, escape="\\"),  # 隐患编号, read out on the phone
             )
         )
     return q

@@ -33,3 +33,5 @@ def test_reports_racing_in_one_district_get_consecutive_numbers(live_demo):
     # the number is the hazard's for good: the detail and the list show the same
     one = made[0]
     assert inspectors[0].get(f"/hazards/{one['id']}").json()["number"] == one["number"]
+    found = inspectors[0].get("/hazards", params={"q": one["number"]}).json()["items"]
+    assert [h["id"] for h in found] == [one["id"]]  # found by the number a person reads out
