@@ -82,7 +82,10 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.policy = DeadlinePolicy.with_overrides(
-        settings.deadline_overrides(), spot_check_share=settings.spot_check_share
+        settings.deadline_overrides(),
+        spot_check_share=settings.spot_check_share,
+        separate_verify_close=settings.separate_verify_close,
+        assign_days=settings.officer_assign_days,
     )
     app.state.blobs = BlobStore(settings.blob_dir)
     install_error_handlers(app)

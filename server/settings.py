@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     )
     demo_password: str = "demo-password"
     deadline_days: str = Field("", description='JSON overrides, e.g. {"general": {"mine": 3}}')
+    separate_verify_close: bool = Field(
+        True, description="职责分离: the officer who verified a major hazard may not also close it"
+    )
+    officer_assign_days: int = Field(
+        1,
+        ge=1,
+        description="a reported hazard unassigned this many days is overdue for the officer",
+    )
     blob_dir: Path = VAR_DIR / "blobs"
     max_page_size: int = 200
     log_level: str = "INFO"

@@ -186,6 +186,7 @@ class HazardView:
     evidence: list[str] = field(default_factory=list)
     photos: list[str] = field(default_factory=list)
     last_rectifier: str | None = None
+    last_verifier: str | None = None  # who did 复查 (separation of duties at 销号)
     pending_extension: dict[str, Any] | None = None
     rejections: int = 0
     closed_at: str | None = None

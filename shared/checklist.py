@@ -36,7 +36,7 @@ from pydantic import (
 
 from shared.deadlines import STOP_WORK_NOTE, item_deadline_problems
 from shared.matters import link_id, matter_def
-from shared.text import latin_words
+from shared.text import for_inspectors, latin_words
 
 __all__ = [
     "LEGACY_VERSIONS",
@@ -1032,11 +1032,12 @@ def _num(value: float | None) -> str:
 
 def _basis_text(template: Template, basis: Basis) -> tuple[str, str]:
     standard = template.standard(basis.standard)
+    clause = for_inspectors(basis.clause)
     if standard is None:  # only reachable for templates that skipped check_template()
-        return f"{basis.standard} {basis.clause}", f"{basis.standard} {basis.clause}"
+        return f"{basis.standard} {clause}", f"{basis.standard} {clause}"
     return (
-        f"{standard.title.zh} {basis.clause}".strip(),
-        f"{standard.title.en} {basis.clause}".strip(),
+        f"{standard.title.zh} {clause}".strip(),
+        f"{standard.title.en} {clause}".strip(),
     )
 
 

@@ -65,3 +65,13 @@ def local_date(instant: datetime, tz: str | None = None) -> date:
     """The day ``instant`` falls on in the deployment's zone. Tasks and summaries are counted
     in those days; a tablet set to another zone (or UTC) must count the same ones."""
     return ensure_utc(instant).astimezone(ZoneInfo(tz or DEFAULT_TIMEZONE)).date()
+
+
+def local_text(value: datetime | str | None, tz: str | None = None, with_time: bool = True) -> str:
+    """A UTC instant as the local wall time people read (``2026-03-02 09:00``): the one form
+    notifications, exports, prints and screens show; stored times stay UTC ISO."""
+    if value is None or value == "":
+        return ""
+    instant = parse_iso(value) if isinstance(value, str) else ensure_utc(value)
+    local = instant.astimezone(ZoneInfo(tz or DEFAULT_TIMEZONE))
+    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")

@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from shared.clock import local_date
+
 DEFAULT_DAYS: dict[str, dict[str, int]] = {
     # General hazards: "立即整改" in law, in practice days; majors follow the 治理方案.
     "general": {
@@ -44,6 +46,9 @@ class DeadlinePolicy:
     review_days: int = 3  # and review submitted evidence within this
     # the share of self-closed hazards (自查自改) drawn for an officer's 抽查
     spot_check_share: float = 0.2
+    # 职责分离: the officer who did 复查 of a major hazard may not also 销号 it
+    # (HAZARDCHAIN_SEPARATE_VERIFY_CLOSE)
+    separate_verify_close: bool = True
 
     def rectification_days(self, severity: str, industry: str | None) -> int:
         return self.days.get(severity, {}).get(industry or "", self.fallback_days)
@@ -55,13 +60,23 @@ class DeadlinePolicy:
 
     @classmethod
     def with_overrides(
-        cls, overrides: dict[str, dict[str, int]] | None, spot_check_share: float = 0.2
+        cls,
+        overrides: dict[str, dict[str, int]] | None,
+        *,
+        spot_check_share: float = 0.2,
+        separate_verify_close: bool = True,
+        assign_days: int = 1,
     ) -> DeadlinePolicy:
         """Merge per-deployment overrides (from settings) over the defaults."""
         merged = {sev: dict(per) for sev, per in DEFAULT_DAYS.items()}
         for sev, per in (overrides or {}).items():
             merged.setdefault(sev, {}).update(per)
-        return cls(days=merged, spot_check_share=spot_check_share)
+        return cls(
+            days=merged,
+            spot_check_share=spot_check_share,
+            separate_verify_close=separate_verify_close,
+            assign_days=assign_days,
+        )
 
     def spot_check_drawn(self, hazard_id: str) -> bool:
         """Is this self-closed hazard one officers must 抽查? Drawn from the hazard id, not at
@@ -69,8 +84,23 @@ class DeadlinePolicy:
         digest = hashlib.sha256(hazard_id.encode("utf-8")).digest()
         return int.from_bytes(digest[:4], "big") / 2**32 < self.spot_check_share
 
+    def assign_late_since(self, now: datetime) -> datetime:
+        """A hazard reported before this and still unassigned is overdue for the officer: the
+        officer's own step deadline, flagged like the enterprise's."""
+        return now - timedelta(days=self.assign_days)
+
 
 DEFAULT_POLICY = DeadlinePolicy()
+
+
+def overdue_days(deadline: datetime | None, now: datetime, tz: str | None = None) -> int | None:
+    """Days past a deadline as a person counts them, the one rounding every screen, export and
+    notice uses: calendar days in the deployment's zone, the deadline's own day not counted,
+    at least one once it has passed (逾期1天 an hour after, never 逾期0天 or 逾期0.04天); None
+    while the deadline has not passed."""
+    if deadline is None or deadline >= now:
+        return None
+    return max(1, (local_date(now, tz) - local_date(deadline, tz)).days)
 
 
 # --------------------------------------------------------------------------------------------

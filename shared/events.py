@@ -499,7 +499,21 @@ def _check_verified(view: HazardView, actor: Actor, p, now, policy) -> Next:
 
 def _fold_verified(view: HazardView, ev: ChainEvent) -> HazardView:
     view.state = State.verified
+    view.last_verifier = ev.actor_id
     return view
+
+
+def separation_forbids(
+    view: HazardView, actor: Actor, policy: DeadlinePolicy = DEFAULT_POLICY
+) -> bool:
+    """职责分离: with the setting on, the officer who did 复查 of a major hazard may not 销号 it
+    too (a second officer signs the closure)."""
+    return (
+        policy.separate_verify_close
+        and view.severity == Severity.major
+        and view.last_verifier is not None
+        and actor.id == view.last_verifier
+    )
 
 
 def _check_rejected(view: HazardView, actor, p, now, policy) -> Next:
@@ -513,6 +527,13 @@ def _fold_rejected(view: HazardView, ev: ChainEvent) -> HazardView:
 
 
 def _check_closed(view: HazardView, actor, p, now, policy) -> Next:
+    if separation_forbids(view, actor, policy):
+        raise _refuse(
+            "closer_is_verifier",
+            "重大隐患的复查人不能同时销号，请由另一名监管人员销号",
+            "the officer who verified a major hazard may not also close it; another officer "
+            "must close it",
+        )
     out = {}
     if p.get("comment"):
         out["comment"] = _text(p, "comment", "销号意见")
@@ -688,12 +709,19 @@ def _fold_extension_granted(view: HazardView, ev: ChainEvent) -> HazardView:
     return view
 
 
+def _due(view: HazardView) -> str | None:
+    """The deadline an ``overdue`` flag is about: the unit's rectification deadline, or, while
+    a hazard waits to be assigned, the officer's own step deadline (flagged the same way)."""
+    return view.link_deadline if view.state is State.reported else view.deadline
+
+
 def _check_overdue(view: HazardView, actor, p, now, policy) -> Next:
-    if view.deadline is None or parse_iso(view.deadline) >= now:
+    due = _due(view)
+    if due is None or parse_iso(due) >= now:
         raise _refuse("not_overdue", "尚未逾期", "the deadline has not passed")
-    if view.deadline in view.overdue_deadlines:
+    if due in view.overdue_deadlines:
         raise _refuse("already_flagged", "该期限已标记逾期", "already flagged for this deadline")
-    return Next({"deadline": view.deadline}, view.link_owner, view.deadline)
+    return Next({"deadline": due}, view.link_owner, due)
 
 
 def _fold_overdue(view: HazardView, ev: ChainEvent) -> HazardView:
@@ -1129,7 +1157,7 @@ SPECS: tuple[EventSpec, ...] = (
         "overdue",
         ("逾期", "Overdue"),
         frozenset({Role.system}),
-        DEADLINE_STATES,
+        DEADLINE_STATES | {State.reported},
         _check_overdue,
         _fold_overdue,
         fields=(Field("deadline", DEADLINE, "date", asked=False, shown=DEADLINE),),
@@ -1364,11 +1392,16 @@ def _applies(et: EventType, view: HazardView) -> bool:
     return True
 
 
-def offered(view: HazardView, actor: Actor) -> list[EventType]:
+def offered(
+    view: HazardView, actor: Actor, policy: DeadlinePolicy = DEFAULT_POLICY
+) -> list[EventType]:
     """What to offer this user as buttons: ``allowed_event_types`` less an action that could
-    only be refused for want of its object (签收 with no 批示 for them, 批示 with no owner)."""
+    only be refused for want of its object (签收 with no 批示 for them, 批示 with no owner) or
+    of another person (销号 by the major hazard's own 复查 officer)."""
     out = []
     for et in allowed_event_types(view, actor.role):
+        if et is EventType.closed and separation_forbids(view, actor, policy):
+            continue
         if et is EventType.acknowledged and not pending_instructions(view, actor):
             continue
         if et is EventType.instructed and not view.link_owner:

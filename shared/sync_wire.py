@@ -308,4 +308,7 @@ def referenced_photos(op_type: str, payload: dict[str, Any]) -> list[str]:
         signatures = payload.get("signatures") or {}
         if isinstance(signatures, dict):
             add([signatures.get("inspector"), signatures.get("representative")])
+            refusal = signatures.get("refusal")  # 拒签: the photo of the refusal on site
+            if isinstance(refusal, dict):
+                add([refusal.get("photo")])
     return list(dict.fromkeys(found))

@@ -116,6 +116,17 @@ def store_events(db: Database, items: list[tuple[dict[str, Any], int]]) -> set[s
     return {ev.hazard_id for ev, _ in events}
 
 
+def store_number(db: Database, data: dict[str, Any]) -> None:
+    """Keep the 隐患编号 a pulled event carries beside its chain (the server allocates it)."""
+    number = data.get("hazard_number")
+    if isinstance(number, str) and number:
+        db.execute(
+            "INSERT INTO hazard_number (hazard_id, number) VALUES (?, ?) "
+            "ON CONFLICT (hazard_id) DO UPDATE SET number = excluded.number",
+            [data["hazard_id"], number],
+        )
+
+
 def confirmed_events(db: Database, hazard_id: str) -> list[ChainEvent]:
     rows = db.execute(
         "SELECT body, hash FROM event WHERE hazard_id = ? ORDER BY seq", [hazard_id]

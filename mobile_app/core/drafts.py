@@ -26,7 +26,9 @@ from shared.findings import finding_hazard_id, finding_hazard_payload
 from shared.sync_wire import OpType
 
 EDITABLE = ("draft", "rejected")
-EXTRA_KEYS = frozenset({"finding_texts", "signatures", "representative_name", "checklist_override"})
+EXTRA_KEYS = frozenset(
+    {"finding_texts", "signatures", "representative_name", "checklist_override", "refusal"}
+)
 
 
 def _locked() -> LocalRefusal:
@@ -241,6 +243,7 @@ class Drafts:
                 "inspector": sig.get("inspector"),
                 "representative": sig.get("representative"),
                 "representative_name": d["extra"].get("representative_name", "")[:100],
+                **_refusal_of(d["extra"], sig),
             },
             "notes": d["notes"][:4000],
             "started_at": d["started_at"],
@@ -281,7 +284,29 @@ class Drafts:
             raise LocalRefusal(
                 Refusal("signatures_required", "须由巡查人员签字确认", "the patroller must sign")
             )
-        if not template.self_inspection and (
+        refused = d["extra"].get("refusal") or {}
+        if (
+            not template.self_inspection
+            and refused.get("refused")
+            and not sig.get("representative")
+        ):
+            # 拒签: the representative refused; a witness and a photo of it stand instead
+            missing = {
+                k: v
+                for k, v in (("witness", "witness's name"), ("photo", "photo of the refusal"))
+                if not str(refused.get(k) or "").strip()
+            }
+            if missing or not sig.get("inspector"):
+                raise LocalRefusal(
+                    Refusal(
+                        "refusal_incomplete",
+                        "企业负责人拒签的，须由检查人员签字，并记录见证人姓名、拍摄拒签现场照片",
+                        "a refusal to sign needs the inspector's signature, a witness's name and "
+                        "a photo of the refusal",
+                        missing,
+                    )
+                )
+        elif not template.self_inspection and (
             not sig.get("inspector") or not sig.get("representative")
         ):
             raise LocalRefusal(
@@ -327,3 +352,17 @@ class Drafts:
 
         self.store.write(submit_)
         return {"id": d["id"], "op_id": op_id, "findings": len(findings)}
+
+
+def _refusal_of(extra: dict[str, Any], sig: dict[str, Any]) -> dict[str, Any]:
+    """The payload's 拒签 record, when the representative refused and did not sign after all."""
+    refusal = extra.get("refusal") or {}
+    if not refusal.get("refused") or sig.get("representative"):
+        return {}
+    return {
+        "refusal": {
+            "witness": str(refusal.get("witness") or "").strip()[:100],
+            "photo": refusal.get("photo"),
+            "reason": str(refusal.get("reason") or "").strip()[:400],
+        }
+    }

@@ -196,6 +196,17 @@ def m003_log_witness(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_hazard_numbers(db: Database) -> None:
+    """隐患编号 as the server allocated them, from the pull (not part of the hashed chain)."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE hazard_number (hazard_id TEXT PRIMARY KEY, number TEXT NOT NULL);
+        """,
+    )
+
+
 class LocalStore:
     """The device's database and photo folder. ``write`` runs a function in one
     ``BEGIN IMMEDIATE`` transaction on the writer thread; ``read`` on this thread's reader."""

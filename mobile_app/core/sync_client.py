@@ -29,7 +29,13 @@ import requests
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from mobile_app.core.chains import ChainLinkError, provisional_hazards, refold, store_events
+from mobile_app.core.chains import (
+    ChainLinkError,
+    provisional_hazards,
+    refold,
+    store_events,
+    store_number,
+)
 from mobile_app.core.outbox import actor_of
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
 from shared.clock import Clock, SystemClock, local_date, to_iso
@@ -745,6 +751,7 @@ class SyncClient:
             if ch.kind == "event":
                 if ch.op == "put" and ch.data is not None:
                     events.append((ch.data, ch.seq))
+                    store_number(db, ch.data)
             else:
                 _store_reference(db, ch.kind, ch.id, ch.op, ch.data)
         hazards = store_events(db, events)

@@ -243,7 +243,12 @@ class DeviceBackend:
         inspections.sort(key=lambda i: i.get("ended_at") or "", reverse=True)
         site["inspections"] = inspections
         site["district_name"] = self._districts().get(site["district_id"], ["", ""])
+        site["template_titles"] = self._template_titles()
         return site
+
+    def _template_titles(self) -> dict[str, list[str]]:
+        """Checklist names by id, so rows name a checklist as people do, never by its id."""
+        return {t["id"]: [t["title"]["zh"], t["title"]["en"]] for t in self.templates()}
 
     def templates(self, industry: str | None = None) -> list[dict[str, Any]]:
         # only those this user may inspect with: an enterprise user its self-inspections
@@ -296,6 +301,7 @@ class DeviceBackend:
         role = actor.role
         return {
             "id": view.hazard_id,
+            "number": row.get("number"),
             "title": view.title,
             "description": view.description,
             "severity": view.severity,
@@ -328,6 +334,7 @@ class DeviceBackend:
 
     HAZARD_ROWS = """
         SELECT h.*, json_extract(s.data, '$.name') AS site_name,
+               (SELECT n.number FROM hazard_number n WHERE n.hazard_id = h.id) AS number,
                (SELECT count(*) FROM outbox o
                 WHERE o.hazard_id = h.id AND o.status = 'rejected') AS rejected
         FROM hazard h LEFT JOIN site s ON s.id = h.site_id
@@ -440,9 +447,7 @@ class DeviceBackend:
             "open_hazards": len(hazards),
             "drafts": [d for d in self.drafts() if d["status"] in ("draft", "rejected")],
             "last_sync": self.store.meta("last_sync"),
-            "template_titles": {
-                t["id"]: [t["title"]["zh"], t["title"]["en"]] for t in self.templates()
-            },
+            "template_titles": self._template_titles(),
         }
 
     def _not_done_here(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -62,6 +62,11 @@ def when(value: str | None, with_time: bool = True) -> str:
     return dt.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
+def hazard_number(app: Any, h: dict[str, Any]) -> str:
+    """隐患编号 once the server has numbered it (after a sync); until then "not numbered yet"."""
+    return h.get("number") or app.t("Not numbered yet")
+
+
 def hazard_badges(app: Any, h: dict[str, Any]) -> list[tuple[str, tuple]]:
     """重大 in red, 逾期, pending sync, refused by the server: what a list row shows."""
     t = app.t

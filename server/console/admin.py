@@ -17,6 +17,7 @@ from server.auth.scope import scope_of
 from server.checklists.service import list_templates
 from server.console.pages import ConsoleRoute, render
 from server.console.session import ConsoleCaller, FormDep, checked_form, lang_of, require_role
+from server.console.views import checklist_rows
 from server.context import Caller
 from server.plans import service as plans
 from server.plans.views import PlanCreate
@@ -253,6 +254,7 @@ def _plans_context(session: Session, caller: Caller) -> dict[str, Any]:
             inspectors.append(u)
     return {
         "plans": rows,
+        "checklists": checklist_rows(session, rows),
         "sites": {s.id: s for s in in_scope},
         "site_list": in_scope,
         "templates": list_templates(session),

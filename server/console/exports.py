@@ -22,11 +22,12 @@ from server.console.queue import days_overdue
 from server.hazards.models import Hazard
 from server.matters.models import Matter, MatterLink
 from server.sites.models import District, Site
+from shared.numbers import shown_number
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 HAZARD_COLUMNS = (
-    ("编号", "ID", 38),
+    ("隐患编号", "Hazard No.", 24),
     ("隐患", "Hazard", 40),
     ("场所", "Site", 26),
     ("辖区", "District", 12),
@@ -94,7 +95,7 @@ def hazard_workbook(session: Session, query, now: datetime, lang: str, tz: str) 
         h: Hazard
         ws.append(
             [
-                h.id,
+                shown_number(h.number, h.id),
                 h.title,
                 sites.get(h.site_id, h.site_id),
                 districts.get(h.district_id, h.district_id),
@@ -105,7 +106,7 @@ def hazard_workbook(session: Session, query, now: datetime, lang: str, tz: str) 
                 h.responsible_person or "",
                 i18n.local_time(h.deadline, tz),
                 days_overdue(h, now),
-                h.escalation_level,
+                i18n.escalation_words(h.escalation_level, lang),
                 i18n.local_time(h.reported_at, tz),
                 i18n.local_time(h.closed_at, tz),
                 matters.get(h.matter_id or "", ""),
@@ -272,7 +273,7 @@ def daily_workbook(
             t("整改期限"),
             t("逾期天数"),
             t("督办级别"),
-            "ID",
+            t("隐患编号"),
         ]
     )
     for r in figures.get("longest_overdue", []):
@@ -284,8 +285,8 @@ def daily_workbook(
                 i18n.vocab(r["severity"], lang),
                 i18n.local_time(r["deadline"], tz),
                 r["days_overdue"],
-                r["escalation_level"],
-                r["hazard_id"],
+                i18n.escalation_words(r["escalation_level"], lang),
+                shown_number(r.get("number"), r["hazard_id"]),
             ]
         )
 

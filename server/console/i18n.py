@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from shared.chain import PLAN_PART_NAMES, STATE_NAMES, State
 from shared.events import ACTION_NAMES, EVENT_NAMES, EventType
@@ -123,6 +122,17 @@ EN: dict[str, str] = {
     "当前环节责任方": "Who acts next",
     "环节期限": "Step deadline",
     "督办级别": "Supervision level",
+    "隐患编号": "Hazard No.",
+    "被检查单位负责人拒签": "The inspected unit's representative refused to sign",
+    "见证人": "Witness",
+    "拒签情况": "Circumstances",
+    "拒签现场照片": "Photo of the refusal on site",
+    "选中的隐患属于不同场所": "The selected hazards belong to different sites",
+    "将交办给同一责任单位": "They would all be assigned to one unit",
+    "请确认该单位对这些场所都负有整改责任。": "Confirm that this unit is responsible for all of these sites.",
+    "仍然交办": "Assign anyway",
+    "返回修改": "Go back",
+    "待编号": "Not numbered yet",
     "区县督办": "District supervision",
     "市级督办": "City supervision",
     "描述": "Description",
@@ -445,16 +455,18 @@ def vocab(value: str | None, lang: str) -> str:
     return name_of(value, lang) if value else ""
 
 
+def escalation_words(level: int | None, lang: str) -> str:
+    """A supervision level as people write it (区县督办, 市级督办), empty for none."""
+    if not level:
+        return ""
+    return translator(lang)("市级督办" if level >= 2 else "区县督办")
+
+
 def local_time(value: datetime | str | None, tz: str, with_time: bool = True) -> str:
     """A UTC instant as the local wall time people read, e.g. ``2026-03-02 09:00``."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        from shared.clock import parse_iso
+    from shared.clock import local_text
 
-        value = parse_iso(value)
-    local = value.astimezone(ZoneInfo(tz))
-    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    return local_text(value, tz, with_time)
 
 
 def long_date(day: date, lang: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func
@@ -20,6 +20,7 @@ from server.hazards.models import Hazard, HazardEvent
 from server.hazards.service import HazardFilter, awaiting_clause, filtered_query
 from server.scoping import scope_filter
 from shared.chain import DEADLINE_STATES, OPEN_STATES, State
+from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy, overdue_days
 from shared.roles import Role
 from shared.taxonomy import Industry, Severity
 
@@ -65,8 +66,11 @@ def tabs_for(role: Role) -> dict[str, str]:
 
 
 def overdue_expr(now: datetime):
-    """Past its deadline while the deadline still binds (the list filter's own definition)."""
-    return col(Hazard.state).in_([s.value for s in DEADLINE_STATES]) & (col(Hazard.deadline) < now)
+    """Past its deadline while the deadline still binds (the list filter's own definition), or
+    flagged unassigned past the officer's own step deadline."""
+    return (
+        col(Hazard.state).in_([s.value for s in DEADLINE_STATES]) & (col(Hazard.deadline) < now)
+    ) | ((Hazard.state == State.reported.value) & Hazard.overdue.is_(True))
 
 
 @dataclass(frozen=True)
@@ -232,7 +236,11 @@ def is_overdue(h: Hazard, now: datetime) -> bool:
     )
 
 
-def days_overdue(h: Hazard, now: datetime) -> float | None:
-    if h.deadline is None or not is_overdue(h, now):
+def days_overdue(h: Hazard, now: datetime, policy: DeadlinePolicy = DEFAULT_POLICY) -> int | None:
+    """Whole days late (``shared.deadlines.overdue_days``); an unassigned hazard counts from
+    the officer's step deadline."""
+    if not is_overdue(h, now):
         return None
-    return round((now - h.deadline).total_seconds() / 86400, 1)
+    if h.state == State.reported.value:
+        return overdue_days(h.reported_at + timedelta(days=policy.assign_days), now)
+    return overdue_days(h.deadline, now)

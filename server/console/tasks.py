@@ -15,14 +15,12 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
-from server.checklists.models import ChecklistTemplate
 from server.console.pages import ConsoleRoute, render
 from server.console.session import ConsoleCaller, checked_form, require_role
-from server.console.views import district_map, site_names, user_names
+from server.console.views import checklist_rows, district_map, site_names, user_names
 from server.context import Caller
 from server.jobs.days import local_date
 from server.plans import service as plans
-from server.plans.models import InspectionTask
 from server.sites import service as sites
 from shared.roles import Role
 
@@ -42,6 +40,8 @@ TABS: dict[str, plans.TaskFilter] = {
     "open": plans.TaskFilter(status=(plans.OPEN,)),
     "done": plans.TaskFilter(status=(plans.DONE,)),
     "skipped": plans.TaskFilter(status=(plans.SKIPPED,)),
+    # a stopped plan's future tasks (and a removed site's): their own tab, so the tabs add up
+    "cancelled": plans.TaskFilter(status=(plans.CANCELLED,)),
     "all": plans.TaskFilter(),
 }
 TAB_NAMES = {
@@ -49,6 +49,7 @@ TAB_NAMES = {
     "open": "待检",
     "done": "已完成",
     "skipped": "已跳过",
+    "cancelled": "已取消",
     "all": "全部",
 }
 STATUS_NAMES = {
@@ -107,12 +108,6 @@ class TaskQuery:
         }
 
 
-def _templates(session: Session, rows: list[InspectionTask]) -> dict[tuple[str, int], Any]:
-    keys = {(t.template_id, t.template_version) for t in rows}
-    found = {k: session.get(ChecklistTemplate, k) for k in keys}
-    return {k: v for k, v in found.items() if v is not None}
-
-
 def tasks_context(
     request: Request, session: Session, caller: Caller, now: datetime, tz: str
 ) -> dict[str, Any]:
@@ -145,7 +140,7 @@ def tasks_context(
         "districts": district_map(session),
         "sites": site_names(session, {t.site_id for t in rows}),
         "people": user_names(session, {t.assignee_user_id or "" for t in rows}),
-        "checklists": _templates(session, rows),
+        "checklists": checklist_rows(session, rows),
     }
 
 

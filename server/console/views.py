@@ -18,6 +18,7 @@ from server.auth import service as auth
 from server.blobs import service as blobs
 from server.blobs.thumbs import thumbnail
 from server.blobs.views import BLOB_HEADERS
+from server.checklists.models import ChecklistTemplate
 from server.console import actions, exports, i18n, records
 from server.console.pages import ConsoleRoute, render
 from server.console.queue import (
@@ -45,6 +46,7 @@ from server.hazards.models import Hazard
 from server.inspections import service as inspections
 from server.matters import service as matters
 from server.matters.models import Matter, MatterLink
+from server.scoping import scope_filter
 from server.sites.models import District, Site
 from server.uow import RETRIES, run_unit
 from server.users.models import User, UserSite
@@ -143,6 +145,13 @@ def switch_language(request: Request, lang: str, next: str | None = None) -> Res
 # ------------------------------------------------------------------ lookups for pages
 
 
+def checklist_rows(session: Session, rows: list[Any]) -> dict[tuple[str, int], Any]:
+    """The checklists (title and version) the rows name, so pages show names, not ids."""
+    keys = {(t.template_id, t.template_version) for t in rows}
+    found = {k: session.get(ChecklistTemplate, k) for k in keys}
+    return {k: v for k, v in found.items() if v is not None}
+
+
 def site_names(session: Session, ids: set[str]) -> dict[str, Site]:
     if not ids:
         return {}
@@ -238,6 +247,17 @@ def batch_assign(
     lang = lang_of(request)
     ids = [str(x)[:36] for x in form.getlist("hazard_id")][:200]
     results: list[dict[str, Any]] = []
+    mixed = _mixed_sites(session, caller, ids) if form.get("mixed_sites") != "yes" else None
+    if mixed:
+        # one unit rarely answers for several sites: say which, and assign only when confirmed
+        ctx = queue_context(request, session, caller, now)
+        fields = ("responsible_unit", "responsible_person", "deadline", "comment")
+        ctx["mixed"] = {
+            "sites": mixed,
+            "ids": ids,
+            "fields": {k: str(form.get(k) or "") for k in fields},
+        }
+        return render(request, "queue.html", ctx, caller=caller)
     if not ids:
         message = i18n.translator(lang)("请至少选择一条隐患")
         results.append({"id": None, "ok": False, "message": message})
@@ -271,6 +291,19 @@ def batch_assign(
     return render(
         request, "queue.html", ctx, caller=caller, status=422 if failed and not ids else 200
     )
+
+
+def _mixed_sites(session: Session, caller: Caller, ids: list[str]) -> list[str] | None:
+    """The names of the sites the selected hazards (those the caller sees) belong to, when
+    there is more than one."""
+    in_scope = scope_filter(caller.scope, Hazard.district_id, Hazard.site_id)
+    rows = session.exec(
+        select(Hazard.site_id).where(col(Hazard.id).in_(ids), in_scope).distinct()
+    ).all()
+    if len(rows) < 2:
+        return None
+    names = site_names(session, set(rows))
+    return sorted(names[s].name if s in names else s for s in rows)
 
 
 @router.get("/export/hazards.xlsx")
@@ -311,7 +344,7 @@ def hazard_context(
     hazard, events, view, brk = checked.hazard, checked.events, checked.view, checked.broken
     allowed = [
         a.value
-        for a in offered(view, caller.actor)
+        for a in offered(view, caller.actor, request.app.state.policy)
         if a in actions.CONSOLE_ACTIONS and a is not EventType.reported
     ]
     allowed = allowed if checked.folded else []
@@ -357,6 +390,7 @@ def hazard_context(
         "link": link,
         "reported": reported,
         "overdue": view.overdue or view.is_past_deadline(now),
+        "late_days": days_overdue(hazard, now, request.app.state.policy),
         "mine_to_ack": {i["id"] for i in pending_instructions(view, caller.actor)},
         "error": None,
         "error_action": None,
@@ -503,6 +537,7 @@ def inspection_list(
             "next_cursor": nxt,
             "sites": site_names(session, {i.site_id for i in rows}),
             "people": user_names(session, {i.inspector_id for i in rows}),
+            "checklists": checklist_rows(session, rows),
         },
         caller=caller,
     )

@@ -19,8 +19,11 @@ class Hazard(SQLModel, table=True):
     __table_args__ = (
         Index("ix_hazard_reported_keyset", "reported_at", "id"),
         Index("ix_hazard_open_deadline", "state", "deadline"),
+        Index("ux_hazard_number", "number", unique=True),
     )
     id: str = Field(primary_key=True, max_length=36)
+    # 隐患编号 (shared.numbers), allocated at creation; never changes, never reused
+    number: str | None = Field(default=None, max_length=32)
     site_id: str = Field(foreign_key="site.id", index=True, max_length=36)
     district_id: str = Field(foreign_key="district.id", index=True, max_length=32)
     industry: str = Field(max_length=32, index=True)

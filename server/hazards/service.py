@@ -24,6 +24,7 @@ from server.auth.scope import descendants
 from server.blobs import service as blobs
 from server.context import SYSTEM_ACTOR, Caller
 from server.hazards.models import Hazard, HazardEvent
+from server.hazards.numbers import next_number
 from server.matters.models import HazardMatter, MatterLink
 from server.scoping import scope_filter
 from server.sites.models import District, Site
@@ -163,6 +164,7 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
             id=view.hazard_id,
             last_hash=view.last_hash,
             reported_by=view.reported_by,
+            number=next_number(session, site.district_id, parse_iso(view.reported_at)),
             site_id=site.id,
             district_id=site.district_id,
             industry=site.industry,
@@ -734,9 +736,10 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
             tagged = tagged.where(HazardMatter.link_id == f.link_id)
         q = q.where(col(Hazard.id).in_(tagged))
     if f.overdue is not None:
-        past = (col(Hazard.state).in_([s.value for s in DEADLINE_STATES])) & (
-            col(Hazard.deadline) < now
-        )
+        past = (
+            (col(Hazard.state).in_([s.value for s in DEADLINE_STATES]))
+            & (col(Hazard.deadline) < now)
+        ) | ((Hazard.state == State.reported.value) & Hazard.overdue.is_(True))
         q = q.where(past if f.overdue else ~past)
     if f.escalated is not None:
         q = q.where(
@@ -760,6 +763,7 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
                 col(Hazard.title).ilike(like, escape="\\"),
                 col(Hazard.description).ilike(like, escape="\\"),
                 col(Hazard.responsible_unit).ilike(like, escape="\\"),
+                col(Hazard.number).ilike(like, escape="\\"),  # 隐患编号, read out on the phone
             )
         )
     return q

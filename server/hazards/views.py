@@ -24,6 +24,7 @@ Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 class HazardPublic(BaseModel):
     id: str
+    number: str | None = Field(None, description="隐患编号, e.g. YH-150302-2026-000123")
     site_id: str
     district_id: str
     industry: str

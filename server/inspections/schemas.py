@@ -80,6 +80,18 @@ class Location(BaseModel):
         return text + (f" ±{self.accuracy:.0f}m" if self.accuracy is not None else "")
 
 
+class SignRefusal(BaseModel):
+    """拒签: the site's representative refused to sign. Recorded with a witness who saw it and
+    a photo of the scene (the representative present, the record offered), as regulators
+    require when a 现场检查记录 stands without the inspected unit's signature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    witness: Text(100, 1) = Field(description="见证人 who saw the refusal")
+    photo: Sha256 = Field(description="a photo of the refusal on site (a blob, like photos)")
+    reason: Text(400) = ""
+
+
 class Signatures(BaseModel):
     """签字确认: the inspector's and the site representative's signatures, PNG images uploaded
     as blobs like photos (the server holds both before it accepts the inspection)."""
@@ -91,6 +103,7 @@ class Signatures(BaseModel):
     # no one else countersigns; a regulator's inspection needs the representative too.
     representative: Sha256 | None = None
     representative_name: Text(100) = ""
+    refusal: SignRefusal | None = None  # 拒签, instead of the representative's signature
 
 
 # Fields added after inspections were first stored. Left out of the hash while unset, so a
@@ -157,6 +170,8 @@ class InspectionSubmit(BaseModel):
         for name in _LATER_FIELDS:
             if not data[name]:
                 del data[name]
+        if data.get("signatures") and data["signatures"].get("refusal") is None:
+            del data["signatures"]["refusal"]  # added later: unset, it hashes as before
         return data
 
     def sha256(self) -> str:

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -26,7 +27,7 @@ from server.context import Caller
 from server.hazards import service as hazards
 from server.hazards.models import Hazard
 from server.inspections.models import Inspection
-from server.inspections.schemas import InspectionSubmit
+from server.inspections.schemas import InspectionSubmit, Signatures
 from server.plans import service as plans
 from server.scoping import scope_filter
 from server.sites.models import Site
@@ -149,15 +150,34 @@ def _check_signatures(
     by the site's representative."""
     if body.signatures is None:
         return
-    if body.signatures.representative is None and not template.self_inspection:
+    sig = body.signatures
+    if sig.refusal is not None and (template.self_inspection or sig.representative):
         raise _invalid(
             "invalid_input",
-            "须由检查人员和企业负责人签字确认",
-            "the inspector and the site's representative must both sign",
-            {"signatures.representative": "the site's representative must sign"},
+            "拒签只用于监管检查中企业负责人未签字的情形",
+            "a refusal to sign is recorded only when the site's representative has not signed "
+            "a regulator's inspection",
+            {"signatures.refusal": "only when the representative has not signed"},
         )
-    signed = [s for s in (body.signatures.inspector, body.signatures.representative) if s]
+    if sig.representative is None and sig.refusal is None and not template.self_inspection:
+        raise _invalid(
+            "invalid_input",
+            "须由检查人员和企业负责人签字确认；企业负责人拒签的，须记录见证人并拍照",
+            "the inspector and the site's representative must both sign; if the representative "
+            "refuses, record a witness and a photo",
+            {"signatures.representative": "the site's representative must sign (or record 拒签)"},
+        )
+    signed = [s for s in (sig.inspector, sig.representative) if s]
+    if sig.refusal is not None:
+        signed.append(sig.refusal.photo)
     blobs.require_held(session, caller, signed, "signatures", "签字图片", "signature image(s)")
+
+
+def _signatures_stored(sig: Signatures | None) -> dict[str, Any] | None:
+    """The stored shape; ``refusal`` (拒签) only when there was one, as before it existed."""
+    if sig is None:
+        return None
+    return sig.model_dump(exclude={"refusal"} if sig.refusal is None else set())
 
 
 def hazards_of(session: Session, inspection: Inspection) -> list[Hazard]:
@@ -266,7 +286,7 @@ def submit(
         photos=body.photos,
         item_notes=body.item_notes,
         descriptions=body.descriptions,
-        signatures=body.signatures.model_dump() if body.signatures else None,
+        signatures=_signatures_stored(body.signatures),
         notes=body.notes,
         started_at=body.started_at,
         ended_at=body.ended_at,

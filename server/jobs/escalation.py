@@ -20,6 +20,7 @@ from server.jobs.pages import by_deadline
 from server.jobs.recipients import LEVEL_WORDS, DistrictTree, supervisors
 from server.settings import Settings, get_settings
 from shared.chain import DEADLINE_STATES, EventType
+from shared.deadlines import overdue_days
 from shared.taxonomy import Severity
 
 log = logging.getLogger("hazardchain.jobs")
@@ -57,7 +58,7 @@ def _escalations(
         if target <= level:
             continue
         zh, en = LEVEL_WORDS[target]
-        days = overdue_for.days
+        days = overdue_days(deadline, now)
         if severity == Severity.major:
             reason = f"重大隐患逾期未整改，提级至{zh}督办 / major hazard overdue: {en} supervision"
         else:

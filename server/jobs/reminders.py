@@ -17,7 +17,8 @@ from server.notifications.service import notify
 from server.settings import Settings, get_settings
 from server.uow import checkpoint
 from shared.chain import DEADLINE_STATES
-from shared.clock import to_iso
+from shared.clock import DEFAULT_TIMEZONE, local_text, parse_iso, to_iso
+from shared.deadlines import overdue_days
 from shared.roles import Role
 
 DAY = timedelta(days=1)
@@ -36,7 +37,9 @@ def _left(deadline: datetime, now: datetime) -> str:
     return f"{hours // 24}天{hours % 24}小时" if hours >= 24 else f"{hours}小时"
 
 
-def remind_before_deadlines(session: Session, now: datetime, thresholds: tuple[int, ...]) -> int:
+def remind_before_deadlines(
+    session: Session, now: datetime, thresholds: tuple[int, ...], tz: str = DEFAULT_TIMEZONE
+) -> int:
     """Hazards whose deadline is within the largest threshold; only the nearest threshold
     crossed is sent, larger ones crossed at the same time are recorded as skipped."""
     if not thresholds:
@@ -83,8 +86,10 @@ def remind_before_deadlines(session: Session, now: datetime, thresholds: tuple[i
                     kind="reminder",
                     title=f"整改期限提醒：{hazard.title}（剩余{left}）",
                     body=(
-                        f"隐患“{hazard.title}”的整改期限为 {to_iso(hazard.deadline)}，剩余{left}。\n"
-                        f"Rectification of “{hazard.title}” is due {to_iso(hazard.deadline)} "
+                        f"隐患“{hazard.title}”的整改期限为 {local_text(hazard.deadline, tz)}，"
+                        f"剩余{left}。\n"
+                        f"Rectification of “{hazard.title}” is due "
+                        f"{local_text(hazard.deadline, tz)} "
                         f"(within {t} day(s))."
                     ),
                     key=_key(hazard, t),
@@ -100,23 +105,36 @@ def _key(hazard: Hazard, threshold: int) -> str:
     return f"remind:{hazard.id}:{to_iso(hazard.deadline)}:{threshold}d"
 
 
-def _overdue_wording(hazard: Hazard, event: HazardEvent) -> tuple[str, str]:
-    deadline = event.payload.get("deadline", "")
+def _overdue_wording(
+    hazard: Hazard, event: HazardEvent, tz: str = DEFAULT_TIMEZONE
+) -> tuple[str, str]:
+    """In local time and whole days; an unassigned hazard is the officer's own step late."""
+    due = event.payload.get("deadline", "")
+    deadline = local_text(due, tz)
+    days = overdue_days(parse_iso(due), parse_iso(event.at)) if due else None
+    late = f"，已逾期{days}天" if days else ""
+    if hazard.state == "reported":
+        return (
+            f"隐患逾期未交办：{hazard.title}",
+            f"隐患“{hazard.title}”应于 {deadline} 前交办，尚未交办{late}。\n"
+            f"“{hazard.title}” should have been assigned by {deadline}.",
+        )
     return (
         f"隐患逾期：{hazard.title}",
-        f"隐患“{hazard.title}”已超过整改期限 {deadline}，尚未整改完成。\n"
+        f"隐患“{hazard.title}”已超过整改期限 {deadline}，尚未整改完成{late}。\n"
         f"“{hazard.title}” passed its rectification deadline {deadline}.",
     )
 
 
 def remind(session: Session, now: datetime, settings: Settings | None = None) -> dict[str, int]:
     settings = settings or get_settings()
-    reminders = remind_before_deadlines(session, now, settings.remind_thresholds)
+    tz = settings.timezone
+    reminders = remind_before_deadlines(session, now, settings.remind_thresholds, tz)
     notices = notify_events(
         session,
         now,
         "overdue",
         lambda s, tree, hazard, _ev: _responsible_and_officers(s, tree, hazard),
-        _overdue_wording,
+        lambda hazard, event: _overdue_wording(hazard, event, tz),
     )
     return {"reminders": reminders, "overdue_notices": notices}

@@ -56,6 +56,7 @@ from server.users.service import districts_of
 from shared.chain import DEADLINE_STATES, State, fold
 from shared.clock import parse_iso, to_iso
 from shared.completion import completion
+from shared.deadlines import overdue_days
 from shared.errors import DomainError, not_found
 from shared.roles import Role
 from shared.taxonomy import Severity
@@ -560,6 +561,14 @@ def _count_sites(session: Session, cal: _Calendar, placed) -> dict[str, tuple[st
     return names
 
 
+def _numbers(session: Session, ids: list[str]) -> dict[str, str | None]:
+    """隐患编号 of the few hazards a summary names (the scan itself does not read them)."""
+    if not ids:
+        return {}
+    rows = session.exec(select(Hazard.id, Hazard.number).where(col(Hazard.id).in_(ids))).all()
+    return {hazard_id: number for hazard_id, number in rows}
+
+
 def _figures(
     session: Session,
     tree: DistrictTree,
@@ -584,11 +593,13 @@ def _figures(
     for i in range(TREND_DAYS - 1, 0, -1):
         open_end[i - 1] = open_end[i] - s.trend_new[i] + s.trend_ended[i]
     longest = []
+    numbers = _numbers(session, [h.id for _neg, _id, h in s.longest])
     for _neg, _id, h in sorted(s.longest, reverse=True):
         site_name = sites.get(h.site_id, (h.site_id, ""))[0]
         longest.append(
             {
                 "hazard_id": h.id,
+                "number": numbers.get(h.id),
                 "title": h.title,
                 "site_id": h.site_id,
                 "site_name": site_name,
@@ -597,7 +608,7 @@ def _figures(
                 "industry": h.industry,
                 "severity": h.severity,
                 "deadline": to_iso(h.deadline),
-                "days_overdue": round((cal.cut - h.deadline).total_seconds() / 86400, 1),
+                "days_overdue": overdue_days(h.deadline, cal.cut),
                 "escalation_level": h.escalation_level,
             }
         )

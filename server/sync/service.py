@@ -580,8 +580,17 @@ def _materialize(session: Session, rows: list[SyncChange]) -> list[Change]:
         by_kind.setdefault(r.kind, []).append(r.entity_id)
     loaded: dict[tuple[str, str], dict[str, Any]] = {}
     if ids := by_kind.get("event"):
-        for e in session.exec(select(HazardEvent).where(col(HazardEvent.id).in_(ids))).all():
-            loaded[("event", e.id)] = _event_data(e)
+        events = session.exec(select(HazardEvent).where(col(HazardEvent.id).in_(ids))).all()
+        numbers = dict(
+            session.exec(
+                select(Hazard.id, Hazard.number).where(
+                    col(Hazard.id).in_({e.hazard_id for e in events})
+                )
+            ).all()
+        )
+        for e in events:
+            # 隐患编号 travels beside the hashed event, not inside it
+            loaded[("event", e.id)] = _event_data(e) | {"hazard_number": numbers.get(e.hazard_id)}
     if ids := by_kind.get("site"):
         for s in session.exec(select(Site).where(col(Site.id).in_(ids))).all():
             loaded[("site", s.id)] = _site_data(s)

@@ -78,7 +78,7 @@ def test_signatures_must_be_uploaded_then_everything_is_stored_and_served(
 
     upload(inspector, theirs)
     out = submit(inspector, data)
-    assert out["signatures"] == data["signatures"]
+    assert out["signatures"] == data["signatures"] | {"refusal": None}  # no 拒签
     assert out["item_notes"] == data["item_notes"]
     assert out["descriptions"] == {"t.exit.clear": "东侧安全出口被货物堵塞"}  # blank: none
     assert inspector.get(f"/inspections/{data['id']}").json() == out

@@ -73,6 +73,7 @@ def raise_inspection(
     )
     with unit_of_work(engine) as session:  # the test is the edge: it commits
         done = inspections.submit(session, caller_for(session, username), body, now=clock.now())
+        session.commit()  # the test is the edge (services only flush since #12)
     return done.inspection.id, [i.id for i in failed]
 
 

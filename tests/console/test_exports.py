@@ -9,6 +9,7 @@ import re
 from openpyxl import load_workbook
 
 ROW = re.compile(r'data-hazard="([0-9a-f-]{36})"')
+NUMBER = re.compile(r'class="muted small nowrap hazard-no">([^<]*)<')
 
 
 def sheet_rows(content: bytes) -> list[tuple]:
@@ -25,23 +26,28 @@ def test_export_holds_the_filtered_list(console, live_demo):
         "tab=open&q=万达",
         "tab=done",
     ):
-        page_ids = ROW.findall(officer.get(f"/console/queue?{query}").text)
+        page = officer.get(f"/console/queue?{query}").text
+        page_numbers = NUMBER.findall(page)
+        assert len(page_numbers) == len(ROW.findall(page))
         r = officer.get(f"/console/export/hazards.xlsx?{query}")
         assert r.status_code == 200 and r.headers["content-disposition"].startswith("attachment")
         rows = sheet_rows(r.content)
-        assert rows[0][:3] == ("编号", "隐患", "场所")
-        assert [row[0] for row in rows[1:]] == page_ids, query
+        assert rows[0][:3] == ("隐患编号", "隐患", "场所")
+        assert [row[0] for row in rows[1:]] == page_numbers, query
     rows = sheet_rows(officer.get("/console/export/hazards.xlsx?tab=overdue").content)
     api = live_demo.login("officer")
     overdue = api.get("/hazards", params={"overdue": "true", "limit": 200}).json()["items"]
-    assert {row[0] for row in rows[1:]} == {h["id"] for h in overdue}
-    by_id = {h["id"]: h for h in overdue}
+    assert {row[0] for row in rows[1:]} == {h["number"] for h in overdue}
+    assert all(re.fullmatch(r"YH-\d{6}-\d{4}-\d{6}", row[0]) for row in rows[1:])
+    by_number = {h["number"]: h for h in overdue}
     for row in rows[1:]:
-        assert row[1] == by_id[row[0]]["title"]
-        assert row[6] == "已交办" and row[10] > 0  # state in Chinese, days overdue
+        assert row[1] == by_number[row[0]]["title"]
+        # state in Chinese (an unassigned one is late for the officer), whole days overdue
+        assert row[6] in ("已交办", "已上报") and isinstance(row[10], int) and row[10] > 0
+        assert row[11] in (None, "区县督办", "市级督办")  # supervision in words, not 0/1/2
 
 
 def test_export_headers_follow_the_language_and_empty_lists_export(console):
     en = console("officer", lang="en")
     rows = sheet_rows(en.get("/console/export/hazards.xlsx?q=nothing-like-this").content)
-    assert rows == [rows[0]] and rows[0][:3] == ("ID", "Hazard", "Site")
+    assert rows == [rows[0]] and rows[0][:3] == ("Hazard No.", "Hazard", "Site")

@@ -100,6 +100,7 @@ def test_leader_signs_off_once_with_time_and_name(console, live_demo, clock):
 def test_stored_snapshot_is_read_and_exported(console, live_demo, clock):
     with unit_of_work(live_demo.app.state.engine) as s:  # the test is the job's edge
         build_daily(s, date(2026, 3, 1), clock.now(), "Asia/Shanghai")
+        s.commit()  # the test is the edge (services only flush since #12)
     leader = console("leader")
     html = leader.get(f"/console/dashboard?date={YESTERDAY}&district=150302").text
     assert "07:00 定时生成的存档" in html and "海勃湾区" in html
@@ -115,7 +116,12 @@ def test_stored_snapshot_is_read_and_exported(console, live_demo, clock):
     assert overview["在办隐患总数"] == figures["totals"]["open"]
     assert overview["逾期未改"] == figures["totals"]["overdue"]
     longest = list(wb.worksheets[2].iter_rows(values_only=True))[1:]
-    assert [row[-1] for row in longest] == [r["hazard_id"] for r in figures["longest_overdue"]]
+    # 隐患编号, not UUIDs; whole days; supervision in words
+    assert [row[-1] for row in longest] == [r["number"] for r in figures["longest_overdue"]]
+    assert all(re.fullmatch(r"YH-\d{6}-\d{4}-\d{6}", row[-1]) for row in longest) and longest
+    assert all(
+        isinstance(row[5], int) and row[6] in (None, "区县督办", "市级督办") for row in longest
+    )
     trend = list(wb.worksheets[3].iter_rows(values_only=True))[1:]
     assert len(trend) == 30 and trend[-1][0] == YESTERDAY
     assert [row[3] for row in trend] == [d["open"] for d in figures["trend"]]

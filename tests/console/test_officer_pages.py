@@ -30,7 +30,10 @@ def test_queue_puts_overdue_then_major_first_and_filters(console, live_demo):
     assert late == sorted(late, reverse=True)  # overdue first
     n_late = sum(late)
     assert major[n_late:] == sorted(major[n_late:], reverse=True)  # then major
-    assert ids[0] in (OVERDUE, did("hazard", "卸油区消防沙不足"))
+    assert OVERDUE in ids[:n_late] and items[ids[0]]["overdue"]
+    # an unassigned hazard past the officer's own step deadline is late like the unit's
+    unassigned_late = [i for i in ids[:n_late] if items[i]["state"] == "reported"]
+    assert unassigned_late, "the demo's old unassigned reports are overdue for the officer"
     assert WUDA_MAJOR not in ids  # 乌达区 is not the officer's
     # filters and tabs
     assert rows(officer.get("/console/queue?q=卷帘").text) == [IN_REVIEW]
@@ -136,9 +139,20 @@ def test_batch_assignment_reports_each_result(console, live_demo):
          "responsible_person": "刘科长", "deadline": "2026-03-30"},
         from_page="/console/queue",
     )  # fmt: skip
-    assert r.status_code == 200
-    assert "2 成功，1 失败" in r.text and "待复查" in r.text  # the refusal names the state
+    # three sites for one unit: a warning naming them, and nothing assigned until confirmed
+    assert r.status_code == 200 and 'id="mixed-sites"' in r.text
+    warning = r.text.split('id="mixed-sites"')[1].split("</section>")[0]
+    assert "选中的隐患属于不同场所" in warning and "乌海市第一中学" in warning
+    assert "海勃湾区教育局" in warning and "批量交办结果" not in r.text
     api = live_demo.login("officer")
+    assert api.get(f"/hazards/{REPORTED}").json()["state"] == "reported"
+    hidden = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', warning)
+    assert ("mixed_sites", "yes") in hidden and ("deadline", "2026-03-30") in hidden
+    resent = [(k, v) for k, v in hidden if k != "csrf_token"]
+    assert [v for k, v in resent if k == "hazard_id"] == [REPORTED, school, IN_REVIEW]
+    r = officer.post_form("/console/queue/assign", resent, from_page="/console/queue")
+    assert r.status_code == 200 and 'id="mixed-sites"' not in r.text
+    assert "2 成功，1 失败" in r.text and "待复查" in r.text  # the refusal names the state
     for hid in (REPORTED, school):
         h = api.get(f"/hazards/{hid}").json()
         assert h["state"] == "assigned" and h["responsible_unit"] == "海勃湾区教育局"
@@ -148,6 +162,22 @@ def test_batch_assignment_reports_each_result(console, live_demo):
         from_page="/console/queue",
     )  # fmt: skip
     assert "请至少选择一条隐患" in r.text
+
+
+def test_batch_assignment_of_one_sites_hazards_needs_no_confirmation(console, live_demo):
+    api = live_demo.login("inspector")
+    mall = did("site", "万达广场乌海店")
+    made = [
+        api.post("/hazards", json={"site_id": mall, "title": f"同场所{i}", "severity": "general"})
+        for i in range(2)
+    ]
+    ids = [m.json()["id"] for m in made]
+    r = console("officer").post_form(
+        "/console/queue/assign",
+        {"hazard_id": ids, "responsible_unit": "万达广场", "responsible_person": "陈经理"},
+        from_page="/console/queue",
+    )
+    assert 'id="mixed-sites"' not in r.text and "2 成功，0 失败" in r.text
 
 
 def test_matter_page_lines_up_every_link(console, live_demo):

@@ -220,3 +220,29 @@ def test_tasks_page_in_chromium(live_demo, browser, artifacts, clock):
     assert "Missed" in page.locator("nav.tabs").inner_text()
     page.screenshot(path=str(artifacts / "tasks-en.png"), full_page=True)
     ctx.close()
+
+
+def test_stopping_a_plan_cancels_its_future_tasks_and_the_tabs_add_up(console, live_demo, clock):
+    made = with_missed_tasks(live_demo, clock, inspector_id(live_demo))
+    api = made["officer"]
+    daily = next(p for p in api.get("/plans").json() if p["name"] == "商场学校日检")
+    officer = console("officer")
+    r = officer.post_form(
+        f"/console/plans/{daily['id']}/active", {"active": "no"}, from_page="/console/plans"
+    )
+    assert r.status_code == 303, r.text
+    tasks = api_tasks(api, plan=daily["id"])
+    future = [t for t in tasks if t["scheduled_for"] > "2026-03-04"]
+    assert len(future) == 14 and {t["status"] for t in future} == {"cancelled"}
+    # today's task stays to be done; what was done, skipped or missed stays as it was
+    today = {t["site_id"]: t["status"] for t in tasks if t["scheduled_for"] == "2026-03-04"}
+    assert today == {MALL: "done", SCHOOL: "open"}
+    html = officer.get("/console/tasks?tab=all").text
+    counts = {tab: tab_count(html, tab) for tab in TAB_NAMES}
+    assert counts == {
+        "missed": 2, "open": 3, "done": 2, "skipped": 1, "cancelled": 14, "all": 22,
+    }  # fmt: skip
+    assert sum(n for tab, n in counts.items() if tab != "all") == counts["all"]
+    html = officer.get("/console/tasks?tab=cancelled").text
+    assert len(rows(html)) == 14 and {s for _, s in rows(html)} == {"cancelled"}
+    assert "已取消" in html

@@ -149,7 +149,9 @@ def test_figures_match_the_hand_count(story, world: World, clock, run):
     assert per["inspections_source"].startswith("inspection table")
     assert city["sites_by_risk_colour"] == {"red": 2, "orange": 1, "yellow": 1, "blue": 1}
     [late] = city["longest_overdue"]
-    assert late["hazard_id"] == story["H1"] and late["days_overdue"] == 1.6  # 4th 09:00 → 6th 00:00
+    assert (
+        late["hazard_id"] == story["H1"] and late["days_overdue"] == 2
+    )  # 4th 09:00 → 6th 00:00: 1.6 days, two begun
     assert late["site_name"] == "万达广场" and late["district_name"] == "海勃湾区"
     trend = {t["date"]: (t["new"], t["closed"], t["open"]) for t in city["trend"]}
     assert len(city["trend"]) == 30 and city["trend"][-1]["date"] == "2026-03-05"

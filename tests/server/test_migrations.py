@@ -134,3 +134,34 @@ def test_0016_reads_who_found_each_existing_hazard_from_its_first_event(db_url, 
             assert not any(h.self_closed or h.spot_check for h in rows)
     finally:
         engine.dispose()
+
+
+def test_0017_numbers_existing_hazards_in_creation_order(db_url, demo):
+    """Hazards written before 0017 get 隐患编号 per district and local year in report order,
+    the numbers new reports would have got; the unique index holds them."""
+    from sqlmodel import Session, select
+
+    from server.hazards.models import Hazard
+    from shared.clock import local_date
+    from shared.numbers import NUMBER_RE, sequence_of
+
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            expected = {h.id: h.number for h in s.exec(select(Hazard)).all()}
+        engine.dispose()
+        downgrade(db_url, "0017-1")
+        upgrade(db_url)
+        with Session(engine) as s:
+            rows = s.exec(select(Hazard).order_by(Hazard.reported_at, Hazard.id)).all()
+            assert {h.id: h.number for h in rows} == expected and len(rows) > 5
+            seen: dict[tuple[str, int], int] = {}
+            for h in rows:
+                m = NUMBER_RE.match(h.number)
+                year = local_date(h.reported_at).year
+                assert m and m["district"] == h.district_id and int(m["year"]) == year
+                key = (h.district_id, year)
+                seen[key] = seen.get(key, 0) + 1
+                assert sequence_of(h.number) == seen[key]
+    finally:
+        engine.dispose()

@@ -20,6 +20,7 @@ from mobile_app.ui.photos import pick_photo
 from mobile_app.ui.screens.base import BaseScreen, load_kv
 from mobile_app.ui.widgets import FormDialog, TToggle, app, inform
 from shared.completion import MARKS
+from shared.text import for_inspectors
 
 load_kv(__file__)
 
@@ -285,12 +286,13 @@ class ChecklistScreen(BaseScreen):
         std = self.template.standard(item.basis.standard)
         std_title = (std.title.en if lang == "en" else std.title.zh) if std else item.basis.standard
         edition = f" ({std.edition})" if std else ""
-        guidance = item.guidance.en if lang == "en" else item.guidance.zh
+        guidance = for_inspectors(item.guidance.en if lang == "en" else item.guidance.zh)
         text = "\n\n".join(
             [
                 rule_text(item, lang),
                 self.t("Guidance") + ": " + guidance,
-                self.t("Legal basis") + f": {std_title}{edition} {item.basis.clause}",
+                self.t("Legal basis")
+                + f": {std_title}{edition} {for_inspectors(item.basis.clause)}",
             ]
         )
         inform(item.text.en if lang == "en" else item.text.zh, text)

@@ -78,7 +78,8 @@ class HazardsScreen(BaseScreen):
             {
                 "key": h["id"],
                 "title": h["title"],
-                "subtitle": f"{h['site_name']} · {self.t('deadline')} {labels.when(h['deadline'], False)}",
+                "subtitle": f"{labels.hazard_number(app, h)} · {h['site_name']} · "
+                f"{self.t('deadline')} {labels.when(h['deadline'], False)}",
                 "stripe": theme.DANGER
                 if h["severity"] == "major"
                 else theme.STATE.get(h["state"], theme.LINE),
@@ -130,6 +131,7 @@ class HazardScreen(BaseScreen):
         if level:
             badges.add_widget(Badge(text=level, bg=theme.DANGER))
         lines = [
+            f"{t('Hazard No.')}: {labels.hazard_number(app, h)}",
             f"{t('Site')}: {h['site_name']}",
             f"{t('State')}: {labels.state_name(app, h['state'])}",
             f"{t('Deadline')}: {labels.when(h['deadline'])}",

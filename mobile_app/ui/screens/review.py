@@ -13,6 +13,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from mobile_app.ui import theme
 from mobile_app.ui.backend import ActionRefused
+from mobile_app.ui.photos import pick_photo
 from mobile_app.ui.screens.base import BaseScreen, load_kv
 from mobile_app.ui.widgets import Badge, FormDialog, FormInput, WrapLabel, confirm
 
@@ -98,6 +99,7 @@ class ReviewScreen(BaseScreen):
             img.sha256 = sig.get(who, "") if (self.locked or sig.get(who)) else ""
             img.opacity = 1 if img.sha256 else 0
             pad.opacity = 0 if img.sha256 else 1
+        self._show_refusal()
 
     def _show_completion(self, c: dict[str, Any]) -> None:
         """How much was checked: an inspection with items left unanswered cannot be submitted
@@ -252,6 +254,54 @@ class ReviewScreen(BaseScreen):
         self.draft["extra"]["signatures"] = sig
         self.app.call_local(self.app.backend.save_draft_fields, self.draft["id"], signatures=sig)
 
+    # ---------------------------------------------------------------- 拒签
+
+    def ask_refusal(self) -> None:
+        """The representative refuses to sign: name a witness, say what happened, then take a
+        photo of the scene; the inspection then stands without their signature."""
+        if self.locked or not hasattr(self, "draft"):
+            return
+        t = self.t
+        current = self.draft["extra"].get("refusal") or {}
+
+        def save(values: dict[str, str]) -> bool:
+            witness = values["witness"].strip()
+            if not witness:
+                self.app.toast(t("Name the witness of the refusal."))
+                return False
+            pick_photo(
+                self.app,
+                lambda sha: self.refusal_recorded(witness, values["reason"].strip(), sha),
+            )
+            return True
+
+        FormDialog(
+            [
+                ("witness", t("Witness (name and position)"), current.get("witness", "")),
+                ("reason", t("What happened"), current.get("reason", "")),
+            ],
+            title=t("Representative refuses to sign (拒签)"),
+            handler=save,
+        ).open()
+
+    def refusal_recorded(self, witness: str, reason: str, photo_sha: str) -> None:
+        """Keep the refusal in the draft once its photo is stored."""
+        refusal = {"refused": True, "witness": witness, "reason": reason, "photo": photo_sha}
+        self.draft["extra"]["refusal"] = refusal
+        self.app.call_local(self.app.backend.save_draft_fields, self.draft["id"], refusal=refusal)
+        self._show_refusal()
+
+    def _show_refusal(self) -> None:
+        refusal = self.draft["extra"].get("refusal") or {}
+        signed = (self.draft["extra"].get("signatures") or {}).get("representative")
+        label = self.ids.refusal
+        if refusal.get("refused") and not signed:
+            label.text = self.t("Refused to sign · witness: {w} · photo taken").format(
+                w=refusal.get("witness", "")
+            )
+        else:
+            label.text = ""
+
     # ---------------------------------------------------------------- submitting
 
     def ask_submit(self) -> None:
@@ -289,6 +339,10 @@ class ReviewScreen(BaseScreen):
             if exc.code == "signatures_required":
                 return t(
                     "Both signatures are needed: the inspector's and the site representative's."
+                )
+            if exc.code == "refusal_incomplete":
+                return t(
+                    "A refusal to sign needs the inspector's signature, a witness and a photo."
                 )
             if exc.code == "inspection_incomplete":
                 return msg  # names the items: what to answer or give a reason for

@@ -80,6 +80,11 @@ class SiteScreen(BaseScreen):
         )
         box = ids.inspections
         box.clear_widgets()
+        titles = site.get("template_titles", {})
+
+        def checklist_name(template_id: str) -> str:
+            return app.tr.pick(titles[template_id]) if template_id in titles else template_id
+
         for i in site["inspections"][:8]:
             status = {
                 "draft": (t("Draft"), theme.PENDING),
@@ -88,7 +93,7 @@ class SiteScreen(BaseScreen):
             }.get(i["status"], (t("Synced"), theme.OK))
             findings = i.get("finding_count")
             row = ListRow(
-                title=f"{i['template_id']} · {labels.when(i.get('ended_at'))}",
+                title=f"{checklist_name(i['template_id'])} · {labels.when(i.get('ended_at'))}",
                 subtitle=(t("{n} findings").format(n=findings) if findings is not None else ""),
                 stripe=status[1],
                 badges=[status],
