@@ -457,9 +457,9 @@ def vocab(value: str | None, lang: str) -> str:
 
 def escalation_words(level: int | None, lang: str) -> str:
     """A supervision level as people write it (区县督办, 市级督办), empty for none."""
-    if not level:
-        return ""
-    return translator(lang)("市级督办" if level >= 2 else "区县督办")
+    from shared.supervision import supervision_name
+
+    return supervision_name(level or 0, lang)
 
 
 def local_time(value: datetime | str | None, tz: str, with_time: bool = True) -> str:
