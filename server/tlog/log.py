@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 
 from server.hazards.models import HazardEvent
-from server.sync.models import SyncClock
+from server.sync.models import SyncChange, SyncClock
 from server.tlog.models import LogHead, LogLeaf, LogNode
 from shared import merkle
 
@@ -42,7 +42,12 @@ def record_log_leaves(session: OrmSession) -> None:
     events = [o for o in session.new if isinstance(o, HazardEvent)]
     if not events:
         return
-    events.sort(key=lambda e: (e.hazard_id, e.seq))  # one flush, one chain order
+    # the feed's order (what the backfill and every reader of the log go by): a batch of
+    # events may take its feed positions in another order than its chains'
+    feed = {
+        c.entity_id: c.seq for c in session.new if isinstance(c, SyncChange) and c.kind == "event"
+    }
+    events.sort(key=lambda e: (feed.get(e.id, float("inf")), e.hazard_id, e.seq))
     conn = session.connection()
     if conn.dialect.name == "postgresql":  # SQLite has one writer at a time anyway
         # the feed clock first (as every chain write takes it), then the log head
