@@ -15,9 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shared.errors import Refusal
 from shared.taxonomy import name_of
+
+if TYPE_CHECKING:
+    from shared.checklist import Template
 
 
 @dataclass(frozen=True)
@@ -294,3 +298,27 @@ def picker_mismatch(
     if inspector_kind(role) == "enterprise":
         return self_mismatch(site_type, template_id, profile)
     return mismatch(site_type, industry, template_id, profile, templates, titles)
+
+
+def links_of(site_type: str, templates: Mapping[str, Template]) -> set[str]:
+    """The 一件事 links (``lpg.use``) a site of this type belongs to: the chains its checklists
+    tag findings with (``Template.chain_for``: the profile's, else each section's, else the
+    template's), so the matter page counts a link's sites by the rule that tags its hazards."""
+    out: set[str] = set()
+    for fit in SITE_CHECKLISTS.get(site_type, ()):
+        template = templates.get(fit.template_id)
+        if template is None:
+            continue
+        for profile in fit.profiles or (None,):
+            own = next((p.chain for p in template.profiles if p.id == profile), None)
+            chains = (
+                [own]
+                if own is not None
+                else [
+                    s.chain or template.chain
+                    for s in template.sections
+                    if any(i.applies_to(profile) for i in s.items)
+                ]
+            )
+            out |= {c.link_id() for c in chains if c is not None and c.link_id()}
+    return out

@@ -203,6 +203,14 @@ def test_lpg_restaurant_inspection_is_tagged_to_the_use_link(live_demo, clock):
     assert after["major_open"] == before["major_open"] + 1
     lpg = leader.get("/matters/lpg").json()
     assert lpg["open"] == sum(link["open"] for link in lpg["links"])
+    # the link's sites by the rule that tags their hazards, and how many were inspected
+    assert after["sites"] >= 1 and before["sites"] == after["sites"]
+    assert after["inspected_30d"] == after["inspected_90d"] >= max(1, before["inspected_30d"])
+    if before["inspected_30d"] == 0:  # only this inspection reached the restaurant
+        assert after["inspected_30d"] == 1
+    assert after["inspected_30d"] <= after["sites"]
+    lonely = {link["id"]: link["sites"] for link in lpg["links"]}
+    assert lonely["lpg.transport"] == 0  # no delivery company registered: a gap the page shows
     # the matter list counts them too
     listed = next(m for m in leader.get("/matters").json() if m["id"] == "lpg")
     assert listed["open"] == lpg["open"]

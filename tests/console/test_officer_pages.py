@@ -7,6 +7,7 @@ import re
 
 from console_helpers import CLOSED, IN_REVIEW, OVERDUE, REPORTED, WUDA_MAJOR
 
+from server.checklists.service import DEFAULT_ROOT, import_into
 from server.demo import did
 
 ROW = re.compile(r'data-hazard="([0-9a-f-]{36})"')
@@ -180,7 +181,8 @@ def test_batch_assignment_of_one_sites_hazards_needs_no_confirmation(console, li
     assert 'id="mixed-sites"' not in r.text and "2 成功，0 失败" in r.text
 
 
-def test_matter_page_lines_up_every_link(console, live_demo):
+def test_matter_page_lines_up_every_link(console, live_demo, clock):
+    import_into(live_demo.app.state.engine, DEFAULT_ROOT, clock.now())  # as `db upgrade` does
     officer = console("officer")
     html = officer.get("/console/matters/lpg").text
     detail = live_demo.login("officer").get("/matters/lpg").json()
@@ -188,6 +190,15 @@ def test_matter_page_lines_up_every_link(console, live_demo):
     # in chain order, each with its department
     assert re.findall(r'<p class="dept">([^<]+)</p>', html) == departments
     assert "充装" in html and "使用（餐饮）" in html
+    # each link's registered sites and inspection coverage, the same figures as the API
+    shown = re.findall(r'<p class="nums small coverage">(.*?)</p>', html, re.S)
+    assert len(shown) == len(detail["links"])
+    for link, text in zip(detail["links"], shown, strict=True):
+        if link["sites"]:
+            assert f"场所 {link['sites']} · 近30天已检 {link['inspected_30d']}" in text
+        else:
+            assert "本环节暂无登记场所" in text
+    assert any(link["sites"] for link in detail["links"])
     assert "瓶装液化石油气" in officer.get("/console/matters").text
 
 
