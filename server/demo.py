@@ -92,6 +92,8 @@ SITES: list[tuple[str, str, str, str, str]] = [
     ("乌达老街羊肉馆", "town_gas", "restaurant", WUDA, "yellow"),
     ("海南区机关食堂", "town_gas", "canteen", HAINAN, "blue"),
     ("乌达液化石油气储配站", "town_gas", "lpg_storage", WUDA, "orange"),
+    ("海勃湾瓶装燃气配送中心", "town_gas", "lpg_delivery", HAIBOWAN, "yellow"),
+    ("海南区气瓶检验站", "town_gas", "cylinder_testing", HAINAN, "blue"),
     ("海勃湾康乐园小区", "ebike", "residential_compound", HAIBOWAN, "yellow"),
     ("乌达新华电动车行", "ebike", "ebike_shop", WUDA, "yellow"),
     ("海南区电动车维修部", "ebike", "ebike_repair", HAINAN, "blue"),
