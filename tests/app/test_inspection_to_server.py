@@ -215,6 +215,7 @@ def test_inspection_submit_sync_hazard_on_server(server, start_app, photo_dir):
             "inspector": sig["inspector"],
             "representative": sig["representative"],
             "representative_name": "吴矿长",
+            "refusal": None,  # the representative signed (no 拒签)
         }
         assert got["item_notes"][item_pass.id] == "与矿长核实"
         assert got["checklist_override"] == "该矿兼采煤层，按要求加查煤矿项目"
