@@ -124,7 +124,8 @@ class World:
         return sha
 
     def close(self, hazard_id: str, rectifier: str = "officer2", verifier: str = "officer"):
-        """Rectify (with a complete 五落实 plan for majors), verify and close, all at now."""
+        """Rectify (with a complete 五落实 plan for majors), verify and close, all at now; a
+        major hazard is closed by another officer than its verifier (职责分离)."""
         with self.session() as s:
             view = fold(hazards.load_events(s, hazard_id))
         if view.severity == "major" and view.plan_missing:
@@ -140,7 +141,8 @@ class World:
             evidence=[self.evidence(hazard_id, rectifier)],
         )
         self.event(verifier, hazard_id, "verified")
-        return self.event(verifier, hazard_id, "closed")
+        closer = "cityofficer" if view.severity == "major" else verifier
+        return self.event(closer, hazard_id, "closed")
 
     def events(self, hazard_id: str | None = None, etype: str | None = None) -> list[HazardEvent]:
         with self.session() as s:
