@@ -83,7 +83,9 @@ def test_plan_form_and_record_in_chromium(real, browser, artifacts, clock):
     page.screenshot(path=str(artifacts / "40-plan-form.png"), full_page=True)
     page.click("form.form-grid button.primary")
     page.wait_for_load_state("networkidle")
-    assert "crowded_venue v2" in page.locator("table.grid").inner_text()
+    assert (
+        "人员密集场所消防安全检查表 v2" in page.locator("table.grid").inner_text()
+    )  # its name, not its id
 
     page.fill("input[name=name]", "煤矿表误用")
     page.fill("input[name=start_date]", "2026-03-02")
