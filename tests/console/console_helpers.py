@@ -118,3 +118,17 @@ class ConsoleClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def browser_login(page, base: str, username: str, password: str = "demo-password") -> None:
+    """Log ``page`` into the console as a person does: the form, then the landing page."""
+    page.goto(f"{base}/console/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def kpi(page, key: str) -> str:
+    """A dashboard tile's figure, as shown."""
+    return page.locator(f"[data-kpi={key}] .value").inner_text().strip()

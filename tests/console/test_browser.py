@@ -11,25 +11,13 @@ slowest tests for no new coverage.
 from __future__ import annotations
 
 import pytest
-from console_helpers import IN_REVIEW, VERIFIED, raise_inspection
+from console_helpers import IN_REVIEW, VERIFIED, browser_login, kpi, raise_inspection
 from sqlmodel import Session, select
 
 from server.demo import demo_signature, store_demo_blob
 from server.users.models import User
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/console/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "demo-password")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-
-
-def _kpi(page, key: str) -> str:
-    return page.locator(f"[data-kpi={key}] .value").inner_text().strip()
 
 
 def _shot(page, artifacts, name: str, full: bool = True) -> None:
@@ -43,14 +31,14 @@ def test_officer_verifies_and_closes_leader_figures_follow(live_demo, browser, a
     leader, officer = leader_ctx.new_page(), officer_ctx.new_page()
     officer.on("dialog", lambda d: d.accept())
 
-    _login(leader, base, "leader")
+    browser_login(leader, base, "leader")
     assert leader.url.endswith("/console/dashboard")
     leader.goto(f"{base}/console/dashboard?date=today")
-    closed_before, open_before = int(_kpi(leader, "closed")), int(_kpi(leader, "open"))
+    closed_before, open_before = int(kpi(leader, "closed")), int(kpi(leader, "open"))
 
     officer.goto(f"{base}/console/login")
     _shot(officer, artifacts, "01-login", full=False)
-    _login(officer, base, "officer")
+    browser_login(officer, base, "officer")
     assert "/console/queue" in officer.url
     rows = officer.locator("table.queue tbody tr")
     assert rows.count() > 0
@@ -86,14 +74,14 @@ def test_officer_verifies_and_closes_leader_figures_follow(live_demo, browser, a
 
     # the leader's figures for today follow: one more closed, one fewer open
     leader.reload()
-    assert int(_kpi(leader, "closed")) == closed_before + 1
-    assert int(_kpi(leader, "open")) == open_before - 1
+    assert int(kpi(leader, "closed")) == closed_before + 1
+    assert int(kpi(leader, "open")) == open_before - 1
     _shot(leader, artifacts, "06-dashboard-today")
 
     # next morning the day's summary holds it, and the leader signs it off
     clock.advance(days=1)
     leader.goto(f"{base}/console/dashboard")
-    assert int(_kpi(leader, "closed")) >= 1
+    assert int(kpi(leader, "closed")) >= 1
     leader.click("#ack-button")
     leader.wait_for_load_state("networkidle")
     signoff = leader.locator("#signoff").inner_text()
@@ -111,7 +99,7 @@ def test_officer_verifies_and_closes_leader_figures_follow(live_demo, browser, a
 def test_form_without_csrf_token_is_refused(live_demo, browser):
     ctx = browser.new_context()
     page = ctx.new_page()
-    _login(page, live_demo.url, "officer")
+    browser_login(page, live_demo.url, "officer")
     page.goto(f"{live_demo.url}/console/hazards/{VERIFIED}")
     status = page.evaluate(
         """async (hid) => {
@@ -152,7 +140,7 @@ def test_screenshots_of_the_other_pages(live_demo, browser, artifacts, clock):
     base = live_demo.url
     ctx = browser.new_context(viewport={"width": 1360, "height": 900})
     page = ctx.new_page()
-    _login(page, base, "admin")
+    browser_login(page, base, "admin")
     for name, path in [
         ("10-matter", "/console/matters/lpg"),
         ("11-matters", "/console/matters"),

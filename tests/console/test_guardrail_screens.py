@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from console_helpers import browser_login
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 NUMBER = re.compile(r"^YH-\d{6}-\d{4}-\d{6}$")
@@ -15,11 +16,7 @@ NUMBER = re.compile(r"^YH-\d{6}-\d{4}-\d{6}$")
 def test_numbers_overdue_days_and_the_mixed_sites_warning(live_demo, browser, artifacts):
     ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
-    page.goto(f"{live_demo.url}/console/login")
-    page.fill("input[name=username]", "officer")
-    page.fill("input[name=password]", "demo-password")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    browser_login(page, live_demo.url, "officer")
 
     page.goto(f"{live_demo.url}/console/queue?tab=overdue")
     page.wait_for_load_state("networkidle")

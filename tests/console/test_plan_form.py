@@ -6,7 +6,7 @@ completion rate."""
 from __future__ import annotations
 
 import pytest
-from console_helpers import MALL, raise_inspection
+from console_helpers import MALL, browser_login, raise_inspection
 
 from server.checklists.service import DEFAULT_ROOT, import_into
 from server.demo import did
@@ -71,10 +71,7 @@ def test_plan_form_and_record_in_chromium(real, browser, artifacts, clock):
     base = real.url
     ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
-    page.goto(f"{base}/console/login")
-    page.fill("input[name=username]", "officer")
-    page.fill("input[name=password]", "demo-password")
-    page.click("button[type=submit]")
+    browser_login(page, base, "officer")
     page.goto(f"{base}/console/plans")
     assert page.locator("select[name=template]").input_value() == ""
     page.fill("input[name=name]", "商场每周检查")

@@ -8,6 +8,7 @@ test_self_found_console.py). Screenshots: artifacts/console/self-inspection-*.pn
 from __future__ import annotations
 
 import pytest
+from console_helpers import browser_login, kpi
 from sqlmodel import Session, col, select
 
 from server.checklists.service import DEFAULT_ROOT, import_into
@@ -18,18 +19,6 @@ from server.hazards.models import Hazard
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 MALL = did("site", "万达广场乌海店")
 STORE = did("site", "乌海百货大楼")
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/console/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "demo-password")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-
-
-def _kpi(page, key: str) -> str:
-    return page.locator(f"[data-kpi={key}] .value").inner_text().strip()
 
 
 def _cell(page, table: str, row: str, column: str) -> str:
@@ -58,16 +47,16 @@ def test_the_leader_sees_which_enterprises_really_inspect_themselves(
 
     ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
-    _login(page, live_demo.url, "leader")
+    browser_login(page, live_demo.url, "leader")
     page.goto(f"{live_demo.url}/console/dashboard?date=today")
-    rate = _kpi(page, "self_inspection_rate")
+    rate = kpi(page, "self_inspection_rate")
     assert rate.endswith("%") and 0 < float(rate.rstrip("%")) < 100
     assert "近30日" in page.locator("[data-kpi=self_inspection_rate] .detail").inner_text()
-    found, regulator = int(_kpi(page, "self_found")), int(_kpi(page, "regulator_found"))
+    found, regulator = int(kpi(page, "self_found")), int(kpi(page, "regulator_found"))
     assert found == 3 and regulator > 0  # the mall's two and the restaurant's one
     flagged = page.locator("[data-kpi=flagged_sites]")
-    assert int(_kpi(page, "flagged_sites")) >= 1 and "tile-alert" in flagged.get_attribute("class")
-    assert int(_kpi(page, "silent_sites")) >= int(_kpi(page, "flagged_sites"))
+    assert int(kpi(page, "flagged_sites")) >= 1 and "tile-alert" in flagged.get_attribute("class")
+    assert int(kpi(page, "silent_sites")) >= int(kpi(page, "flagged_sites"))
     store = page.locator(f"table[data-table=self-inspection-sites] tr[data-site='{STORE}']")
     assert "flagged" in store.get_attribute("class")
     assert "监管常查出而企业不自报" in store.inner_text()
@@ -85,7 +74,7 @@ def test_the_leader_sees_which_enterprises_really_inspect_themselves(
     # the officer's 抽查 of the mall's self-closure finds it not done and reopens it
     officer_ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
     officer = officer_ctx.new_page()
-    _login(officer, live_demo.url, "officer")
+    browser_login(officer, live_demo.url, "officer")
     officer.goto(f"{live_demo.url}/console/hazards/{closed[0]}")
     # the self-closure's photos: before on the left, after on the right, once each
     assert officer.locator("img[alt^='整改前']").count() == 1
@@ -106,7 +95,7 @@ def test_the_leader_sees_which_enterprises_really_inspect_themselves(
     officer.screenshot(path=str(artifacts / "self-inspection-reopened.png"), full_page=True)
 
     page.reload()
-    assert int(_kpi(page, "self_found")) == found + 1
+    assert int(kpi(page, "self_found")) == found + 1
     assert _cell(page, "self-inspection-sites", mall, "企业自查发现隐患") == "3"
     after = int(_cell(page, "self-inspection-districts", "data-district='150302'", "自查自改销号"))
     assert after == closed_before - 1  # a reopened closure is no self-closure

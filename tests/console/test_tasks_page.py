@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from console_helpers import MALL, raise_inspection
+from console_helpers import MALL, browser_login, raise_inspection
 
 from server.console import i18n
 from server.console.tasks import STATUS_NAMES, TAB_NAMES
@@ -191,11 +191,7 @@ def test_tasks_page_in_chromium(live_demo, browser, artifacts, clock):
     base = live_demo.url
     ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
-    page.goto(f"{base}/console/login")
-    page.fill("input[name=username]", "officer")
-    page.fill("input[name=password]", "demo-password")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    browser_login(page, base, "officer")
 
     page.click("header.top nav a[href='/console/tasks']")
     page.wait_for_load_state("networkidle")

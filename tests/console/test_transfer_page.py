@@ -8,7 +8,7 @@ same rules on both databases."""
 from __future__ import annotations
 
 import pytest
-from console_helpers import OVERDUE
+from console_helpers import OVERDUE, browser_login
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -16,11 +16,7 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_officer_transfers_through_the_spec_built_form(live_demo, browser, artifacts):
     ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
-    page.goto(f"{live_demo.url}/console/login")
-    page.fill("input[name=username]", "officer")
-    page.fill("input[name=password]", "demo-password")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    browser_login(page, live_demo.url, "officer")
     page.goto(f"{live_demo.url}/console/hazards/{OVERDUE}")
     before = page.locator(".details dl").nth(1).inner_text()
 

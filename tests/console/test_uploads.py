@@ -5,7 +5,7 @@ appended to the chain."""
 from __future__ import annotations
 
 import pytest
-from console_helpers import IN_REVIEW
+from console_helpers import IN_REVIEW, browser_login
 
 from server.blobs.store import digest
 from server.demo import demo_png
@@ -23,11 +23,7 @@ def test_officer_adds_photos_through_the_file_input(live_demo, browser, artifact
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = ctx.new_page()
     base = live_demo.url
-    page.goto(f"{base}/console/login")
-    page.fill("input[name=username]", "officer")
-    page.fill("input[name=password]", "demo-password")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    browser_login(page, base, "officer")
     shots = [demo_png(f"复查照片{i}", (90, 160, 60)) for i in range(2)]
     files = []
     for i, data in enumerate(shots):
