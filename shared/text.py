@@ -83,3 +83,20 @@ def for_inspectors(text: str) -> str:
     parts = [_without_notes(x) for x in _sentences(text)]
     joiner = "" if re.search(r"[\u4e00-\u9fff]", text) else " "
     return joiner.join(p.strip() for p in parts if p.strip()).strip()
+
+
+def json_text_problem(value: object) -> str | None:
+    """``text_problem`` for every key and string inside a JSON value (a free-form detail)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            problem = text_problem(item)
+            if problem:
+                return problem
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None

@@ -24,6 +24,8 @@ from shared import checkpoint as note
 from shared.chain import canonical_json
 from shared.errors import DomainError, not_found
 from shared.roles import Role
+from shared.sync_wire import json_depth_exceeds
+from shared.text import json_text_problem
 
 router = APIRouter(prefix="/log", tags=["log"], route_class=UnitOfWorkRoute)
 logger = logging.getLogger("hazardchain.tlog")
@@ -63,12 +65,18 @@ class PublicKeyOut(BaseModel):
 class WitnessReportIn(BaseModel):
     reason: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")
     detail: dict[str, Any] = Field(default_factory=dict)
-    device_id: str | None = Field(default=None, max_length=64)
+    device_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:\-]{8,64}$")
 
     @field_validator("detail")
     @classmethod
     def _small_plain_json(cls, value: dict[str, Any]) -> dict[str, Any]:
-        """Stored as JSON on both databases: no NaN, and small."""
+        """Stored as JSON on both databases: no NaN, no NUL or lone surrogates (PostgreSQL
+        refuses them), not deep, and small."""
+        if json_depth_exceeds(value):
+            raise ValueError("nested too deeply")
+        problem = json_text_problem(value)
+        if problem:
+            raise ValueError(f"text {problem}")
         try:
             size = len(canonical_json(value))
         except (TypeError, ValueError) as exc:
