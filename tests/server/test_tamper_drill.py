@@ -113,7 +113,8 @@ def _pick(hazards: list[dict[str, Any]]) -> dict[str, str]:
     """One demo hazard per tampering, by the state each needs."""
     by_state: dict[str, list[str]] = {}
     for h in hazards:
-        by_state.setdefault(h["state"], []).append(h["id"])
+        if not h.get("self_closed"):  # the regulator's closures: their chain ends in 销号
+            by_state.setdefault(h["state"], []).append(h["id"])
     picked = {
         "forge": by_state["reported"][0],
         "cut": by_state["closed"][0],
