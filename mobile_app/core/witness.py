@@ -149,10 +149,14 @@ class LogWitness:
 
     def _inclusions(self, cp: note.Checkpoint) -> list[Failure]:
         """Events received and not yet proven, newest first, against this tablet's own hashes."""
+        # not yet proven; one the server had not logged by a checkpoint (leaf_index -1) is
+        # asked again only once the log has grown past that checkpoint
         rows = self.store.read(
-            "SELECT id, hazard_id, hash FROM event WHERE id NOT IN (SELECT event_id FROM log_proven)"
-            " ORDER BY server_seq DESC LIMIT ?",
-            [INCLUSION_BATCH],
+            "SELECT e.id, e.hazard_id, e.hash FROM event e"
+            " LEFT JOIN log_proven p ON p.event_id = e.id"
+            " WHERE p.event_id IS NULL OR (p.leaf_index < 0 AND p.size < ?)"
+            " ORDER BY e.server_seq DESC LIMIT ?",
+            [cp.size, INCLUSION_BATCH],
         )
         from mobile_app.core.sync_client import ServerRefused
 
@@ -167,7 +171,8 @@ class LogWitness:
                     read=_json("index", "proof"),
                 )
             except ServerRefused as exc:
-                if exc.status == 422:  # logged after this checkpoint: the next sync proves it
+                if exc.status == 422:  # logged after this checkpoint: proven once it grows
+                    proven.append((row["id"], -1, cp.size))
                     continue
                 failures.append(
                     Failure("event_missing", {"event_id": row["id"], "hazard_id": row["hazard_id"]})
