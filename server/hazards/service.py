@@ -56,6 +56,8 @@ from shared.roles import Role
 from shared.taxonomy import Severity
 
 log = logging.getLogger("hazardchain.hazards")
+# a system event whose dedupe key is taken: one append and a batch answer it alike
+DUPLICATE = Refusal("duplicate", "该事件已记录", "this event was already recorded")
 
 
 def to_chain_event(row: HazardEvent) -> ChainEvent:
@@ -311,7 +313,7 @@ def _append_once(
         view = view_at_head(hazard, session)  # one step on from the head, not the whole chain
     decision = decide(view, event_type, actor, payload, now, policy)
     if dedupe_key and _recorded(session, dedupe_key):
-        raise Refused(Refusal("duplicate", "该事件已记录", "this event was already recorded"))
+        raise Refused(DUPLICATE)
     if decision.type in (EventType.rectification_submitted, EventType.self_closed):
         _check_evidence_held(session, citer, decision.payload)
     ev = seal_event(
@@ -428,9 +430,7 @@ def append_many(
                 raise Refused(Refusal("not_found", "隐患不存在", "hazard not found"))
             decision = decide(view, e.event_type, SYSTEM_ACTOR, e.payload, now, policy)
             if e.dedupe_key in taken:
-                raise Refused(
-                    Refusal("duplicate", "该事件已记录", "this event was already recorded")
-                )
+                raise Refused(DUPLICATE)
         except Refused as refused:
             out.append(refused)
             continue
