@@ -183,13 +183,6 @@ class Applied:
     server_seq: int | None = None  # the feed position of its last change
 
 
-class MissingBlobs(Exception):
-    def __init__(self, refusal: Refusal, missing: list[str]) -> None:
-        super().__init__(refusal.en)
-        self.refusal = refusal
-        self.missing = missing
-
-
 def _pending_photos(session: Session, caller: Caller, shas: list[str]) -> list[str]:
     """What the caller must still upload: files not on the server, and files they may not use
     (someone else's looks exactly like an unknown one; a hash grants nothing)."""
