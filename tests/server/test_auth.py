@@ -148,7 +148,7 @@ def test_an_access_token_naming_another_users_session_is_refused(live_demo, sett
     assert refused.status_code == 401 and refused.json()["code"] == "not_authenticated"
     assert live_demo.client(officer["access_token"]).get("/me").status_code == 200
 
-    with httpx.Client(base_url=live_demo.url, follow_redirects=False) as browser:
+    with httpx.Client(base_url=live_demo.url, follow_redirects=False, timeout=30) as browser:
         for uid, to_login in ((mine["sub"], False), (officer_id, True)):
             browser.cookies.set(
                 SESSION_COOKIE, session_cookie_value(settings, mine["sid"], uid), path="/console"

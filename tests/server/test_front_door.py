@@ -15,7 +15,7 @@ from server.testing import free_port
 
 
 def test_root_leads_to_the_console(live_demo):
-    with httpx.Client(base_url=live_demo.url) as c:
+    with httpx.Client(base_url=live_demo.url, timeout=30) as c:
         r = c.get("/")
         assert r.status_code == 307 and r.headers["location"] == "/console/"
         page = c.get("/", follow_redirects=True)
@@ -25,7 +25,7 @@ def test_root_leads_to_the_console(live_demo):
 
 
 def test_docs_use_only_local_assets(live_demo):
-    with httpx.Client(base_url=live_demo.url) as c:
+    with httpx.Client(base_url=live_demo.url, timeout=30) as c:
         for path in ("/docs", "/redoc"):
             html = c.get(path).text
             refs = re.findall(r'(?:src|href|url)\s*[=:]\s*["\']([^"\']+)["\']', html)
