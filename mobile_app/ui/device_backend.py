@@ -309,7 +309,7 @@ class DeviceBackend:
             "is_open": view.is_open,
             "site_id": view.site_id,
             "site_name": row.get("site_name") or "",
-            "overdue": view.overdue or view.is_past_deadline(now),
+            "overdue": view.is_overdue(now),
             "deadline": view.deadline,
             "responsible_unit": view.responsible_unit,
             "responsible_person": view.responsible_person,

@@ -389,7 +389,7 @@ def hazard_context(
         "matter": matter,
         "link": link,
         "reported": reported,
-        "overdue": view.overdue or view.is_past_deadline(now),
+        "overdue": view.is_overdue(now),
         "late_days": days_overdue(hazard, now, request.app.state.policy),
         "mine_to_ack": {i["id"] for i in pending_instructions(view, caller.actor)},
         "error": None,

@@ -25,13 +25,13 @@ from server.blobs import service as blobs
 from server.context import SYSTEM_ACTOR, Caller
 from server.hazards.models import Hazard, HazardEvent
 from server.hazards.numbers import next_number
+from server.hazards.overdue import overdue_clause
 from server.matters.models import HazardMatter, MatterLink
 from server.scoping import scope_filter
 from server.sites.models import District, Site
 from server.sync.feed import record_change, record_changes
 from server.uow import Collision
 from shared.chain import (
-    DEADLINE_STATES,
     REGULATOR_FOUND,
     Actor,
     ChainBreak,
@@ -736,10 +736,7 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
             tagged = tagged.where(HazardMatter.link_id == f.link_id)
         q = q.where(col(Hazard.id).in_(tagged))
     if f.overdue is not None:
-        past = (
-            (col(Hazard.state).in_([s.value for s in DEADLINE_STATES]))
-            & (col(Hazard.deadline) < now)
-        ) | ((Hazard.state == State.reported.value) & Hazard.overdue.is_(True))
+        past = overdue_clause(now)
         q = q.where(past if f.overdue else ~past)
     if f.escalated is not None:
         q = q.where(
