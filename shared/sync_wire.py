@@ -115,7 +115,9 @@ DEVICE_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{8,64}$"
 DeviceId = Annotated[str, StringConstraints(pattern=DEVICE_ID_PATTERN)]
 
 
-def ShortText(max_length: int, min_length: int = 0):  # noqa: N802 - reads as a type
+def Bounded(max_length: int, min_length: int = 0):  # noqa: N802 - reads as a type
+    """A string of bounded length, kept as the device sent it: the service the op is applied
+    through judges its content (``server.schemas.Text`` is the API's cleaned kind)."""
     return Annotated[str, StringConstraints(max_length=max_length, min_length=min_length)]
 
 
@@ -129,7 +131,7 @@ class Op(BaseModel):
     type: OpType
     v: int = Field(CURRENT_OP_VERSION, ge=1, le=1000, description="payload version")
     payload: dict[str, Any]
-    device_time: ShortText(40) | None = Field(None, description="device clock; display only")
+    device_time: Bounded(40) | None = Field(None, description="device clock; display only")
 
     def digest(self) -> str:
         return op_digest(self.type, self.v, self.payload)
@@ -146,8 +148,8 @@ class PushRequest(BaseModel):
 
     device_id: DeviceId
     schema_version: int
-    app_version: ShortText(32) = ""
-    device_now: ShortText(40) | None = Field(None, description="device clock, to log skew")
+    app_version: Bounded(32) = ""
+    device_now: Bounded(40) | None = Field(None, description="device clock, to log skew")
     ops: list[Op] = Field(max_length=MAX_OPS_PER_PUSH)
 
 
@@ -220,14 +222,14 @@ class HazardReportPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hazard_id: UUIDStr
-    site_id: ShortText(36, 1)
-    title: ShortText(200, 1)
-    description: ShortText(4000) = ""
+    site_id: Bounded(36, 1)
+    title: Bounded(200, 1)
+    description: Bounded(4000) = ""
     severity: Literal["general", "major"]
     photos: list[Sha256] = Field(default_factory=list, max_length=50)
-    location: ShortText(200) | None = None
-    matter_id: ShortText(64) | None = None
-    link_id: ShortText(64) | None = None
+    location: Bounded(200) | None = None
+    matter_id: Bounded(64) | None = None
+    link_id: Bounded(64) | None = None
 
     def chain_payload(self) -> dict[str, Any]:
         return self.model_dump(exclude={"hazard_id"}, exclude_none=True)
@@ -259,7 +261,7 @@ class PhotoAddPayload(BaseModel):
 
     hazard_id: UUIDStr
     photos: list[PhotoRef] = Field(min_length=1, max_length=50)
-    caption: ShortText(4000) | None = None
+    caption: Bounded(4000) | None = None
 
     def chain_payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {"photos": [p.sha256 for p in self.photos]}
