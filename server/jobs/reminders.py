@@ -12,6 +12,7 @@ from server.hazards.models import Hazard, HazardEvent
 from server.jobs.idempotent import insert_many_once
 from server.jobs.notices import notify_events
 from server.jobs.recipients import DistrictTree, active_user, supervisors
+from server.jobs.registry import Every, job
 from server.notifications.models import HazardReminder
 from server.notifications.service import notify
 from server.settings import Settings, get_settings
@@ -126,6 +127,7 @@ def _overdue_wording(
     )
 
 
+@job("remind", Every("remind_minutes"))
 def remind(session: Session, now: datetime, settings: Settings | None = None) -> dict[str, int]:
     settings = settings or get_settings()
     tz = settings.timezone

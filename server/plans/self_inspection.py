@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, select
 from server.checklists.models import ChecklistTemplate
 from server.inspections.models import Inspection
 from server.jobs.recipients import DistrictTree, supervisors
+from server.jobs.registry import Every, job
 from server.notifications.service import notify
 from server.settings import Settings, get_settings
 from server.sites.models import Site
@@ -68,6 +69,7 @@ def _text(
     )
 
 
+@job("self_inspections", Every("plan_minutes"))
 def self_inspections(
     session: Session, now: datetime, settings: Settings | None = None
 ) -> dict[str, int]:
