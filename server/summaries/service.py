@@ -47,9 +47,9 @@ from server.hazards.service import to_chain_event
 from server.inspections.models import Inspection
 from server.jobs.days import day_bounds, day_start, local_date
 from server.jobs.idempotent import insert_once
-from server.jobs.recipients import DistrictTree
 from server.settings import get_settings
 from server.sites.models import Site
+from server.sites.tree import DistrictTree
 from server.summaries import self_inspection
 from server.summaries.models import DailySummary
 from server.users.service import districts_of

@@ -17,9 +17,9 @@ from sqlmodel import Session, col, select
 from server.context import Caller
 from server.hazards.models import Hazard
 from server.jobs.days import local_date
-from server.jobs.recipients import DistrictTree
 from server.scoping import scope_filter
 from server.sites.models import Site
+from server.sites.tree import DistrictTree
 from server.summaries import service as summaries
 from server.summaries.models import SummaryAck
 from server.tlog.checkpoints import day_checkpoint
