@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -270,17 +271,29 @@ class PhotoAddPayload(BaseModel):
         return out
 
 
-def op_chain_event(op_type: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The chain event a hazard op stands for, (event type, payload): the one mapping the
-    server applies and the tablet checks and shows pending ops with. Raises
-    ``ValidationError`` for a payload its op type does not allow."""
+@dataclass(frozen=True)
+class ChainOp:
+    """The chain event a hazard op stands for."""
+
+    hazard_id: str
+    event_type: str
+    payload: dict[str, Any]
+    announced: list[PhotoRef]  # photos a ``photo.add`` announces (size, type) before upload
+
+
+def chain_op(op_type: str, payload: dict[str, Any]) -> ChainOp:
+    """The one mapping from a hazard op to its chain event: the server applies it, the tablet
+    checks and shows pending ops with it. Raises ``ValidationError`` for a payload its op type
+    does not allow."""
     if op_type == OpType.hazard_report:
-        return EventType.reported.value, HazardReportPayload.model_validate(payload).chain_payload()
+        report = HazardReportPayload.model_validate(payload)
+        return ChainOp(report.hazard_id, EventType.reported.value, report.chain_payload(), [])
     if op_type == OpType.photo_add:
-        return EventType.photo_added.value, PhotoAddPayload.model_validate(payload).chain_payload()
+        add = PhotoAddPayload.model_validate(payload)
+        return ChainOp(add.hazard_id, EventType.photo_added.value, add.chain_payload(), add.photos)
     if op_type == OpType.hazard_event:
         body = HazardEventPayload.model_validate(payload)
-        return body.type, body.payload
+        return ChainOp(body.hazard_id, body.type, body.payload, [])
     raise ValueError(f"{op_type} is not a chain op")
 
 

@@ -33,7 +33,7 @@ from shared.chain import (
     verify_chain,
 )
 from shared.clock import parse_iso
-from shared.sync_wire import op_chain_event
+from shared.sync_wire import chain_op
 
 UNCONFIRMED = """
     SELECT * FROM outbox
@@ -142,7 +142,8 @@ def verify_local_chain(db: Database, hazard_id: str):
 def op_as_event(db: Database, op: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The chain event an unconfirmed op stands for: (event type, payload), as the server will
     apply it; a report gets its site's industry as the server adds it."""
-    event_type, body = op_chain_event(op["type"], json.loads(op["payload"]))
+    c = chain_op(op["type"], json.loads(op["payload"]))
+    event_type, body = c.event_type, c.payload
     if event_type == EventType.reported:
         site = db.execute("SELECT data FROM site WHERE id = ?", [body.get("site_id")]).fetchone()
         if site is not None:

@@ -36,7 +36,7 @@ from server.sync.models import SyncChange, SyncDevice, SyncOp
 from server.uow import RETRIES, run_unit
 from server.users.models import Device
 from server.users.service import register_device
-from shared.chain import EventType, Refused
+from shared.chain import Refused
 from shared.clock import DEFAULT_TIMEZONE, Clock, parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, Refusal, not_found
@@ -46,18 +46,16 @@ from shared.sync_wire import (
     OP_VERSIONS,
     SCHEMA_VERSION,
     Change,
-    HazardEventPayload,
-    HazardReportPayload,
     Op,
     OpResult,
     OpStatus,
     OpType,
-    PhotoAddPayload,
     PullResponse,
     PushRequest,
     PushResponse,
     PushStop,
     StopReason,
+    chain_op,
     referenced_photos,
 )
 
@@ -249,30 +247,26 @@ def _apply(
             f"this record's format version ({op.v}) is no longer supported",
             status=422,
         )
-    if op.type is OpType.hazard_report:
-        body = HazardReportPayload.model_validate(op.payload)
-        hazards.report(
-            session,
-            caller,
-            payload=body.chain_payload(),
-            now=now,
-            hazard_id=body.hazard_id,
-            policy=policy,
-            device_time=op.device_time,
-            device_id=device_id,
-        )
-        # the reported event has the hazard's id (a major hazard's escalation follows it)
-        return Applied({"hazard_id": body.hazard_id, "event_id": body.hazard_id}, [body.hazard_id])
-    if op.type is OpType.hazard_event:
-        body = HazardEventPayload.model_validate(op.payload)
-        return _append(session, caller, device_id, op, now, policy, body.hazard_id, body.type,
-                       body.payload)  # fmt: skip
-    if op.type is OpType.photo_add:
-        body = PhotoAddPayload.model_validate(op.payload)
-        hazards.get_in_scope(session, caller, body.hazard_id)
-        _expect_photos(session, body.photos, caller, now)
-        return _append(session, caller, device_id, op, now, policy, body.hazard_id,
-                       EventType.photo_added, body.chain_payload())  # fmt: skip
+    if op.type is not OpType.inspection_submit:
+        c = chain_op(op.type, op.payload)
+        if op.type is OpType.hazard_report:
+            hazards.report(
+                session,
+                caller,
+                payload=c.payload,
+                now=now,
+                hazard_id=c.hazard_id,
+                policy=policy,
+                device_time=op.device_time,
+                device_id=device_id,
+            )
+            # the reported event has the hazard's id (a major hazard's escalation follows it)
+            return Applied({"hazard_id": c.hazard_id, "event_id": c.hazard_id}, [c.hazard_id])
+        if c.announced:
+            hazards.get_in_scope(session, caller, c.hazard_id)
+            _expect_photos(session, c.announced, caller, now)
+        return _append(session, caller, device_id, op, now, policy, c.hazard_id, c.event_type,
+                       c.payload)  # fmt: skip
     if op.type is OpType.inspection_submit:
         from server.inspections import service as inspections
         from server.inspections.schemas import InspectionSubmit
