@@ -1,0 +1,157 @@
+"""Where and which (issue #16 point 7), in the console: site coordinates edited in the site
+form and the API (validated, with their datum), the site map drawn by the server as SVG with no
+online tiles, and each site's printable QR code, decoded back from the page Chromium shows."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from server.demo import SITES, did
+from shared.geo import parse_site_qr, site_qr_payload
+
+SITE = did("site", SITES[0][0])  # 骆驼山煤矿
+
+
+def _api(base: str, username: str = "admin") -> httpx.Client:
+    c = httpx.Client(base_url=base + "/api/v1", timeout=30)
+    r = c.post("/auth/token", data={"username": username, "password": "demo-password"})
+    assert r.status_code == 200, r.text
+    c.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+    return c
+
+
+def test_site_coordinates_through_the_api_are_validated(live_demo):
+    api = _api(live_demo.url)
+    site = api.get(f"/sites/{SITE}").json()
+    assert 39.3 < site["lat"] < 39.8 and 106.6 < site["lon"] < 107.0  # demo: in Wuhai
+    assert site["datum"] == "wgs84"
+    r = api.patch(f"/sites/{SITE}", json={"lat": 91, "lon": 106.8})
+    assert r.status_code == 422 and "lat" in r.text
+    r = api.patch(f"/sites/{SITE}", json={"lat": 39.6, "datum": "bd09"})
+    assert r.status_code == 422 and "datum" in r.text
+    r = api.patch(f"/sites/{SITE}", json={"lon": None})  # one coordinate alone is no point
+    assert r.status_code == 422 and r.json()["fields"] == {
+        "lon": "give both latitude and longitude, or neither"
+    }
+    r = api.patch(f"/sites/{SITE}", json={"lat": 39.47, "lon": 106.9, "datum": "gcj02"})
+    assert r.status_code == 200 and (r.json()["lat"], r.json()["datum"]) == (39.47, "gcj02")
+    r = api.post(
+        "/sites",
+        json={"name": "半个坐标的场所", "industry": "mine", "site_type": "coal_mine",
+              "district_id": "150303", "risk_colour": "blue", "lat": 39.4},
+    )  # fmt: skip
+    assert r.status_code == 422 and "lon" in r.json()["fields"]
+    cleared = api.patch(f"/sites/{SITE}", json={"lat": None, "lon": None})
+    assert cleared.status_code == 200 and cleared.json()["lat"] is None
+    api.close()
+
+
+def test_the_site_form_edits_coordinates_and_refuses_half_of_them(console, live_demo):
+    admin = console("admin")
+    page = f"/console/admin/sites/{SITE}"
+    form = admin.get(page).text
+    assert 'name="lat"' in form and 'name="lon"' in form and 'value="gcj02"' in form
+    base = {"name": SITES[0][0], "industry": "mine", "site_type": "coal_mine",
+            "district_id": "150303", "risk_colour": "red", "active": "yes"}  # fmt: skip
+    r = admin.post_form(page, base | {"lat": "39.451", "lon": ""}, from_page=page)
+    assert r.status_code == 422 and "经纬度须同时填写或同时留空" in r.text
+    r = admin.post_form(page, base | {"lat": "39.451", "lon": "1000"}, from_page=page)
+    assert r.status_code == 422
+    r = admin.post_form(
+        page, base | {"lat": "39.451", "lon": "106.88", "datum": "wgs84"}, from_page=page
+    )
+    assert r.status_code == 303
+    api = _api(live_demo.url)
+    assert (api.get(f"/sites/{SITE}").json()["lat"], api.get(f"/sites/{SITE}").json()["lon"]) == (
+        39.451,
+        106.88,
+    )
+    api.close()
+
+
+def test_the_map_places_every_site_and_links_them(console, live_demo):
+    officer = console("officer")  # 海勃湾区 only
+    svg = officer.get("/console/map").text
+    haibowan = [name for name, _, _, district, _ in SITES if district == "150302"]
+    assert svg.count('class="site"') == len(haibowan)
+    assert "海勃湾区" in svg and "乌达区" not in svg  # scope: another district's sites stay off
+    assert f"/console/queue?tab=all&amp;site={did('site', haibowan[0])}" in svg
+    leader = console("leader").get("/console/map").text
+    assert leader.count('class="site"') == len(SITES)
+    assert all(d in leader for d in ("海勃湾区", "乌达区", "海南区"))
+    assert 'data-status="overdue"' in leader  # the demo has overdue hazards
+    assert "http" not in leader.split("<svg", 1)[1].split("</svg>", 1)[0].replace(
+        "http://www.w3.org/2000/svg", ""
+    )  # no tile, font or image from anywhere
+    assert console("enterprise").get("/console/map").status_code == 403
+    dashboard = console("leader").get("/console/dashboard").text
+    assert 'href="/console/map"' in dashboard
+
+
+def test_the_qr_page_carries_the_site_payload(console):
+    page = console("officer").get(f"/console/sites/{did('site', '万达广场乌海店')}/qr")
+    assert page.status_code == 200
+    assert "万达广场乌海店" in page.text and "海勃湾区" in page.text
+    assert site_qr_payload(did("site", "万达广场乌海店")) in page.text
+    other = console("officer").get(f"/console/sites/{SITE}/qr")  # 海南区: not the officer's
+    assert other.status_code == 404
+
+
+# ---------------------------------------------------------------- in Chromium
+
+
+def _outside(urls: list[str], base: str) -> list[str]:
+    own = urlsplit(base).netloc
+    return [
+        u for u in urls if urlsplit(u).scheme not in ("data", "about") and urlsplit(u).netloc != own
+    ]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_map_page_in_chromium(live_demo, browser, artifacts):
+    from console_helpers import browser_login
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
+    seen: list[str] = []
+    ctx.on("request", lambda req: seen.append(req.url))
+    page = ctx.new_page()
+    browser_login(page, live_demo.url, "leader")
+    page.goto(live_demo.url + "/console/dashboard")
+    page.click("a[href='/console/map']")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("svg.site-map g.site").count() == len(SITES)
+    assert page.locator("svg.site-map path.district").count() == 3
+    assert page.locator("svg.site-map g.legend").count() == 4
+    box = page.locator("svg.site-map").bounding_box()
+    assert box and box["width"] > 600 and box["height"] > 300  # drawn, not collapsed
+    page.screenshot(path=str(artifacts / "site_map.png"), full_page=True)
+    assert _outside(seen, live_demo.url) == []
+    ctx.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_qr_page_decodes_back_to_the_site(live_demo, browser, artifacts):
+    from console_helpers import browser_login
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    site = did("site", "万达广场乌海店")
+    ctx = browser.new_context(viewport={"width": 1000, "height": 1200}, locale="zh-CN")
+    seen: list[str] = []
+    ctx.on("request", lambda req: seen.append(req.url))
+    page = ctx.new_page()
+    browser_login(page, live_demo.url, "admin")
+    page.goto(f"{live_demo.url}/console/admin/sites/{site}")
+    page.click(f"a[href='/console/sites/{site}/qr']")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(artifacts / "site_qr.png"), full_page=True)
+    png = page.locator("#site-qr svg").screenshot()
+    found = decode(Image.open(io.BytesIO(png)))
+    assert [d.data.decode() for d in found] == [site_qr_payload(site)]
+    assert parse_site_qr(found[0].data.decode()) == site
+    assert _outside(seen, live_demo.url) == []
+    ctx.close()
