@@ -3,6 +3,10 @@ site's printable QR code, which the tablet scans to open the site and its checkl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import segno
 from fastapi import APIRouter, Request
 from markupsafe import Markup
@@ -13,8 +17,33 @@ from server.console.pages import ConsoleRoute, render
 from server.console.session import ConsoleCaller, lang_of, require_role
 from server.sites import map as site_map
 from server.sites import service as sites
-from shared.geo import DATUM_LABELS, site_qr_payload
+from shared.geo import DATUM_LABELS, GpsStamp, SiteDistance, from_site, site_qr_payload
 from shared.roles import Role
+
+
+@dataclass(frozen=True)
+class Stamped:
+    """A GPS stamp as the hazard page shows it: where, and how far from the site."""
+
+    what: str  # "finding" or a photo's SHA-256
+    stamp: GpsStamp
+    distance: SiteDistance | None
+
+
+def stamps_of(events: Sequence[Any], site: Any) -> list[Stamped]:
+    """The finding's stamp (from the report) and every photo's, in chain order, each with its
+    distance from the site's coordinates (None when the site has none)."""
+    out: list[Stamped] = []
+    for e in events:
+        p = e.payload
+        if e.type == "reported" and p.get("gps"):
+            stamp = GpsStamp.model_validate(p["gps"])
+            out.append(Stamped("finding", stamp, from_site(stamp, site)))
+        for sha, raw in (p.get("photo_gps") or {}).items():
+            stamp = GpsStamp.model_validate(raw)
+            out.append(Stamped(sha, stamp, from_site(stamp, site)))
+    return out
+
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 MAP_READERS = (Role.leader, Role.officer, Role.admin)
