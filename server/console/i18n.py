@@ -223,6 +223,8 @@ EN: dict[str, str] = {
     "GPS定位": "GPS fix",
     "距场所": "from the site",
     "远离场所": "far from the site",
+    "公里": "km",
+    "米": "m",
     "照片定位": "Photo locations",
     "暂无事项。": "No matters yet.",
     # dashboard

@@ -155,3 +155,52 @@ def test_qr_page_decodes_back_to_the_site(live_demo, browser, artifacts):
     assert parse_site_qr(found[0].data.decode()) == site
     assert _outside(seen, live_demo.url) == []
     ctx.close()
+
+
+# ---------------------------------------------------------------- GPS stamps on the record
+
+MALL = did("site", "万达广场乌海店")
+BEIJING = {"lat": 39.9042, "lon": 116.4074, "accuracy": 15.0, "at": "2026-03-02T01:00:00Z"}
+
+
+def _report(api: httpx.Client, title: str, gps: dict | None) -> httpx.Response:
+    body = {"site_id": MALL, "title": title, "severity": "general"}
+    return api.post("/hazards", json=body | ({"gps": gps} if gps else {}))
+
+
+def test_the_record_shows_the_gps_stamp_and_flags_a_far_one(console, live_demo):
+    from server.demo import demo_point
+
+    api = _api(live_demo.url, "inspector")
+    lat, lon = demo_point("万达广场乌海店", "150302")
+    near = _report(api, "灭火器压力不足", {"lat": lat, "lon": lon + 0.002, "at": BEIJING["at"]})
+    far = _report(api, "疏散指示标志缺失", BEIJING)
+    plain = _report(api, "安全出口上锁", None)
+    assert {r.status_code for r in (near, far, plain)} == {201}
+    bad = _report(api, "坐标越界", BEIJING | {"lat": 91})
+    assert bad.status_code == 422 and "gps" in bad.text and "lat" in bad.text
+    api.close()
+    officer = console("officer")
+    far_page = officer.get(f"/console/hazards/{far.json()['id']}").text
+    assert 'data-gps="finding" data-far="yes"' in far_page and "远离场所" in far_page
+    assert "39.90420, 116.40740 ±15 米" in far_page and "公里" in far_page
+    near_page = officer.get(f"/console/hazards/{near.json()['id']}").text
+    assert 'data-far="no"' in near_page and "远离场所" not in near_page
+    assert "data-gps=" not in officer.get(f"/console/hazards/{plain.json()['id']}").text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_far_stamp_on_the_hazard_page_in_chromium(live_demo, browser, artifacts):
+    from console_helpers import browser_login
+
+    api = _api(live_demo.url, "inspector")
+    far = _report(api, "疏散指示标志缺失（远处上报）", BEIJING)
+    api.close()
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    browser_login(page, live_demo.url, "officer")
+    page.goto(f"{live_demo.url}/console/hazards/{far.json()['id']}")
+    flagged = page.locator("dd.gps[data-far=yes]")
+    assert flagged.count() == 1 and "远离场所" in flagged.inner_text()
+    page.screenshot(path=str(artifacts / "hazard_gps_far.png"), full_page=False)
+    ctx.close()

@@ -65,6 +65,7 @@ class SitesScreen(BaseScreen):
             color=theme.MUTED,
         )
         dlg.ids.extra.add_widget(hint)
+        dlg.ids.submit_button.text = t("Open")
 
         def opened(found: dict) -> None:
             dlg.dismiss()
