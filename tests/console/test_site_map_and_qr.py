@@ -204,3 +204,20 @@ def test_far_stamp_on_the_hazard_page_in_chromium(live_demo, browser, artifacts)
     assert flagged.count() == 1 and "远离场所" in flagged.inner_text()
     page.screenshot(path=str(artifacts / "hazard_gps_far.png"), full_page=False)
     ctx.close()
+
+
+def test_the_map_and_qr_pages_in_english(console):
+    import re
+
+    from server.console import i18n
+
+    i18n.EN_MISSING.clear()
+    en = console("officer", lang="en")
+    page = en.get("/console/map").text
+    svg = page.split("<svg", 1)[1].split("</svg>", 1)[0]
+    labels = re.findall(r'class="district-label"[^>]*>([^<]+)<', svg)
+    assert labels == ["Haibowan"]  # the officer's district, in English
+    legend = re.findall(r'class="legend"[^>]*>.*?<text[^>]*>([^<]+)<', svg)
+    assert legend == ["Major hazard open", "Overdue hazard", "Open hazards", "No open hazard"]
+    assert en.get(f"/console/sites/{did('site', '万达广场乌海店')}/qr").status_code == 200
+    assert not i18n.EN_MISSING
