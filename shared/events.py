@@ -44,7 +44,7 @@ from shared.chain import (
 )
 from shared.clock import parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
-from shared.geo import GpsStamp
+from shared.geo import GpsStamp, stamp_problem
 from shared.roles import ROLE_NAMES, Role
 from shared.taxonomy import Severity
 from shared.text import clean, text_problem
@@ -229,19 +229,22 @@ def _gps_stamps(p: Mapping[str, Any], photos: list[str], out: dict[str, Any]) ->
     """Copy the optional GPS stamps (``shared.geo.GpsStamp``) into ``out``: ``gps`` where the
     finding was made, ``photo_gps`` where each of ``photos`` was taken. Devices without GPS
     (and older apps) send neither, and their events read as before."""
-    try:
-        if p.get("gps") is not None:
-            out["gps"] = GpsStamp.model_validate(p["gps"]).wire()
-        stamps = p.get("photo_gps") or {}
-        if not isinstance(stamps, dict) or not set(stamps) <= set(photos):
-            raise ValueError("photo_gps must map this event's photos to stamps")
-        if stamps:
-            out["photo_gps"] = {k: GpsStamp.model_validate(v).wire() for k, v in stamps.items()}
-    except ValueError as exc:
-        key = "photo_gps" if "photo_gps" in str(exc) or "gps" in out else "gps"
-        raise _refuse(
-            "invalid_gps", "GPS定位数据无效", f"{key}: not a valid GPS stamp ({exc})"[:300], key
-        ) from None
+
+    def refuse(key: str, why: str) -> Exception:
+        return _refuse("invalid_gps", "GPS定位数据无效", f"{key}: {why}"[:300], key)
+
+    if p.get("gps") is not None:
+        if problem := stamp_problem(p["gps"]):
+            raise refuse("gps", problem)
+        out["gps"] = GpsStamp.model_validate(p["gps"]).wire()
+    stamps = p.get("photo_gps") or {}
+    if not isinstance(stamps, dict) or not set(stamps) <= set(photos):
+        raise refuse("photo_gps", "must map this event's photos to GPS stamps")
+    for sha, stamp in stamps.items():
+        if problem := stamp_problem(stamp):
+            raise refuse("photo_gps", f"{sha[:12]} {problem}")
+    if stamps:
+        out["photo_gps"] = {k: GpsStamp.model_validate(v).wire() for k, v in stamps.items()}
 
 
 def _responsible(view: HazardView) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.clock import parse_iso, to_iso
 from shared.errors import Refusal
@@ -79,11 +79,13 @@ class GpsStamp(BaseModel):
 
 
 def stamp_problem(value: Any) -> str | None:
-    """Why ``value`` is not a GPS stamp (for refusals), or None."""
+    """Why ``value`` is not a GPS stamp, briefly (``lat: Input should be ...``), or None."""
     try:
         GpsStamp.model_validate(value)
-    except ValueError as exc:
-        return str(exc).splitlines()[0] if str(exc) else "invalid GPS stamp"
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        return f"{where}: {first['msg']}" if where else first["msg"]
     return None
 
 
