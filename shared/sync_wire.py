@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.chain import USER_EVENTS, EventType, canonical_json
+from shared.geo import GpsStamp
 
 SCHEMA_VERSION = 1
 MIN_SCHEMA_VERSION = 1
@@ -231,6 +232,9 @@ class HazardReportPayload(BaseModel):
     location: Bounded(200) | None = None
     matter_id: Bounded(64) | None = None
     link_id: Bounded(64) | None = None
+    # where the device was (shared.geo); optional: tablets without GPS, and older apps, omit it
+    gps: GpsStamp | None = None
+    photo_gps: dict[Sha256, GpsStamp] | None = Field(None, description="where each was taken")
 
     def chain_payload(self) -> dict[str, Any]:
         return self.model_dump(exclude={"hazard_id"}, exclude_none=True)
@@ -252,6 +256,7 @@ class PhotoRef(BaseModel):
     sha256: Sha256
     size: int = Field(ge=1, le=MAX_BLOB_BYTES)
     mime: Literal[PHOTO_MIMES]  # type: ignore[valid-type]
+    gps: GpsStamp | None = None  # where it was taken, when the device knew
 
 
 class PhotoAddPayload(BaseModel):
@@ -268,6 +273,9 @@ class PhotoAddPayload(BaseModel):
         out: dict[str, Any] = {"photos": [p.sha256 for p in self.photos]}
         if self.caption:
             out["caption"] = self.caption
+        stamps = {p.sha256: p.gps.wire() for p in self.photos if p.gps is not None}
+        if stamps:
+            out["photo_gps"] = stamps
         return out
 
 

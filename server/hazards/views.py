@@ -16,6 +16,7 @@ from shared.chain import EventType, State, overdue_now
 from shared.deadlines import DeadlinePolicy
 from shared.errors import DomainError
 from shared.events import awaits
+from shared.geo import GpsStamp
 from shared.taxonomy import Industry, Severity
 
 router = APIRouter(tags=["hazards"], route_class=UnitOfWorkRoute)
@@ -104,6 +105,8 @@ class HazardReport(BaseModel):
     matter_id: Text(64) | None = None
     link_id: Text(64) | None = None
     device_time: Text(40) | None = None
+    gps: GpsStamp | None = Field(None, description="where it was found (WGS-84), if known")
+    photo_gps: dict[Sha256, GpsStamp] | None = Field(None, description="where each was taken")
 
 
 class EventIn(BaseModel):
