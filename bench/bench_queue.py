@@ -3,7 +3,7 @@ server time per page against ``SELECT count(*) FROM hazard`` in the same run (be
 whose world and measurements this reuses), goal under 300 ms each.
 
 Full mode: 1,000,000 hazards on SQLite and PostgreSQL (slow to load: minutes). ``--quick``:
-100,000 on SQLite (under two minutes). Ends with one JSON line.
+20,000 on SQLite (under two minutes). Ends with one JSON line.
 
 Usage: python bench/bench_queue.py [--quick] [--hazards N] [--sqlite-only]
 """
@@ -30,7 +30,7 @@ def main() -> int:
     ap.add_argument("--hazards", type=int, default=None)
     ap.add_argument("--sqlite-only", action="store_true")
     args = ap.parse_args()
-    n = args.hazards or (100_000 if args.quick else 1_000_000)
+    n = args.hazards or (20_000 if args.quick else 1_000_000)
     results = run("sqlite", n)
     if not (args.quick or args.sqlite_only):
         pg_uri, handle = start_embedded_postgres(Path(tempfile.mkdtemp(prefix="hc-pg-")))
