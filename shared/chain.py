@@ -132,6 +132,7 @@ class ChainEvent:
 
 
 _BODY_FIELDS = tuple(name for name in ChainEvent.__dataclass_fields__ if name != "hash")
+BODY_FIELDS = _BODY_FIELDS  # what an event's hash covers, in ``body()``'s order
 
 
 def canonical_json(value: Any) -> bytes:
