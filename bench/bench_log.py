@@ -1,16 +1,20 @@
 """What the transparency log costs and how its proofs scale.
 
-1. Append cost: N chain events through the service layer (one unit each, as a request or a
+1. Sync push: the same ops (hazard reports and notes, in batches of 100) pushed over HTTP
+   to a server in its own process, with the log's hook on and off, alternating, in the same
+   run; the ratio of the best runs is what the log adds to a push (issue 14: at most 10 %).
+2. Append cost: N chain events through the service layer (one unit each, as a request or a
    sync op commits them), with the log's flush hook and with it switched off; the ratio is
    the log's share of an append (issue 14 allows 10 % on sync push).
-2. Proofs at scale: a log of M leaves stored as ``server.tlog`` stores it (leaves and complete
+3. Proofs at scale: a log of M leaves stored as ``server.tlog`` stores it (leaves and complete
    subtrees), then the root, inclusion and consistency proofs read from it: time per proof
    and proof size, checked against ``shared.merkle``'s verifiers.
 
-SQLite always; PostgreSQL (embedded) too unless ``--quick``. ``--quick``: 300 events and
-100 000 leaves (default 2 000 and 1 000 000). Ends with one JSON line.
+SQLite always; PostgreSQL (embedded) too unless ``--quick``. ``--quick``: 500 pushed ops,
+300 events and 100 000 leaves (default 2 000, 2 000 and 1 000 000), under two minutes. Ends
+with one JSON line.
 
-Usage: python bench/bench_log.py [--quick] [--events N] [--leaves M]
+Usage: python bench/bench_log.py [--quick] [--ops N] [--rounds R] [--events N] [--leaves M]
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_chain import through_service  # noqa: E402
+from bench_sync import Server, push_ops, seed_people  # noqa: E402
 
 import server.tlog.log as tlog  # noqa: E402
 from server.testing import DatabaseFactory, engine_for, start_embedded_postgres  # noqa: E402
@@ -40,6 +45,43 @@ from server.tlog.models import LogLeaf  # noqa: E402
 from shared import merkle  # noqa: E402
 
 BATCH = 20_000
+PUSH_BUDGET = 1.10  # issue 14: the log may slow sync push by 10 % at most
+NO_LOG = "import server.tlog.log as _t; _t.record_log_leaves = lambda session: None; "
+
+
+def _leaves(url: str) -> int:
+    with engine_for(url) as eng, Session(eng) as s:
+        return int(s.execute(select(func.count()).select_from(LogLeaf)).scalar() or 0)
+
+
+def push_cost(
+    factory: DatabaseFactory, backend: str, n: int, rounds: int, workdir: Path
+) -> dict[str, Any]:
+    """The same ops pushed with the hook on and off, alternating which goes first."""
+    runs: dict[str, list[float]] = {"with_log": [], "without_log": []}
+    for r in range(rounds):
+        modes = ("without_log", "with_log") if r % 2 == 0 else ("with_log", "without_log")
+        for mode in modes:
+            url = factory.fresh(backend)
+            seed_people(url)
+            server = Server(url, workdir, prelude=NO_LOG if mode == "without_log" else "")
+            try:
+                runs[mode].append(push_ops(server.url, n))
+            finally:
+                server.stop()
+            assert _leaves(url) == (n if mode == "with_log" else 0), (mode, _leaves(url))
+    best_with, best_without = min(runs["with_log"]), min(runs["without_log"])
+    pairs = [w / o for w, o in zip(runs["with_log"], runs["without_log"], strict=True)]
+    ratio = best_with / best_without
+    return {
+        "ops": n,
+        "rounds": rounds,
+        "with_log_s": [round(x, 2) for x in runs["with_log"]],
+        "without_log_s": [round(x, 2) for x in runs["without_log"]],
+        "ratio": round(ratio, 3),
+        "ratio_median_of_rounds": round(statistics.median(pairs), 3),
+        "within_budget": ratio <= PUSH_BUDGET,
+    }
 
 
 def append_cost(factory: DatabaseFactory, backend: str, n: int) -> dict[str, Any]:
@@ -126,13 +168,16 @@ def proofs(url: str, m: int, root: bytes, samples: int) -> dict[str, Any]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--ops", type=int, help="ops pushed per run (a multiple of 10)")
+    p.add_argument("--rounds", type=int, default=3, help="push runs per mode")
     p.add_argument("--events", type=int)
     p.add_argument("--leaves", type=int)
     args = p.parse_args()
     n = args.events or (300 if args.quick else 2000)
+    ops = args.ops or (500 if args.quick else 2000)
     m = args.leaves or (100_000 if args.quick else 1_000_000)
     backends = ["sqlite"] if args.quick else ["sqlite", "postgresql"]
-    out: dict[str, Any] = {"bench": "log", "events": n, "leaves": m, "backends": {}}
+    out: dict[str, Any] = {"bench": "log", "ops": ops, "events": n, "leaves": m, "backends": {}}
     with tempfile.TemporaryDirectory() as tmp:
         factory = DatabaseFactory(Path(tmp))
         handle = None
@@ -140,6 +185,12 @@ def main() -> None:
             factory.pg_uri, handle = start_embedded_postgres(Path(tmp) / "pg")
         try:
             for backend in backends:
+                push = push_cost(factory, backend, ops, args.rounds, Path(tmp))
+                print(
+                    f"{backend}: sync push of {ops} ops {min(push['without_log_s'])}s without "
+                    f"the log, {min(push['with_log_s'])}s with it (x{push['ratio']}, median "
+                    f"of rounds x{push['ratio_median_of_rounds']}; budget x{PUSH_BUDGET})"
+                )
                 cost = append_cost(factory, backend, n)
                 print(
                     f"{backend}: {n} appends {cost['without_log_s']}s without the log, "
@@ -155,6 +206,7 @@ def main() -> None:
                     f"({scale['consistency_bytes_max']} B)"
                 )
                 out["backends"][backend] = {
+                    "push": push,
                     "append": cost,
                     "build_s": round(built, 1),
                     "proofs": scale,
