@@ -77,6 +77,7 @@ def seed_people(url: str) -> None:
             },
             T0,
         )
+        s.commit()  # services only flush (issue 12): the seed commits its own unit
 
 
 class Server:
