@@ -131,7 +131,7 @@ def token(base: str) -> str:
 # ------------------------------------------------------------------ 1. push
 
 
-def push_ops(base: str, n: int, batch: int = 100) -> float:
+def push_ops(base: str, n: int, batch: int = 100, device: str = "bench-tablet-0001") -> float:
     import gzip
 
     http = requests.Session()
@@ -165,7 +165,7 @@ def push_ops(base: str, n: int, batch: int = 100) -> float:
             )
     start = time.perf_counter()
     for i in range(0, len(ops), batch):
-        body = {"device_id": "bench-tablet-0001", "schema_version": SCHEMA_VERSION,
+        body = {"device_id": device, "schema_version": SCHEMA_VERSION,
                 "ops": ops[i : i + batch]}  # fmt: skip
         r = http.post(
             base + "/api/v1/sync/push",
