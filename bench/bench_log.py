@@ -16,7 +16,8 @@ pushed ops, 300 events and 100 000 leaves (default 1 000 ops a round, 2 000 even
 1 000 000 leaves), under two minutes on an idle machine. Ends
 with one JSON line.
 
-Usage: python bench/bench_log.py [--quick] [--ops N] [--rounds R] [--events N] [--leaves M]
+Usage: python bench/bench_log.py [--quick] [--backends B,..] [--ops N] [--rounds R] [--events N]
+       [--leaves M]
 """
 
 from __future__ import annotations
@@ -179,13 +180,15 @@ def main() -> None:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--ops", type=int, help="ops pushed per run (a multiple of 10)")
     p.add_argument("--rounds", type=int, default=5, help="push rounds per server")
+    p.add_argument("--backends", help="comma-separated: sqlite,postgresql")
     p.add_argument("--events", type=int)
     p.add_argument("--leaves", type=int)
     args = p.parse_args()
     n = args.events or (300 if args.quick else 2000)
     ops = args.ops or (200 if args.quick else 1000)
     m = args.leaves or (100_000 if args.quick else 1_000_000)
-    backends = ["sqlite"] if args.quick else ["sqlite", "postgresql"]
+    default = "sqlite" if args.quick else "sqlite,postgresql"
+    backends = (args.backends or default).split(",")
     out: dict[str, Any] = {"bench": "log", "ops": ops, "events": n, "leaves": m, "backends": {}}
     with tempfile.TemporaryDirectory() as tmp:
         factory = DatabaseFactory(Path(tmp))
