@@ -177,7 +177,7 @@ AUDIT_BATCH = 200  # hazards a witness asks about at once
 
 
 class AuditIn(BaseModel):
-    hazard_ids: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(
+    hazard_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:\-]{1,36}$")]] = Field(
         min_length=1, max_length=AUDIT_BATCH
     )
 

@@ -228,6 +228,12 @@ def test_the_audit_answers_a_witness_what_the_server_holds_of_its_hazards(live_d
     assert elsewhere.json()["hazards"] == [
         {"id": hid, "found": False, "projection": None, "events": []}
     ]
-    for bad in ({"hazard_ids": []}, {"hazard_ids": ["x"] * 201}, {"hazard_ids": [""]}, {}):
+    for bad in (
+        {"hazard_ids": []},
+        {"hazard_ids": ["x"] * 201},
+        {"hazard_ids": [""]},
+        {"hazard_ids": ["a\u0000b"]},
+        {},
+    ):
         r = officer.post("/log/audit", json=bad)
         assert r.status_code == 422 and "hazard_ids" in str(r.json()["fields"]), r.text
