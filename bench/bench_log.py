@@ -1,16 +1,23 @@
 """What the transparency log costs and how its proofs scale.
 
-1. Append cost: N chain events through the service layer (one unit each, as a request or a
+1. Sync push: the same kind of ops (hazard reports and notes, in batches of 100) pushed over
+   HTTP to two servers in their own processes, one with the log's hook and one without, in
+   alternating rounds of the same run; the ratio of the best rounds is what the log adds to
+   a push (issue 14: at most 10 %).
+2. Append cost: N chain events through the service layer (one unit each, as a request or a
    sync op commits them), with the log's flush hook and with it switched off; the ratio is
    the log's share of an append (issue 14 allows 10 % on sync push).
-2. Proofs at scale: a log of M leaves stored as ``server.tlog`` stores it (leaves and complete
+3. Proofs at scale: a log of M leaves stored as ``server.tlog`` stores it (leaves and complete
    subtrees), then the root, inclusion and consistency proofs read from it: time per proof
    and proof size, checked against ``shared.merkle``'s verifiers.
 
-SQLite always; PostgreSQL (embedded) too unless ``--quick``. ``--quick``: 300 events and
-100 000 leaves (default 2 000 and 1 000 000). Ends with one JSON line.
+SQLite always; PostgreSQL (embedded) too unless ``--quick``. ``--quick``: 5 rounds of 200
+pushed ops, 300 events and 100 000 leaves (default 1 000 ops a round, 2 000 events and
+1 000 000 leaves), under two minutes on an idle machine. Ends
+with one JSON line.
 
-Usage: python bench/bench_log.py [--quick] [--events N] [--leaves M]
+Usage: python bench/bench_log.py [--quick] [--backends B,..] [--ops N] [--rounds R] [--events N]
+       [--leaves M]
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_chain import through_service  # noqa: E402
+from bench_sync import Server, push_ops, seed_people  # noqa: E402
 
 import server.tlog.log as tlog  # noqa: E402
 from server.testing import DatabaseFactory, engine_for, start_embedded_postgres  # noqa: E402
@@ -40,6 +48,50 @@ from server.tlog.models import LogLeaf  # noqa: E402
 from shared import merkle  # noqa: E402
 
 BATCH = 20_000
+PUSH_BUDGET = 1.10  # issue 14: the log may slow sync push by 10 % at most
+NO_LOG = "import server.tlog.log as _t; _t.record_log_leaves = lambda session: None; "
+
+
+def _leaves(url: str) -> int:
+    with engine_for(url) as eng, Session(eng) as s:
+        return int(s.execute(select(func.count()).select_from(LogLeaf)).scalar() or 0)
+
+
+def push_cost(
+    factory: DatabaseFactory, backend: str, n: int, rounds: int, workdir: Path
+) -> dict[str, Any]:
+    """Two servers, one with the hook and one without, each on its own fresh database; each
+    round pushes ``n`` new ops (a new device) to both, alternating which goes first, so both
+    databases grow alike and a busy moment of the machine hits both."""
+    urls = {mode: factory.fresh(backend) for mode in ("with_log", "without_log")}
+    servers: dict[str, Server] = {}
+    try:
+        for mode, url in urls.items():
+            seed_people(url)
+            servers[mode] = Server(url, workdir, prelude=NO_LOG if mode == "without_log" else "")
+        runs: dict[str, list[float]] = {"with_log": [], "without_log": []}
+        for r in range(rounds):
+            modes = ("without_log", "with_log") if r % 2 == 0 else ("with_log", "without_log")
+            for mode in modes:
+                runs[mode].append(push_ops(servers[mode].url, n, device=f"bench-tablet-{r:04d}"))
+            print(f"  {backend} round {r + 1}: {runs['with_log'][-1]:.2f}s with the log, "
+                  f"{runs['without_log'][-1]:.2f}s without", flush=True)  # fmt: skip
+    finally:
+        for server in servers.values():
+            server.stop()
+    assert _leaves(urls["with_log"]) == n * rounds and _leaves(urls["without_log"]) == 0
+    best_with, best_without = min(runs["with_log"]), min(runs["without_log"])
+    pairs = [w / o for w, o in zip(runs["with_log"], runs["without_log"], strict=True)]
+    ratio = best_with / best_without
+    return {
+        "ops": n,
+        "rounds": rounds,
+        "with_log_s": [round(x, 2) for x in runs["with_log"]],
+        "without_log_s": [round(x, 2) for x in runs["without_log"]],
+        "ratio": round(ratio, 3),
+        "ratio_median_of_rounds": round(statistics.median(pairs), 3),
+        "within_budget": ratio <= PUSH_BUDGET,
+    }
 
 
 def append_cost(factory: DatabaseFactory, backend: str, n: int) -> dict[str, Any]:
@@ -126,13 +178,18 @@ def proofs(url: str, m: int, root: bytes, samples: int) -> dict[str, Any]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--ops", type=int, help="ops pushed per run (a multiple of 10)")
+    p.add_argument("--rounds", type=int, default=5, help="push rounds per server")
+    p.add_argument("--backends", help="comma-separated: sqlite,postgresql")
     p.add_argument("--events", type=int)
     p.add_argument("--leaves", type=int)
     args = p.parse_args()
     n = args.events or (300 if args.quick else 2000)
+    ops = args.ops or (200 if args.quick else 1000)
     m = args.leaves or (100_000 if args.quick else 1_000_000)
-    backends = ["sqlite"] if args.quick else ["sqlite", "postgresql"]
-    out: dict[str, Any] = {"bench": "log", "events": n, "leaves": m, "backends": {}}
+    default = "sqlite" if args.quick else "sqlite,postgresql"
+    backends = (args.backends or default).split(",")
+    out: dict[str, Any] = {"bench": "log", "ops": ops, "events": n, "leaves": m, "backends": {}}
     with tempfile.TemporaryDirectory() as tmp:
         factory = DatabaseFactory(Path(tmp))
         handle = None
@@ -140,6 +197,12 @@ def main() -> None:
             factory.pg_uri, handle = start_embedded_postgres(Path(tmp) / "pg")
         try:
             for backend in backends:
+                push = push_cost(factory, backend, ops, args.rounds, Path(tmp))
+                print(
+                    f"{backend}: sync push of {ops} ops {min(push['without_log_s'])}s without "
+                    f"the log, {min(push['with_log_s'])}s with it (x{push['ratio']}, median "
+                    f"of rounds x{push['ratio_median_of_rounds']}; budget x{PUSH_BUDGET})"
+                )
                 cost = append_cost(factory, backend, n)
                 print(
                     f"{backend}: {n} appends {cost['without_log_s']}s without the log, "
@@ -155,6 +218,7 @@ def main() -> None:
                     f"({scale['consistency_bytes_max']} B)"
                 )
                 out["backends"][backend] = {
+                    "push": push,
                     "append": cost,
                     "build_s": round(built, 1),
                     "proofs": scale,

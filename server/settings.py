@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     log_checkpoint_dir: Path | None = Field(
         None, description="a folder an auditor keeps: every signed checkpoint is dropped there too"
     )
+    log_webhook_url: str | None = Field(
+        None,
+        description="an external witness's URL: every signed checkpoint is POSTed there as JSON",
+    )
+    log_webhook_secret: str = Field(
+        "", description="sent as X-HazardChain-Log-Secret with each checkpoint POST (optional)"
+    )
     # monitoring (docs/operations.md)
     metrics_allow: str = Field(
         "127.0.0.1,::1", description="addresses or networks that may read /metrics, comma-separated"
@@ -158,6 +165,13 @@ class Settings(BaseSettings):
 
     def deadline_overrides(self) -> dict[str, dict[str, int]]:
         return json.loads(self.deadline_days) if self.deadline_days else {}
+
+    @field_validator("log_webhook_url")
+    @classmethod
+    def _log_webhook_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError("log_webhook_url must be an http:// or https:// URL")
+        return v or None
 
     @field_validator("log_format")
     @classmethod

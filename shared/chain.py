@@ -244,6 +244,48 @@ class HazardView:
         return overdue_now(self.state, deadline, self.overdue, now)
 
 
+# What a witness (a tablet) compares of the server's stored projection with its own fold of the
+# events it holds: the fold's fields the server keeps in columns of the same name (times in
+# one textual form). A projection changed behind the chain's back shows in one of them.
+WITNESSED_FIELDS = (
+    "site_id",
+    "severity",
+    "state",
+    "title",
+    "description",
+    "responsible_unit",
+    "responsible_person",
+    "responsible_user_id",
+    "overdue",
+    "escalation_level",
+    "origin",
+    "self_closed",
+    "spot_check",
+    "matter_id",
+    "link_id",
+    "inspection_id",
+    "event_count",
+    "last_hash",
+    "reported_by",
+)
+WITNESSED_TIMES = ("deadline", "closed_at", "reported_at", "updated_at")
+
+
+def witnessed_projection(source: Any) -> dict[str, Any]:
+    """``WITNESSED_FIELDS`` and ``WITNESSED_TIMES`` of a ``HazardView`` or of a stored hazard
+    row, in one JSON form, so the server's answer and the tablet's fold compare as equals."""
+    out: dict[str, Any] = {}
+    for name in WITNESSED_FIELDS:
+        value = getattr(source, name)
+        out[name] = value.value if isinstance(value, StrEnum) else value
+    for name in WITNESSED_TIMES:
+        value = getattr(source, name)
+        if isinstance(value, str):
+            value = parse_iso(value) if value else None
+        out[name] = to_iso(value) if value is not None else None
+    return out
+
+
 # ---------------------------------------------------------------- the transition table
 
 

@@ -4,7 +4,10 @@ At login the tablet pins the log's public key. On every sync it fetches the late
 checkpoint, checks the signature with the pinned key, and checks that the log it saw before is
 a prefix of the new one (an RFC 9162 consistency proof from the checkpoint it holds); then it
 asks for inclusion proofs of events it received and checks them against its own copy of each
-event's hash. Whatever fails is kept in ``witness_failure`` (never reset with the local data),
+event's hash. Last it audits the hazards it holds copies of (``POST /log/audit``): each
+must still exist, hold every event this tablet holds with the same hash, have no event the log
+does not prove, and a stored projection equal to this tablet's own fold of those events (a
+rotating batch per sync). Whatever fails is kept in ``witness_failure`` (never reset with the local data),
 shown on the sync screen and sent to the server: the held checkpoint is then not replaced, so
 the next sync checks against the same trusted point again.
 
@@ -20,9 +23,11 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mobile_app.core.chains import confirmed_events
 from mobile_app.core.store import dumps, set_meta
 from shared import checkpoint as note
 from shared import merkle
+from shared.chain import ChainEvent, fold, witnessed_projection
 from shared.clock import to_iso
 
 if TYPE_CHECKING:
@@ -31,7 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("hazardchain.tablet.witness")
 
 INCLUSION_BATCH = 50  # inclusion proofs asked per sync; the rest follow on later syncs
-KEY, ORIGIN, HELD = "log_key", "log_origin", "log_checkpoint"
+AUDIT_BATCH = 200  # hazards audited per sync (the server's limit), the next ones on the next
+KEY, ORIGIN, HELD, AUDITED = "log_key", "log_origin", "log_checkpoint", "log_audited_to"
 
 # what a failure means, for the sync screen (zh, en)
 REASONS: dict[str, tuple[str, str]] = {
@@ -52,6 +58,30 @@ REASONS: dict[str, tuple[str, str]] = {
     "event_missing": (
         "本机持有的事件在服务器日志中不存在",
         "an event this tablet holds is missing from the server's log",
+    ),
+    "hazard_missing": (
+        "本机持有的隐患在服务器上已不存在（整条记录被删除）",
+        "a hazard this tablet holds no longer exists on the server (deleted)",
+    ),
+    "hazard_events_missing": (
+        "服务器上该隐患的全部事件已不存在",
+        "every event of a hazard this tablet holds is gone from the server",
+    ),
+    "event_deleted": (
+        "本机持有的事件在服务器上已被删除（记录被截断）",
+        "an event this tablet holds was deleted on the server (the record was cut)",
+    ),
+    "event_altered": (
+        "服务器上的事件与本机副本不同（记录被改写）",
+        "an event on the server differs from this tablet's copy (rewritten)",
+    ),
+    "event_not_in_log": (
+        "服务器上出现了日志中没有的事件（伪造的记录）",
+        "the server holds an event its log never recorded (forged)",
+    ),
+    "projection_mismatch": (
+        "服务器上的隐患状态与其事件记录不符",
+        "a hazard's state on the server does not match its events",
     ),
 }
 
@@ -122,9 +152,12 @@ class LogWitness:
             if failure is not None:
                 return self._fail(failure)
         failures = self._inclusions(new)
+        audited = self._audit(new)
         if failures:
-            return self._fail(*failures)
-        self.store.set_meta(HELD, body["note"])
+            return self._fail(*failures, *audited)
+        self.store.set_meta(HELD, body["note"])  # the log itself is consistent and proven
+        if audited:
+            return self._fail(*audited)
         self.report_pending()
         return []
 
@@ -158,39 +191,19 @@ class LogWitness:
             " ORDER BY e.server_seq DESC LIMIT ?",
             [cp.size, INCLUSION_BATCH],
         )
-        from mobile_app.core.sync_client import ServerRefused
-
         proven: list[tuple[str, int, int]] = []
         failures: list[Failure] = []
         for row in rows:
-            try:
-                _, body = self.client._request(
-                    "GET",
-                    "/log/inclusion",
-                    params={"event_id": row["id"], "size": cp.size},
-                    read=_json("index", "proof"),
-                )
-            except ServerRefused as exc:
-                if exc.status == 422:  # logged after this checkpoint: proven once it grows
-                    proven.append((row["id"], -1, cp.size))
-                    continue
-                failures.append(
-                    Failure("event_missing", {"event_id": row["id"], "hazard_id": row["hazard_id"]})
-                )
-                continue
-            leaf = merkle.leaf_hash(bytes.fromhex(row["hash"]))
-            try:
-                proof = [bytes.fromhex(p) for p in body["proof"]]
-                merkle.verify_inclusion(leaf, int(body["index"]), cp.size, proof, cp.root)
-            except (ValueError, TypeError) as exc:
-                failures.append(
-                    Failure(
-                        "inclusion_failed",
-                        {"event_id": row["id"], "hazard_id": row["hazard_id"], "error": str(exc)},
-                    )
-                )
-                continue
-            proven.append((row["id"], int(body["index"]), cp.size))
+            where = {"event_id": row["id"], "hazard_id": row["hazard_id"]}
+            status, index, error = self._prove(row["id"], row["hash"], cp)
+            if status == "later":  # logged after this checkpoint: proven once it grows
+                proven.append((row["id"], -1, cp.size))
+            elif status == "absent":
+                failures.append(Failure("event_missing", where))
+            elif status == "mismatch":
+                failures.append(Failure("inclusion_failed", {**where, "error": error}))
+            else:
+                proven.append((row["id"], index, cp.size))
         if proven:
             self.store.write(
                 lambda db: db.conn.executemany(
@@ -198,6 +211,94 @@ class LogWitness:
                     proven,
                 )
             )
+        return failures
+
+    def _prove(self, event_id: str, digest: str, cp: note.Checkpoint) -> tuple[str, int, str]:
+        """(status, leaf index, error) of one event in the log of ``cp``: ``proven``, ``later``
+        (logged after ``cp``), ``absent`` (never logged) or ``mismatch`` (the proof does not
+        lead from this hash to the signed root)."""
+        from mobile_app.core.sync_client import ServerRefused
+
+        try:
+            _, body = self.client._request(
+                "GET",
+                "/log/inclusion",
+                params={"event_id": event_id, "size": cp.size},
+                read=_json("index", "proof"),
+            )
+        except ServerRefused as exc:
+            return ("later" if exc.status == 422 else "absent"), -1, str(exc)
+        try:
+            proof = [bytes.fromhex(p) for p in body["proof"]]
+            leaf = merkle.leaf_hash(bytes.fromhex(digest))
+            merkle.verify_inclusion(leaf, int(body["index"]), cp.size, proof, cp.root)
+        except (ValueError, TypeError) as exc:  # ProofError is a ValueError
+            return "mismatch", -1, str(exc)
+        return "proven", int(body["index"]), ""
+
+    # ------------------------------------------------------------ the hazards held
+
+    def _audit_batch(self) -> list[str]:
+        """The next hazards to audit, after the last one audited, round and round."""
+        after = self.store.meta(AUDITED) or ""
+        sql = "SELECT DISTINCT hazard_id FROM event WHERE hazard_id > ? ORDER BY hazard_id LIMIT ?"
+        ids = [r["hazard_id"] for r in self.store.read(sql, [after, AUDIT_BATCH])]
+        if len(ids) < AUDIT_BATCH and after:
+            more = self.store.read(sql, ["", AUDIT_BATCH - len(ids)])
+            ids += [r["hazard_id"] for r in more if r["hazard_id"] not in ids]
+        return ids
+
+    def _audit(self, cp: note.Checkpoint) -> list[Failure]:
+        """The server's current record of the hazards this tablet holds, against this tablet's
+        copy: what a database administrator changed without the log sees here."""
+        ids = self._audit_batch()
+        if not ids:
+            return []
+        _, body = self.client._request(
+            "POST", "/log/audit", json={"hazard_ids": ids}, read=_json("hazards")
+        )
+        db = self.store.reader()
+        failures: list[Failure] = []
+        for theirs in body["hazards"]:
+            failures += self._compare(theirs, confirmed_events(db, theirs["id"]), cp)
+        self.store.set_meta(AUDITED, ids[-1])
+        return failures
+
+    def _compare(
+        self, theirs: dict[str, Any], held: list[ChainEvent], cp: note.Checkpoint
+    ) -> list[Failure]:
+        hid = theirs["id"]
+        if not theirs["found"]:
+            return [Failure("hazard_missing", {"hazard_id": hid, "held_events": len(held)})]
+        if not theirs["events"]:
+            return [Failure("hazard_events_missing", {"hazard_id": hid, "held_events": len(held)})]
+        server = {e["id"]: e for e in theirs["events"]}
+        failures: list[Failure] = []
+        for ev in held:
+            where = {"hazard_id": hid, "event_id": ev.id, "seq": ev.seq}
+            got = server.get(ev.id)
+            if got is None:
+                failures.append(Failure("event_deleted", where))
+            elif got["hash"] != ev.hash or got["seq"] != ev.seq:
+                failures.append(
+                    Failure("event_altered", {**where, "held": ev.hash, "server": got["hash"]})
+                )
+        mine = {ev.id for ev in held}
+        newer = [e for e in theirs["events"] if e["id"] not in mine]
+        for e in newer:  # not pulled yet, or never logged
+            status, _, error = self._prove(e["id"], e["hash"], cp)
+            where = {"hazard_id": hid, "event_id": e["id"], "seq": e["seq"]}
+            if status == "absent":
+                failures.append(Failure("event_not_in_log", where))
+            elif status == "mismatch":
+                failures.append(Failure("inclusion_failed", {**where, "error": error}))
+        if failures or newer:  # the fold is comparable only with the same events
+            return failures
+        own = witnessed_projection(fold(held))
+        stored = theirs.get("projection") or {}
+        fields = sorted(k for k, v in own.items() if stored.get(k) != v)
+        if fields:
+            failures.append(Failure("projection_mismatch", {"hazard_id": hid, "fields": fields}))
         return failures
 
     # ------------------------------------------------------------ failures

@@ -16,6 +16,7 @@ from server.settings import Settings, get_settings
 from server.tlog import log as tlog
 from server.tlog.keys import signing_key
 from server.tlog.models import Checkpoint
+from server.tlog.webhook import push_pending
 from shared import checkpoint as note
 from shared.clock import to_iso
 
@@ -45,7 +46,12 @@ def sign_checkpoint(
     root = tlog.root_at(conn, size)
     cp = note.Checkpoint(settings.log_origin, size, root, to_iso(now))
     row = Checkpoint(
-        size=size, root=root.hex(), at=now, reason=reason, note=note.sign(cp, signing_key(settings))
+        size=size,
+        root=root.hex(),
+        at=now,
+        reason=reason,
+        note=note.sign(cp, signing_key(settings)),
+        webhook_state="pending" if settings.log_webhook_url else None,
     )
     session.add(row)
     session.flush()
@@ -75,14 +81,19 @@ def drop(folder: Path, row: Checkpoint) -> Path:
 def log_checkpoint(
     session: Session, now: datetime, settings: Settings | None = None
 ) -> dict[str, Any]:
-    """The scheduled job: a new checkpoint only when the log grew since the last one."""
+    """The scheduled job: a new checkpoint only when the log grew since the last one; then
+    every checkpoint still owed to the webhook is delivered (``server.tlog.webhook``)."""
     settings = settings or get_settings()
     last = latest(session)
     size = tlog.log_size(session.connection())
     if last is not None and last.size == size:
-        return {"signed": False, "size": size}
-    row = sign_checkpoint(session, now, settings, reason="interval")
-    return {"signed": True, "size": row.size, "root": row.root}
+        out: dict[str, Any] = {"signed": False, "size": size}
+    else:
+        row = sign_checkpoint(session, now, settings, reason="interval")
+        out = {"signed": True, "size": row.size, "root": row.root}
+    if settings.log_webhook_url:
+        out["webhook"] = push_pending(session, now, settings)
+    return out
 
 
 def checkpoint_qr(note_text: str) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Text
+from sqlalchemy import BigInteger, Column, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from server.db import JSONType, UTCDateTime
@@ -54,6 +54,13 @@ class Checkpoint(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     reason: str = Field(default="interval", max_length=16)
     note: str = Field(sa_column=Column(Text, nullable=False))
+    # its delivery to the external witness's webhook (``server.tlog.webhook``): None when
+    # signed with no webhook set, else pending until a run delivers it, then sent
+    webhook_state: str | None = Field(default=None, max_length=16, index=True)
+    webhook_attempts: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    webhook_error: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class WitnessReport(SQLModel, table=True):

@@ -9,19 +9,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, field_validator
+from sqlmodel import col, select
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute, require
 from server.api.errors import error_responses
 from server.context import Caller
 from server.hazards import service as hazards
-from server.hazards.models import Hazard
+from server.hazards.models import Hazard, HazardEvent
 from server.tlog import log as tlog
 from server.tlog.checkpoints import latest, sign_checkpoint
 from server.tlog.keys import public_key
 from server.tlog.models import LogLeaf, WitnessReport
 from server.tlog.verify import verify_record
 from shared import checkpoint as note
-from shared.chain import canonical_json
+from shared.chain import canonical_json, witnessed_projection
 from shared.errors import DomainError, not_found
 from shared.roles import Role
 from shared.sync_wire import json_depth_exceeds
@@ -170,6 +171,68 @@ def _leaf_index(session: SessionDep, caller: Caller, event_id: str) -> int:
     if leaf is None or not hazards.sees(caller, session.get(Hazard, leaf.hazard_id)):
         raise not_found("事件", "event")
     return found[0]
+
+
+AUDIT_BATCH = 200  # hazards a witness asks about at once
+
+
+class AuditIn(BaseModel):
+    hazard_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:\-]{1,36}$")]] = Field(
+        min_length=1, max_length=AUDIT_BATCH
+    )
+
+
+class AuditedEvent(BaseModel):
+    id: str
+    seq: int
+    hash: str
+
+
+class AuditedHazard(BaseModel):
+    id: str
+    found: bool = Field(description="false: no such hazard in the caller's scope")
+    projection: dict[str, Any] | None = Field(
+        default=None, description="shared.chain.witnessed_projection of the stored hazard"
+    )
+    events: list[AuditedEvent] = Field(default_factory=list)
+
+
+class AuditOut(BaseModel):
+    hazards: list[AuditedHazard]
+
+
+@router.post("/audit", response_model=AuditOut, responses=error_responses(422))
+def audit(body: AuditIn, caller: CallerDep, session: SessionDep) -> AuditOut:
+    """What the server holds now of hazards a tablet holds copies of: the stored projection
+    and the chain's events (id, position, hash), for the tablet to compare with its own copy
+    and fold (``mobile_app.core.witness``). Out of scope is answered as absent."""
+    ids = list(dict.fromkeys(body.hazard_ids))
+    found = {
+        h.id: h
+        for h in session.exec(select(Hazard).where(col(Hazard.id).in_(ids))).all()
+        if hazards.sees(caller, h)
+    }
+    events: dict[str, list[AuditedEvent]] = {}
+    rows = session.exec(
+        select(HazardEvent.hazard_id, HazardEvent.id, HazardEvent.seq, HazardEvent.hash)
+        .where(col(HazardEvent.hazard_id).in_(list(found)))
+        .order_by(HazardEvent.hazard_id, HazardEvent.seq)
+    ).all()
+    for hazard_id, event_id, seq, digest in rows:
+        events.setdefault(hazard_id, []).append(AuditedEvent(id=event_id, seq=seq, hash=digest))
+    return AuditOut(
+        hazards=[
+            AuditedHazard(
+                id=i,
+                found=True,
+                projection=witnessed_projection(found[i]),
+                events=events.get(i, []),
+            )
+            if i in found
+            else AuditedHazard(id=i, found=False)
+            for i in ids
+        ]
+    )
 
 
 @router.post("/witness-report", response_model=WitnessReportOut, status_code=201)

@@ -3,19 +3,27 @@ access to the database does each of the six things that once passed every check,
 as a DBA can be (hashes recomputed, the projection rewritten to match), and both
 ``hazardchain chains verify`` and the API name each one. Then the log itself is rewritten to
 cover an edit, and the checkpoint kept before (``hazardchain log verify --checkpoint``) and the
-stored signed one both say so."""
+stored signed one both say so.
+
+A tablet witness (a real ``mobile_app.core`` store and sync client, as the sync tests drive
+one) that synced before the tampering syncs after it and names each of the six too, shows it
+in plain words and tells the server (``POST /log/witness-report``)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from mobile_app.core.store import LocalStore
+from mobile_app.core.sync_client import SyncClient
+from mobile_app.core.witness import message
 from server.hazards.models import Hazard, HazardEvent
 from server.hazards.service import projection_of
 from server.sites.models import Site
@@ -109,6 +117,33 @@ def delete_hazard(conn: Connection, hid: str) -> None:
     conn.execute(delete(HZ).where(HZ.c.id == hid))
 
 
+WITNESS = "officer"  # the tablet's user: the picked hazards are in that officer's district
+
+
+def _tablet(server: Any, workdir: Path) -> SyncClient:
+    """A tablet core logged in as ``WITNESS`` (the key pinned at login)."""
+    store = LocalStore(workdir / "witness-tablet.db")
+    client = SyncClient(
+        store,
+        server.url,
+        backoff_base=0.01,
+        backoff_cap=0.05,
+        relogin=lambda: (WITNESS, "demo-password"),
+    )
+    client.login(WITNESS, "demo-password")
+    return client
+
+
+def _witness_reports(db_url: str) -> list[tuple[str, dict[str, Any]]]:
+    with engine_for(db_url) as engine, engine.connect() as conn:
+        rows = conn.execute(text("SELECT reason, detail FROM witness_report ORDER BY id")).all()
+    return [(r, d if isinstance(d, dict) else json.loads(d)) for r, d in rows]
+
+
+def _site_of(http: Any, hazard_id: str) -> str:
+    return http.get(f"/hazards/{hazard_id}").json()["site_id"]
+
+
 def _pick(hazards: list[dict[str, Any]]) -> dict[str, str]:
     """One demo hazard per tampering, by the state each needs."""
     by_state: dict[str, list[str]] = {}
@@ -127,7 +162,7 @@ def _pick(hazards: list[dict[str, Any]]) -> dict[str, str]:
     return picked
 
 
-def test_each_tampering_is_named_by_the_cli_and_the_api(own_cli_server, tmp_path: Path):
+def test_each_tampering_is_named_by_the_cli_the_api_and_a_tablet(own_cli_server, tmp_path: Path):
     server = own_cli_server
     clean = server.run("chains", "verify")
     assert "log intact" in clean.stdout, clean.stdout
@@ -135,9 +170,26 @@ def test_each_tampering_is_named_by_the_cli_and_the_api(own_cli_server, tmp_path
     server.run("log", "checkpoint", "--out", str(kept))
     assert server.run("log", "verify", "--checkpoint", str(kept)).returncode == 0
 
+    with server.login(WITNESS) as officer:
+        picked = _pick(officer.get("/hazards", params={"limit": 200}).json()["items"])
+        # a fresh record last, so the tablet's pull cursor rests on nothing tampered below
+        fresh = {"site_id": _site_of(officer, picked["forge"]), "title": "演练前新隐患"}
+        assert officer.post("/hazards", json={**fresh, "severity": "general"}).status_code == 201
+    tablet = _tablet(server, tmp_path)
+    try:
+        before = tablet.sync()
+        assert before.ok and before.log_failures == [], (before.errors, before.log_failures)
+        held = {r["hazard_id"] for r in tablet.store.read("SELECT hazard_id FROM event")}
+        assert set(picked.values()) <= held  # the tablet holds a copy of each victim
+        _drill(server, kept, picked, tablet)
+    finally:
+        tablet.http.close()
+        tablet.store.close()
+
+
+def _drill(server: Any, kept: Path, picked: dict[str, str], tablet: SyncClient) -> None:
+    """The six tamperings, then each named by the CLI, the API and the tablet."""
     with server.login("admin") as admin:
-        items = admin.get("/hazards", params={"limit": 200}).json()["items"]
-        picked = _pick(items)
         with engine_for(server.db_url) as engine, engine.begin() as conn:
             forged = forge_append(conn, picked["forge"])
             cut = cut_closure(conn, picked["cut"])
@@ -179,6 +231,48 @@ def test_each_tampering_is_named_by_the_cli_and_the_api(own_cli_server, tmp_path
             verdict = admin.get(f"/hazards/{picked[key]}/chain/verify").json()
             assert verdict["ok"] is False and verdict["broken_at"]["reason"] == reason, verdict
         assert admin.get(f"/hazards/{picked['deleted']}/chain/verify").status_code == 404
+
+        # the tablet that synced before: its next sync names each of the six
+        after = tablet.sync()
+        seen = {
+            (f["reason"], json.loads(f["detail"]).get("hazard_id"))
+            for f in tablet.store.read("SELECT reason, detail FROM witness_failure")
+        }
+        by_tablet = {
+            ("event_not_in_log", picked["forge"]),
+            ("event_deleted", picked["cut"]),
+            ("event_altered", picked["rewrite"]),
+            ("projection_mismatch", picked["projection"]),
+            ("hazard_events_missing", picked["no_events"]),
+            ("hazard_missing", picked["deleted"]),
+        }
+        assert by_tablet <= seen, seen
+        assert {r for r, _ in by_tablet} <= set(after.log_failures), after.log_failures
+        details: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for f in tablet.store.read("SELECT reason, detail FROM witness_failure"):
+            d = json.loads(f["detail"])
+            details.setdefault((f["reason"], d.get("hazard_id")), []).append(d)
+        assert [d["event_id"] for d in details[("event_not_in_log", picked["forge"])]] == [forged]
+        assert [d["event_id"] for d in details[("event_deleted", picked["cut"])]] == [cut]
+        altered = details[("event_altered", picked["rewrite"])]  # the first, and each after it
+        assert first in {d["event_id"] for d in altered} and min(d["seq"] for d in altered) == 1
+        assert "state" in details[("projection_mismatch", picked["projection"])][0]["fields"]
+        # shown plainly, in both languages, and kept: the next sync still shows each once
+        for reason, _ in by_tablet:
+            assert message(reason, "zh").startswith("服务器记录可能被篡改：")
+            assert message(reason, "zh") != "服务器记录可能被篡改：" + reason
+            assert "tampered" in message(reason, "en")
+        again = tablet.sync()
+        assert {r for r, _ in by_tablet} <= set(again.log_failures)
+        count = tablet.store.read("SELECT count(*) AS n FROM witness_failure")[0]["n"]
+        assert count == len(
+            tablet.store.read("SELECT DISTINCT reason, detail FROM witness_failure")
+        )
+        # and the server heard each from the tablet
+        unreported = tablet.store.read("SELECT id FROM witness_failure WHERE reported = 0")
+        assert unreported == []
+        reported = {(r, d.get("hazard_id")) for r, d in _witness_reports(server.db_url)}
+        assert by_tablet <= reported, reported
 
         # covering the rewrite in the log too: the signed checkpoints no longer match
         with engine_for(server.db_url) as engine, engine.begin() as conn:

@@ -202,3 +202,38 @@ def test_each_checkpoint_is_dropped_where_an_auditor_keeps_them(demo, settings, 
 
     cp = note.verify(files[0].read_text(encoding="utf-8"), public_key(settings))
     assert (cp.size, cp.root_hex) == (first["size"], first["root"])
+
+
+def test_the_audit_answers_a_witness_what_the_server_holds_of_its_hazards(live_demo):
+    """``POST /log/audit``: each hazard's events and stored projection in the form the tablet
+    folds to (equal for an untouched hazard), out of scope answered as absent, bad input 422."""
+    from shared.chain import ChainEvent, fold, witnessed_projection
+
+    hid = did("hazard", "安全出口被货物堵塞")
+    officer = live_demo.login("officer")
+    detail = officer.get(f"/hazards/{hid}").json()
+    body = officer.post("/log/audit", json={"hazard_ids": [hid, "no-such-hazard", hid]})
+    assert body.status_code == 200, body.text
+    answers = body.json()["hazards"]
+    assert [a["id"] for a in answers] == [hid, "no-such-hazard"]
+    mine, gone = answers
+    assert gone == {"id": "no-such-hazard", "found": False, "projection": None, "events": []}
+    events = [ChainEvent.from_mapping({**e, "hazard_id": hid}) for e in detail["events"]]
+    assert [(e["id"], e["seq"], e["hash"]) for e in mine["events"]] == [
+        (e.id, e.seq, e.hash) for e in events
+    ]
+    assert mine["found"] and mine["projection"] == witnessed_projection(fold(events))
+    # another district's officer: as absent as an unknown id
+    elsewhere = live_demo.login("officer2").post("/log/audit", json={"hazard_ids": [hid]})
+    assert elsewhere.json()["hazards"] == [
+        {"id": hid, "found": False, "projection": None, "events": []}
+    ]
+    for bad in (
+        {"hazard_ids": []},
+        {"hazard_ids": ["x"] * 201},
+        {"hazard_ids": [""]},
+        {"hazard_ids": ["a\u0000b"]},
+        {},
+    ):
+        r = officer.post("/log/audit", json=bad)
+        assert r.status_code == 422 and "hazard_ids" in str(r.json()["fields"]), r.text
