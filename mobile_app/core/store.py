@@ -214,7 +214,7 @@ def m005_photo_cache(db: Database) -> None:
     _run_script(
         db,
         """
-        -- a preview or the full photo of a hazard in scope, fetched from the server; its file
+        -- a preview or the full photo of a hazard in scope, fetched from the server, its file
         -- is <blobs>/cache/<variant>/<sha256>. Only these are evicted, lowest ``used`` first
         CREATE TABLE photo_cache (
             sha256 TEXT NOT NULL,

@@ -54,6 +54,7 @@ class SyncReport(SyncResult):
     (``offline:…``, ``auth_expired``, ``server error …``), and when it ended."""
 
     finished_at: str = ""
+    photos_fetched: int = 0  # previews of others' photos fetched after the pull
 
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -89,6 +90,10 @@ class Backend(Protocol):
     def templates(self, industry: str | None = None) -> list[dict[str, Any]]: ...
     def template(self, template_id: str, version: int) -> Template: ...
     def blob(self, sha256: str) -> bytes | None: ...
+    def photo(self, sha256: str, variant: str = "thumb") -> dict[str, Any]:
+        """A hazard's photo as held here: ``status`` local/cached/missing/failed, ``data``."""
+
+    def photo_storage(self) -> dict[str, int]: ...
 
     # -- inspections -----------------------------------------------------------------------
     def open_draft(self, site_id: str, template_id: str, version: int, profile: str | None): ...
@@ -110,6 +115,9 @@ class Backend(Protocol):
         """A hazard seen outside a checklist; returns its id (queued, shown pending)."""
 
     # -- sync --------------------------------------------------------------------------------
+    def fetch_photo(self, sha256: str, variant: str = "thumb") -> dict[str, Any]:
+        """Fetch a photo now (network lane); offline is ``missing``, not an exception."""
+
     def probe(self) -> bool: ...
     def sync(self, progress: ProgressCallback | None = None) -> SyncReport: ...
     def sync_state(self) -> dict[str, Any]: ...
