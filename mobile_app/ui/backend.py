@@ -93,7 +93,10 @@ class Backend(Protocol):
     def photo(self, sha256: str, variant: str = "thumb") -> dict[str, Any]:
         """A hazard's photo as held here: ``status`` local/cached/missing/failed, ``data``."""
 
-    def photo_storage(self) -> dict[str, int]: ...
+    def photo_storage(self) -> dict[str, int]:
+        """Bytes of others' photos kept for offline use, and the budget for them."""
+
+    def set_photo_budget(self, mb: int) -> dict[str, int]: ...
 
     # -- inspections -----------------------------------------------------------------------
     def open_draft(self, site_id: str, template_id: str, version: int, profile: str | None): ...

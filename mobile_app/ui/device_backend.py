@@ -312,6 +312,12 @@ class DeviceBackend:
         cache = self._photos()
         return {"used": cache.usage(), "budget": cache.budget_bytes}
 
+    def set_photo_budget(self, mb: int) -> dict[str, int]:
+        """A new budget for fetched photos, applied at once (the least recently viewed go)."""
+        self.set_setting("photo_budget_mb", int(mb))
+        self._photos().evict_to_budget()
+        return self.photo_storage()
+
     # ------------------------------------------------------------------ hazards
 
     def _record(self, view: HazardView, row: dict[str, Any], actor: Actor) -> dict[str, Any]:
