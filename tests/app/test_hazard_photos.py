@@ -102,3 +102,12 @@ def test_hazard_screen_shows_every_photo_with_its_state(server, start_app, tmp_p
     viewer.dismiss()
     d.settle_popups()
     assert not d.app.backend.main_thread_calls  # every photo was read off the main thread
+
+    # the budget is a setting: what is kept, of how much; a lower one applies at once
+    screen = d.go("settings")
+    assert "已用" in screen.photo_line and screen.ids.photo_budget.text == "256 MB"
+    screen.ids.photo_budget.text = "128 MB"
+    d.pump()
+    assert backend.setting("photo_budget_mb") == 128 and screen.photo_budget == "128"
+    assert "128.0 MB" in screen.photo_line
+    d.screenshot(shots / "enterprise-settings-photos.png")
