@@ -19,6 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from mobile_app.core.chains import local_view, op_as_event, refold
+from mobile_app.core.evidence_copy import evidence_copy, keep_original
 from mobile_app.core.location import LocationProvider, NoLocation
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
 from shared.chain import Actor, Refused, decide
@@ -91,14 +92,21 @@ class Outbox:
     # ---------------------------------------------------------------- photos
 
     def add_photo(self, data: bytes) -> dict[str, Any]:
-        """Keep photo bytes on the device (durably, before any record cites them)."""
+        """Keep photo bytes on the device (durably, before any record cites them). A large
+        camera photo is kept as its evidence copy, which records cite and sync uploads; its
+        original waits beside it until the copy is uploaded (``core.evidence_copy``)."""
         mime = sniff_mime(data[:16])
         if mime is None:
             raise LocalRefusal(
                 Refusal("unsupported_type", "只接受PNG、JPEG或WebP图片", "only PNG, JPEG or WebP")
             )
-        sha = self.store.put_blob_file(data)
         now = to_iso(self.clock.now())
+        copy = evidence_copy(data)
+        original, data = (data, copy) if copy is not None else (None, data)
+        mime = sniff_mime(data[:16]) or mime
+        sha = self.store.put_blob_file(data)
+        if original is not None:
+            keep_original(self.store, sha, original, now)
         stamp = self.location.current()  # where it was taken; kept from the first time
 
         def row(db: Database) -> None:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,9 @@ LOCAL_TABLES = (
     "provisional",
     "outbox_blob",
     "outbox",
+    "photo_original",
     "blob",
+    "photo_cache",
     "event",
     "hazard",
     "site",
@@ -151,5 +154,8 @@ class DeviceSession:
 
         self.store.write(out)
         self.unlocked = False
-        for sha in os.listdir(self.store.blob_dir):
-            os.remove(self.store.blob_dir / sha)
+        for entry in os.scandir(self.store.blob_dir):
+            if entry.is_dir():  # fetched photos and camera originals (core.photo_cache)
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.remove(entry.path)

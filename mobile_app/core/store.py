@@ -208,6 +208,37 @@ def m004_hazard_numbers(db: Database) -> None:
 
 
 @migrations()
+def m005_photo_cache(db: Database) -> None:
+    """Others' photos fetched for offline use, and camera originals awaiting their upload
+    (``mobile_app.core.photo_cache``, ``mobile_app.core.evidence_copy``)."""
+    _run_script(
+        db,
+        """
+        -- a preview or the full photo of a hazard in scope, fetched from the server, its file
+        -- is <blobs>/cache/<variant>/<sha256>. Only these are evicted, lowest ``used`` first
+        CREATE TABLE photo_cache (
+            sha256 TEXT NOT NULL,
+            variant TEXT NOT NULL CHECK (variant IN ('thumb', 'full')),
+            size INTEGER NOT NULL DEFAULT 0,
+            used INTEGER NOT NULL DEFAULT 0,
+            fetched_at TEXT,
+            error TEXT,
+            PRIMARY KEY (sha256, variant)
+        );
+        CREATE INDEX ix_photo_cache_used ON photo_cache (used);
+        -- the camera's original of a downscaled evidence copy (the copy is what records cite
+        -- and what is uploaded), kept as <blobs>/originals/<original> until the copy is uploaded
+        CREATE TABLE photo_original (
+            sha256 TEXT PRIMARY KEY,
+            original_sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+    )
+
+
+@migrations()
 def m006_location(db: Database) -> None:
     """GPS stamps (shared.geo) where the device had a fix: of each photo when it was taken,
     of each answer when it was given (a finding's position), sent with them on submit."""

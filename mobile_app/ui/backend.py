@@ -54,6 +54,7 @@ class SyncReport(SyncResult):
     (``offline:…``, ``auth_expired``, ``server error …``), and when it ended."""
 
     finished_at: str = ""
+    photos_fetched: int = 0  # previews of others' photos fetched after the pull
 
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -89,6 +90,13 @@ class Backend(Protocol):
     def templates(self, industry: str | None = None) -> list[dict[str, Any]]: ...
     def template(self, template_id: str, version: int) -> Template: ...
     def blob(self, sha256: str) -> bytes | None: ...
+    def photo(self, sha256: str, variant: str = "thumb") -> dict[str, Any]:
+        """A hazard's photo as held here: ``status`` local/cached/missing/failed, ``data``."""
+
+    def photo_storage(self) -> dict[str, int]:
+        """Bytes of others' photos kept for offline use, and the budget for them."""
+
+    def set_photo_budget(self, mb: int) -> dict[str, int]: ...
 
     # -- inspections -----------------------------------------------------------------------
     def open_draft(self, site_id: str, template_id: str, version: int, profile: str | None): ...
@@ -114,6 +122,9 @@ class Backend(Protocol):
         ``profile``; raises ``ActionRefused`` for a code that is not ours or a site not held."""
 
     # -- sync --------------------------------------------------------------------------------
+    def fetch_photo(self, sha256: str, variant: str = "thumb") -> dict[str, Any]:
+        """Fetch a photo now (network lane); offline is ``missing``, not an exception."""
+
     def probe(self) -> bool: ...
     def sync(self, progress: ProgressCallback | None = None) -> SyncReport: ...
     def sync_state(self) -> dict[str, Any]: ...

@@ -18,8 +18,10 @@ import requests
 from mobile_app.core.chains import local_chain, stored_view
 from mobile_app.core.checklists import held_templates
 from mobile_app.core.drafts import Drafts
+from mobile_app.core.evidence_copy import drop_uploaded_originals
 from mobile_app.core.location import LocationProvider, device_location
 from mobile_app.core.outbox import LocalRefusal, Outbox, actor_of
+from mobile_app.core.photo_cache import DEFAULT_BUDGET_MB, MB, PhotoCache
 from mobile_app.core.session import (
     DeviceSession,
     UnlockFailed,
@@ -298,6 +300,28 @@ class DeviceBackend:
     def blob(self, sha256: str) -> bytes | None:
         path = self.store.blob_path(sha256)
         return path.read_bytes() if path.exists() else None
+
+    def _photos(self) -> PhotoCache:
+        budget = int(self.setting("photo_budget_mb", DEFAULT_BUDGET_MB)) * MB
+        return PhotoCache(self.store, budget_bytes=budget, clock=self.clock)
+
+    def photo(self, sha256: str, variant: str = "thumb") -> dict[str, Any]:
+        """What the tablet holds of a hazard's photo, offline (``core.photo_cache.Photo``)."""
+        return vars(self._photos().get(sha256, variant))  # type: ignore[arg-type]
+
+    def fetch_photo(self, sha256: str, variant: str = "thumb") -> dict[str, Any]:
+        """Fetch it from the server now (a tap; a preview the screen still lacks)."""
+        return vars(self._photos().fetch(self._client(), sha256, variant))  # type: ignore[arg-type]
+
+    def photo_storage(self) -> dict[str, int]:
+        cache = self._photos()
+        return {"used": cache.usage(), "budget": cache.budget_bytes}
+
+    def set_photo_budget(self, mb: int) -> dict[str, int]:
+        """A new budget for fetched photos, applied at once (the least recently viewed go)."""
+        self.set_setting("photo_budget_mb", int(mb))
+        self._photos().evict_to_budget()
+        return self.photo_storage()
 
     # ------------------------------------------------------------------ hazards
 
@@ -615,8 +639,13 @@ class DeviceBackend:
 
     def sync(self, progress: ProgressCallback | None = None) -> SyncReport:
         report = SyncReport()
+        fetched = 0
         try:
-            result = self._client(progress).sync()
+            client = self._client(progress)
+            result = client.sync()
+            if result.ok:  # the photos of what was just pulled, previews first
+                drop_uploaded_originals(self.store)
+                fetched = self._photos().prefetch(client).fetched
         except LoginRequired as exc:
             # the server ended this session (or it predates device keys and the next login
             # binds one): ask for the password again, keep every record
@@ -629,9 +658,8 @@ class DeviceBackend:
         except UpgradeRequired as exc:
             report.errors.append(f"upgrade_required:{exc}")
         else:
-            report = SyncReport(
-                **{**vars(result), "errors": [self._plain(e) for e in result.errors]}
-            )
+            errors = [self._plain(e) for e in result.errors]
+            report = SyncReport(**{**vars(result), "errors": errors, "photos_fetched": fetched})
         if progress is not None:
             progress(SyncProgress("done"))
         report.finished_at = to_iso(self.clock.now())

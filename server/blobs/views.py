@@ -13,7 +13,9 @@ from starlette.requests import ClientDisconnect
 from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.api.errors import error_responses, refusal_response
 from server.blobs import service
-from server.blobs.store import MAX_BLOB_BYTES
+from server.blobs.store import MAX_BLOB_BYTES, BlobStore
+from server.blobs.thumbs import thumbnail
+from server.hazards.models import Attachment
 from server.monitoring.metrics import BLOB_BYTES
 from shared.errors import DomainError, Refusal
 from shared.sync_wire import header_number
@@ -135,3 +137,21 @@ def get_blob(sha256: str, request: Request, caller: CallerDep, session: SessionD
     att = service.blob_visible(session, caller, sha256)
     data = request.app.state.blobs.read(sha256)
     return Response(content=data, media_type=att.mime, headers=BLOB_HEADERS)
+
+
+@router.get("/blobs/{sha256}/thumb")
+def get_thumb(sha256: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
+    """A JPEG preview at most 480 px a side: a tablet on a mine's line fetches every photo
+    of its hazards this way first, the full photo only when tapped. Seen by exactly those who
+    see the photo itself."""
+    att = service.blob_visible(session, caller, sha256)
+    return thumb_response(request.app.state.blobs, att)
+
+
+def thumb_response(store: BlobStore, att: Attachment) -> Response:
+    """The preview (made once, kept on disk), or the photo itself when it cannot be previewed,
+    so a page or a tablet still shows something."""
+    data = thumbnail(store, att.sha256)
+    if data is None:
+        return Response(content=store.read(att.sha256), media_type=att.mime, headers=BLOB_HEADERS)
+    return Response(content=data, media_type="image/jpeg", headers=BLOB_HEADERS)

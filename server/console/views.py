@@ -16,8 +16,7 @@ from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.api.errors import status_of
 from server.auth import service as auth
 from server.blobs import service as blobs
-from server.blobs.thumbs import thumbnail
-from server.blobs.views import BLOB_HEADERS
+from server.blobs.views import BLOB_HEADERS, thumb_response
 from server.checklists.models import ChecklistTemplate
 from server.console import actions, exports, i18n, records
 from server.console.pages import ConsoleRoute, render
@@ -485,11 +484,7 @@ def blob_thumb(
 ) -> Response:
     """The preview pages show; the same access rule as the photo itself."""
     att = blobs.blob_visible(session, caller, sha256[:64])
-    store = request.app.state.blobs
-    data = thumbnail(store, att.sha256)
-    if data is None:  # not previewable: the photo itself
-        return Response(content=store.read(att.sha256), media_type=att.mime, headers=BLOB_HEADERS)
-    return Response(content=data, media_type="image/jpeg", headers=BLOB_HEADERS)
+    return thumb_response(request.app.state.blobs, att)
 
 
 # ------------------------------------------------------------------ matters

@@ -13,9 +13,10 @@ from kivy.properties import ListProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from mobile_app.ui import labels, theme
+from mobile_app.ui.evidence import PhotoThumb
 from mobile_app.ui.photos import pick_photo
 from mobile_app.ui.screens.base import BaseScreen, load_kv
-from mobile_app.ui.widgets import Badge, BlobImage, FormDialog, ListRow, TButton, WrapLabel
+from mobile_app.ui.widgets import Badge, FormDialog, ListRow, TButton, WrapLabel
 from shared.chain import PLAN_PARTS
 from shared.events import SPEC_BY_TYPE, SPECS
 from shared.supervision import supervision_name
@@ -112,6 +113,16 @@ class TimelineEntry(BoxLayout):
     pass
 
 
+def event_photos(payload: dict[str, Any]) -> list[str]:
+    """The photos one event cites: its ``photos`` (defect, before) then ``evidence`` (after)."""
+    out: list[str] = []
+    for key in ("photos", "evidence"):
+        value = payload.get(key)
+        if isinstance(value, list):
+            out += [s for s in value if isinstance(s, str) and s not in out]
+    return out
+
+
 class HazardScreen(BaseScreen):
     heading = StringProperty("")
 
@@ -158,8 +169,8 @@ class HazardScreen(BaseScreen):
             ids.plan.text = ""
         photos = ids.photos
         photos.clear_widgets()
-        for sha in h["photos"][:8]:
-            photos.add_widget(BlobImage(sha256=sha, size_hint=(None, None), size=(dp(96), dp(96))))
+        for sha in h["photos"]:  # every photo the chain cites, whoever took it
+            photos.add_widget(PhotoThumb(sha256=sha))
         ids.photos_scroll.height = dp(100) if h["photos"] else 0
         self._show_timeline(h)
         self._show_actions(h)
@@ -190,6 +201,12 @@ class HazardScreen(BaseScreen):
                 text.append(t("Reason") + ": " + ev["reason"])
             entry.ids.body.text = "\n".join(text)
             entry.ids.body.color = theme.DANGER if status == "rejected" else theme.TEXT
+            shots = event_photos(ev.get("payload") or {})
+            if shots:  # this link's own photos: the defect, the fix, the check
+                row = BoxLayout(size_hint_y=None, height=dp(100), spacing=dp(6))
+                for sha in shots:
+                    row.add_widget(PhotoThumb(sha256=sha))
+                entry.ids.body.parent.add_widget(row)
             box.add_widget(entry)
 
     def _show_actions(self, h: dict[str, Any]) -> None:

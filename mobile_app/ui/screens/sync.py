@@ -47,6 +47,7 @@ class SyncScreen(BaseScreen):
             "upload": t("Sending photos"),
             "push": t("Sending"),
             "pull": t("Receiving"),
+            "photos": t("Receiving photos"),
             "done": t("Done"),
         }.get(p.get("phase"), "")
         text = f"{phase}: {p.get('records_done', 0)}/{p.get('records_total', 0)} {t('records')}"
