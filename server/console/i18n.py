@@ -360,6 +360,11 @@ EN: dict[str, str] = {
     "恢复计划": "Resume the plan",
     "暂无检查计划。": "No inspection plans yet.",
     "按住Ctrl多选": "Hold Ctrl to select several",
+    "可多选": "Select one or more",
+    "菜单": "Menu",
+    "隐患分类": "Hazard lists",
+    "任务分类": "Task lists",
+    "签阅后数据有变化": "The figures changed after the sign-off",
     # inspection tasks
     "检查任务": "Inspection tasks",
     "逾期未检": "Missed",
@@ -400,6 +405,14 @@ EN: dict[str, str] = {
     "自查自改销号": "Self-closed",
     "重点关注的场所": "Sites to watch",
     "提示": "Flag",
+}
+
+# Why a chain failed its check (``shared.chain.ChainBreak.reason``), as a person reads it.
+BREAK_REASONS: dict[str, tuple[str, str]] = {
+    "hash_mismatch": ("事件内容与其哈希不符", "an event does not match its hash"),
+    "prev_hash_mismatch": ("与前一事件不相连", "not linked to the event before"),
+    "sequence_mismatch": ("事件序号不连续", "events out of sequence"),
+    "missing_events": ("事件缺失", "events missing"),
 }
 
 EN_MISSING: set[str] = set()
