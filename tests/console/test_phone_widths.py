@@ -164,10 +164,12 @@ def test_every_page_fits_phone_tablet_and_desktop(live_demo, demo, clock, browse
             path = path.format(**ids, **mine)
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 800})
-                page.goto(base + path)
+                status = page.goto(base + path).status
                 page.wait_for_load_state("networkidle")
                 seen += 1
                 where = f"{user} {path} @{width}px"
+                if status != (404 if "no-such-page" in path else 200):
+                    problems.append(f"{where}: answered {status}")
                 m = page.evaluate(LAYOUT)
                 if m["scroll"] > m["inner"]:
                     problems.append(f"{where}: {m['scroll']} px wide {m['wide']}")
@@ -175,6 +177,9 @@ def test_every_page_fits_phone_tablet_and_desktop(live_demo, demo, clock, browse
                     problems.append(f"{where}: the header covers the title")
                 if _overlaps(m["nav"], m["title"]):
                     problems.append(f"{where}: the menu covers the title")
+                if width in SHOT_WIDTHS:
+                    name = re.sub(r"[^a-z0-9]+", "-", f"{user}{path}".lower()).strip("-")[:70]
+                    page.screenshot(path=str(shots / f"{width}-{name}.png"), full_page=True)
                 target = page.locator(action).first
                 if not target.is_visible():
                     problems.append(f"{where}: main action {action} not shown")
@@ -183,9 +188,6 @@ def test_every_page_fits_phone_tablet_and_desktop(live_demo, demo, clock, browse
                     b = target.bounding_box()
                     if b is None or b["x"] < 0 or b["x"] + b["width"] > width + 1:
                         problems.append(f"{where}: main action {action} off screen ({b})")
-                if width in SHOT_WIDTHS:
-                    name = re.sub(r"[^a-z0-9]+", "-", f"{user}{path}".lower()).strip("-")[:70]
-                    page.screenshot(path=str(shots / f"{width}-{name}.png"), full_page=True)
                 problems += [f"{where}: cut label {c}" for c in page.evaluate(CUT_LABELS)]
                 if width == 1280:
                     problems += [
