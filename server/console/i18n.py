@@ -381,8 +381,8 @@ EN: dict[str, str] = {
     "记录检查点": "Record checkpoint",
     "条事件": "events",
     "根哈希": "Root hash",
-    "扫码取得签名检查点，可用 hazardchain log verify --checkpoint 核对全部记录": (
-        "Scan for the signed checkpoint; hazardchain log verify --checkpoint checks every record"
+    "扫码取得签名检查点，用以下命令核对全部记录": (
+        "Scan for the signed checkpoint; this command checks every record"
     ),
     "该条件下没有检查任务。": "No inspection tasks match.",
     "近30日": "last 30 days",
@@ -487,3 +487,14 @@ def local_time(value: datetime | str | None, tz: str, with_time: bool = True) ->
 
 def long_date(day: date, lang: str) -> str:
     return day.isoformat() if lang == "en" else f"{day.year}年{day.month}月{day.day}日"
+
+
+def file_size(size: int | None, lang: str) -> str:
+    """A photo's size as people write it: ``188 字节``, ``12.3 KB``, ``2.4 MB``."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} bytes" if lang == "en" else f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"

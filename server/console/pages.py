@@ -120,6 +120,7 @@ def render(
         "when": lambda v: i18n.local_time(v, tz),
         "day_of": lambda v: i18n.local_time(v, tz, with_time=False),
         "long_date": lambda d: i18n.long_date(d, lang),
+        "file_size": lambda n: i18n.file_size(n, lang),
         "pick": lambda zh, en: en if lang == "en" and en else zh,
         "colon": ": " if lang == "en" else "：",
         **context,
