@@ -33,8 +33,26 @@ def default_description(finding: Finding) -> str:
     then what to do at once (a stop, or a major's measures until its plan is carried out)."""
     text = f"{finding.description_zh}\n{finding.description_en}"
     if finding.measures_zh:
-        text += f"\n立即措施：{finding.measures_zh}\nImmediate measures: {finding.measures_en}"
+        text += f"\n{IMMEDIATE[0]}{finding.measures_zh}\n{IMMEDIATE[1]}{finding.measures_en}"
     return text
+
+
+IMMEDIATE = ("立即措施：", "Immediate measures: ")
+
+
+def description_in(text: str, lang: str) -> str:
+    """A description in the reader's language: the half of it ``default_description`` wrote in
+    that language; anything a person wrote is shown as written. (The record keeps both.)"""
+    lines = text.split("\n")
+    if len(lines) == 4 and lines[2].startswith(IMMEDIATE[0]) and lines[3].startswith(IMMEDIATE[1]):
+        pairs = [(lines[0], lines[1]), (lines[2], lines[3])]
+    elif len(lines) == 2:
+        pairs = [(lines[0], lines[1])]
+    else:
+        return text
+    if not all("：" in zh and ": " in en and en.isascii() for zh, en in pairs):
+        return text
+    return "\n".join(en if lang == "en" else zh for zh, en in pairs)
 
 
 def finding_hazard_payload(

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shared.findings import description_in
+
 NONE, DISTRICT, CITY = 0, 1, 2
 
 
@@ -42,11 +44,20 @@ def supervision_name(value: int, lang: str = "zh") -> str:
     return level.name(lang) if level else ""
 
 
+# What the system writes when it lists a major hazard (both languages in the record).
+MAJOR_LISTED = ("重大事故隐患挂牌督办", "major hazard under supervision")
+MAJOR_LISTED_REASON = " / ".join(MAJOR_LISTED)
+
+
 def shown_value(kind: str, value: Any, lang: str, local_time: Callable[[str], str]) -> str:
     """An event field's value as the console and the tablet show it: a date in local time, a
-    supervision level by its name (not "1"), anything else as written."""
+    supervision level by its name (not "1"), text the system wrote in both languages in the
+    reader's, anything else as written."""
     if kind == "date":
         return local_time(value)
     if kind == "level":
         return supervision_name(int(value), lang)
-    return str(value)
+    text = str(value)
+    if text == MAJOR_LISTED_REASON:
+        return MAJOR_LISTED[1] if lang == "en" else MAJOR_LISTED[0]
+    return description_in(text, lang)

@@ -379,6 +379,11 @@ EN: dict[str, str] = {
     "恢复计划": "Resume the plan",
     "暂无检查计划。": "No inspection plans yet.",
     "按住Ctrl多选": "Hold Ctrl to select several",
+    "可多选": "Select one or more",
+    "菜单": "Menu",
+    "隐患分类": "Hazard lists",
+    "任务分类": "Task lists",
+    "签阅后数据有变化": "The figures changed after the sign-off",
     # inspection tasks
     "检查任务": "Inspection tasks",
     "逾期未检": "Missed",
@@ -395,8 +400,8 @@ EN: dict[str, str] = {
     "记录检查点": "Record checkpoint",
     "条事件": "events",
     "根哈希": "Root hash",
-    "扫码取得签名检查点，可用 hazardchain log verify --checkpoint 核对全部记录": (
-        "Scan for the signed checkpoint; hazardchain log verify --checkpoint checks every record"
+    "扫码取得签名检查点，用以下命令核对全部记录": (
+        "Scan for the signed checkpoint; this command checks every record"
     ),
     "该条件下没有检查任务。": "No inspection tasks match.",
     "近30日": "last 30 days",
@@ -419,6 +424,14 @@ EN: dict[str, str] = {
     "自查自改销号": "Self-closed",
     "重点关注的场所": "Sites to watch",
     "提示": "Flag",
+}
+
+# Why a chain failed its check (``shared.chain.ChainBreak.reason``), as a person reads it.
+BREAK_REASONS: dict[str, tuple[str, str]] = {
+    "hash_mismatch": ("事件内容与其哈希不符", "an event does not match its hash"),
+    "prev_hash_mismatch": ("与前一事件不相连", "not linked to the event before"),
+    "sequence_mismatch": ("事件序号不连续", "events out of sequence"),
+    "missing_events": ("事件缺失", "events missing"),
 }
 
 EN_MISSING: set[str] = set()
@@ -493,3 +506,14 @@ def local_time(value: datetime | str | None, tz: str, with_time: bool = True) ->
 
 def long_date(day: date, lang: str) -> str:
     return day.isoformat() if lang == "en" else f"{day.year}年{day.month}月{day.day}日"
+
+
+def file_size(size: int | None, lang: str) -> str:
+    """A photo's size as people write it: ``188 字节``, ``12.3 KB``, ``2.4 MB``."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} bytes" if lang == "en" else f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"

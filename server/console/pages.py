@@ -33,7 +33,7 @@ from server.context import Caller
 from shared.chain import ORIGINS, Refused
 from shared.errors import DomainError
 from shared.roles import Role
-from shared.supervision import supervision_name
+from shared.supervision import shown_value, supervision_name
 
 log = logging.getLogger("hazardchain.console")
 HERE = Path(__file__).parent
@@ -114,9 +114,13 @@ def render(
         "plan_part_name": lambda p: i18n.plan_part_name(p, lang),
         "vocab": lambda v: i18n.vocab(v, lang),
         "supervision": lambda level: supervision_name(level, lang),
+        # what the system wrote in both languages, in the reader's; people's words as written
+        "in_lang": lambda text: shown_value("text", text or "", lang, str),
+        "break_reason": lambda code: i18n.pick(i18n.BREAK_REASONS.get(code, (code, code)), lang),
         "when": lambda v: i18n.local_time(v, tz),
         "day_of": lambda v: i18n.local_time(v, tz, with_time=False),
         "long_date": lambda d: i18n.long_date(d, lang),
+        "file_size": lambda n: i18n.file_size(n, lang),
         "pick": lambda zh, en: en if lang == "en" and en else zh,
         "colon": ": " if lang == "en" else "：",
         **context,

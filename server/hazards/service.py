@@ -53,6 +53,7 @@ from shared.errors import DomainError, Refusal, not_found
 from shared.events import NAMES_ACCOUNT, acts_next
 from shared.responsibility import not_responsible
 from shared.roles import Role
+from shared.supervision import MAJOR_LISTED_REASON
 from shared.taxonomy import Severity
 
 log = logging.getLogger("hazardchain.hazards")
@@ -617,7 +618,7 @@ def report(
             actor=SYSTEM_ACTOR,
             hazard_id=hazard_id,
             event_type=EventType.escalated,
-            payload={"level": 1, "reason": "重大事故隐患挂牌督办 / major hazard under supervision"},
+            payload={"level": 1, "reason": MAJOR_LISTED_REASON},
             now=now,
             policy=policy,
             dedupe_key=f"escalated:{hazard_id}:1",

@@ -31,9 +31,12 @@ def _plans(real) -> list[dict]:
 def test_plan_form_takes_the_sites_checklist(real, console):
     officer = console("officer")
     page = officer.get("/console/plans").text
-    select = page.split('name="template">')[1].split("</select>")[0]
-    assert select.startswith('<option value="">按场所类型自动选择（推荐）</option>')
-    assert "selected" not in select  # nothing but the automatic choice is preselected
+    choices = page.split('id="template-choices">')[1].split("</fieldset>")[0]
+    assert (
+        '<input type="radio" name="template" value="" checked> 按场所类型自动选择（推荐）'
+        in choices
+    )
+    assert choices.count("checked") == 1  # nothing but the automatic choice is preselected
     assert "万达广场乌海店 · 商场" in page
 
     r = officer.post_form(
@@ -50,7 +53,7 @@ def test_plan_form_takes_the_sites_checklist(real, console):
     r = officer.post_form("/console/plans", coal, from_page="/console/plans")
     assert r.status_code == 422
     assert "不适用于商场" in r.text and "人员密集场所消防安全检查表" in r.text
-    assert '<option value="coal_mine@2" selected>' in r.text  # the form keeps the choice
+    assert 'value="coal_mine@2" checked>' in r.text  # the form keeps the choice
     assert len(_plans(real)) == 1
 
     reason = "地下车库试用煤矿通风检查项"
@@ -73,10 +76,10 @@ def test_plan_form_and_record_in_chromium(real, browser, artifacts, clock):
     page = ctx.new_page()
     browser_login(page, base, "officer")
     page.goto(f"{base}/console/plans")
-    assert page.locator("select[name=template]").input_value() == ""
+    assert page.locator("input[name=template]:checked").get_attribute("value") == ""
     page.fill("input[name=name]", "商场每周检查")
     page.fill("input[name=start_date]", "2026-03-02")
-    page.select_option("select[name=site_ids]", [MALL])
+    page.check(f"input[name=site_ids][value='{MALL}']")
     page.screenshot(path=str(artifacts / "40-plan-form.png"), full_page=True)
     page.click("form.form-grid button.primary")
     page.wait_for_load_state("networkidle")
@@ -86,8 +89,8 @@ def test_plan_form_and_record_in_chromium(real, browser, artifacts, clock):
 
     page.fill("input[name=name]", "煤矿表误用")
     page.fill("input[name=start_date]", "2026-03-02")
-    page.select_option("select[name=template]", "coal_mine@2")
-    page.select_option("select[name=site_ids]", [SCHOOL])
+    page.check("input[name=template][value='coal_mine@2']")
+    page.check(f"input[name=site_ids][value='{SCHOOL}']")
     page.click("form.form-grid button.primary")
     page.wait_for_load_state("networkidle")
     assert "不适用于学校" in page.locator(".alert.error").inner_text()
