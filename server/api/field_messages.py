@@ -9,6 +9,12 @@ from typing import Any
 
 _Ctx = Mapping[str, Any]
 
+
+def _choices(ctx: _Ctx) -> str:
+    """pydantic's ``'a', 'b' or 'c'`` as a Chinese list: a、b、c."""
+    return str(ctx.get("expected", "")).replace("'", "").replace(" or ", "、").replace(", ", "、")
+
+
 _ZH: dict[str, Callable[[_Ctx], str]] = {
     "missing": lambda c: "必填",
     "string_too_short": lambda c: (
@@ -17,8 +23,8 @@ _ZH: dict[str, Callable[[_Ctx], str]] = {
     "string_too_long": lambda c: f"不能超过{c.get('max_length')}个字符",
     "string_pattern_mismatch": lambda c: "格式不正确",
     "string_type": lambda c: "应为文本",
-    "enum": lambda c: f"取值无效，可选：{c.get('expected', '')}",
-    "literal_error": lambda c: f"取值无效，可选：{c.get('expected', '')}",
+    "enum": lambda c: f"取值无效，可选：{_choices(c)}",
+    "literal_error": lambda c: f"取值无效，可选：{_choices(c)}",
     "int_parsing": lambda c: "应为整数",
     "int_type": lambda c: "应为整数",
     "int_from_float": lambda c: "应为整数",

@@ -104,8 +104,8 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "场所类型",
             "Site type",
             True,
-            "须属于所填行业",
-            "must belong to the industry",
+            "须属于所填行业，可选：" + "、".join(name_of(t) for t in SiteType),
+            "must belong to the industry; one of: " + ", ".join(t.value for t in SiteType),
         ),
         Column("district_id", "辖区", "District", True, "辖区代码或名称", "district code or name"),
         Column(
@@ -324,6 +324,32 @@ def _role_names(v: str) -> tuple[str, ...]:
     return ROLE_NAMES.get(Role(v), ("", ""))
 
 
+_CHOICES: dict[str, tuple[list[str], Callable[[str], tuple[str, ...]]]] = {
+    "role": ([r.value for r in Role], _role_names),
+    "industry": ([i.value for i in Industry], _taxon_names),
+    "site_type": ([t.value for t in SiteType], _taxon_names),
+    "risk_colour": ([r.value for r in RiskColour], _taxon_names),
+}
+
+
+def _not_a_choice(row: int, c: Column, text: str) -> Problem:
+    """A closed choice the sheet got wrong, with the choices (the notes sheet for the long
+    list of site types)."""
+    if c.key == "site_type":
+        return Problem(
+            row,
+            c.key,
+            f"“{text}”不是有效的{c.zh}，可选值见模板“说明”页",
+            f"{text!r} is not a valid {c.en.lower()}; see the template's notes sheet",
+        )
+    return Problem(
+        row,
+        c.key,
+        f"“{text}”不是有效的{c.zh}，可选：{c.note_zh}",
+        f"{text!r} is not a valid {c.en.lower()}; use one of: {c.note_en}",
+    )
+
+
 def _at(p: Problem, row: int, column: str) -> Problem:
     return Problem(row, column, p.zh, p.en)
 
@@ -352,15 +378,13 @@ def _convert(
             data[c.key] = got or text
             if why:
                 problems.append(_at(why, row, c.key))
+        elif text and c.key in _CHOICES:
+            values, names = _CHOICES[c.key]
+            got = _choice(text, values, names)
+            data[c.key] = got
+            if got not in values or (c.key == "role" and got == Role.system):
+                problems.append(_not_a_choice(row, c, text))
         elif text:
-            if c.key == "role":
-                text = _choice(text, [r.value for r in Role], _role_names)
-            elif c.key == "industry":
-                text = _choice(text, [i.value for i in Industry], _taxon_names)
-            elif c.key == "site_type":
-                text = _choice(text, [t.value for t in SiteType], _taxon_names)
-            elif c.key == "risk_colour":
-                text = _choice(text, [r.value for r in RiskColour], _taxon_names)
             data[c.key] = text
     return data, problems
 
@@ -386,10 +410,6 @@ def _rule_problems(
     out: list[Problem] = []
     if kind == "users":
         role = data.get("role")
-        if role == Role.system:
-            out.append(
-                Problem(row, "role", "不能创建系统角色用户", "role 'system' is not a login role")
-            )
         if role == Role.enterprise and not data.get("site_ids") and "site_ids" not in bad:
             out.append(
                 Problem(

@@ -8,22 +8,16 @@ import io
 import uuid
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from server.imports.service import COLUMNS
+from server.testing import xlsx_bytes
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def sheet(kind: str, rows: list[list[object]], headers: list[str] | None = None) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.append(headers or [c.header for c in COLUMNS[kind]])
-    for r in rows:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes([headers or [c.header for c in COLUMNS[kind]], *rows])
 
 
 def upload(http, kind: str, data: bytes, *, dry_run: bool, lang: str | None = None):
