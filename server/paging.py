@@ -12,7 +12,7 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_
@@ -91,6 +91,50 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, str]:
         return _decode_value(tagged), row_id
     except (ValueError, TypeError) as exc:
         raise _invalid_cursor(exc) from exc
+
+
+def day_window(
+    date_from: date | None, date_to: date | None, tz: str
+) -> tuple[datetime | None, datetime | None]:
+    """Local days ``date_from``..``date_to`` (both included, in the deployment's zone, as
+    people name days) as a UTC ``[start, end)``."""
+    from server.jobs.days import day_start
+
+    return (
+        day_start(date_from, tz) if date_from else None,
+        day_start(date_to + timedelta(days=1), tz) if date_to else None,
+    )
+
+
+def in_window(
+    q: Any,
+    column: Any,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    since: datetime | None = None,
+) -> Any:
+    """``q`` narrowed to ``start <= column < end`` and, with ``since``, to after that instant
+    (``updated_since``: what changed since a client last looked)."""
+    c = col(column)
+    if start:
+        q = q.where(c >= start)
+    if end:
+        q = q.where(c < end)
+    if since:
+        q = q.where(c > since)
+    return q
+
+
+def check_window(date_from: date | None, date_to: date | None) -> None:
+    """A range that ends before it starts is a mistake worth naming, not an empty list."""
+    if date_from and date_to and date_to < date_from:
+        raise DomainError.of(
+            "invalid_input",
+            "结束日期不能早于开始日期",
+            "date_to is before date_from",
+            status=422,
+            fields={"date_to": "before date_from"},
+        )
 
 
 def like_pattern(text: str) -> str:
