@@ -82,7 +82,8 @@ def place_names(
     one)."""
     sites_ = {}
     if site_ids:
-        sites_ = dict(session.exec(select(Site.id, Site.name).where(col(Site.id).in_(site_ids))))
+        q = select(Site.id, Site.name).where(col(Site.id).in_(site_ids))
+        sites_ = {i: name for i, name in session.exec(q).all()}
     districts = {}
     if district_ids:
         rows = session.exec(
