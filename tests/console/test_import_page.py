@@ -113,7 +113,12 @@ def test_import_page_in_chromium(live_demo, browser, artifacts):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
     browser_login(page, live_demo.url, "admin")
-    page.goto(f"{live_demo.url}/console/admin/users")
+    page.goto(f"{live_demo.url}/console/admin/sites")
+    assert page.locator("nav.pager a").count() == 1  # 62 demo sites: more than a page
+    page.screenshot(path=str(artifacts / "33-admin-sites-paged.png"), full_page=False)
+    page.goto(f"{live_demo.url}/console/admin/users?q=insp")
+    assert page.locator("table.grid tbody tr").count() >= 1
+    page.screenshot(path=str(artifacts / "34-admin-users-search.png"), full_page=False)
     page.click(".page-head >> text=批量导入")
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/console/admin/import?kind=users")
