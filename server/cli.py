@@ -401,6 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
     from server.jobs.commands import add_parser as add_jobs_parser
 
     add_jobs_parser(sub, _engine, _settings)
+
+    from server.imports.commands import add_parser as add_import_parser
+
+    add_import_parser(sub, _engine)
     return p
 
 

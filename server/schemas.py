@@ -3,6 +3,9 @@ partial updates."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Query
@@ -41,6 +44,33 @@ LongText = Text(4000)
 # overflowed it into a 500
 MAX_OFFSET = 1_000_000
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")]
+
+
+@dataclass
+class Window:
+    """The time filters every list of dated records takes (a dependency: ``Depends()``)."""
+
+    date_from: date | None = Query(
+        None, description="from this local day (Asia/Shanghai by default), included"
+    )
+    date_to: date | None = Query(None, description="to this local day, included")
+    updated_since: datetime | None = Query(
+        None, description="only what changed after this instant (ISO 8601 with zone)"
+    )
+
+
+SORT_HELP = "a key below; prefix - for descending; an unknown key is refused (422)"
+
+
+def Sort(keys: Iterable[str], default: str):  # noqa: N802 - reads as a type
+    """The ``sort`` query parameter of a list offering ``keys``."""
+    return Annotated[
+        str | None,
+        Query(max_length=40, description=f"{SORT_HELP}: {', '.join(keys)} (default {default})"),
+    ]
+
+
+Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the page before")]
 
 
 def _null_only_where_allowed(schema: dict[str, Any], model: type[BaseModel]) -> None:

@@ -153,3 +153,18 @@ def engine_for(url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def xlsx_bytes(rows: list[list[object]]) -> bytes:
+    """A one-sheet .xlsx of these rows (the first is the header), written by openpyxl as a
+    person's spreadsheet program would save it: the import's tests bring their own files."""
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for r in rows:
+        wb.active.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

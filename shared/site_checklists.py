@@ -322,3 +322,45 @@ def links_of(site_type: str, templates: Mapping[str, Template]) -> set[str]:
             )
             out |= {c.link_id() for c in chains if c is not None and c.link_id()}
     return out
+
+
+# the industry of each regulator template named above (its YAML's ``industry``, checked against
+# the files by tests/shared/test_site_industries.py): which industries a site type belongs to
+TEMPLATE_INDUSTRY: dict[str, str] = {
+    "coal_mine": "mine",
+    "noncoal_mine": "mine",
+    "hazardous_chemicals": "chemical",
+    "high_rise_fire": "high_rise",
+    "crowded_venue": "crowded_venue",
+    "town_gas": "town_gas",
+    "ebike": "ebike",
+    "hazmat_road_transport": "transport",
+    "construction": "construction",
+    "industry_trade": "industry_trade",
+}
+
+
+def industries_of(site_type: str) -> frozenset[str]:
+    """The industries a site of this sub-type may be filed under (empty: any, a sub-type this
+    table does not name)."""
+    return frozenset(
+        TEMPLATE_INDUSTRY[f.template_id]
+        for f in SITE_CHECKLISTS.get(site_type, ())
+        if f.template_id in TEMPLATE_INDUSTRY
+    )
+
+
+def industry_mismatch(industry: str, site_type: str) -> Refusal | None:
+    """Why a site of ``site_type`` cannot be filed under ``industry`` (its checklists belong to
+    other industries: a mall is not a mine), or None."""
+    own = industries_of(site_type)
+    if not own or industry in own:
+        return None
+    right_zh = "、".join(name_of(i, "zh") for i in sorted(own))
+    right_en = ", ".join(sorted(own))
+    return Refusal(
+        "industry_mismatch",
+        f"场所类型“{name_of(site_type, 'zh')}”不属于行业“{name_of(industry, 'zh')}”，应为：{right_zh}",
+        f"site type {site_type!r} does not belong to industry {industry!r}; use: {right_en}",
+        {"site_type": f"not a sub-type of {industry!r}; use: {right_en}"},
+    )

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from server.api.field_messages import field_message
 from server.uow import Collision
 from shared.chain import Refused
 from shared.errors import DomainError, Refusal
@@ -98,8 +99,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        fields = {_field_name(tuple(e["loc"])): e["msg"] for e in exc.errors()}
-        en = "invalid input: " + "; ".join(f"{k}: {v}" for k, v in fields.items())
+        # each field's complaint in the caller's language (Accept-Language; Chinese default)
+        lang = lang_of(request)
+        fields = {_field_name(tuple(e["loc"])): field_message(e, lang) for e in exc.errors()}
+        en = "invalid input: " + "; ".join(
+            f"{_field_name(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
         return refusal_response(
             request, Refusal("invalid_input", "输入有误，请检查标出的字段", en, fields), 422
         )

@@ -7,6 +7,7 @@ from server.auth.views import router as auth_router
 from server.blobs.views import router as blobs_router
 from server.checklists.views import router as checklists_router
 from server.hazards.views import router as hazards_router
+from server.imports.views import router as imports_router
 from server.inspections.views import router as inspections_router
 from server.matters.views import router as matters_router
 from server.notifications.views import router as notifications_router
@@ -26,3 +27,4 @@ for r in (notifications_router, summaries_router, plans_router):
     api_router.include_router(r)
 api_router.include_router(sync_router)
 api_router.include_router(log_router)
+api_router.include_router(imports_router)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Header, Request
-from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute
 from server.api.errors import error_responses
@@ -38,39 +38,83 @@ def _out(session, pair: service.TokenPair) -> TokenOut:
     )
 
 
+class TokenIn(BaseModel):
+    """A login, as the OAuth2 password form (``application/x-www-form-urlencoded``) or as
+    JSON: scripts and the tablets' newer clients send JSON, Swagger's Authorize button the
+    form."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    username: str = Field(min_length=1, max_length=1000)
+    password: str = Field(min_length=1, max_length=1000)
+    grant_type: str | None = Field(default=None, pattern="^password$")
+    client_id: str | None = Field(default=None, max_length=64)
+    device_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]{8,64}$")
+    device_key: str | None = Field(
+        default=None,
+        pattern=KEY_PATTERN,
+        description="the tablet's Ed25519 public key (32 bytes, base64url): the session "
+        "then refreshes only with proofs signed by its private key (docs/sync.md)",
+    )
+
+
+_TOKEN_SCHEMA = TokenIn.model_json_schema()
+
+
+async def token_input(request: Request) -> TokenIn:
+    """The login's fields from either body; their complaints are the usual field-level 422."""
+    if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+        try:
+            raw = await request.json()
+        except ValueError:
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
+            ) from None
+    else:
+        form = await request.form()
+        raw = {k: v for k, v in form.items() if isinstance(v, str) and v != ""}
+    if not isinstance(raw, dict):
+        raise RequestValidationError(
+            [{"type": "dict_type", "loc": ("body",), "msg": "Input should be an object"}]
+        )
+    try:
+        return TokenIn.model_validate(raw)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
 @router.post(
     "/auth/token",
     response_model=TokenOut,
-    summary="Log in (OAuth2 password flow)",
+    summary="Log in (OAuth2 password flow; form or JSON)",
     responses=error_responses(429),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": _TOKEN_SCHEMA},
+                "application/json": {"schema": _TOKEN_SCHEMA},
+            },
+        }
+    },
 )
 def token(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    device_id: Annotated[
-        str | None, Form(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]{8,64}$")
-    ] = None,
-    device_key: Annotated[
-        str | None,
-        Form(
-            pattern=KEY_PATTERN,
-            description="the tablet's Ed25519 public key (32 bytes, base64url): the session "
-            "then refreshes only with proofs signed by its private key (docs/sync.md)",
-        ),
-    ] = None,
+    body: Annotated[TokenIn, Depends(token_input)],
 ) -> TokenOut:
     pair = service.login(
         session,
         settings,
-        username=form.username[:64],
-        password=form.password[:200],
-        device_id=device_id or form.client_id,
+        username=body.username[:64],
+        password=body.password[:200],
+        device_id=body.device_id or body.client_id,
         ip=request.client.host if request.client else "",
         now=now,
-        device_key=device_key or None,
+        device_key=body.device_key or None,
     )
     return _out(session, pair)
 

@@ -62,10 +62,21 @@ def _refusal(request: Request, exc: DomainError) -> dict[str, Any]:
 # ------------------------------------------------------------------ users
 
 
-def _users_context(session: Session) -> dict[str, Any]:
-    rows = users.list_users(session)
+PAGE_SIZE = 50
+
+
+def _cursor(request: Request) -> str | None:
+    return (request.query_params.get("cursor") or "")[:400] or None
+
+
+def _users_context(session: Session, request: Request) -> dict[str, Any]:
+    q = (request.query_params.get("q") or "").strip()[:200] or None
+    rows, nxt, total = users.users_page(session, q=q, limit=PAGE_SIZE, cursor=_cursor(request))
     return {
         "users": rows,
+        "total": total,
+        "next_cursor": nxt,
+        "q": q,
         "user_districts": {u.id: users.districts_of(session, u.id) for u in rows},
         "user_sites": {u.id: users.sites_of(session, u.id) for u in rows},
         "districts": list(session.exec(select(District).order_by(District.id)).all()),
@@ -79,7 +90,7 @@ def _users_context(session: Session) -> dict[str, Any]:
 @router.get("/admin/users")
 def user_list(request: Request, caller: ConsoleCaller, session: SessionDep) -> Response:
     require_role(caller, Role.admin)
-    ctx = _users_context(session) | {"done": request.query_params.get("done")}
+    ctx = _users_context(session, request) | {"done": request.query_params.get("done")}
     return render(request, "admin_users.html", ctx, caller=caller)
 
 
@@ -98,7 +109,7 @@ def user_create(
         users.create_user(session, body.model_dump(), now)
     except DomainError as exc:
         session.rollback()
-        ctx = _users_context(session) | _refusal(request, exc) | {"form": data}
+        ctx = _users_context(session, request) | _refusal(request, exc) | {"form": data}
         return render(request, "admin_users.html", ctx, caller=caller, status=exc.status)
     return RedirectResponse("/console/admin/users?done=saved", status_code=303)
 
@@ -111,7 +122,7 @@ def user_edit(
     user = session.get(User, user_id[:36])
     if user is None:
         raise DomainError.of("not_found", "用户不存在", "user not found", status=404)
-    ctx = _users_context(session) | {"u": user, "done": request.query_params.get("done")}
+    ctx = _users_context(session, request) | {"u": user, "done": request.query_params.get("done")}
     return render(request, "admin_user.html", ctx, caller=caller)
 
 
@@ -142,7 +153,7 @@ def user_update(
         if exc.status == 404:
             raise
         user = session.get(User, user_id[:36])
-        ctx = _users_context(session) | _refusal(request, exc) | {"u": user}
+        ctx = _users_context(session, request) | _refusal(request, exc) | {"u": user}
         return render(request, "admin_user.html", ctx, caller=caller, status=exc.status)
     return RedirectResponse(f"/console/admin/users/{user_id}?done=saved", status_code=303)
 
@@ -163,10 +174,13 @@ def _sites_context(request: Request, session: Session, caller: Caller) -> dict[s
         risk_colour=p.get("risk") or None,
         name=(p.get("name") or "").strip()[:200] or None,
     )
-    rows, total = sites.list_sites(session, caller, f, limit=200, offset=0)
+    rows, nxt, total = sites.sites_page(
+        session, caller, f, limit=PAGE_SIZE, cursor=_cursor(request)
+    )
     return {
         "rows": rows,
         "total": total,
+        "next_cursor": nxt,
         "filters": {
             "industry": f.industry,
             "district": f.district_id,

@@ -78,6 +78,7 @@ def nav_for(caller: Caller | None) -> list[tuple[str, str]]:
     if role is Role.admin:
         items.append(("/console/admin/users", "用户"))
         items.append(("/console/admin/sites", "场所管理"))
+        items.append(("/console/admin/import", "批量导入"))
     return items
 
 

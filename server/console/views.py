@@ -523,7 +523,7 @@ def inspection_list(
     request: Request, caller: ConsoleCaller, session: SessionDep, cursor: str | None = None
 ) -> Response:
     _inspection_reader(caller)
-    rows, nxt = inspections.list_page(
+    rows, nxt, _ = inspections.list_page(
         session, caller, site_id=None, template_id=None, limit=50, cursor=cursor
     )
     return render(

@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
-from server.console import admin, leader, tasks, views, where
+from server.console import admin, imports, leader, tasks, views, where
 from server.console.pages import STATIC_DIR, ConsoleRoute, page_for_exception
 from shared.errors import not_found
 
@@ -25,6 +25,7 @@ def mount_console(app: FastAPI) -> None:
         views.router,
         leader.router,
         admin.router,
+        imports.router,
         tasks.router,
         where.router,
         _fallback,

@@ -7,9 +7,7 @@ all in one transaction. Nothing else writes ``hazard`` or ``hazard_event``.
 
 from __future__ import annotations
 
-import base64
 import copy
-import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -17,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from server import paging
 from server.auth.scope import descendants
 from server.blobs import service as blobs
 from server.context import SYSTEM_ACTOR, Caller
@@ -721,6 +720,9 @@ class HazardFilter:
     origin: str | None = None  # "self" (the enterprise found it), or one of ORIGINS
     spot_check: str | None = None
     awaiting: Caller | None = None  # only what this caller acts on next ("待我处理")
+    reported_from: datetime | None = None  # [from, to): reported in this window
+    reported_to: datetime | None = None
+    updated_since: datetime | None = None  # changed after this instant
 
 
 def awaiting_clause(role: Role, user_id: str | None):
@@ -770,6 +772,8 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
         q = q.where(Hazard.spot_check == f.spot_check)
     if f.awaiting is not None:
         q = q.where(awaiting_clause(f.awaiting.role, f.awaiting.user.id))
+    q = paging.in_window(q, Hazard.reported_at, f.reported_from, f.reported_to)
+    q = paging.in_window(q, Hazard.updated_at, since=f.updated_since)
     if f.text:
         escaped = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         like = f"%{escaped}%"
@@ -784,26 +788,12 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
     return q
 
 
-def encode_cursor(h: Hazard) -> str:
-    raw = json.dumps([h.reported_at.isoformat(), h.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, hid = json.loads(raw)
-        if not isinstance(at, str) or not isinstance(hid, str):
-            raise TypeError("cursor parts must be text")
-        return parse_iso(at), hid
-    except (ValueError, TypeError) as exc:
-        raise DomainError.of(
-            "invalid_cursor",
-            "分页游标无效",
-            "invalid cursor",
-            status=422,
-            fields={"cursor": "invalid cursor"},
-        ) from exc
+HAZARD_SORTS = {
+    "reported_at": Hazard.reported_at,
+    "updated_at": Hazard.updated_at,
+    "severity": Hazard.severity,
+    "title": Hazard.title,
+}
 
 
 def list_page(
@@ -814,19 +804,13 @@ def list_page(
     *,
     limit: int,
     cursor: str | None,
+    sort: str | None = None,
 ) -> tuple[list[Hazard], str | None, int]:
-    """Newest first, keyset-paged on (reported_at, id) so pages stay stable under inserts."""
+    """Newest first unless ``sort`` says, keyset-paged (``server.paging``) so pages stay
+    stable under inserts."""
+    order = paging.parse_sort(sort, HAZARD_SORTS, "-reported_at")
     q = filtered_query(session, caller, f, now)
-    total = session.exec(select(func.count()).select_from(q.subquery())).one()
-    if cursor:
-        at, hid = decode_cursor(cursor)
-        q = q.where(or_(Hazard.reported_at < at, (Hazard.reported_at == at) & (Hazard.id < hid)))
-    rows = session.exec(
-        q.order_by(col(Hazard.reported_at).desc(), col(Hazard.id).desc()).limit(limit + 1)
-    ).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1]) if more and rows else None), total
+    return paging.page(session, q, order, Hazard.id, limit=limit, cursor=cursor)
 
 
 def chain_of(session: Session, caller: Caller, hazard_id: str) -> tuple[Hazard, list[ChainEvent]]:

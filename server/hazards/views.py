@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
+from server.api.errors import lang_of
 from server.hazards import service
-from server.schemas import LongText, ShortText, Text, UUIDStr
+from server.paging import check_window, day_window
+from server.schemas import Cursor, LongText, ShortText, Sort, Text, UUIDStr, Window
+from server.sites.service import name_items
 from server.tlog.verify import hazard_findings
 from shared.chain import EventType, State, overdue_now
 from shared.deadlines import DeadlinePolicy
@@ -27,7 +30,9 @@ class HazardPublic(BaseModel):
     id: str
     number: str | None = Field(None, description="隐患编号, e.g. YH-150302-2026-000123")
     site_id: str
+    site_name: str = ""
     district_id: str
+    district_name: str = ""
     industry: str
     severity: str
     state: str
@@ -158,9 +163,11 @@ def _detail(session, caller, hazard_id: str, now: datetime) -> HazardDetail:
 
 @router.get("/hazards", response_model=HazardPage)
 def list_hazards(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
     now: NowDep,
+    window: Annotated[Window, Depends()],  # reported on date_from..date_to
     state: Annotated[list[State] | None, Query()] = None,
     severity: Severity | None = None,
     industry: Industry | None = None,
@@ -183,9 +190,12 @@ def list_hazards(
         bool, Query(description="only hazards whose next step is the caller's (待我处理)")
     ] = False,
     q: Annotated[ShortText | None, Query()] = None,
+    sort: Sort(service.HAZARD_SORTS, "-reported_at") = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> HazardPage:
+    check_window(window.date_from, window.date_to)
+    start, end = day_window(window.date_from, window.date_to, request.app.state.settings.timezone)
     f = service.HazardFilter(
         state=[s.value for s in state or []],
         severity=severity,
@@ -201,13 +211,19 @@ def list_hazards(
         text=q,
         responsible_user_id=caller.user.id if mine else None,
         awaiting=caller if awaiting else None,
+        reported_from=start,
+        reported_to=end,
+        updated_since=window.updated_since,
     )
-    rows, nxt, total = service.list_page(session, caller, f, now, limit=limit, cursor=cursor)
+    rows, nxt, total = service.list_page(
+        session, caller, f, now, limit=limit, cursor=cursor, sort=sort
+    )
     items = []
     for h in rows:
         item = _public(h)
         item.overdue = overdue_now(h.state, h.deadline, h.overdue, now)
         items.append(item)
+    name_items(session, items, lang_of(request))
     return HazardPage(items=items, next_cursor=nxt, total=total)
 
 

@@ -8,17 +8,15 @@ from the inspection id and the item id (``finding_hazard_id``), so no retry can 
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
+from server import paging
 from server.blobs import service as blobs
 from server.checklists.fit import check_fit
 from server.checklists.models import ChecklistTemplate
@@ -32,7 +30,7 @@ from server.plans import service as plans
 from server.scoping import scope_filter
 from server.sites.models import Site
 from shared.checklist import ChecklistAnswerError, ChecklistError, Finding, Template, evaluate
-from shared.clock import DEFAULT_TIMEZONE, parse_iso, to_iso
+from shared.clock import DEFAULT_TIMEZONE, to_iso
 from shared.completion import Completion, completion, refusal
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, not_found
@@ -369,20 +367,11 @@ def get_in_scope(session: Session, caller: Caller, inspection_id: str) -> Inspec
     return inspection
 
 
-def _encode_cursor(i: Inspection) -> str:
-    raw = json.dumps([i.submitted_at.isoformat(), i.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, iid = json.loads(raw)
-        return parse_iso(at), str(iid)
-    except (ValueError, TypeError) as exc:
-        raise _invalid(
-            "invalid_cursor", "分页游标无效", "invalid cursor", {"cursor": "invalid cursor"}
-        ) from exc
+INSPECTION_SORTS = {
+    "submitted_at": Inspection.submitted_at,
+    "started_at": Inspection.started_at,
+    "ended_at": Inspection.ended_at,
+}
 
 
 def list_page(
@@ -393,8 +382,15 @@ def list_page(
     template_id: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Inspection], str | None]:
-    """Newest first, scoped, keyset-paged on (submitted_at, id)."""
+    sort: str | None = None,
+    ended_from: datetime | None = None,
+    ended_to: datetime | None = None,
+    updated_since: datetime | None = None,
+) -> tuple[list[Inspection], str | None, int]:
+    """Newest first unless ``sort`` says, scoped, keyset-paged (``server.paging``). A record
+    is dated by the day it was carried out (``ended_at``); it changes only when submitted, so
+    ``updated_since`` reads ``submitted_at``."""
+    order = paging.parse_sort(sort, INSPECTION_SORTS, "-submitted_at")
     q = select(Inspection).where(
         scope_filter(caller.scope, Inspection.district_id, Inspection.site_id)
     )
@@ -402,21 +398,6 @@ def list_page(
         q = q.where(Inspection.site_id == site_id)
     if template_id:
         q = q.where(Inspection.template_id == template_id)
-    if cursor:
-        at, iid = _decode_cursor(cursor)
-        q = q.where(
-            or_(
-                col(Inspection.submitted_at) < at,
-                (col(Inspection.submitted_at) == at) & (col(Inspection.id) < iid),
-            )
-        )
-    rows = list(
-        session.exec(
-            q.order_by(col(Inspection.submitted_at).desc(), col(Inspection.id).desc()).limit(
-                limit + 1
-            )
-        ).all()
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (_encode_cursor(rows[-1]) if more and rows else None)
+    q = paging.in_window(q, Inspection.ended_at, ended_from, ended_to)
+    q = paging.in_window(q, Inspection.submitted_at, since=updated_since)
+    return paging.page(session, q, order, Inspection.id, limit=limit, cursor=cursor)

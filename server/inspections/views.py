@@ -10,11 +10,15 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute, require
+from server.api.errors import lang_of
 from server.context import Caller
 from server.hazards.views import HazardPublic
 from server.inspections import service
 from server.inspections.models import Inspection
 from server.inspections.schemas import InspectionSubmit, Signatures
+from server.paging import check_window, day_window
+from server.schemas import Cursor, Sort, Window
+from server.sites.service import name_items
 
 router = APIRouter(tags=["inspections"], route_class=UnitOfWorkRoute)
 InspectorDep = Annotated[Caller, Depends(require(*service.INSPECTING_ROLES))]
@@ -23,7 +27,9 @@ InspectorDep = Annotated[Caller, Depends(require(*service.INSPECTING_ROLES))]
 class InspectionSummary(BaseModel):
     id: str
     site_id: str
+    site_name: str = ""
     district_id: str
+    district_name: str = ""
     template_id: str
     template_version: int
     template_digest: str
@@ -40,6 +46,7 @@ class InspectionSummary(BaseModel):
 class InspectionPage(BaseModel):
     items: list[InspectionSummary]
     next_cursor: str | None
+    total: int
 
 
 class CompletionPublic(BaseModel):
@@ -113,20 +120,33 @@ def submit_inspection(
 
 @router.get("/inspections", response_model=InspectionPage)
 def list_inspections(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
+    window: Annotated[Window, Depends()],  # carried out (ended) on date_from..date_to
     site: Annotated[str | None, Query(max_length=36)] = None,
     template: Annotated[str | None, Query(max_length=64)] = None,
+    sort: Sort(service.INSPECTION_SORTS, "-submitted_at") = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> InspectionPage:
-    rows, nxt = service.list_page(
-        session, caller, site_id=site, template_id=template, limit=limit, cursor=cursor
+    check_window(window.date_from, window.date_to)
+    start, end = day_window(window.date_from, window.date_to, request.app.state.settings.timezone)
+    rows, nxt, total = service.list_page(
+        session,
+        caller,
+        site_id=site,
+        template_id=template,
+        limit=limit,
+        cursor=cursor,
+        sort=sort,
+        ended_from=start,
+        ended_to=end,
+        updated_since=window.updated_since,
     )
-    return InspectionPage(
-        items=[InspectionSummary.model_validate(r, from_attributes=True) for r in rows],
-        next_cursor=nxt,
-    )
+    items = [InspectionSummary.model_validate(r, from_attributes=True) for r in rows]
+    name_items(session, items, lang_of(request))
+    return InspectionPage(items=items, next_cursor=nxt, total=total)
 
 
 @router.get("/inspections/{inspection_id}", response_model=InspectionDetail)

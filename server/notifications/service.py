@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from server import paging
 from server.jobs.idempotent import insert_once
 from server.notifications.models import Notification, NotificationPreference
 from shared.errors import DomainError, not_found
@@ -56,26 +57,34 @@ class NotificationPage:
     items: list[Notification]
     total: int
     unread: int
+    next_cursor: str | None = None
+
+
+_NEWEST = paging.Sort("-created_at", Notification.created_at, desc=True)
 
 
 def list_for(
-    session: Session, user_id: str, *, unread_only: bool, limit: int, offset: int
+    session: Session,
+    user_id: str,
+    *,
+    unread_only: bool,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
 ) -> NotificationPage:
+    """Newest first, a page at a time (``server.paging``; ``offset`` kept for a release)."""
     base = select(Notification).where(Notification.user_id == user_id)
     if unread_only:
         base = base.where(col(Notification.read_at).is_(None))
-    total = session.exec(select(func.count()).select_from(base.subquery())).one()
     unread = session.exec(
         select(func.count())
         .select_from(Notification)
         .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
     ).one()
-    rows = session.exec(
-        base.order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return NotificationPage(list(rows), total, unread)
+    rows, nxt, total = paging.page(
+        session, base, _NEWEST, Notification.id, limit=limit, cursor=cursor, offset=offset
+    )
+    return NotificationPage(rows, total, unread, nxt)
 
 
 def mark_read(session: Session, user_id: str, notification_id: str, now: datetime) -> Notification:

@@ -10,7 +10,7 @@ from pydantic import AnyHttpUrl, BaseModel
 
 from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.notifications import service
-from server.schemas import Offset
+from server.schemas import MAX_OFFSET, Cursor
 
 router = APIRouter(tags=["notifications"], route_class=UnitOfWorkRoute)
 
@@ -28,6 +28,7 @@ class NotificationPublic(BaseModel):
 
 class NotificationPage(BaseModel):
     items: list[NotificationPublic]
+    next_cursor: str | None = None
     total: int
     unread: int
 
@@ -51,11 +52,17 @@ def list_notifications(
     session: SessionDep,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Offset = 0,
+    cursor: Cursor = None,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, deprecated=True, description="use cursor")
+    ] = 0,
 ) -> NotificationPage:
-    page = service.list_for(session, caller.user.id, unread_only=unread, limit=limit, offset=offset)
+    page = service.list_for(
+        session, caller.user.id, unread_only=unread, limit=limit, offset=offset, cursor=cursor
+    )
     return NotificationPage(
         items=[NotificationPublic.model_validate(n, from_attributes=True) for n in page.items],
+        next_cursor=page.next_cursor,
         total=page.total,
         unread=page.unread,
     )

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from server import paging
 from server.auth.scope import descendants, scope_of
 from server.checklists.fit import catalogue, check_fit, site_default
 from server.context import Caller
@@ -433,9 +434,7 @@ def _mine(caller: Caller) -> Any:
     return me
 
 
-def list_tasks(
-    session: Session, caller: Caller, f: TaskFilter, *, limit: int, offset: int
-) -> tuple[list[InspectionTask], int]:
+def _task_query(session: Session, caller: Caller, f: TaskFilter) -> Any:
     _read_check(caller)
     q = select(InspectionTask).where(
         scope_filter(caller.scope, InspectionTask.district_id, InspectionTask.site_id)
@@ -462,6 +461,13 @@ def list_tasks(
         q = q.where(col(InspectionTask.scheduled_for) <= f.date_to)
     if f.updated_after:
         q = q.where(col(InspectionTask.updated_at) > f.updated_after)
+    return q
+
+
+def list_tasks(
+    session: Session, caller: Caller, f: TaskFilter, *, limit: int, offset: int
+) -> tuple[list[InspectionTask], int]:
+    q = _task_query(session, caller, f)
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
     rows = session.exec(
         q.order_by(InspectionTask.scheduled_for, InspectionTask.site_id, InspectionTask.id)
@@ -469,6 +475,31 @@ def list_tasks(
         .limit(limit)
     ).all()
     return list(rows), total
+
+
+TASK_SORTS = {
+    "scheduled_for": InspectionTask.scheduled_for,
+    "due_at": InspectionTask.due_at,
+    "updated_at": InspectionTask.updated_at,
+}
+
+
+def tasks_page(
+    session: Session,
+    caller: Caller,
+    f: TaskFilter,
+    *,
+    sort: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+    offset: int = 0,
+) -> tuple[list[InspectionTask], str | None, int]:
+    """The tasks a page at a time (``server.paging``), by day unless ``sort`` says."""
+    order = paging.parse_sort(sort, TASK_SORTS, "scheduled_for")
+    q = _task_query(session, caller, f)
+    return paging.page(
+        session, q, order, InspectionTask.id, limit=limit, cursor=cursor, offset=offset
+    )
 
 
 def get_task(session: Session, caller: Caller, task_id: str) -> InspectionTask:

@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute
+from server.api.errors import lang_of
+from server.paging import check_window
 from server.plans import service
-from server.schemas import Name, Offset, Patch, Text, UUIDStr
+from server.schemas import MAX_OFFSET, Cursor, Name, Patch, Sort, Text, UUIDStr, Window
+from server.sites.service import name_items
 
 router = APIRouter(tags=["inspection plans"], route_class=UnitOfWorkRoute)
 Frequency = Literal["daily", "weekly", "monthly"]
@@ -76,7 +79,9 @@ class TaskPublic(BaseModel):
     id: str
     plan_id: str
     site_id: str
+    site_name: str = ""
     district_id: str
+    district_name: str = ""
     template_id: str
     template_version: int
     assignee_user_id: str | None
@@ -96,6 +101,7 @@ class TaskPublic(BaseModel):
 
 class TaskPage(BaseModel):
     items: list[TaskPublic]
+    next_cursor: str | None = None
     total: int
 
 
@@ -178,8 +184,10 @@ def stop_plan(
 
 @router.get("/tasks", response_model=TaskPage)
 def list_tasks(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
+    window: Annotated[Window, Depends()],  # scheduled for date_from..date_to
     mine: bool = False,
     status: Annotated[list[TaskStatus] | None, Query()] = None,
     missed: Annotated[
@@ -188,12 +196,17 @@ def list_tasks(
     plan: Annotated[str | None, Query(max_length=36)] = None,
     site: Annotated[str | None, Query(max_length=36)] = None,
     district: Annotated[str | None, Query(max_length=32)] = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    updated_after: datetime | None = None,
+    updated_after: Annotated[
+        datetime | None, Query(deprecated=True, description="use updated_since")
+    ] = None,
+    sort: Sort(service.TASK_SORTS, "scheduled_for") = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Offset = 0,
+    cursor: Cursor = None,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, deprecated=True, description="use cursor")
+    ] = 0,
 ) -> TaskPage:
+    check_window(window.date_from, window.date_to)
     f = service.TaskFilter(
         mine=mine,
         status=tuple(status or ()),
@@ -201,12 +214,16 @@ def list_tasks(
         plan_id=plan,
         site_id=site,
         district_id=district,
-        date_from=date_from,
-        date_to=date_to,
-        updated_after=updated_after,
+        date_from=window.date_from,
+        date_to=window.date_to,
+        updated_after=window.updated_since or updated_after,
     )
-    rows, total = service.list_tasks(session, caller, f, limit=limit, offset=offset)
-    return TaskPage(items=[_task(t) for t in rows], total=total)
+    rows, nxt, total = service.tasks_page(
+        session, caller, f, sort=sort, limit=limit, cursor=cursor, offset=offset
+    )
+    items = [_task(t) for t in rows]
+    name_items(session, items, lang_of(request))
+    return TaskPage(items=items, next_cursor=nxt, total=total)
 
 
 @router.get("/tasks/{task_id}", response_model=TaskPublic)

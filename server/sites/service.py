@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from server import paging
 from server.auth.scope import descendants
 from server.context import Caller
 from server.scoping import scope_filter
@@ -30,9 +31,7 @@ class SiteFilter:
     name: str | None = None
 
 
-def list_sites(
-    session: Session, caller: Caller, f: SiteFilter, *, limit: int, offset: int
-) -> tuple[list[Site], int]:
+def _site_query(session: Session, caller: Caller, f: SiteFilter) -> Any:
     q = select(Site).where(scope_filter(caller.scope, Site.district_id, Site.id))
     if f.industry:
         q = q.where(Site.industry == f.industry)
@@ -44,9 +43,67 @@ def list_sites(
         q = q.where(Site.risk_colour == f.risk_colour)
     if f.name:
         q = q.where(col(Site.name).contains(f.name))
+    return q
+
+
+def list_sites(
+    session: Session, caller: Caller, f: SiteFilter, *, limit: int, offset: int
+) -> tuple[list[Site], int]:
+    q = _site_query(session, caller, f)
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
     rows = session.exec(q.order_by(Site.name, Site.id).offset(offset).limit(limit)).all()
     return list(rows), total
+
+
+SITE_SORTS = {"name": Site.name, "created_at": Site.created_at, "district_id": Site.district_id}
+
+
+def sites_page(
+    session: Session,
+    caller: Caller,
+    f: SiteFilter,
+    *,
+    sort: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+    offset: int = 0,
+) -> tuple[list[Site], str | None, int]:
+    """The sites in scope a page at a time (``server.paging``), by name unless ``sort`` says."""
+    order = paging.parse_sort(sort, SITE_SORTS, "name")
+    q = _site_query(session, caller, f)
+    return paging.page(session, q, order, Site.id, limit=limit, cursor=cursor, offset=offset)
+
+
+def place_names(
+    session: Session, site_ids: set[str], district_ids: set[str], lang: str = "zh"
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The names a list shows beside its items' ids (one query each, however long the page):
+    site id → name, district id → name (English where the caller reads English and it has
+    one)."""
+    sites_ = {}
+    if site_ids:
+        q = select(Site.id, Site.name).where(col(Site.id).in_(site_ids))
+        sites_ = {i: name for i, name in session.exec(q).all()}
+    districts = {}
+    if district_ids:
+        rows = session.exec(
+            select(District.id, District.name, District.name_en).where(
+                col(District.id).in_(district_ids)
+            )
+        ).all()
+        districts = {i: (en if lang == "en" and en else zh) for i, zh, en in rows}
+    return sites_, districts
+
+
+def name_items(session: Session, items: list[Any], lang: str = "zh") -> None:
+    """Fill each list item's ``site_name`` and ``district_name`` from its ids, so a client
+    shows names without a request per row."""
+    site_names, district_names = place_names(
+        session, {i.site_id for i in items}, {i.district_id for i in items}, lang
+    )
+    for i in items:
+        i.site_name = site_names.get(i.site_id, "")
+        i.district_name = district_names.get(i.district_id, "")
 
 
 def get_site(session: Session, caller: Caller, site_id: str) -> Site:

@@ -47,6 +47,7 @@ class SitePublic(BaseModel):
 
 class SitePage(BaseModel):
     items: list[SitePublic]
+    next_cursor: str | None = None
     total: int
 
 
@@ -102,12 +103,19 @@ def sites(
     district: Annotated[str | None, Query(max_length=32)] = None,
     risk: RiskColour | None = None,
     name: Annotated[ShortText | None, Query()] = None,
+    sort: Annotated[
+        str | None,
+        Query(max_length=40, description="name (default), created_at, district_id; - descending"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Offset = 0,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    offset: Annotated[Offset, Query(deprecated=True, description="use cursor")] = 0,
 ) -> SitePage:
     f = service.SiteFilter(industry, site_type, district, risk, name)
-    rows, total = service.list_sites(session, caller, f, limit=limit, offset=offset)
-    return SitePage(items=[_site(s) for s in rows], total=total)
+    rows, nxt, total = service.sites_page(
+        session, caller, f, sort=sort, limit=limit, cursor=cursor, offset=offset
+    )
+    return SitePage(items=[_site(s) for s in rows], next_cursor=nxt, total=total)
 
 
 @router.get("/sites/{site_id}", response_model=SitePublic)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from server import paging
 from server.auth.security import hash_password
 from server.sites.models import District, Site
 from server.users.models import AuthSession, Device, User, UserDistrict, UserSite
@@ -110,6 +111,40 @@ def update_user(session: Session, user_id: str, changes: dict[str, Any], now: da
 
 def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(User.username)).all())
+
+
+USER_SORTS = {
+    "username": User.username,
+    "display_name": User.display_name,
+    "created_at": User.created_at,
+}
+
+
+def users_page(
+    session: Session,
+    *,
+    role: str | None = None,
+    q: str | None = None,
+    active: bool | None = None,
+    sort: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[User], str | None, int]:
+    """The admin's user list, a page at a time (``server.paging``), narrowed by role, a text
+    in the username or name, and whether the account is active."""
+    query = select(User)
+    if role:
+        query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(col(User.active).is_(active))
+    if q:
+        like = paging.like_pattern(q)
+        query = query.where(
+            col(User.username).ilike(like, escape="\\")
+            | col(User.display_name).ilike(like, escape="\\")
+        )
+    order = paging.parse_sort(sort, USER_SORTS, "username")
+    return paging.page(session, query, order, User.id, limit=limit, cursor=cursor)
 
 
 def _revoke_sessions(session: Session, where: Any, now: datetime) -> None:

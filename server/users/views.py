@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
 from server.api.deps import AdminDep, CallerDep, NowDep, SessionDep, UnitOfWorkRoute
+from server.schemas import ShortText
 from server.users import service
 from server.users.schemas import (
     DeviceIn,
@@ -31,9 +35,33 @@ def _no_system(role: Role | None) -> None:
         )
 
 
-@router.get("/users", response_model=list[UserPublic])
-def list_users(_: AdminDep, session: SessionDep) -> list[UserPublic]:
-    return [user_public(session, u) for u in service.list_users(session)]
+class UserPage(BaseModel):
+    items: list[UserPublic]
+    next_cursor: str | None
+    total: int
+
+
+@router.get("/users", response_model=UserPage)
+def list_users(
+    _: AdminDep,
+    session: SessionDep,
+    role: Role | None = None,
+    q: Annotated[ShortText | None, Query(description="in the username or name")] = None,
+    active: bool | None = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="username (default), display_name, created_at; - for descending",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> UserPage:
+    rows, nxt, total = service.users_page(
+        session, role=role, q=q, active=active, sort=sort, limit=limit, cursor=cursor
+    )
+    return UserPage(items=[user_public(session, u) for u in rows], next_cursor=nxt, total=total)
 
 
 @router.post("/users", response_model=UserPublic, status_code=201)

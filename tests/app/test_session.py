@@ -86,7 +86,11 @@ def test_the_server_ending_the_session_locks_the_app_and_keeps_records(own_cli_s
     server = own_cli_server
     d, store, hazard = _note_written_after_sync(server, start_app, "会话过期前写的备注")
     with server.login("admin") as admin:
-        uid = next(u["id"] for u in admin.get("/users").json() if u["username"] == "inspector")
+        uid = next(
+            u["id"]
+            for u in admin.get("/users", params={"q": "inspector"}).json()["items"]
+            if u["username"] == "inspector"
+        )
         admin.patch(f"/users/{uid}", json={"password": "new-password-2026"}).raise_for_status()
 
     d.app.start_sync()

@@ -173,7 +173,7 @@ def test_admin_endpoints_need_admin(clients):
         ]
         == "red"
     )
-    assert any(u["username"] == "newuser" for u in admin.get("/users").json())
+    assert any(u["username"] == "newuser" for u in admin.get("/users").json()["items"])
 
 
 def test_blobs_and_devices_are_scoped(clients, live_demo):

@@ -271,7 +271,11 @@ def test_non_ascii_digits_in_upload_headers(live_demo, header):
 def test_null_in_a_partial_update_names_the_field(live_demo):
     """``"role": null`` set the role to ``"None"`` (a 500); a null name hit NOT NULL."""
     admin = live_demo.login("admin")
-    user_id = next(u["id"] for u in admin.get("/users").json() if u["username"] == "inspector")
+    user_id = next(
+        u["id"]
+        for u in admin.get("/users", params={"q": "inspector"}).json()["items"]
+        if u["username"] == "inspector"
+    )
     for path, body, field in [
         (f"/users/{user_id}", {"role": None}, "role"),
         (f"/users/{user_id}", {"display_name": None, "unit": "u"}, "display_name"),
