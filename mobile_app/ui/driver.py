@@ -43,6 +43,12 @@ class Driver:
             Window.remove_widget(app.root)
         app.dispatch("on_stop")
         type(app)._running_app = None
+        # RecycleView keeps spare rows in a cache shared by the process: a next app would reuse
+        # rows whose kv bindings still follow this app (its size class, its language)
+        from kivy.uix.recycleview import views
+
+        views._cached_views.clear()
+        views._cache_count = 0
         self.pump(frames=2, until_idle=False)
 
     def idle(self) -> bool:

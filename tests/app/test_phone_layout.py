@@ -63,13 +63,25 @@ def _visible_part(w) -> Rect | None:
     return (x, y, r, t) if r - x > 0.5 and t - y > 0.5 else None
 
 
-def _in_stencil(w) -> bool:
+def _stencil(w) -> StencilView | None:
+    """The nearest scroll view (or other clipping view) around ``w``."""
     p = w.parent
     while p is not None and p is not Window:
         if isinstance(p, StencilView):
-            return True
+            return p
         p = p.parent
-    return False
+    return None
+
+
+def _sideways_spill(w, stencil: StencilView) -> bool:
+    """Out of its scroll view at the side, where that view has nothing to scroll sideways
+    (rows of a list laid out wider than the list)."""
+    content = stencil.children[0] if stencil.children else None
+    if content is not None and content.width > stencil.width + 1:
+        return False  # a sideways scroller (the hazard filters on a phone)
+    x, _, r, _ = _rect(w)
+    sx, _, sr, _ = _rect(stencil)
+    return x < sx - 1 or r > sr + 1
 
 
 def _layer():
@@ -90,8 +102,11 @@ def layout_problems(layer) -> list[str]:
             continue
         name = f"{type(w).__name__} {str(getattr(w, 'text', ''))[:24]!r}"
         x, y, r, t = _rect(w)
-        if not _in_stencil(w) and (x < -1 or y < -1 or r > width + 1 or t > height + 1):
+        stencil = _stencil(w)
+        if stencil is None and (x < -1 or y < -1 or r > width + 1 or t > height + 1):
             bad.append(f"outside the window: {name} at {(x, y, r, t)}")
+        if stencil is not None and _sideways_spill(w, stencil):
+            bad.append(f"wider than its scroll view: {name} at {(x, y, r, t)}")
         if isinstance(w, ButtonBehavior | TextInput):
             if min(w.width, w.height) < dp(48) - 0.5:
                 bad.append(f"smaller than 48 dp: {name} {tuple(w.size)}")
