@@ -14,6 +14,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import global_idmap
 from kivy.uix.behaviors import ToggleButtonBehavior
+from kivy.uix.recycleview import views
 
 from mobile_app.app import HazardChainApp
 
@@ -26,6 +27,10 @@ class Driver:
         # kv's ``app`` is a proxy that caches the running app; a second app in the same
         # process (tests, the tour) must not see the first one through it
         object.__setattr__(global_idmap["app"], "_obj", None)
+        # and RecycleView keeps spare rows in a cache shared by the process: this app would
+        # reuse rows whose kv bindings still follow the earlier one (its size class, language)
+        views._cached_views.clear()
+        views._cache_count = 0
         self.app._run_prepare()  # build() and attach the root to the window
         if EventLoop.status != "started":
             EventLoop.start()
@@ -43,12 +48,6 @@ class Driver:
             Window.remove_widget(app.root)
         app.dispatch("on_stop")
         type(app)._running_app = None
-        # RecycleView keeps spare rows in a cache shared by the process: a next app would reuse
-        # rows whose kv bindings still follow this app (its size class, its language)
-        from kivy.uix.recycleview import views
-
-        views._cached_views.clear()
-        views._cache_count = 0
         self.pump(frames=2, until_idle=False)
 
     def idle(self) -> bool:
