@@ -31,9 +31,9 @@ test: install browser ## lint, then the whole suite on SQLite and PostgreSQL
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q -p no:cacheprovider
 
-browser: ## Debian's Chromium and a CJK font for the console's browser tests (only when missing)
-	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
-	  { apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei; }
+browser: ## Debian's Chromium, a CJK font and zbar (QR decoding) for the browser tests (when missing)
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . && ldconfig -p | grep -q libzbar || \
+	  { apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei libzbar0; }
 
 lint: install ## ruff lint and format check
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -77,6 +77,7 @@ def seed_people(url: str) -> None:
             },
             T0,
         )
+        s.commit()  # services only flush (issue 12)
 
 
 class Server:
@@ -98,13 +99,14 @@ class Server:
             f"uvicorn.run(create_app(), host='127.0.0.1', port={self.port}, log_level='warning')"
         )
         self.proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=workdir)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).ok:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # starting on a busy machine
                 time.sleep(0.1)
+        self.proc.terminate()
         raise RuntimeError("server did not start")
 
     @property

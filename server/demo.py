@@ -39,6 +39,21 @@ DISTRICTS = [
     (WUDA, "乌达区", "Wuda", "district", CITY),
 ]
 
+# where each district's sites lie (WGS-84): 海勃湾 north-east of the Yellow River, 乌达 on its
+# west bank, 海南 to the south; each demo site sits at a fixed spot near its district's centre
+DISTRICT_CENTRES = {HAIBOWAN: (39.690, 106.825), HAINAN: (39.445, 106.890), WUDA: (39.505, 106.725)}
+
+
+def demo_point(name: str, district: str) -> tuple[float, float]:
+    """A plausible, stable position for a demo site (within ~6 km of its district's centre)."""
+    digest = hashlib.sha256(name.encode()).digest()
+    lat, lon = DISTRICT_CENTRES[district]
+    return (
+        round(lat + (digest[0] / 255 - 0.5) * 0.10, 5),
+        round(lon + (digest[1] / 255 - 0.5) * 0.12, 5),
+    )
+
+
 # name, industry, site_type, district, risk colour
 SITES: list[tuple[str, str, str, str, str]] = [
     ("骆驼山煤矿", "mine", "coal_mine", HAINAN, "red"),
@@ -217,6 +232,8 @@ def load_demo(session: Session, *, password: str, now: datetime, store: BlobStor
                 address=f"内蒙古乌海市{name}",
                 contact_name="安全负责人",
                 contact_phone="0473-0000000",
+                lat=demo_point(name, district)[0],
+                lon=demo_point(name, district)[1],
                 created_at=start,
             )
         )

@@ -1,7 +1,6 @@
 """Imports every table so ``SQLModel.metadata`` is complete for Alembic and tests."""
 
 from server.checklists.models import ChecklistTemplate
-from server.console.models import SummaryAck
 from server.hazards.models import Attachment, BlobOwner, Hazard, HazardEvent, HazardPhoto
 from server.inspections.models import Inspection
 from server.matters.models import HazardMatter, Matter, MatterLink
@@ -14,7 +13,7 @@ from server.notifications.models import (
 )
 from server.plans.models import InspectionPlan, InspectionTask
 from server.sites.models import District, Site
-from server.summaries.models import DailySummary
+from server.summaries.models import DailySummary, SummaryAck
 from server.sync.models import SyncChange, SyncClock, SyncDevice, SyncOp
 from server.tlog.models import Checkpoint, LogHead, LogLeaf, LogNode, WitnessReport
 from server.users.models import (

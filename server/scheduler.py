@@ -1,5 +1,6 @@
 """APScheduler 3.x inside the server process (or ``hazardchain scheduler``); jobs are plain
-functions of a session and now, so the scheduler only decides *when*."""
+functions of a session and now, declared with ``@job`` where they live
+(``server/jobs/registry.py``), so the scheduler only runs them when they say."""
 
 from __future__ import annotations
 
@@ -12,42 +13,21 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
-from server.backups.scheduled import nightly_backup
-from server.blobs.scheduled import gc_blobs
-from server.hazards.scheduled import flag_overdue
-from server.jobs.escalation import escalate
 from server.jobs.locks import lock_for
-from server.jobs.notify import deliver
-from server.jobs.reminders import remind
+from server.jobs.registry import jobs
 from server.logs import request_id
 from server.monitoring.metrics import Timed
 from server.monitoring.readiness import beat
-from server.plans.scheduled import plan_tasks
-from server.plans.self_inspection import self_inspections
 from server.settings import Settings
-from server.summaries.scheduled import daily_summary
-from server.tlog.checkpoints import log_checkpoint
 from server.uow import retrying
 from shared.clock import Clock
 
 log = logging.getLogger("hazardchain.scheduler")
 
-JOBS: dict[str, Callable[..., object]] = {
-    "flag_overdue": flag_overdue,
-    "remind": remind,
-    "escalate": escalate,
-    "daily_summary": daily_summary,
-    "plan_tasks": plan_tasks,
-    "self_inspections": self_inspections,
-    "deliver": deliver,
-    "gc_blobs": gc_blobs,
-    "nightly_backup": nightly_backup,
-    "log_checkpoint": log_checkpoint,
-}
+JOBS: dict[str, Callable[..., object]] = {name: j.run for name, j in jobs().items()}
 
 
 def run_job(engine: Engine, name: str, now: datetime, settings: Settings | None = None) -> object:
@@ -79,28 +59,8 @@ def _run_job(
 
 
 def triggers(settings: Settings) -> dict[str, BaseTrigger]:
-    """When each job runs: intervals from settings, the summary at a local time of day."""
-
-    def daily(hh_mm: str) -> CronTrigger:
-        hour, minute = (int(x) for x in hh_mm.split(":"))
-        return CronTrigger(hour=hour, minute=minute, timezone=settings.timezone)
-
-    def every(minutes: float) -> IntervalTrigger:
-        return IntervalTrigger(seconds=minutes * 60, timezone=settings.timezone)
-
-    return {
-        "flag_overdue": every(settings.overdue_minutes),
-        "remind": every(settings.remind_minutes),
-        "escalate": every(settings.escalate_minutes),
-        "daily_summary": daily(settings.summary_time),
-        "plan_tasks": every(settings.plan_minutes),
-        "self_inspections": every(settings.plan_minutes),
-        "deliver": every(settings.deliver_minutes),
-        # files no record cites: quiet hours, once a day
-        "gc_blobs": CronTrigger(hour=3, minute=30, timezone=settings.timezone),
-        "nightly_backup": daily(settings.backup_time),
-        "log_checkpoint": every(settings.log_checkpoint_minutes),
-    }
+    """When each job runs, as its ``@job`` declaration says, resolved against the settings."""
+    return {name: j.when.trigger(settings) for name, j in jobs().items()}
 
 
 def start_scheduler(engine: Engine, settings: Settings, clock: Clock) -> BackgroundScheduler:

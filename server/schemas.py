@@ -3,7 +3,6 @@ partial updates."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Query
@@ -16,6 +15,7 @@ from pydantic import (
     field_validator,
 )
 
+from shared.sync_wire import UUIDStr  # noqa: F401 - one definition, the API re-exports it
 from shared.text import clean, text_problem
 
 
@@ -24,13 +24,6 @@ def _safe(value: str) -> str:
     if problem:
         raise ValueError(f"text {problem}")
     return clean(value)
-
-
-def _uuid(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise ValueError("must be a UUID") from None
 
 
 def Text(max_length: int, min_length: int = 0):  # noqa: N802 - reads as a type
@@ -42,7 +35,6 @@ def Text(max_length: int, min_length: int = 0):  # noqa: N802 - reads as a type
 Name = Text(200, 1)
 ShortText = Text(200)
 LongText = Text(4000)
-UUIDStr = Annotated[str, StringConstraints(max_length=36), AfterValidator(_uuid)]
 
 
 # deeper pages are found by filtering; PostgreSQL's OFFSET is a bigint, and an unbounded one

@@ -29,7 +29,15 @@ from shared.errors import DomainError
 log = logging.getLogger("hazardchain.uow")
 
 T = TypeVar("T")
-RETRIES = 6
+# Enough for a burst of writers on one SQLite file (a stale read snapshot fails at once, not
+# after the busy timeout) on a loaded machine: 6 let one report in a race of four fail now and
+# then. The full-jitter backoff doubles up to a second.
+RETRIES = 10
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1``."""
+    return random.uniform(0, min(1.0, 0.02 * 2**attempt))
 
 
 class Collision(Exception):
@@ -75,7 +83,7 @@ def run_unit(session: Session, work: Callable[[], T], *, retries: int = 1, what:
                 "unit retry",
                 extra={"what": what, "attempt": attempt + 1, "error": type(exc).__name__},
             )
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            time.sleep(backoff(attempt))
             continue
         except BaseException as exc:
             end_unit(session, exc)
@@ -87,7 +95,7 @@ def run_unit(session: Session, work: Callable[[], T], *, retries: int = 1, what:
             if attempt == retries - 1:
                 raise
             log.info("unit retry at commit", extra={"what": what, "attempt": attempt + 1})
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            time.sleep(backoff(attempt))
             continue
         return result
     raise AssertionError("unreachable")

@@ -47,6 +47,19 @@ OPEN_STATES = frozenset(s for s in State if s not in (State.closed, State.cancel
 # While these states last, the responsible unit owes work against the deadline.
 DEADLINE_STATES = frozenset({State.assigned, State.rectifying})
 
+
+def overdue_now(state: str, deadline: datetime | None, flagged: bool, now: datetime) -> bool:
+    """Overdue now: the one definition every list, count, metric, notice and screen uses
+    (``server.hazards.overdue.overdue_clause`` is the same rule in SQL). Past a deadline that
+    still binds counts before the job has flagged it, so a tablet shows it offline; while
+    unassigned only the job's flag counts, as the officer's own step deadline is a setting the
+    tablet does not hold. A flag on a hazard that has moved on (rectified, awaiting 复查) no
+    longer counts: the late party has acted, and the next step has its own clock."""
+    if state in DEADLINE_STATES:
+        return deadline is not None and deadline < now
+    return flagged and state == State.reported
+
+
 # 五落实: responsibility, measures, funds, time limit, contingency plan.
 PLAN_PARTS: tuple[str, ...] = ("responsibility", "measures", "funds", "deadline", "contingency")
 PLAN_PART_NAMES = {
@@ -119,6 +132,7 @@ class ChainEvent:
 
 
 _BODY_FIELDS = tuple(name for name in ChainEvent.__dataclass_fields__ if name != "hash")
+BODY_FIELDS = _BODY_FIELDS  # what an event's hash covers, in ``body()``'s order
 
 
 def canonical_json(value: Any) -> bytes:
@@ -225,13 +239,9 @@ class HazardView:
     def supervising_level(self) -> str:
         return ESCALATION_LEVELS.get(self.escalation_level, "city")
 
-    def is_past_deadline(self, now: datetime) -> bool:
-        """Overdue in time even before the job has flagged it (the app shows this offline)."""
-        return (
-            self.state in DEADLINE_STATES
-            and self.deadline is not None
-            and parse_iso(self.deadline) < now
-        )
+    def is_overdue(self, now: datetime) -> bool:
+        deadline = parse_iso(self.deadline) if self.deadline else None
+        return overdue_now(self.state, deadline, self.overdue, now)
 
 
 # ---------------------------------------------------------------- the transition table

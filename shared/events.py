@@ -44,6 +44,7 @@ from shared.chain import (
 )
 from shared.clock import parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
+from shared.geo import GpsStamp, stamp_problem
 from shared.roles import ROLE_NAMES, Role
 from shared.taxonomy import Severity
 from shared.text import clean, text_problem
@@ -224,6 +225,28 @@ def _photos(p: Mapping[str, Any], key: str, required: bool) -> list[str]:
     return list(dict.fromkeys(value))
 
 
+def _gps_stamps(p: Mapping[str, Any], photos: list[str], out: dict[str, Any]) -> None:
+    """Copy the optional GPS stamps (``shared.geo.GpsStamp``) into ``out``: ``gps`` where the
+    finding was made, ``photo_gps`` where each of ``photos`` was taken. Devices without GPS
+    (and older apps) send neither, and their events read as before."""
+
+    def refuse(key: str, why: str) -> Exception:
+        return _refuse("invalid_gps", "GPS定位数据无效", f"{key}: {why}"[:300], key)
+
+    if p.get("gps") is not None:
+        if problem := stamp_problem(p["gps"]):
+            raise refuse("gps", problem)
+        out["gps"] = GpsStamp.model_validate(p["gps"]).wire()
+    stamps = p.get("photo_gps") or {}
+    if not isinstance(stamps, dict) or not set(stamps) <= set(photos):
+        raise refuse("photo_gps", "must map this event's photos to GPS stamps")
+    for sha, stamp in stamps.items():
+        if problem := stamp_problem(stamp):
+            raise refuse("photo_gps", f"{sha[:12]} {problem}")
+    if stamps:
+        out["photo_gps"] = {k: GpsStamp.model_validate(v).wire() for k, v in stamps.items()}
+
+
 def _responsible(view: HazardView) -> dict[str, Any]:
     return {
         "role": Role.enterprise.value,
@@ -293,6 +316,7 @@ def _check_reported(view, actor, p, now, policy) -> Next:
             out[key] = _text(p, key, key)
     if p.get("basis"):
         out["basis"] = _text(p, "basis", "依据")
+    _gps_stamps(p, out["photos"], out)
     if p.get("deadline_days") is not None:
         days = p["deadline_days"]
         if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3650:
@@ -877,6 +901,7 @@ def _check_photo(view: HazardView, actor, p, now, policy) -> Next:
     out: dict[str, Any] = {"photos": _photos(p, "photos", required=True)}
     if p.get("caption"):
         out["caption"] = _text(p, "caption", "照片说明")
+    _gps_stamps(p, out["photos"], out)
     return Next(out, None, None)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from shared.chain import MAX_TEXT
 from shared.checklist import Finding, Template
+from shared.geo import GpsStamp
 
 MAX_TITLE = 200
 
@@ -46,6 +47,8 @@ def finding_hazard_payload(
     descriptions: Mapping[str, str] | None = None,
     location: str | None = None,
     profile: str | None = None,
+    gps: Mapping[str, Any] | None = None,
+    photo_gps: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``reported`` event payload of one finding's hazard.
 
@@ -54,6 +57,8 @@ def finding_hazard_payload(
     A count rule's hazard carries no photos: the contributing items' hazards carry them.
     The hazard is tagged with the "一件事" matter and link the template names for the
     inspection's ``profile`` (``Template.chain_for``), so no inspector has to pick them.
+    ``gps`` (item id → stamp) and ``photo_gps`` (SHA-256 → stamp) are the device's GPS stamps
+    (``shared.geo``); the hazard carries its item's and its photos' ones.
     """
     # The title is the defect as written (Finding.title_zh), never the requirement.
     title = finding.title_zh
@@ -72,6 +77,16 @@ def finding_hazard_payload(
     }
     if location is not None:
         payload["location"] = location
+    stamp = (gps or {}).get(finding.item_id) if finding.kind == "item" else None
+    if stamp is not None:
+        payload["gps"] = GpsStamp.model_validate(stamp).wire()
+    photo_stamps = {
+        sha: GpsStamp.model_validate(photo_gps[sha]).wire()
+        for sha in item_photos
+        if sha in (photo_gps or {})
+    }
+    if photo_stamps:
+        payload["photo_gps"] = photo_stamps
     chain = template.chain_for(profile, finding.item_id if finding.kind == "item" else None)
     if chain is not None:
         payload["matter_id"] = chain.matter

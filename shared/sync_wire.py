@@ -16,12 +16,14 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.chain import USER_EVENTS, EventType, canonical_json
+from shared.geo import GpsStamp
 
 SCHEMA_VERSION = 1
 MIN_SCHEMA_VERSION = 1
@@ -115,7 +117,9 @@ DEVICE_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{8,64}$"
 DeviceId = Annotated[str, StringConstraints(pattern=DEVICE_ID_PATTERN)]
 
 
-def ShortText(max_length: int, min_length: int = 0):  # noqa: N802 - reads as a type
+def Bounded(max_length: int, min_length: int = 0):  # noqa: N802 - reads as a type
+    """A string of bounded length, kept as the device sent it: the service the op is applied
+    through judges its content (``server.schemas.Text`` is the API's cleaned kind)."""
     return Annotated[str, StringConstraints(max_length=max_length, min_length=min_length)]
 
 
@@ -129,7 +133,7 @@ class Op(BaseModel):
     type: OpType
     v: int = Field(CURRENT_OP_VERSION, ge=1, le=1000, description="payload version")
     payload: dict[str, Any]
-    device_time: ShortText(40) | None = Field(None, description="device clock; display only")
+    device_time: Bounded(40) | None = Field(None, description="device clock; display only")
 
     def digest(self) -> str:
         return op_digest(self.type, self.v, self.payload)
@@ -146,8 +150,8 @@ class PushRequest(BaseModel):
 
     device_id: DeviceId
     schema_version: int
-    app_version: ShortText(32) = ""
-    device_now: ShortText(40) | None = Field(None, description="device clock, to log skew")
+    app_version: Bounded(32) = ""
+    device_now: Bounded(40) | None = Field(None, description="device clock, to log skew")
     ops: list[Op] = Field(max_length=MAX_OPS_PER_PUSH)
 
 
@@ -220,14 +224,17 @@ class HazardReportPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hazard_id: UUIDStr
-    site_id: ShortText(36, 1)
-    title: ShortText(200, 1)
-    description: ShortText(4000) = ""
+    site_id: Bounded(36, 1)
+    title: Bounded(200, 1)
+    description: Bounded(4000) = ""
     severity: Literal["general", "major"]
     photos: list[Sha256] = Field(default_factory=list, max_length=50)
-    location: ShortText(200) | None = None
-    matter_id: ShortText(64) | None = None
-    link_id: ShortText(64) | None = None
+    location: Bounded(200) | None = None
+    matter_id: Bounded(64) | None = None
+    link_id: Bounded(64) | None = None
+    # where the device was (shared.geo); optional: tablets without GPS, and older apps, omit it
+    gps: GpsStamp | None = None
+    photo_gps: dict[Sha256, GpsStamp] | None = Field(None, description="where each was taken")
 
     def chain_payload(self) -> dict[str, Any]:
         return self.model_dump(exclude={"hazard_id"}, exclude_none=True)
@@ -249,6 +256,7 @@ class PhotoRef(BaseModel):
     sha256: Sha256
     size: int = Field(ge=1, le=MAX_BLOB_BYTES)
     mime: Literal[PHOTO_MIMES]  # type: ignore[valid-type]
+    gps: GpsStamp | None = None  # where it was taken, when the device knew
 
 
 class PhotoAddPayload(BaseModel):
@@ -259,26 +267,41 @@ class PhotoAddPayload(BaseModel):
 
     hazard_id: UUIDStr
     photos: list[PhotoRef] = Field(min_length=1, max_length=50)
-    caption: ShortText(4000) | None = None
+    caption: Bounded(4000) | None = None
 
     def chain_payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {"photos": [p.sha256 for p in self.photos]}
         if self.caption:
             out["caption"] = self.caption
+        stamps = {p.sha256: p.gps.wire() for p in self.photos if p.gps is not None}
+        if stamps:
+            out["photo_gps"] = stamps
         return out
 
 
-def op_chain_event(op_type: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The chain event a hazard op stands for, (event type, payload): the one mapping the
-    server applies and the tablet checks and shows pending ops with. Raises
-    ``ValidationError`` for a payload its op type does not allow."""
+@dataclass(frozen=True)
+class ChainOp:
+    """The chain event a hazard op stands for."""
+
+    hazard_id: str
+    event_type: str
+    payload: dict[str, Any]
+    announced: list[PhotoRef]  # photos a ``photo.add`` announces (size, type) before upload
+
+
+def chain_op(op_type: str, payload: dict[str, Any]) -> ChainOp:
+    """The one mapping from a hazard op to its chain event: the server applies it, the tablet
+    checks and shows pending ops with it. Raises ``ValidationError`` for a payload its op type
+    does not allow."""
     if op_type == OpType.hazard_report:
-        return EventType.reported.value, HazardReportPayload.model_validate(payload).chain_payload()
+        report = HazardReportPayload.model_validate(payload)
+        return ChainOp(report.hazard_id, EventType.reported.value, report.chain_payload(), [])
     if op_type == OpType.photo_add:
-        return EventType.photo_added.value, PhotoAddPayload.model_validate(payload).chain_payload()
+        add = PhotoAddPayload.model_validate(payload)
+        return ChainOp(add.hazard_id, EventType.photo_added.value, add.chain_payload(), add.photos)
     if op_type == OpType.hazard_event:
         body = HazardEventPayload.model_validate(payload)
-        return body.type, body.payload
+        return ChainOp(body.hazard_id, body.type, body.payload, [])
     raise ValueError(f"{op_type} is not a chain op")
 
 

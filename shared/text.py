@@ -46,11 +46,18 @@ def latin_words(text: str) -> list[str]:
 
 
 # Notes the checklist authors left for themselves ("条号待原文核对": the clause number still to be
-# checked against the standard's text; "依据记忆": cited from memory). They stay in the YAML for
+# checked against the standard's text; "条号待核对" likewise; "依据记忆": cited from memory). They stay in the YAML for
 # the maintainers (and checklists/COVERAGE.md); an inspector on site is shown the text without
 # them: a parenthesis holding one goes, a clause (between commas) or sentence holding one goes.
-_NOTE_MARKS = ("原文核对", "依据记忆", "to be confirmed against the text", "from memory")
-_NOTE_PAREN = re.compile(r"[（(][^（）()]*(?:原文核对|依据记忆)[^（）()]*[）)]")
+_NOTE_MARKS = (
+    "原文核对",
+    "待核对",
+    "依据记忆",
+    "to be confirmed against the text",
+    "confirm against the",
+    "from memory",
+)
+_NOTE_PAREN = re.compile(r"[（(][^（）()]*(?:原文核对|待核对|依据记忆)[^（）()]*[）)]")
 
 
 def _has_note(text: str) -> bool:

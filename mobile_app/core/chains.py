@@ -9,8 +9,9 @@ first) is listed under ``conflicts`` so the screen can say so before the server 
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from shared.chain import (
     HazardView,
     Refused,
     State,
+    canonical_json,
     decide,
     event_hash,
     fold,
@@ -33,7 +35,7 @@ from shared.chain import (
     verify_chain,
 )
 from shared.clock import parse_iso
-from shared.sync_wire import op_chain_event
+from shared.sync_wire import chain_op
 
 UNCONFIRMED = """
     SELECT * FROM outbox
@@ -95,8 +97,8 @@ def store_events(db: Database, items: list[tuple[dict[str, Any], int]]) -> set[s
             if known != ev.hash:
                 raise ChainLinkError(f"event {ev.id} differs from the copy on this device")
             continue
-        body = ev.body()
-        if ev.hash != event_hash(body):
+        text = canonical_json(ev.body())  # hashed, and stored as it is (``dumps``'s form)
+        if ev.hash != hashlib.sha256(text).hexdigest():
             raise ChainLinkError(f"event {ev.id}: hash does not match its content")
         expected = GENESIS_HASH if ev.seq == 1 else links.get((ev.hazard_id, ev.seq - 1))
         if expected is None:
@@ -108,7 +110,7 @@ def store_events(db: Database, items: list[tuple[dict[str, Any], int]]) -> set[s
         if ev.prev_hash != expected:
             raise ChainLinkError(f"event {ev.id} does not follow event {ev.seq - 1} of its chain")
         links[(ev.hazard_id, ev.seq)] = have[ev.id] = ev.hash
-        rows.append((ev.id, ev.hazard_id, ev.seq, server_seq, dumps(body), ev.hash))
+        rows.append((ev.id, ev.hazard_id, ev.seq, server_seq, text.decode(), ev.hash))
     db.conn.executemany(
         "INSERT INTO event (id, hazard_id, seq, server_seq, body, hash) VALUES (?, ?, ?, ?, ?, ?)",
         rows,
@@ -116,15 +118,18 @@ def store_events(db: Database, items: list[tuple[dict[str, Any], int]]) -> set[s
     return {ev.hazard_id for ev, _ in events}
 
 
-def store_number(db: Database, data: dict[str, Any]) -> None:
-    """Keep the 隐患编号 a pulled event carries beside its chain (the server allocates it)."""
-    number = data.get("hazard_number")
-    if isinstance(number, str) and number:
-        db.execute(
-            "INSERT INTO hazard_number (hazard_id, number) VALUES (?, ?) "
-            "ON CONFLICT (hazard_id) DO UPDATE SET number = excluded.number",
-            [data["hazard_id"], number],
-        )
+def store_numbers(db: Database, items: list[dict[str, Any]]) -> None:
+    """Keep the 隐患编号 pulled events carry beside their chains (the server allocates it), in
+    one ``executemany`` per page."""
+    db.conn.executemany(
+        "INSERT INTO hazard_number (hazard_id, number) VALUES (?, ?) "
+        "ON CONFLICT (hazard_id) DO UPDATE SET number = excluded.number",
+        [
+            (data["hazard_id"], number)
+            for data in items
+            if isinstance(number := data.get("hazard_number"), str) and number
+        ],
+    )
 
 
 def confirmed_events(db: Database, hazard_id: str) -> list[ChainEvent]:
@@ -142,7 +147,8 @@ def verify_local_chain(db: Database, hazard_id: str):
 def op_as_event(db: Database, op: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The chain event an unconfirmed op stands for: (event type, payload), as the server will
     apply it; a report gets its site's industry as the server adds it."""
-    event_type, body = op_chain_event(op["type"], json.loads(op["payload"]))
+    c = chain_op(op["type"], json.loads(op["payload"]))
+    event_type, body = c.event_type, c.payload
     if event_type == EventType.reported:
         site = db.execute("SELECT data FROM site WHERE id = ?", [body.get("site_id")]).fetchone()
         if site is not None:
@@ -231,40 +237,103 @@ def _op_time(op: dict[str, Any]) -> datetime:
         return parse_iso(op["created_at"])
 
 
+UPSERT_HAZARD = """
+    INSERT INTO hazard (id, site_id, state, severity, title, deadline, overdue, updated_at,
+                        confirmed_count, pending_count, conflicts, view)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET
+        site_id = excluded.site_id, state = excluded.state, severity = excluded.severity,
+        title = excluded.title, deadline = excluded.deadline, overdue = excluded.overdue,
+        updated_at = excluded.updated_at, confirmed_count = excluded.confirmed_count,
+        pending_count = excluded.pending_count, conflicts = excluded.conflicts,
+        view = excluded.view
+"""
+
+
+def _hazard_row(
+    hazard_id: str, view: HazardView, confirmed: int, pending: int, conflicts: list[Any]
+) -> list[Any]:
+    return [
+        hazard_id,
+        view.site_id,
+        view.state.value,
+        view.severity,
+        view.title,
+        view.deadline,
+        int(view.overdue),
+        view.updated_at,
+        confirmed,
+        pending,
+        dumps(conflicts) if conflicts else None,
+        dumps(_view_dict(view)),
+    ]
+
+
 def refold(db: Database, hazard_id: str, actor: Actor) -> HazardView | None:
     """Rewrite one hazard's screen row from its confirmed chain and unconfirmed ops."""
     view, events, conflicts, folded = local_view(db, hazard_id, actor)
     if view is None:
         db.execute("DELETE FROM hazard WHERE id = ?", [hazard_id])
         return None
-    db.execute(
-        """
-        INSERT INTO hazard (id, site_id, state, severity, title, deadline, overdue, updated_at,
-                            confirmed_count, pending_count, conflicts, view)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET
-            site_id = excluded.site_id, state = excluded.state, severity = excluded.severity,
-            title = excluded.title, deadline = excluded.deadline, overdue = excluded.overdue,
-            updated_at = excluded.updated_at, confirmed_count = excluded.confirmed_count,
-            pending_count = excluded.pending_count, conflicts = excluded.conflicts,
-            view = excluded.view
-        """,
-        [
-            hazard_id,
-            view.site_id,
-            view.state.value,
-            view.severity,
-            view.title,
-            view.deadline,
-            int(view.overdue),
-            view.updated_at,
-            len(events),
-            folded,
-            dumps(conflicts) if conflicts else None,
-            dumps(_view_dict(view)),
-        ],
-    )
+    db.execute(UPSERT_HAZARD, _hazard_row(hazard_id, view, len(events), folded, conflicts))
     return view
+
+
+def _in_chunks(db: Database, sql: str, ids: list[str], copies: int = 1) -> list[tuple]:
+    """``sql`` with ``{marks}`` run for 500 ids at a time (SQLite's variable limit)."""
+    out: list[tuple] = []
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        out += db.execute(sql.format(marks=marks), chunk * copies).fetchall()
+    return out
+
+
+def refold_pulled(db: Database, pulled: dict[str, list[ChainEvent]], actor: Actor) -> None:
+    """``refold`` for the hazards of a stored page (their newly pulled events, in seq order),
+    without re-reading chains: a hazard this device has no ops for folds its new events onto
+    its stored row (or from nothing, for a chain that starts in the page), all rows written in
+    one ``executemany``. Any other (local ops, a provisional finding, a row that does not end
+    where the page begins) is refolded from its chain as ``refold`` does."""
+    ids = list(pulled)
+    local = {
+        r[0]
+        for r in _in_chunks(
+            db,
+            "SELECT hazard_id FROM outbox WHERE hazard_id IN ({marks})"
+            " UNION SELECT hazard_id FROM provisional WHERE hazard_id IN ({marks})",
+            ids,
+            copies=2,
+        )
+    }
+    stored = {
+        r[0]: (r[1], r[2], r[3], r[4])
+        for r in _in_chunks(
+            db,
+            "SELECT id, confirmed_count, pending_count, conflicts, view FROM hazard"
+            " WHERE id IN ({marks})",
+            ids,
+        )
+    }
+    rows, slow = [], []
+    for hazard_id, events in pulled.items():
+        count, pending, conflicts, view_json = stored.get(hazard_id, (0, 0, None, None))
+        new = [ev for ev in events if ev.seq > count]
+        if hazard_id in local or pending or conflicts or (count and view_json is None):
+            slow.append(hazard_id)
+            continue
+        if not new:
+            continue  # a page applied again: the row already folds these events
+        if [ev.seq for ev in new] != list(range(count + 1, count + 1 + len(new))):
+            slow.append(hazard_id)
+            continue
+        view = stored_view(json.loads(view_json)) if count else None
+        for ev in new:
+            view = fold_one(view, ev)
+        rows.append(_hazard_row(hazard_id, view, new[-1].seq, 0, []))
+    db.conn.executemany(UPSERT_HAZARD, rows)
+    for hazard_id in slow:
+        refold(db, hazard_id, actor)
 
 
 def stored_view(data: dict[str, Any]) -> HazardView:
@@ -273,6 +342,11 @@ def stored_view(data: dict[str, Any]) -> HazardView:
 
 
 def _view_dict(view: HazardView) -> dict[str, Any]:
-    data = asdict(view)
+    """Shallow (written as JSON at once; ``asdict``'s deep copy was a third of applying a
+    pulled page) and the same JSON: the view holds no nested dataclasses."""
+    data = {name: getattr(view, name) for name in _VIEW_FIELDS}
     data["state"] = view.state.value
     return data
+
+
+_VIEW_FIELDS = tuple(f.name for f in fields(HazardView))

@@ -16,7 +16,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from mobile_app.core.chains import refold
-from mobile_app.core.outbox import LocalRefusal, actor_of, enqueue_in
+from mobile_app.core.location import LocationProvider, NoLocation
+from mobile_app.core.outbox import LocalRefusal, actor_of, enqueue_in, photo_stamps
 from mobile_app.core.store import LocalStore, dumps
 from shared.checklist import ChecklistAnswerError, Finding, Template, evaluate
 from shared.clock import Clock, SystemClock, to_iso
@@ -40,9 +41,16 @@ def _locked() -> LocalRefusal:
 
 
 class Drafts:
-    def __init__(self, store: LocalStore, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: LocalStore,
+        *,
+        clock: Clock | None = None,
+        location: LocationProvider | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
+        self.location = location or NoLocation()
 
     # ---------------------------------------------------------------- reading
 
@@ -64,6 +72,7 @@ class Drafts:
                 "value": json.loads(r["value"]) if r["value"] is not None else None,
                 "note": r["note"],
                 "photos": json.loads(r["photos"]),
+                "gps": json.loads(r["gps"]) if r["gps"] else None,
             }
             for r in self.store.read("SELECT * FROM answer WHERE draft_id = ?", [draft_id])
         }
@@ -104,16 +113,20 @@ class Drafts:
         )
 
     def save_answer(self, draft_id: str, item_id: str, **changes: Any) -> dict[str, Any]:
-        """Write one answer field now (``value``, ``note`` or ``photos``)."""
+        """Write one answer field now (``value``, ``note`` or ``photos``). Giving a value stamps
+        the answer with where the tablet is, when it knows (the finding's position)."""
         now = to_iso(self.clock.now())
+        stamp = self.location.current() if changes.get("value") is not None else None
 
         def save(db: Database) -> dict[str, Any]:
             self._editable(db, draft_id, now)
             row = db.execute(
-                "SELECT value, note, photos FROM answer WHERE draft_id = ? AND item_id = ?",
+                "SELECT value, note, photos, gps FROM answer WHERE draft_id = ? AND item_id = ?",
                 [draft_id, item_id],
             ).fetchone()
-            value, note, photos = row if row else (None, "", "[]")
+            value, note, photos, gps = row if row else (None, "", "[]", None)
+            if stamp is not None:
+                gps = dumps(stamp.wire())
             if "value" in changes:
                 value = None if changes["value"] is None else json.dumps(changes["value"])
             if "note" in changes:
@@ -121,11 +134,11 @@ class Drafts:
             if "photos" in changes:
                 photos = json.dumps(list(dict.fromkeys(changes["photos"])))
             db.execute(
-                "INSERT INTO answer (draft_id, item_id, value, note, photos, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id, item_id) DO UPDATE SET"
+                "INSERT INTO answer (draft_id, item_id, value, note, photos, updated_at, gps)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id, item_id) DO UPDATE SET"
                 " value = excluded.value, note = excluded.note, photos = excluded.photos,"
-                " updated_at = excluded.updated_at",
-                [draft_id, item_id, value, note, photos, now],
+                " updated_at = excluded.updated_at, gps = excluded.gps",
+                [draft_id, item_id, value, note, photos, now, gps],
             )
             return {
                 "value": json.loads(value) if value is not None else None,
@@ -229,7 +242,11 @@ class Drafts:
             if v.strip() and v.strip() != default_texts.get(k, "").strip()
         }
         sig = d["extra"].get("signatures") or {}
-        return {
+        stamps = {  # GPS stamps where the tablet had a fix; left out without one
+            "gps": {k: a["gps"] for k, a in d["answers"].items() if a.get("gps") and k in items},
+            "photo_gps": photo_stamps(self.store, [s for v in photos.values() for s in v]),
+        }
+        return {k: v for k, v in stamps.items() if v} | {
             "id": d["id"],
             "site_id": d["site_id"],
             "template_id": d["template_id"],
@@ -341,6 +358,8 @@ class Drafts:
                     photos=payload["photos"],
                     descriptions=payload["descriptions"],
                     profile=d["profile"],
+                    gps=payload.get("gps"),
+                    photo_gps=payload.get("photo_gps"),
                 )
                 db.execute(
                     "INSERT INTO provisional (hazard_id, op_id, body) VALUES (?, ?, ?)"

@@ -19,6 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from mobile_app.core.chains import local_view, op_as_event, refold
+from mobile_app.core.location import LocationProvider, NoLocation
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
 from shared.chain import Actor, Refused, decide
 from shared.clock import Clock, SystemClock, to_iso
@@ -64,10 +65,28 @@ def actor_of(db: Database) -> Actor:
     return Actor(user_id, Role(role), get_meta(db, "user_name") or "")
 
 
+def photo_stamps(store: LocalStore, shas: Sequence[str]) -> dict[str, Any]:
+    """The GPS stamps of those photos that have one (taken where the device had a fix)."""
+    if not shas:
+        return {}
+    marks = ",".join("?" * len(shas))
+    rows = store.read(
+        f"SELECT sha256, gps FROM blob WHERE gps IS NOT NULL AND sha256 IN ({marks})", list(shas)
+    )
+    return {r["sha256"]: json.loads(r["gps"]) for r in rows}
+
+
 class Outbox:
-    def __init__(self, store: LocalStore, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: LocalStore,
+        *,
+        clock: Clock | None = None,
+        location: LocationProvider | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
+        self.location = location or NoLocation()
 
     # ---------------------------------------------------------------- photos
 
@@ -80,12 +99,13 @@ class Outbox:
             )
         sha = self.store.put_blob_file(data)
         now = to_iso(self.clock.now())
+        stamp = self.location.current()  # where it was taken; kept from the first time
 
         def row(db: Database) -> None:
             db.execute(
-                "INSERT INTO blob (sha256, size, mime, created_at) VALUES (?, ?, ?, ?)"
+                "INSERT INTO blob (sha256, size, mime, created_at, gps) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (sha256) DO NOTHING",
-                [sha, len(data), mime, now],
+                [sha, len(data), mime, now, dumps(stamp.wire()) if stamp else None],
             )
 
         self.store.write(row)
@@ -114,6 +134,8 @@ class Outbox:
             severity=severity,
             photos=list(photos),
             location=location,
+            gps=self.location.current(),
+            photo_gps=photo_stamps(self.store, list(photos)) or None,
         )
         self.enqueue(OpType.hazard_report, body.model_dump(exclude_none=True), op_id=hazard_id)
         return hazard_id
@@ -127,6 +149,9 @@ class Outbox:
 
     def add_photos(self, hazard_id: str, photos: list[bytes], caption: str | None = None) -> str:
         refs = [self.add_photo(p) for p in photos]
+        stamps = photo_stamps(self.store, [r["sha256"] for r in refs])
+        for ref in refs:
+            ref["gps"] = stamps.get(ref["sha256"])
         body = PhotoAddPayload(hazard_id=hazard_id, photos=refs, caption=caption)
         return self.enqueue(OpType.photo_add, body.model_dump(exclude_none=True))
 

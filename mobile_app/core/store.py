@@ -207,6 +207,19 @@ def m004_hazard_numbers(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_location(db: Database) -> None:
+    """GPS stamps (shared.geo) where the device had a fix: of each photo when it was taken,
+    of each answer when it was given (a finding's position), sent with them on submit."""
+    _run_script(
+        db,
+        """
+        ALTER TABLE blob ADD COLUMN gps TEXT;
+        ALTER TABLE answer ADD COLUMN gps TEXT
+        """,
+    )
+
+
 class LocalStore:
     """The device's database and photo folder. ``write`` runs a function in one
     ``BEGIN IMMEDIATE`` transaction on the writer thread; ``read`` on this thread's reader."""

@@ -14,12 +14,14 @@ everything for after the app update.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -33,11 +35,13 @@ from mobile_app.core.chains import (
     ChainLinkError,
     provisional_hazards,
     refold,
+    refold_pulled,
     store_events,
-    store_number,
+    store_numbers,
 )
 from mobile_app.core.outbox import actor_of
 from mobile_app.core.store import LocalStore, dumps, get_meta, set_meta
+from shared.chain import ChainEvent
 from shared.clock import Clock, SystemClock, local_date, to_iso
 from shared.device_proof import NONCE_HEADER, PROOF_HEADER, DeviceKey
 from shared.sync_wire import (
@@ -252,6 +256,7 @@ class SyncClient:
         self.lang = lang
         self.http.headers["User-Agent"] = f"HazardChain-tablet/{app_version}"
         self._server_lost_ops = False
+        self._fetcher: ThreadPoolExecutor | None = None
 
     # ---------------------------------------------------------------- HTTP
 
@@ -694,44 +699,84 @@ class SyncClient:
 
     # ---------------------------------------------------------------- pull
 
+    def _fetch_page(self, cursor: str | None) -> tuple[requests.Response, PullResponse]:
+        params: dict[str, Any] = {
+            "device_id": self.store.device_id,
+            "schema_version": self.schema_version,
+            "app_version": self.app_version,
+            "device_now": to_iso(self.clock.now()),
+            "limit": self.pull_limit,
+        }
+        if cursor:
+            params["cursor"] = cursor
+        r, page = self._request("GET", "/sync/pull", params=params, read=_model(PullResponse))
+        return r, page
+
+    def _prefetcher(self) -> ThreadPoolExecutor:
+        """One thread for the client's life (it keeps one store reader, not one per sync)."""
+        if self._fetcher is None:
+            self._fetcher = ThreadPoolExecutor(1, thread_name_prefix="sync-prefetch")
+        return self._fetcher
+
+    def _next_page(
+        self, cursor: str | None, ahead: tuple[str | None, Future] | None
+    ) -> tuple[requests.Response, PullResponse]:
+        """The page after ``cursor``: the one fetched ahead if it was asked from there (its
+        failure raised now, as if fetched now), else fetched now, once the fetch ahead is
+        over (one request at a time on the session)."""
+        if ahead is not None:
+            asked_from, fetch = ahead
+            if asked_from == cursor:
+                return fetch.result()
+            with contextlib.suppress(Exception):
+                fetch.result()
+        return self._fetch_page(cursor)
+
     def pull(self, result: SyncResult) -> None:
-        """Pull pages until the server has nothing more; each page commits with its cursor."""
+        """Pull pages until the server has nothing more; each page commits with its cursor.
+
+        The next page is fetched on another thread while one is applied, from the cursor that
+        page will leave; it is used only if the applied page did leave that cursor, and a
+        fetch that failed is raised here as if it had been made now: the stored cursor only
+        moves when a page is applied, so no page is lost or skipped."""
         progress = Progress("pull")
         self._tell(progress)
         resets = 0
-        while True:
-            cursor = self.store.meta("cursor")
-            params: dict[str, Any] = {
-                "device_id": self.store.device_id,
-                "schema_version": self.schema_version,
-                "app_version": self.app_version,
-                "device_now": to_iso(self.clock.now()),
-                "limit": self.pull_limit,
-            }
-            if cursor:
-                params["cursor"] = cursor
-            try:
-                r, page = self._request(
-                    "GET", "/sync/pull", params=params, read=_model(PullResponse)
-                )
-            except _ResetRequired as exc:
-                resets = self._reset(resets, result, "the server keeps asking for a reset", exc)
-                continue
-            size = self._wire_bytes(r)
-            try:
-                self.store.write(lambda db, p=page, c=cursor: self._apply_page(db, p, c))
-            except ChainLinkError as exc:
-                # the server's chains and this copy disagree (a restore the cursor could not
-                # reveal): start again from the server's data, as for a 410
-                resets = self._reset(resets, result, "pulled chains do not fit", exc)
-                continue
-            result.pulled += len(page.changes)
-            result.bytes_received += size
-            progress.records_done += len(page.changes)
-            progress.bytes_done += size
-            self._tell(progress)
-            if not page.has_more:
-                return
+        ahead: tuple[str | None, Future] | None = None  # (the cursor it was asked from, fetch)
+        try:
+            while True:
+                cursor = self.store.meta("cursor")
+                try:
+                    r, page = self._next_page(cursor, ahead)
+                except _ResetRequired as exc:
+                    resets = self._reset(resets, result, "the server keeps asking for a reset", exc)
+                    continue
+                finally:
+                    ahead = None
+                if page.has_more:
+                    ahead = (
+                        page.next_cursor,
+                        self._prefetcher().submit(self._fetch_page, page.next_cursor),
+                    )
+                size = self._wire_bytes(r)
+                try:
+                    self.store.write(lambda db, p=page, c=cursor: self._apply_page(db, p, c))
+                except ChainLinkError as exc:
+                    # the server's chains and this copy disagree (a restore the cursor could
+                    # not reveal): start again from the server's data, as for a 410
+                    resets = self._reset(resets, result, "pulled chains do not fit", exc)
+                    continue
+                result.pulled += len(page.changes)
+                result.bytes_received += size
+                progress.records_done += len(page.changes)
+                progress.bytes_done += size
+                self._tell(progress)
+                if not page.has_more:
+                    return
+        finally:
+            if ahead is not None:  # left early: wait for the fetch, drop its page
+                with contextlib.suppress(Exception):
+                    ahead[1].result()
 
     def _reset(self, resets: int, result: SyncResult, why: str, exc: Exception) -> int:
         """Forget the server's data and pull again from the start; twice at most per run."""
@@ -743,7 +788,9 @@ class SyncClient:
         return resets + 1
 
     def _apply_page(self, db: Database, page: PullResponse, cursor: str | None) -> None:
-        """One page and its cursor, all or nothing; re-applying a page changes nothing."""
+        """One page and its cursor, all or nothing; re-applying a page changes nothing. Its
+        events are checked and stored at once, their numbers in one ``executemany``, and
+        their hazards folded on from their stored rows (``refold_pulled``)."""
         if get_meta(db, "cursor") != cursor:
             return  # another run moved on meanwhile
         events = []  # stored together, after the page's sites and templates (they are apart)
@@ -751,15 +798,16 @@ class SyncClient:
             if ch.kind == "event":
                 if ch.op == "put" and ch.data is not None:
                     events.append((ch.data, ch.seq))
-                    store_number(db, ch.data)
             else:
                 _store_reference(db, ch.kind, ch.id, ch.op, ch.data)
-        hazards = store_events(db, events)
+        store_events(db, events)
+        store_numbers(db, [data for data, _ in events])
         set_meta(db, "cursor", page.next_cursor)
         set_meta(db, "last_pull", page.server_time)
         acked = db.execute(
             "SELECT max(device_seq) FROM outbox WHERE status IN ('acknowledged', 'rejected')"
         ).fetchone()[0]
+        hazards: set[str] = set()
         if acked is not None and page.device_last_seq < acked:
             log.warning(
                 "server lost acknowledged ops",
@@ -768,10 +816,17 @@ class SyncClient:
             hazards |= _renumber(db, page.device_last_seq + 1)
             _recheck_blobs(db)
             self._server_lost_ops = True
-        if hazards:
-            actor = actor_of(db)
-            for hazard_id in hazards:
-                refold(db, hazard_id, actor)
+        pulled: dict[str, list[ChainEvent]] = {}
+        for data, _ in events:
+            ev = ChainEvent.from_mapping(data)
+            if ev.hazard_id not in hazards:
+                pulled.setdefault(ev.hazard_id, []).append(ev)
+        actor = actor_of(db)
+        for chain in pulled.values():
+            chain.sort(key=lambda ev: ev.seq)
+        refold_pulled(db, pulled, actor)
+        for hazard_id in hazards:
+            refold(db, hazard_id, actor)
 
     # ---------------------------------------------------------------- lists
 

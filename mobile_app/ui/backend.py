@@ -109,6 +109,10 @@ class Backend(Protocol):
     ) -> str:
         """A hazard seen outside a checklist; returns its id (queued, shown pending)."""
 
+    def open_site_code(self, payload: str) -> dict[str, Any]:
+        """A scanned or typed site QR code: ``site_id`` and the suggested ``template_id`` and
+        ``profile``; raises ``ActionRefused`` for a code that is not ours or a site not held."""
+
     # -- sync --------------------------------------------------------------------------------
     def probe(self) -> bool: ...
     def sync(self, progress: ProgressCallback | None = None) -> SyncReport: ...

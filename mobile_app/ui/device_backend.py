@@ -18,6 +18,7 @@ import requests
 from mobile_app.core.chains import local_chain, stored_view
 from mobile_app.core.checklists import held_templates
 from mobile_app.core.drafts import Drafts
+from mobile_app.core.location import LocationProvider, device_location
 from mobile_app.core.outbox import LocalRefusal, Outbox, actor_of
 from mobile_app.core.session import (
     DeviceSession,
@@ -26,6 +27,7 @@ from mobile_app.core.session import (
     clear_local_data,
     unsynced_count,
 )
+from mobile_app.core.site_codes import open_from_qr
 from mobile_app.core.store import LocalStore
 from mobile_app.core.sync_client import (
     DeviceRevoked,
@@ -84,12 +86,15 @@ class DeviceBackend:
         *,
         clock: Clock | None = None,
         fast_fail: bool = True,
+        location: LocationProvider | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.clock = clock or SystemClock()
         self.store = LocalStore(self.data_dir / "device.db")
-        self.outbox = Outbox(self.store, clock=self.clock)
-        self.drafts_ = Drafts(self.store, clock=self.clock)
+        # GPS on Android (plyer); none on a desktop: findings and photos are stamped where known
+        self.location = location or device_location(clock=self.clock)
+        self.outbox = Outbox(self.store, clock=self.clock, location=self.location)
+        self.drafts_ = Drafts(self.store, clock=self.clock, location=self.location)
         self.session = DeviceSession(self.store)
         self.device_id: str = self.store.device_id
         if not self.store.meta("server_url"):
@@ -309,7 +314,7 @@ class DeviceBackend:
             "is_open": view.is_open,
             "site_id": view.site_id,
             "site_name": row.get("site_name") or "",
-            "overdue": view.overdue or view.is_past_deadline(now),
+            "overdue": view.is_overdue(now),
             "deadline": view.deadline,
             "responsible_unit": view.responsible_unit,
             "responsible_person": view.responsible_person,
@@ -585,6 +590,19 @@ class DeviceBackend:
             )
         except LocalRefusal as exc:
             raise _refused(exc, self._lang()) from None
+
+    def open_site_code(self, payload: str) -> dict[str, Any]:
+        try:
+            opened = open_from_qr(self.store, self._user()["role"], payload)
+        except LocalRefusal as exc:
+            raise _refused(exc, self._lang()) from None
+        offer = opened.suggested
+        return {
+            "site_id": opened.site["id"],
+            "name": opened.site["name"],
+            "template_id": offer.template_id if offer else None,
+            "profile": offer.profile if offer else None,
+        }
 
     # ------------------------------------------------------------------ sync
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
@@ -19,7 +18,7 @@ from server.auth.scope import scope_of
 from server.auth.service import session_is_live
 from server.context import Caller
 from server.settings import Settings
-from server.uow import RETRIES, RETRYABLE, end_unit
+from server.uow import RETRIES, RETRYABLE, backoff, end_unit
 from server.users.models import User
 from shared.errors import DomainError
 from shared.roles import Role
@@ -52,7 +51,7 @@ class UnitOfWorkRoute(APIRoute):
                 except BaseException as exc:
                     await run_in_threadpool(end_unit, session, exc)  # rolls back
                     if isinstance(exc, RETRYABLE) and attempt < RETRIES - 1:
-                        await asyncio.sleep(random.uniform(0, 0.02 * 2**attempt))
+                        await asyncio.sleep(backoff(attempt))
                         continue
                     answer = self.answer_error(request, exc)
                     if answer is None:

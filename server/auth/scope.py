@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from server.sites.models import District
+from server.sites.tree import DistrictTree
 from server.users.models import User, UserDistrict, UserSite
 from shared.roles import Role
 
@@ -27,17 +27,8 @@ class Scope:
 
 
 def descendants(session: Session, roots: set[str]) -> set[str]:
-    """Districts below the given ones, inclusive; the tree is small (a city's 区/旗/街道)."""
-    children: dict[str | None, list[str]] = {}
-    for d in session.exec(select(District)).all():
-        children.setdefault(d.parent_id, []).append(d.id)
-    out, todo = set(), list(roots)
-    while todo:
-        d = todo.pop()
-        if d not in out:
-            out.add(d)
-            todo.extend(children.get(d, []))
-    return out
+    """Districts below the given ones, inclusive."""
+    return DistrictTree(session).below(roots)
 
 
 def scope_of(session: Session, user: User) -> Scope:

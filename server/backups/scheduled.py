@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from server.backups.service import Installation, backup_folders, prune, take_backup
+from server.jobs.registry import DailyAt, job
 from server.settings import Settings
 
 
@@ -20,6 +21,7 @@ def installation(session: Session, settings: Settings) -> Installation:
     return Installation(url, Path(settings.blob_dir), settings.pg_bin_dir)
 
 
+@job("nightly_backup", DailyAt("backup_time"))
 def nightly_backup(session: Session, now: datetime, settings: Settings) -> dict:
     if settings.backup_keep <= 0:
         return {"backup": "off"}

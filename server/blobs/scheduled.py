@@ -12,6 +12,7 @@ from server.blobs.store import BlobStore
 from server.blobs.thumbs import drop_thumbnail
 from server.hazards.models import Attachment, BlobOwner, HazardPhoto
 from server.inspections.models import Inspection, inspection_blobs
+from server.jobs.registry import DailyAt, job
 from server.settings import Settings
 from server.uow import checkpoint
 
@@ -63,6 +64,7 @@ def gc_orphan_blobs(session: Session, store: BlobStore, now: datetime, *, days: 
     return removed
 
 
+@job("gc_blobs", DailyAt(at="03:30"))  # files no record cites: quiet hours
 def gc_blobs(session: Session, now: datetime, settings: Settings | None = None) -> int:
     """The scheduled job: the server's own blob folder and orphan age."""
     settings = settings or Settings()

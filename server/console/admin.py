@@ -28,6 +28,7 @@ from server.users import service as users
 from server.users.models import User
 from server.users.schemas import UserCreate, UserUpdate
 from shared.errors import DomainError, Refusal
+from shared.geo import DATUM_LABELS
 from shared.roles import LOGIN_ROLES, Role
 from shared.taxonomy import Industry, RiskColour, SiteType
 
@@ -150,7 +151,7 @@ def user_update(
 
 SITE_FIELDS = (
     "name", "industry", "site_type", "district_id", "risk_colour", "address", "contact_name",
-    "contact_phone",
+    "contact_phone", "lat", "lon", "datum",
 )  # fmt: skip
 
 
@@ -176,6 +177,7 @@ def _sites_context(request: Request, session: Session, caller: Caller) -> dict[s
         "industries": [i.value for i in Industry],
         "site_types": [s.value for s in SiteType],
         "colours": [c.value for c in RiskColour],
+        "datums": DATUM_LABELS,
         "error": None,
         "form": {},
     }
@@ -225,6 +227,8 @@ def site_update(
     data: dict[str, Any] = _text_fields(form, SITE_FIELDS)
     for blank in ("address", "contact_name", "contact_phone"):
         data.setdefault(blank, "")
+    for cleared in ("lat", "lon"):  # both left empty: the site has no coordinates
+        data.setdefault(cleared, None)
     data["active"] = form.get("active") == "yes"
     try:
         body = validated(SiteUpdate, data)

@@ -13,7 +13,6 @@ from starlette.responses import RedirectResponse, Response
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.console import exports
-from server.console import service as console
 from server.console.chart import trend_chart
 from server.console.pages import ConsoleRoute, render
 from server.console.queue import OPEN
@@ -22,6 +21,7 @@ from server.context import Caller
 from server.hazards.models import Hazard
 from server.hazards.service import HazardFilter, filtered_query
 from server.jobs.days import local_date
+from server.summaries import signoff
 from server.tlog.checkpoints import checkpoint_qr, day_checkpoint
 from shared.errors import DomainError
 from shared.roles import Role
@@ -58,7 +58,7 @@ def summary_context(
     require_role(caller, *READERS)
     today = local_date(now, tz)
     params = request.query_params
-    summary = console.day_summary(
+    summary = signoff.day_summary(
         session, caller, _day(params.get("date"), today), params.get("district") or None, now, tz
     )
     figures = summary.figures
@@ -76,7 +76,7 @@ def summary_context(
         i: {k: sum(r[k] for r in rows if r["industry"] == i) for k in ("open", "overdue", "new")}
         for i in industries
     }
-    acks = console.acks_for(session, summary.district_id, summary.day) if not summary.live else []
+    acks = signoff.acks_for(session, summary.district_id, summary.day) if not summary.live else []
     return {
         "summary": summary,
         "figures": figures,
@@ -85,14 +85,14 @@ def summary_context(
         "industries": industries,
         "pivot": pivot,
         "col_totals": col_totals,
-        "picture": console.risk_picture(session, caller, summary.district_id),
-        "scopes": console.scope_options(session, caller),
+        "picture": signoff.risk_picture(session, caller, summary.district_id),
+        "scopes": signoff.scope_options(session, caller),
         "acks": acks,
         "my_ack": next((a for a in acks if a.user_id == caller.user.id), None),
         "can_ack": caller.role is Role.leader and not summary.live,
         "today": today,
         "yesterday": today - timedelta(days=1),
-        "digest_now": console.figures_digest(figures),
+        "digest_now": signoff.figures_digest(figures),
     }
 
 
@@ -188,7 +188,7 @@ def acknowledge(
         raise DomainError.of("invalid_input", "请指定日期", "date is required", status=422)
     district = str(form.get("district") or "")[:32]
     comment = form.get("comment")
-    ack = console.acknowledge(
+    ack = signoff.acknowledge(
         session, caller, day, district, now, tz, comment if isinstance(comment, str) else None
     )
     return RedirectResponse(
@@ -221,7 +221,7 @@ def export_daily(
     tz = settings.timezone
     require_role(caller, *READERS)
     params = request.query_params
-    summary = console.day_summary(
+    summary = signoff.day_summary(
         session,
         caller,
         _day(params.get("date"), local_date(now, tz)),
@@ -229,7 +229,7 @@ def export_daily(
         now,
         tz,
     )
-    acks = [] if summary.live else console.acks_for(session, summary.district_id, summary.day)
+    acks = [] if summary.live else signoff.acks_for(session, summary.district_id, summary.day)
     data = exports.daily_workbook(summary.figures, acks, lang_of(request), tz, summary.stored)
     return exports.xlsx_response(
         data, f"daily-summary-{summary.district_id}-{summary.day.isoformat()}.xlsx"

@@ -17,9 +17,10 @@ from sqlmodel import Session, col, select
 
 from server.context import Caller
 from server.hazards.models import Hazard, HazardEvent
+from server.hazards.overdue import overdue_clause
 from server.hazards.service import HazardFilter, awaiting_clause, filtered_query
 from server.scoping import scope_filter
-from shared.chain import DEADLINE_STATES, OPEN_STATES, State
+from shared.chain import OPEN_STATES, State, overdue_now
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy, overdue_days
 from shared.roles import Role
 from shared.taxonomy import Industry, Severity
@@ -65,12 +66,7 @@ def tabs_for(role: Role) -> dict[str, str]:
     }
 
 
-def overdue_expr(now: datetime):
-    """Past its deadline while the deadline still binds (the list filter's own definition), or
-    flagged unassigned past the officer's own step deadline."""
-    return (
-        col(Hazard.state).in_([s.value for s in DEADLINE_STATES]) & (col(Hazard.deadline) < now)
-    ) | ((Hazard.state == State.reported.value) & Hazard.overdue.is_(True))
+overdue_expr = overdue_clause
 
 
 @dataclass(frozen=True)
@@ -229,11 +225,7 @@ def tab_counts(session: Session, caller: Caller, now: datetime) -> dict[str, int
 
 
 def is_overdue(h: Hazard, now: datetime) -> bool:
-    return h.overdue or (
-        h.state in {s.value for s in DEADLINE_STATES}
-        and h.deadline is not None
-        and h.deadline < now
-    )
+    return overdue_now(h.state, h.deadline, h.overdue, now)
 
 
 def days_overdue(h: Hazard, now: datetime, policy: DeadlinePolicy = DEFAULT_POLICY) -> int | None:

@@ -40,6 +40,7 @@ from server.console.session import (
     session_from_token,
     set_session,
 )
+from server.console.where import stamps_of
 from server.context import Caller
 from server.hazards import service as hazards
 from server.hazards.models import Hazard
@@ -389,7 +390,8 @@ def hazard_context(
         "matter": matter,
         "link": link,
         "reported": reported,
-        "overdue": view.overdue or view.is_past_deadline(now),
+        "stamps": stamps_of(events, site),
+        "overdue": view.is_overdue(now),
         "late_days": days_overdue(hazard, now, request.app.state.policy),
         "mine_to_ack": {i["id"] for i in pending_instructions(view, caller.actor)},
         "error": None,

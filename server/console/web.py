@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
-from server.console import admin, leader, tasks, views
+from server.console import admin, leader, tasks, views, where
 from server.console.pages import STATIC_DIR, ConsoleRoute, page_for_exception
 from shared.errors import not_found
 
@@ -21,7 +21,14 @@ def unknown_page(request: Request, path: str) -> Response:
 
 def mount_console(app: FastAPI) -> None:
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
-    for router in (views.router, leader.router, admin.router, tasks.router, _fallback):
+    for router in (
+        views.router,
+        leader.router,
+        admin.router,
+        tasks.router,
+        where.router,
+        _fallback,
+    ):
         app.include_router(router)
 
     @app.get("/console", include_in_schema=False)

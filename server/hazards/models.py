@@ -24,11 +24,13 @@ class Hazard(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=36)
     # 隐患编号 (shared.numbers), allocated at creation; never changes, never reused
     number: str | None = Field(default=None, max_length=32)
-    site_id: str = Field(foreign_key="site.id", index=True, max_length=36)
-    district_id: str = Field(foreign_key="district.id", index=True, max_length=32)
-    industry: str = Field(max_length=32, index=True)
-    severity: str = Field(max_length=16, index=True)
-    state: str = Field(max_length=16, index=True)
+    # no single-column indexes on site_id, district_id, state (each leads a composite index
+    # below) nor on the few-valued columns no query reads alone (migration 0018_hazard_indexes)
+    site_id: str = Field(foreign_key="site.id", max_length=36)
+    district_id: str = Field(foreign_key="district.id", max_length=32)
+    industry: str = Field(max_length=32)
+    severity: str = Field(max_length=16)
+    state: str = Field(max_length=16)
     title: str = Field(max_length=200)
     description: str = Field(default="", max_length=4000)
     reported_by: str = Field(max_length=36)
@@ -37,8 +39,8 @@ class Hazard(SQLModel, table=True):
     responsible_person: str | None = Field(default=None, max_length=4000)
     responsible_user_id: str | None = Field(default=None, max_length=36)
     deadline: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    overdue: bool = Field(default=False, index=True)
-    escalation_level: int = Field(default=0, index=True)
+    overdue: bool = False
+    escalation_level: int = 0
     # ``shared.events.acts_next`` of the fold, space-separated ("enterprise officer"), and the
     # roles a 批示 awaits 签收 from: the queues' "待我处理" and their pending-instruction mark
     next_roles: str = Field(default="", max_length=64)
@@ -51,7 +53,7 @@ class Hazard(SQLModel, table=True):
     spot_check: str | None = Field(default=None, max_length=16, index=True)
     matter_id: str | None = Field(default=None, foreign_key="matter.id", max_length=64)
     link_id: str | None = Field(default=None, foreign_key="matter_link.id", max_length=64)
-    inspection_id: str | None = Field(default=None, max_length=36, index=True)
+    inspection_id: str | None = Field(default=None, max_length=36)
     event_count: int = 0
     last_hash: str = Field(max_length=64)
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from server.hazards import service
 from server.hazards.models import Hazard
 from server.jobs.pages import by_deadline
+from server.jobs.registry import Every, job
 from server.uow import RETRIES, run_unit
 from shared.chain import DEADLINE_STATES, EventType, Refused, State
 from shared.clock import to_iso
@@ -25,6 +26,7 @@ T = TypeVar("T")
 BATCH = 1000  # events per unit: big enough to amortise a round trip, small enough to retry
 
 
+@job("flag_overdue", Every("overdue_minutes"))
 def flag_overdue(session: Session, now: datetime, settings: Settings | None = None) -> int:
     """One ``overdue`` event per hazard per deadline. Reads only unflagged hazards in a
     deadline state (a partial index), so a run costs what falls due, not the table size;

@@ -25,13 +25,13 @@ from server.blobs import service as blobs
 from server.context import SYSTEM_ACTOR, Caller
 from server.hazards.models import Hazard, HazardEvent
 from server.hazards.numbers import next_number
+from server.hazards.overdue import overdue_clause
 from server.matters.models import HazardMatter, MatterLink
 from server.scoping import scope_filter
 from server.sites.models import District, Site
 from server.sync.feed import record_change, record_changes
 from server.uow import Collision
 from shared.chain import (
-    DEADLINE_STATES,
     REGULATOR_FOUND,
     Actor,
     ChainBreak,
@@ -245,12 +245,41 @@ def append(
     (``blobs.link_to_hazard``); None only for the system's own events.
     """
     # An id we mint cannot exist yet: skip the idempotency lookup on the hot path.
-    minted = event_id is None
-    event_id = event_id or str(uuid.uuid4())
-    return _append_once(
-        session, actor, hazard_id, event_type, payload, now, policy, event_id,
-        device_time, device_id, dedupe_key, site, minted, citer,
-    )  # fmt: skip
+    intent = _Intent(
+        actor=actor,
+        hazard_id=hazard_id,
+        event_type=event_type,
+        payload=payload,
+        now=now,
+        policy=policy,
+        event_id=event_id or str(uuid.uuid4()),
+        minted=event_id is None,
+        device_time=device_time,
+        device_id=device_id,
+        dedupe_key=dedupe_key,
+        site=site,
+        citer=citer,
+    )
+    return _append_once(session, intent)
+
+
+@dataclass(frozen=True)
+class _Intent:
+    """One event to append, as ``append`` was asked for it (its id minted if none was given)."""
+
+    actor: Actor
+    hazard_id: str
+    event_type: str
+    payload: dict[str, Any]
+    now: datetime
+    policy: DeadlinePolicy
+    event_id: str
+    minted: bool
+    device_time: str | None
+    device_id: str | None
+    dedupe_key: str | None
+    site: Site | None
+    citer: Caller | None
 
 
 def _swap_head(session: Session, hazard_id: str, old: str, new: str) -> None:
@@ -277,27 +306,15 @@ def _recorded(session: Session, dedupe_key: str) -> bool:
     )
 
 
-def _append_once(
-    session,
-    actor,
-    hazard_id,
-    event_type,
-    payload,
-    now,
-    policy,
-    event_id,
-    device_time,
-    device_id,
-    dedupe_key,
-    site,
-    minted=False,
-    citer=None,
-) -> Appended:
-    existing = None if minted else _existing_event(session, event_id, hazard_id, event_type, actor)
+def _append_once(session: Session, it: _Intent) -> Appended:
+    actor, hazard_id, event_id, now, site = it.actor, it.hazard_id, it.event_id, it.now, it.site
+    existing = (
+        None if it.minted else _existing_event(session, event_id, hazard_id, it.event_type, actor)
+    )
     if existing is not None:
         return Appended(to_chain_event(existing), fold(load_events(session, hazard_id)), True)
     hazard = session.get(Hazard, hazard_id)
-    if event_type == EventType.reported:
+    if it.event_type == EventType.reported:
         if hazard is not None:
             raise DomainError.of(
                 "already_exists",
@@ -311,11 +328,11 @@ def _append_once(
         if hazard is None:
             raise not_found("隐患", "hazard")
         view = view_at_head(hazard, session)  # one step on from the head, not the whole chain
-    decision = decide(view, event_type, actor, payload, now, policy)
-    if dedupe_key and _recorded(session, dedupe_key):
+    decision = decide(view, it.event_type, actor, it.payload, now, it.policy)
+    if it.dedupe_key and _recorded(session, it.dedupe_key):
         raise Refused(DUPLICATE)
     if decision.type in (EventType.rectification_submitted, EventType.self_closed):
-        _check_evidence_held(session, citer, decision.payload)
+        _check_evidence_held(session, it.citer, decision.payload)
     ev = seal_event(
         event_id=event_id,
         hazard_id=hazard_id,
@@ -323,7 +340,7 @@ def _append_once(
         actor=actor,
         at=now,
         prev=view,
-        device_time=device_time,
+        device_time=it.device_time,
     )
     if hazard is not None:
         _swap_head(session, hazard_id, view.last_hash, ev.hash)
@@ -333,10 +350,10 @@ def _append_once(
     # The event row is inserted after the projection row exists (FK order).
     projected = _project(session, hazard, new_view, site)
     session.flush()
-    session.add(_event_row(ev, dedupe_key, device_id))
+    session.add(_event_row(ev, it.dedupe_key, it.device_id))
     blobs.link_to_hazard(
         session,
-        citer,
+        it.citer,
         hazard_id,
         [*(ev.payload.get("photos") or []), *(ev.payload.get("evidence") or [])],
     )
@@ -736,10 +753,7 @@ def filtered_query(session: Session, caller: Caller, f: HazardFilter, now: datet
             tagged = tagged.where(HazardMatter.link_id == f.link_id)
         q = q.where(col(Hazard.id).in_(tagged))
     if f.overdue is not None:
-        past = (
-            (col(Hazard.state).in_([s.value for s in DEADLINE_STATES]))
-            & (col(Hazard.deadline) < now)
-        ) | ((Hazard.state == State.reported.value) & Hazard.overdue.is_(True))
+        past = overdue_clause(now)
         q = q.where(past if f.overdue else ~past)
     if f.escalated is not None:
         q = q.where(

@@ -12,10 +12,11 @@ from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.hazards import service
 from server.schemas import LongText, ShortText, Text, UUIDStr
 from server.tlog.verify import hazard_findings
-from shared.chain import EventType, State
+from shared.chain import EventType, State, overdue_now
 from shared.deadlines import DeadlinePolicy
 from shared.errors import DomainError
 from shared.events import awaits
+from shared.geo import GpsStamp
 from shared.taxonomy import Industry, Severity
 
 router = APIRouter(tags=["hazards"], route_class=UnitOfWorkRoute)
@@ -104,6 +105,8 @@ class HazardReport(BaseModel):
     matter_id: Text(64) | None = None
     link_id: Text(64) | None = None
     device_time: Text(40) | None = None
+    gps: GpsStamp | None = Field(None, description="where it was found (WGS-84), if known")
+    photo_gps: dict[Sha256, GpsStamp] | None = Field(None, description="where each was taken")
 
 
 class EventIn(BaseModel):
@@ -133,7 +136,7 @@ def _detail(session, caller, hazard_id: str, now: datetime) -> HazardDetail:
     checked = service.checked_chain(session, caller, hazard_id)
     view = checked.view
     base = _public(checked.hazard).model_dump()
-    base["overdue"] = view.overdue or view.is_past_deadline(now)
+    base["overdue"] = view.is_overdue(now)
     return HazardDetail(
         **base,
         events=[EventPublic(**e.body(), hash=e.hash) for e in checked.events],
@@ -203,9 +206,7 @@ def list_hazards(
     items = []
     for h in rows:
         item = _public(h)
-        item.overdue = h.overdue or (
-            h.state in ("assigned", "rectifying") and h.deadline is not None and h.deadline < now
-        )
+        item.overdue = overdue_now(h.state, h.deadline, h.overdue, now)
         items.append(item)
     return HazardPage(items=items, next_cursor=nxt, total=total)
 

@@ -46,6 +46,7 @@ from pydantic import (
 
 from server.schemas import LongText, Text, UUIDStr
 from shared.chain import MAX_TEXT, canonical_json
+from shared.geo import GpsStamp
 
 MAX_ANSWERS = 2000
 MAX_PHOTOS_PER_ITEM = 20
@@ -108,7 +109,9 @@ class Signatures(BaseModel):
 
 # Fields added after inspections were first stored. Left out of the hash while unset, so a
 # payload sent before they existed still hashes as stored and its retry replays.
-_LATER_FIELDS = ("item_notes", "descriptions", "signatures", "checklist_override")
+_LATER_FIELDS = (
+    "item_notes", "descriptions", "signatures", "checklist_override", "gps", "photo_gps",
+)  # fmt: skip
 
 
 class InspectionSubmit(BaseModel):
@@ -131,6 +134,10 @@ class InspectionSubmit(BaseModel):
     started_at: UTCTime
     ended_at: UTCTime
     location: Location | None = None
+    # GPS stamps (shared.geo), where the device had a fix: per item when it was answered, and
+    # per photo when it was taken; each finding's hazard carries its own
+    gps: dict[ItemId, GpsStamp] = Field(default_factory=dict, max_length=MAX_ANSWERS)
+    photo_gps: dict[Sha256, GpsStamp] = Field(default_factory=dict, max_length=MAX_PHOTOS)
     signatures: Signatures | None = None
     checklist_override: Text(500) | None = Field(
         None,

@@ -316,6 +316,8 @@ def submit(
                     descriptions=body.descriptions,
                     location=body.location.label() if body.location else None,
                     profile=body.profile,
+                    gps=body.gps,
+                    photo_gps=body.photo_gps,
                 ),
                 now=now,
                 hazard_id=hid,

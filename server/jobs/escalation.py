@@ -17,8 +17,10 @@ from server.hazards.models import Hazard, HazardEvent
 from server.hazards.scheduled import append_in_batches
 from server.jobs.notices import notify_events
 from server.jobs.pages import by_deadline
-from server.jobs.recipients import LEVEL_WORDS, DistrictTree, supervisors
+from server.jobs.recipients import LEVEL_WORDS, supervisors
+from server.jobs.registry import Every, job
 from server.settings import Settings, get_settings
+from server.sites.tree import DistrictTree
 from shared.chain import DEADLINE_STATES, EventType
 from shared.deadlines import overdue_days
 from shared.taxonomy import Severity
@@ -88,6 +90,7 @@ def _escalation_wording(hazard: Hazard, event: HazardEvent) -> tuple[str, str]:
     )
 
 
+@job("escalate", Every("escalate_minutes"))
 def escalate(session: Session, now: datetime, settings: Settings | None = None) -> dict[str, int]:
     settings = settings or get_settings()
     escalated = escalate_overdue(session, now, settings.escalate_after_days)

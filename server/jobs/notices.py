@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from server.hazards.models import Hazard, HazardEvent
-from server.jobs.recipients import DistrictTree
 from server.notifications.service import notify
+from server.sites.tree import DistrictTree
 from shared.clock import to_iso
 
 # Events older than this are history, not news: a new deployment does not replay old chains.

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from server.jobs.days import local_date, local_time_on
 from server.jobs.idempotent import insert_once
+from server.jobs.registry import Every, job
 from server.notifications.models import Notification, NotificationDelivery
 from server.notifications.service import preference_of
 from server.settings import Settings, get_settings
@@ -252,6 +253,7 @@ def send_pending(session: Session, now: datetime, settings: Settings) -> tuple[i
     return sent, failed
 
 
+@job("deliver", Every("deliver_minutes"))
 def deliver(session: Session, now: datetime, settings: Settings | None = None) -> dict[str, int]:
     settings = settings or get_settings()
     queued = enqueue(session, now, settings)

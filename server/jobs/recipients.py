@@ -12,45 +12,12 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from server.sites.models import District
+from server.sites.tree import DistrictTree
 from server.users.models import User, UserDistrict
 from shared.roles import Role
-from shared.supervision import DISTRICT, LEVELS, level_of
+from shared.supervision import LEVELS
 
 LEVEL_WORDS = {n: (lv.zh, lv.en) for n, lv in LEVELS.items()}  # named in shared.supervision
-
-
-class DistrictTree:
-    """The district table in memory (a city has tens of districts): one load per job run."""
-
-    def __init__(self, session: Session) -> None:
-        self.by_id = {d.id: d for d in session.exec(select(District)).all()}
-
-    def chain(self, district_id: str) -> list[District]:
-        """The district and its ancestors, nearest first."""
-        out: list[District] = []
-        seen: set[str] = set()
-        d = self.by_id.get(district_id)
-        while d is not None and d.id not in seen:
-            out.append(d)
-            seen.add(d.id)
-            d = self.by_id.get(d.parent_id) if d.parent_id else None
-        return out
-
-    def supervising(self, district_id: str, level: int) -> str:
-        """The district that supervises at this escalation level (the root if none matches)."""
-        chain = self.chain(district_id)
-        if not chain:
-            return district_id
-        wanted = level_of(max(level, DISTRICT)).key
-        for d in chain:
-            if d.level == wanted:
-                return d.id
-        return chain[0].id if level <= 1 else chain[-1].id
-
-    def name(self, district_id: str) -> str:
-        d = self.by_id.get(district_id)
-        return d.name if d else district_id
 
 
 def assigned_users(

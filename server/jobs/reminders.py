@@ -11,10 +11,12 @@ from sqlmodel import Session, col, select
 from server.hazards.models import Hazard, HazardEvent
 from server.jobs.idempotent import insert_many_once
 from server.jobs.notices import notify_events
-from server.jobs.recipients import DistrictTree, active_user, supervisors
+from server.jobs.recipients import active_user, supervisors
+from server.jobs.registry import Every, job
 from server.notifications.models import HazardReminder
 from server.notifications.service import notify
 from server.settings import Settings, get_settings
+from server.sites.tree import DistrictTree
 from server.uow import checkpoint
 from shared.chain import DEADLINE_STATES
 from shared.clock import DEFAULT_TIMEZONE, local_text, parse_iso, to_iso
@@ -126,6 +128,7 @@ def _overdue_wording(
     )
 
 
+@job("remind", Every("remind_minutes"))
 def remind(session: Session, now: datetime, settings: Settings | None = None) -> dict[str, int]:
     settings = settings or get_settings()
     tz = settings.timezone

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.hazards.models import Hazard
+from server.hazards.overdue import overdue_clause
 from server.logs import new_request_id, request_id
 from server.sync.models import SyncDevice, SyncOp
 from shared.sync_wire import PushResponse
@@ -85,9 +86,7 @@ class DatabaseFigures(Collector):
         now = self.now()
         h = Hazard.__table__.c
         open_ = h.state.in_(OPEN_STATES)
-        overdue = and_(
-            open_, (h.overdue.is_(True)) | and_(h.deadline.is_not(None), h.deadline < now)
-        )
+        overdue = overdue_clause(now)
         hazards = GaugeMetricFamily(
             "hazardchain_hazards", "Hazards now, by kind", labels=["kind", "severity"]
         )

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from server.jobs.registry import Every, job
 from server.notifications.service import notify
 from server.plans.models import InspectionPlan
 from server.plans.service import generate_tasks, mark_missed
@@ -15,6 +16,7 @@ from server.sites.models import Site
 from server.uow import checkpoint
 
 
+@job("plan_tasks", Every("plan_minutes"))
 def plan_tasks(session: Session, now: datetime, settings: Settings | None = None) -> dict[str, int]:
     settings = settings or get_settings()
     created = 0

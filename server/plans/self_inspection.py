@@ -16,10 +16,12 @@ from sqlmodel import Session, col, func, select
 
 from server.checklists.models import ChecklistTemplate
 from server.inspections.models import Inspection
-from server.jobs.recipients import DistrictTree, supervisors
+from server.jobs.recipients import supervisors
+from server.jobs.registry import Every, job
 from server.notifications.service import notify
 from server.settings import Settings, get_settings
 from server.sites.models import Site
+from server.sites.tree import DistrictTree
 from server.users.models import User, UserSite
 from shared.roles import Role
 from shared.self_inspection import Period, ended_periods
@@ -68,6 +70,7 @@ def _text(
     )
 
 
+@job("self_inspections", Every("plan_minutes"))
 def self_inspections(
     session: Session, now: datetime, settings: Settings | None = None
 ) -> dict[str, int]:

@@ -29,4 +29,8 @@ class Site(SQLModel, table=True):
     contact_name: str = Field(default="", max_length=100)
     contact_phone: str = Field(default="", max_length=40)
     active: bool = True
+    # where it is (shared.geo): optional, in the datum it was copied in (GPS = wgs84, 高德 = gcj02)
+    lat: float | None = None
+    lon: float | None = None
+    datum: str = Field(default="wgs84", max_length=8)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

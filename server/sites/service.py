@@ -67,9 +67,23 @@ def _district_exists(session: Session, district_id: str) -> None:
         )
 
 
+def _both_or_neither(site: Site) -> None:
+    """A point needs both coordinates (a form or a patch may give, or clear, just one)."""
+    if (site.lat is None) != (site.lon is None):
+        missing = "lon" if site.lon is None else "lat"
+        raise DomainError.of(
+            "invalid_input",
+            "经纬度须同时填写或同时留空",
+            "give both latitude and longitude, or neither",
+            status=422,
+            fields={missing: "give both latitude and longitude, or neither"},
+        )
+
+
 def create_site(session: Session, data: dict[str, Any], now: datetime) -> Site:
     _district_exists(session, data["district_id"])
     site = Site(id=data.pop("id", None) or str(uuid.uuid4()), created_at=now, **data)
+    _both_or_neither(site)
     if session.get(Site, site.id) is not None:
         raise DomainError.of(
             "already_exists",
@@ -91,6 +105,7 @@ def update_site(session: Session, site_id: str, changes: dict[str, Any]) -> Site
         _district_exists(session, changes["district_id"])
     for key, value in changes.items():
         setattr(site, key, value)
+    _both_or_neither(site)
     session.add(site)
     session.flush()
     return site

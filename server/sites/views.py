@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -11,7 +11,11 @@ from pydantic import BaseModel, Field
 from server.api.deps import AdminDep, CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.schemas import Name, Offset, Patch, ShortText, Text, UUIDStr
 from server.sites import service
+from shared.geo import Datum
 from shared.taxonomy import Industry, RiskColour, SiteType
+
+Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, description="latitude")]
+Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="longitude")]
 
 router = APIRouter(tags=["sites"], route_class=UnitOfWorkRoute)
 
@@ -35,6 +39,9 @@ class SitePublic(BaseModel):
     contact_name: str
     contact_phone: str
     active: bool
+    lat: float | None = None
+    lon: float | None = None
+    datum: str = Field("wgs84", description="datum of lat/lon: wgs84 (GPS) or gcj02 (高德)")
     created_at: datetime
 
 
@@ -53,9 +60,13 @@ class SiteCreate(BaseModel):
     address: Text(300) = ""
     contact_name: Text(100) = ""
     contact_phone: Text(40) = ""
+    lat: Lat | None = None
+    lon: Lon | None = None
+    datum: Datum = Datum.wgs84
 
 
 class SiteUpdate(Patch):
+    nullable: ClassVar[frozenset[str]] = frozenset({"lat", "lon"})  # null clears them
     name: Name | None = None
     industry: Industry | None = None
     site_type: SiteType | None = None
@@ -65,6 +76,9 @@ class SiteUpdate(Patch):
     contact_name: Text(100) | None = None
     contact_phone: Text(40) | None = None
     active: bool | None = None
+    lat: Lat | None = None
+    lon: Lon | None = None
+    datum: Datum | None = None
 
 
 def _site(site) -> SitePublic:

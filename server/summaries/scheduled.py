@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from server.jobs.days import local_date
+from server.jobs.registry import DailyAt, job
 from server.notifications.service import notify
 from server.settings import Settings, get_settings
 from server.summaries.service import build_daily
@@ -19,6 +20,7 @@ from server.users.models import User
 from shared.roles import Role
 
 
+@job("daily_summary", DailyAt("summary_time"))
 def daily_summary(
     session: Session, now: datetime, settings: Settings | None = None
 ) -> dict[str, Any]:

@@ -47,13 +47,13 @@ from server.hazards.service import to_chain_event
 from server.inspections.models import Inspection
 from server.jobs.days import day_bounds, day_start, local_date
 from server.jobs.idempotent import insert_once
-from server.jobs.recipients import DistrictTree
 from server.settings import get_settings
 from server.sites.models import Site
+from server.sites.tree import DistrictTree
 from server.summaries import self_inspection
 from server.summaries.models import DailySummary
 from server.users.service import districts_of
-from shared.chain import DEADLINE_STATES, State, fold
+from shared.chain import DEADLINE_STATES, State, fold, overdue_now
 from shared.clock import parse_iso, to_iso
 from shared.completion import completion
 from shared.deadlines import overdue_days
@@ -239,7 +239,7 @@ def _count_hazard(cal: _Calendar, where: list[tuple[_Scope, str]], h: AsOf) -> N
     if not where:
         return
     is_open = h.state not in _TERMINAL
-    overdue = h.state in _DEADLINE and h.deadline is not None and h.deadline < cal.cut
+    overdue = overdue_now(h.state, h.deadline, False, cal.cut)  # as of the cut: no flag history
     closed_at = h.ended_at if h.state == State.closed else None
     flags = {
         "new": cal.start <= h.reported_at < cal.cut,

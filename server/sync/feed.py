@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Row, and_, insert, or_, select, true, union_all, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
-from sqlmodel import select as select_rows
 
 from server.auth.scope import Scope
 from server.checklists.models import ChecklistTemplate
@@ -170,7 +169,7 @@ def scope_key(scope: Scope) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _check(session: Session, row: SyncChange | None) -> str:
+def _check(session: Session, row: SyncChange | Row[Any] | None) -> str:
     """Fingerprint of the change at a position: which entity, and for an (immutable) event
     its hash too, so a restored server that re-applied the same op differently is caught."""
     if row is None:
@@ -250,14 +249,57 @@ def position_of(session: Session, text: str | None, scope: Scope, *, top: int, e
     return cur.seq
 
 
-def page(session: Session, scope: Scope, after: int, top: int, limit: int) -> list[SyncChange]:
-    """Up to ``limit + 1`` visible changes after ``after`` and no later than ``top`` (a
-    position read before this query, so every change up to it has committed)."""
-    return list(
-        session.exec(
-            select_rows(SyncChange)
-            .where(SyncChange.seq > after, SyncChange.seq <= top, visible(scope))
-            .order_by(SyncChange.seq)
-            .limit(limit + 1)
-        ).all()
+# past this many branches one OR query is cheaper than a branch per district and site
+MAX_PAGE_BRANCHES = 32
+_feed = SyncChange.__table__
+PAGE_COLUMNS = (_feed.c.seq, _feed.c.kind, _feed.c.entity_id, _feed.c.op)
+
+
+def _branches(scope: Scope) -> list[Any] | None:
+    """One WHERE clause per index range a scope's page reads: the rows every user gets
+    (``district_id IS NULL``, then ``site_id IS NULL``), and one per district and site. Each is
+    an equality on the first column of a ``(…, seq)`` index, so each branch is read in seq
+    order from its index and stops at the page size; an ``IN`` or ``OR`` over them made the
+    databases read every visible row after the cursor and sort it."""
+    if scope.everything:
+        return [true()]
+    shared = and_(_feed.c.district_id.is_(None), _feed.c.site_id.is_(None))
+    return (
+        [shared]
+        + [_feed.c.district_id == d for d in sorted(scope.district_ids)]
+        + [_feed.c.site_id == s for s in sorted(scope.site_ids)]
     )
+
+
+def page_query(scope: Scope, after: int, top: int, limit: int) -> Any:
+    """The statement ``page`` runs: ``UNION ALL`` of the scope's branches, each ordered by seq
+    and cut at ``limit + 1`` (their merge holds the page's first ``limit + 1`` positions)."""
+    branches = _branches(scope)
+    in_range = and_(_feed.c.seq > after, _feed.c.seq <= top)
+    if len(branches) > MAX_PAGE_BRANCHES:
+        branches = [visible(scope)]
+    parts = [
+        select(*PAGE_COLUMNS).where(in_range, b).order_by(_feed.c.seq).limit(limit + 1).subquery()
+        for b in branches
+    ]
+    if len(parts) == 1:
+        return select(*parts[0].c)
+    return union_all(*(select(*p.c) for p in parts))
+
+
+def page(session: Session, scope: Scope, after: int, top: int, limit: int) -> list[Row[Any]]:
+    """Up to ``limit + 1`` visible changes after ``after`` and no later than ``top`` (a
+    position read before this query, so every change up to it has committed), as plain
+    ``(seq, kind, entity_id, op)`` rows. A change both in a district and a site of the scope
+    comes from two branches; it is kept once."""
+    rows = session.connection().execute(page_query(scope, after, top, limit)).all()
+    rows.sort(key=lambda r: r[0])
+    out: list[Row[Any]] = []
+    last = None
+    for r in rows:
+        if r[0] != last:
+            out.append(r)
+            last = r[0]
+            if len(out) > limit:
+                break
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from server.db import JSONType, UTCDateTime
@@ -26,6 +26,9 @@ class SyncClock(SQLModel, table=True):
     epoch: str = Field(max_length=32)
 
 
+SHARED = "district_id IS NULL AND site_id IS NULL"  # a change every user may pull
+
+
 class SyncChange(SQLModel, table=True):
     """One feed entry: which entity changed, at which position, and the scope it belongs to
     (``district_id``/``site_id``; both empty for data every user gets)."""
@@ -34,6 +37,14 @@ class SyncChange(SQLModel, table=True):
     __table_args__ = (
         Index("ix_sync_change_district_seq", "district_id", "seq"),
         Index("ix_sync_change_site_seq", "site_id", "seq"),
+        # the rows every user gets, in seq order: PostgreSQL cannot read ``district_id IS
+        # NULL`` from the index above in seq order (it sorts), so a pull page needs its own
+        Index(
+            "ix_sync_change_shared_seq",
+            "seq",
+            postgresql_where=text(SHARED),
+            sqlite_where=text(SHARED),
+        ),
     )
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     kind: str = Field(max_length=16)

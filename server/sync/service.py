@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, update
+from sqlalchemy import select as select_core
 from sqlmodel import Session, col, select
 
 from server.blobs import service as blobs
@@ -28,7 +29,6 @@ from server.checklists.models import ChecklistTemplate
 from server.context import Caller
 from server.hazards import service as hazards
 from server.hazards.models import Attachment, Hazard, HazardEvent
-from server.hazards.service import to_chain_event
 from server.inspections.models import Inspection
 from server.sites.models import District, Site
 from server.sync import feed
@@ -36,7 +36,7 @@ from server.sync.models import SyncChange, SyncDevice, SyncOp
 from server.uow import RETRIES, run_unit
 from server.users.models import Device
 from server.users.service import register_device
-from shared.chain import EventType, Refused
+from shared.chain import BODY_FIELDS, Refused
 from shared.clock import DEFAULT_TIMEZONE, Clock, parse_iso, to_iso
 from shared.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from shared.errors import DomainError, Refusal, not_found
@@ -45,19 +45,15 @@ from shared.sync_wire import (
     MIN_SCHEMA_VERSION,
     OP_VERSIONS,
     SCHEMA_VERSION,
-    Change,
-    HazardEventPayload,
-    HazardReportPayload,
     Op,
     OpResult,
     OpStatus,
     OpType,
-    PhotoAddPayload,
-    PullResponse,
     PushRequest,
     PushResponse,
     PushStop,
     StopReason,
+    chain_op,
     referenced_photos,
 )
 
@@ -249,30 +245,26 @@ def _apply(
             f"this record's format version ({op.v}) is no longer supported",
             status=422,
         )
-    if op.type is OpType.hazard_report:
-        body = HazardReportPayload.model_validate(op.payload)
-        hazards.report(
-            session,
-            caller,
-            payload=body.chain_payload(),
-            now=now,
-            hazard_id=body.hazard_id,
-            policy=policy,
-            device_time=op.device_time,
-            device_id=device_id,
-        )
-        # the reported event has the hazard's id (a major hazard's escalation follows it)
-        return Applied({"hazard_id": body.hazard_id, "event_id": body.hazard_id}, [body.hazard_id])
-    if op.type is OpType.hazard_event:
-        body = HazardEventPayload.model_validate(op.payload)
-        return _append(session, caller, device_id, op, now, policy, body.hazard_id, body.type,
-                       body.payload)  # fmt: skip
-    if op.type is OpType.photo_add:
-        body = PhotoAddPayload.model_validate(op.payload)
-        hazards.get_in_scope(session, caller, body.hazard_id)
-        _expect_photos(session, body.photos, caller, now)
-        return _append(session, caller, device_id, op, now, policy, body.hazard_id,
-                       EventType.photo_added, body.chain_payload())  # fmt: skip
+    if op.type is not OpType.inspection_submit:
+        c = chain_op(op.type, op.payload)
+        if op.type is OpType.hazard_report:
+            hazards.report(
+                session,
+                caller,
+                payload=c.payload,
+                now=now,
+                hazard_id=c.hazard_id,
+                policy=policy,
+                device_time=op.device_time,
+                device_id=device_id,
+            )
+            # the reported event has the hazard's id (a major hazard's escalation follows it)
+            return Applied({"hazard_id": c.hazard_id, "event_id": c.hazard_id}, [c.hazard_id])
+        if c.announced:
+            hazards.get_in_scope(session, caller, c.hazard_id)
+            _expect_photos(session, c.announced, caller, now)
+        return _append(session, caller, device_id, op, now, policy, c.hazard_id, c.event_type,
+                       c.payload)  # fmt: skip
     if op.type is OpType.inspection_submit:
         from server.inspections import service as inspections
         from server.inspections.schemas import InspectionSubmit
@@ -555,51 +547,58 @@ def push(
 # ------------------------------------------------------------------ pull
 
 
-def _event_data(row: HazardEvent) -> dict[str, Any]:
-    ev = to_chain_event(row)
-    data = ev.body()
-    data["hash"] = ev.hash
-    return data
+_E = HazardEvent.__table__.c
+_H = Hazard.__table__.c
+# a pulled event's data: what its hash covers, in ``ChainEvent.body()``'s order, its hash and
+# the 隐患编号, which travels beside the hashed event, not inside it
+EVENT_KEYS = (*BODY_FIELDS, "hash", "hazard_number")
+_EVENT_COLUMNS = (*(getattr(_E, f) for f in BODY_FIELDS), _E.hash, _H.number)
+
+
+def _event_data(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Pulled events as wire dicts, straight from Core rows in one query (a model per event
+    was most of a pull's server time)."""
+    rows = session.connection().execute(
+        select_core(*_EVENT_COLUMNS)
+        .select_from(HazardEvent.__table__.outerjoin(Hazard.__table__, _H.id == _E.hazard_id))
+        .where(_E.id.in_(ids))
+    )
+    return {r[0]: dict(zip(EVENT_KEYS, r, strict=True)) for r in rows}
 
 
 def _site_data(s: Site) -> dict[str, Any]:
     return s.model_dump(mode="json")
 
 
-def _materialize(session: Session, rows: list[SyncChange]) -> list[Change]:
-    """Load what each change names, one query per kind (pages are bounded)."""
+def _materialize(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
+    """What each ``(seq, kind, entity_id, op)`` row names, as the wire's ``Change`` dicts, one
+    query per kind (pages are bounded). Events, nearly all of a feed, never become models."""
     by_kind: dict[str, list[str]] = {}
     for r in rows:
         by_kind.setdefault(r.kind, []).append(r.entity_id)
-    loaded: dict[tuple[str, str], dict[str, Any]] = {}
+    loaded: dict[str, dict[str, dict[str, Any]]] = {}
     if ids := by_kind.get("event"):
-        events = session.exec(select(HazardEvent).where(col(HazardEvent.id).in_(ids))).all()
-        numbers = dict(
-            session.exec(
-                select(Hazard.id, Hazard.number).where(
-                    col(Hazard.id).in_({e.hazard_id for e in events})
-                )
-            ).all()
-        )
-        for e in events:
-            # 隐患编号 travels beside the hashed event, not inside it
-            loaded[("event", e.id)] = _event_data(e) | {"hazard_number": numbers.get(e.hazard_id)}
+        loaded["event"] = _event_data(session, ids)
     if ids := by_kind.get("site"):
-        for s in session.exec(select(Site).where(col(Site.id).in_(ids))).all():
-            loaded[("site", s.id)] = _site_data(s)
+        loaded["site"] = {
+            s.id: _site_data(s) for s in session.exec(select(Site).where(col(Site.id).in_(ids)))
+        }
     if ids := by_kind.get("district"):
-        for d in session.exec(select(District).where(col(District.id).in_(ids))).all():
-            loaded[("district", d.id)] = d.model_dump(mode="json")
+        loaded["district"] = {
+            d.id: d.model_dump(mode="json")
+            for d in session.exec(select(District).where(col(District.id).in_(ids)))
+        }
+    templates = loaded["template"] = {}
     for key in by_kind.get("template", []):
         tid, _, version = key.rpartition(":")
         t = session.get(ChecklistTemplate, (tid, int(version)))
         if t is not None:
-            loaded[("template", key)] = t.model_dump(mode="json")
+            templates[key] = t.model_dump(mode="json")
     out = []
-    for r in rows:
-        data = loaded.get((r.kind, r.entity_id))
-        op = "put" if r.op == "put" and data is not None else "delete"
-        out.append(Change(seq=r.seq, kind=r.kind, id=r.entity_id, op=op, data=data))
+    for seq, kind, entity_id, op in rows:
+        data = loaded.get(kind, {}).get(entity_id)
+        op = "put" if op == "put" and data is not None else "delete"
+        out.append({"seq": seq, "kind": kind, "id": entity_id, "op": op, "data": data})
     return out
 
 
@@ -615,7 +614,9 @@ def pull(
     device_now: str | None,
     now: datetime,
     max_offline_days: int,
-) -> PullResponse:
+) -> dict[str, Any]:
+    """One page as the wire's ``PullResponse`` dict (``views.packed_json`` writes it, with no
+    model per change; tests/sync/test_pull_wire.py holds it to the model's bytes)."""
     state = ensure_device(
         session,
         caller,
@@ -649,10 +650,10 @@ def pull(
         state.last_pull_seq = after
         state.last_pull_at = now
         session.add(state)
-    return PullResponse(
-        changes=changes,
-        next_cursor=next_cursor,
-        has_more=has_more,
-        server_time=to_iso(now),
-        device_last_seq=state.last_seq,
-    )
+    return {
+        "changes": changes,
+        "next_cursor": next_cursor,
+        "has_more": has_more,
+        "server_time": to_iso(now),
+        "device_last_seq": state.last_seq,
+    }

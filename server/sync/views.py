@@ -98,7 +98,16 @@ async def json_body(request: Request) -> dict[str, Any]:
 
 def packed(request: Request, model: BaseModel) -> Response:
     """JSON, gzip-compressed when the client accepts it and it is worth it."""
-    body = model.model_dump_json().encode()
+    return packed_bytes(request, model.model_dump_json().encode())
+
+
+def wire_json(value: dict[str, Any]) -> bytes:
+    """The bytes ``model_dump_json`` writes for the same data (compact, UTF-8 unescaped), from
+    plain dicts: a pull page of 1,000 changes is never turned into 1,000 models."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def packed_bytes(request: Request, body: bytes) -> Response:
     headers = {"Vary": "Accept-Encoding"}
     if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
         body = gzip.compress(body, compresslevel=5, mtime=0)
@@ -159,5 +168,5 @@ def pull(
         now=now,
         max_offline_days=settings.sync_max_offline_days,
     )
-    PULL_CHANGES.inc(len(resp.changes))
-    return packed(request, resp)
+    PULL_CHANGES.inc(len(resp["changes"]))
+    return packed_bytes(request, wire_json(resp))

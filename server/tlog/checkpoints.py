@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from server.jobs.days import day_bounds
+from server.jobs.registry import Every, job
 from server.settings import Settings, get_settings
 from server.tlog import log as tlog
 from server.tlog.keys import signing_key
@@ -70,6 +71,7 @@ def drop(folder: Path, row: Checkpoint) -> Path:
     return path
 
 
+@job("log_checkpoint", Every("log_checkpoint_minutes"))
 def log_checkpoint(
     session: Session, now: datetime, settings: Settings | None = None
 ) -> dict[str, Any]:

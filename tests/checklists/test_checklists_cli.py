@@ -12,6 +12,8 @@ import yaml
 from checklist_fixtures import TEMPLATE_ID, template_dict
 
 from server.checklists.commands import COVERAGE_FILE, coverage_text
+from server.checklists.service import DEFAULT_ROOT
+from shared.checklist import latest_versions, load_all
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_CHECKLISTS = REPO / "checklists"
@@ -56,7 +58,8 @@ def test_validate_list_show_and_import(db_factory, tmp_path):
         assert "db: imported" in r.stdout
 
         r = hazardchain(url, "checklists", "show", "coal_mine")
-        assert r.returncode == 0 and r.stdout.startswith("coal_mine v2 · mine")
+        latest = latest_versions(load_all(DEFAULT_ROOT))["coal_mine"].version
+        assert r.returncode == 0 and r.stdout.startswith(f"coal_mine v{latest} · mine")
         # each item shows how its finding is written, and whether it stops the work
         assert "✗ 瓦斯抽采未达标仍组织生产 / Coal is produced although" in r.stdout
         assert "MAJOR; 0d; stop work" in r.stdout

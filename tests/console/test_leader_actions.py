@@ -13,8 +13,8 @@ import pytest
 from console_helpers import IN_REVIEW, REPORTED, WUDA_MAJOR
 from sqlmodel import Session, select
 
-from server.console.models import SummaryAck
 from server.demo import did
+from server.summaries.models import SummaryAck
 
 EBIKE = did("hazard", "地下车库电动自行车违规充电")  # the mall's, assigned to the enterprise
 YESTERDAY = "2026-03-01"

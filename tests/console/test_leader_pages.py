@@ -11,7 +11,7 @@ from console_helpers import VERIFIED
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from server.console.models import SummaryAck
+from server.summaries.models import SummaryAck
 from server.summaries.service import build_daily
 from server.uow import unit_of_work
 

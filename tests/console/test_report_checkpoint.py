@@ -8,8 +8,8 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from server.console.models import SummaryAck
 from server.scheduler import run_job
+from server.summaries.models import SummaryAck
 from server.tlog.checkpoints import day_checkpoint
 from server.tlog.keys import public_key
 from shared import checkpoint as note

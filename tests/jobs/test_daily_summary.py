@@ -299,3 +299,32 @@ def test_the_days_inspection_tasks_done_on_time_or_not(world, clock):
     assert figures["inspection_tasks"] == {
         "due": 2, "done_on_time": 1, "not_done": 0, "skipped": 1, "rate": 1.0,
     }  # fmt: skip
+
+
+def test_sign_off_through_the_api(story, world: World, clock, live, run):
+    """签阅 over the API as the console does it: leaders only, in scope, once, with the
+    figures' digest; today cannot be signed off; a bad comment is a field error."""
+    clock.set(utc(6, 7))
+    run("daily_summary", clock.now())
+    hleader, officer = live.login("hleader"), live.login("officer")
+    day = {"date": "2026-03-05", "district_id": HAIBOWAN}
+    assert hleader.get("/summaries/daily/acks", params={"date": day["date"]}).json() == []
+    r = hleader.post("/summaries/daily/ack", json={**day, "comment": "已阅，抓紧整改重大隐患"})
+    assert r.status_code == 201, r.text
+    first = r.json()
+    assert first["district_id"] == HAIBOWAN and first["date"] == "2026-03-05"
+    assert first["comment"] == "已阅，抓紧整改重大隐患" and len(first["figures_sha256"]) == 64
+    again = hleader.post("/summaries/daily/ack", json=day)
+    assert again.status_code == 201 and again.json()["id"] == first["id"]
+    listed = officer.get("/summaries/daily/acks", params={"date": day["date"]})
+    assert [a["id"] for a in listed.json()] == [first["id"]]  # officers read who signed
+    r = officer.post("/summaries/daily/ack", json=day)
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    r = hleader.post("/summaries/daily/ack", json={**day, "district_id": CITY})
+    assert r.status_code == 404  # out of the leader's scope
+    r = hleader.post("/summaries/daily/ack", json={**day, "date": "2026-03-06"})
+    assert r.status_code == 422 and r.json()["code"] == "day_not_over"
+    r = hleader.post("/summaries/daily/ack", json={**day, "comment": "x" * 1001})
+    assert r.status_code == 422 and "comment" in r.json()["fields"]
+    r = hleader.post("/summaries/daily/ack", json={"district_id": HAIBOWAN})
+    assert r.status_code == 422 and "date" in str(r.json()["fields"])

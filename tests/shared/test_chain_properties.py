@@ -215,8 +215,8 @@ def test_overdue_is_per_deadline_and_extension_clears_it():
     )
     add(off, "extension_granted", {})
     view = fold(events)
-    assert not view.overdue and not view.is_past_deadline(now)
-    assert view.is_past_deadline(now + timedelta(days=6))
+    assert not view.overdue and not view.is_overdue(now)
+    assert view.is_overdue(now + timedelta(days=6))
 
 
 def test_assignment_without_date_uses_the_items_time_limit():

@@ -37,6 +37,7 @@ def test_every_connection_is_durable_and_migrations_are_recorded(store):
         {"migration_set": MIGRATION_SET, "name": "m002_inspections"},
         {"migration_set": MIGRATION_SET, "name": "m003_log_witness"},
         {"migration_set": MIGRATION_SET, "name": "m004_hazard_numbers"},
+        {"migration_set": MIGRATION_SET, "name": "m006_location"},
     ]
 
 

@@ -53,6 +53,39 @@ class SitesScreen(BaseScreen):
             for s in sites
         ]
 
+    def scan_code(self) -> None:
+        """Open a site from its printed QR code (``hazardchain:site:<id>``): the code read by a
+        scanner into the field, or typed from the line printed under the QR. An unknown or
+        foreign code keeps the dialog open and says why."""
+        t = self.t
+        dlg = FormDialog(
+            [("code", t("Code under the QR"), "")], title=t("Site QR code"), multiline=False
+        )
+        hint = WrapLabel(
+            text=t("Scan the site's QR code into the field, or type the code printed under it."),
+            color=theme.MUTED,
+        )
+        dlg.ids.extra.add_widget(hint)
+        dlg.ids.submit_button.text = t("Open")
+
+        def opened(found: dict) -> None:
+            dlg.dismiss()
+            self.app.go("site", site_id=found["site_id"], template_id=found["template_id"])
+
+        def refused(exc: BaseException) -> None:
+            hint.text, hint.color = str(exc), theme.DANGER
+
+        def submit(values: dict[str, str]) -> bool:
+            self.app.call_local(
+                self.app.backend.open_site_code, values["code"], on_done=opened, on_error=refused
+            )
+            return False  # closed by ``opened`` once the site is found
+
+        dlg.handler = submit
+        dlg.hint = hint
+        dlg.open()
+        self.scan_dialog = dlg
+
 
 class SiteScreen(BaseScreen):
     def fetch(self):
@@ -123,6 +156,9 @@ class SiteScreen(BaseScreen):
         ids.report.disabled = app.role not in REPORTING_ROLES
         ids.report.opacity = 0 if ids.report.disabled else 1
         if self.params.get("template_id") and not ids.start.disabled:
+            # opened from the site's QR code: its suggested checklist, preselected, one tap away
+            self.picker = TemplatePicker(screen=self)
+            self.picker.open()
             self.params = {**self.params, "template_id": None}
 
     def pick_template(self) -> None:

@@ -1,6 +1,7 @@
-"""What the leader's pages read and write, on top of the summaries service: which scopes a user
-may pick, a day's summary (stored, computed, or today's live figures), the sign-off, and the
-four-colour picture of sites. Knows nothing of HTTP."""
+"""What leaders read and sign, on top of the summaries service: which scopes a user may pick, a
+day's summary (stored, computed, or today's figures so far), the sign-off (签阅), and the
+four-colour picture of sites. The API (``server/summaries/views.py``) and the console's leader
+pages both call it; it knows nothing of HTTP."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from server.console.models import SummaryAck
 from server.context import Caller
 from server.hazards.models import Hazard, HazardEvent
 from server.jobs.days import local_date
-from server.jobs.recipients import DistrictTree
 from server.scoping import scope_filter
 from server.sites.models import Site
+from server.sites.tree import DistrictTree
 from server.summaries import service as summaries
+from server.summaries.models import SummaryAck
 from server.tlog.checkpoints import day_checkpoint
 from shared.chain import OPEN_STATES, canonical_json
 from shared.errors import DomainError, not_found
