@@ -21,6 +21,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--size", default="1280x800", help="window size, landscape tablet by default")
     p.add_argument("--screenshot-tour", metavar="DIR", help="render every screen to DIR and exit")
+    p.add_argument(
+        "--phone-tour",
+        metavar="DIR",
+        help="render the enterprise's daily fire patrol at phone size (--size, 360x740 unless "
+        "given) to DIR and exit",
+    )
     return p.parse_args(argv)
 
 
@@ -57,6 +63,18 @@ def main(argv: list[str] | None = None) -> int:
 
         paths = run_tour(Path(args.screenshot_tour), work)
         for p in paths:
+            print(p)
+        return 0
+    if args.phone_tour:
+        import tempfile
+
+        work = Path(tempfile.mkdtemp(prefix="hc-phone-tour-"))
+        size = "360x740" if args.size == "1280x800" else args.size
+        configure(work, size, headless=True)
+        from mobile_app.ui.tour import run_phone_tour
+
+        w, h = (int(x) for x in size.lower().split("x"))
+        for p in run_phone_tour(Path(args.phone_tour), work, (w, h)):
             print(p)
         return 0
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -36,9 +36,18 @@ PROBE_SECONDS = 20  # how often to look for the network while offline or with wo
 
 
 class Shell(BoxLayout):
-    """Navigation rail + screens + a one-line toast at the bottom."""
+    """Navigation rail + screens + a one-line toast at the bottom; on a phone the rail is a
+    bar below the screens."""
 
     manager = ObjectProperty(None)
+
+    def arrange(self, phone: bool) -> None:
+        """Put the navigation where a thumb (phone) or the left hand (tablet) finds it."""
+        nav = self.ids.nav
+        self.orientation = "vertical" if phone else "horizontal"
+        self.remove_widget(nav)
+        # BoxLayout lays children out last-added first: index 0 is the bottom (or right) end
+        self.add_widget(nav, index=0 if phone else len(self.children))
 
 
 class HazardChainApp(App):
@@ -53,6 +62,7 @@ class HazardChainApp(App):
     progress_fraction = NumericProperty(0)
     current = StringProperty("login")
     toast_text = StringProperty("")
+    phone = BooleanProperty(False)  # the window is phone-sized (theme.is_phone)
 
     def __init__(self, backend: Backend, auto_sync: bool = True, **kw: Any) -> None:
         super().__init__(**kw)
@@ -111,11 +121,36 @@ class HazardChainApp(App):
         shell.manager = sm
         shell.ids.screens.add_widget(sm)
         self.root = shell  # before build() returns: go() below needs it
+        Window.bind(size=self._window_resized)
+        self._window_resized(Window, Window.size)
         Clock.schedule_interval(self.worker.drain, 0)
         if self.auto_sync:
             Clock.schedule_interval(self._probe, PROBE_SECONDS)
         self.go("login")  # every start asks for the password (offline: checked on the device)
         return shell
+
+    def _window_resized(self, _window: Any, size: tuple[float, float]) -> None:
+        phone = theme.is_phone(size[0])
+        if phone != self.phone or self.root.orientation != ("vertical" if phone else "horizontal"):
+            self.phone = phone
+            self.root.arrange(phone)
+
+    def on_stop(self) -> None:
+        Window.unbind(size=self._window_resized)  # a later app in this process owns the window
+
+    def on_phone(self, *_: Any) -> None:
+        screen = self.screen()
+        if screen is not None and self.current != "login":
+            screen.refresh()  # row heights and panes follow the new width
+
+    def back(self, screen_name: str) -> None:
+        """The top bar's back: a phone first steps back within the screen (to its first
+        pane), then to ``screen_name``."""
+        screen = self.screen()
+        if screen is not None and screen.back_within():
+            return
+        if screen_name:
+            self.go(screen_name)
 
     @property
     def manager(self) -> ScreenManager:

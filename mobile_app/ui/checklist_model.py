@@ -62,10 +62,15 @@ def text_lines(text: str, width_px: float, font_px: float) -> int:
     return max(1, math.ceil(units * font_px / width_px))
 
 
-def row_height(text: str, width_px: float, font_px: float, density: float) -> float:
-    """Pixels: the text block (number line + wrapped text + meta line) or the controls."""
+def row_height(
+    text: str, width_px: float, font_px: float, density: float, stacked_px: float = 0
+) -> float:
+    """Pixels: the text block (number line + wrapped text + meta line) or the controls beside
+    it; on a phone (``stacked_px``, the controls' height) the text block and the controls."""
     lines = text_lines(text, width_px, font_px)
     text_block = lines * font_px * LINE_HEIGHT + (28 + 24) * density
+    if stacked_px:
+        return text_block + stacked_px
     return max(ROW_MIN_HEIGHT * density, text_block)
 
 
@@ -78,8 +83,10 @@ def build_rows(
     font_px: float,
     density: float = 1.0,
     locked: bool = False,
+    stacked_px: float = 0,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(rows for the RecycleView, sections for the side panel with their first row index)."""
+    """(rows for the RecycleView, sections for the side panel with their first row index);
+    ``stacked_px``: a phone's answer controls below each item's text (``row_height``)."""
     rows: list[dict[str, Any]] = []
     sections: list[dict[str, Any]] = []
     for s_no, section in enumerate(template.sections, start=1):
@@ -118,7 +125,7 @@ def build_rows(
                     "photo_required": item.photo_required,
                     "failed": is_failed(item, value),
                     "locked": locked,
-                    "height": row_height(text, text_width_px, font_px, density),
+                    "height": row_height(text, text_width_px, font_px, density, stacked_px),
                 }
             )
     return rows, sections

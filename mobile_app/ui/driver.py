@@ -14,6 +14,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import global_idmap
 from kivy.uix.behaviors import ToggleButtonBehavior
+from kivy.uix.recycleview import views
 
 from mobile_app.app import HazardChainApp
 
@@ -26,6 +27,10 @@ class Driver:
         # kv's ``app`` is a proxy that caches the running app; a second app in the same
         # process (tests, the tour) must not see the first one through it
         object.__setattr__(global_idmap["app"], "_obj", None)
+        # and RecycleView keeps spare rows in a cache shared by the process: this app would
+        # reuse rows whose kv bindings still follow the earlier one (its size class, language)
+        views._cached_views.clear()
+        views._cache_count = 0
         self.app._run_prepare()  # build() and attach the root to the window
         if EventLoop.status != "started":
             EventLoop.start()

@@ -21,7 +21,7 @@ Builder.load_string(
 #:import theme mobile_app.ui.theme
 <PhotoChooser>:
     title: app.t('Choose a photo', app.lang)
-    size_hint: 0.85, 0.9
+    size_hint: (0.98, 0.9) if app.phone else (0.85, 0.9)
     background: ''
     title_color: theme.TEXT
     title_size: theme.FONT_LARGE

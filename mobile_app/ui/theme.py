@@ -102,3 +102,15 @@ FONT_LARGE = sp(22)
 FONT_TITLE = sp(26)
 
 TABLET_SIZE = (1280, 800)  # landscape; the screenshot tour renders at this size
+
+# Phone or tablet: the one rule every layout asks. Below this window width the navigation rail
+# becomes a bottom bar, two-pane screens show one pane at a time (with a way back) and fixed
+# side widths give way to the full width. Tablets keep their layout unchanged.
+PHONE_BREAKPOINT = dp(600)
+PHONE_SIZES = ((360, 740), (412, 915))  # portrait phones the tests and the phone tour use
+NAV_BAR_HEIGHT = dp(60)  # the phone's bottom bar
+
+
+def is_phone(width: float) -> bool:
+    """Whether a window this wide gets the phone layout."""
+    return width < PHONE_BREAKPOINT

@@ -5,14 +5,18 @@ enterprise user, each screen saved as a PNG. Anyone can see the app without a ta
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mobile_app.ui.demo_photos import write_demo_photos
 
 PASSWORD = "demo-password"
+MALL = "万达广场乌海店"  # the demo's crowded venue, whose safety manager logs in as enterprise
+PATROL = "fire_patrol_daily"  # 每日防火巡查 (公安部令61号 第二十五条)
 
 
 @contextlib.contextmanager
@@ -293,3 +297,130 @@ def sign(d, review) -> None:
 
     time.sleep(0.6)  # the signatures are saved shortly after the last stroke
     d.pump(frames=10)
+
+
+def patrol(d, photo_dir: Path, visit: Callable[[str], None]) -> str:
+    """The mall's safety manager's daily fire patrol (每日防火巡查, issue 18) through the
+    widgets, at whatever size the window has: Home → the mall → the patrol → every item
+    answered (one failed, with its photo) → review → the patroller's signature → submit.
+    ``visit(name)`` runs on each screen and popup (the phone tests check the layout there,
+    the phone tour saves it). Returns the inspection's id."""
+    app = d.app
+    visit("home")
+    home = app.screen()
+    row = next(w for w in home.ids.sites.children if getattr(w, "title", "") == MALL)
+    d.press(row)
+    site = app.screen()
+    assert app.manager.current == "site", app.manager.current
+    visit("site")
+    d.press(site.ids.start)
+    picker = d.popups()[0]
+    visit("choose-checklist")
+    assert picker.chosen is not None and picker.chosen["id"] == PATROL, picker.chosen
+    d.press(picker.ids.go)
+    d.settle_popups()
+    checklist = app.screen()
+    assert app.manager.current == "checklist", app.manager.current
+    visit("checklist")
+    for index, row in enumerate(checklist.rows):
+        if row["viewclass"] == "SectionRow":
+            continue
+        item = checklist.template.item(row["item_id"])
+        checklist.scroll_to(max(index - 1, 0))
+        d.pump()
+        view = checklist._view(index)
+        assert view is not None, f"row {index} not on screen"
+        if item.answer == "yes_no":
+            fail = item.photo_required and not any(r.get("failed") for r in checklist.rows)
+            wrong = "no" if item.pass_when == "yes" else "yes"
+            d.press(view.ids[wrong if fail else item.pass_when])
+            if fail:
+                visit("checklist-failed-item")
+                photo = next(
+                    w for w in view.walk() if getattr(w, "text", "").startswith(app.t("Photo"))
+                )
+                d.press(photo)
+                chooser = d.popups()[0]
+                chooser.ids.chooser.selection = [str(photo_dir / "before.png")]
+                visit("photo")
+                use = next(
+                    w for w in chooser.walk() if getattr(w, "text", "") == app.t("Use this photo")
+                )
+                d.press(use)
+                d.settle_popups()
+                assert checklist.rows[index]["photos"] == 1
+        elif item.answer == "number":
+            rule = item.pass_rule
+            value = rule.value + (1 if rule.op == ">" else -1 if rule.op == "<" else 0)
+            view.ids.entry.text = str(value)
+            view.flush()
+        elif item.answer == "choice":
+            good = next(c for c in item.choices if c.passes)
+            d.press(next(b for b in view.ids.choice_box.children if b.choice == good.value))
+        else:
+            view.ids.entry.text = "巡查正常"
+            view.flush()
+        d.pump()
+    if app.phone:  # the sections are a pane of their own: open it, pick one, back to items
+        d.press(checklist.ids.sections_button)
+        visit("checklist-sections")
+        d.press(checklist.ids.sections.children[0])
+        assert checklist.pane == 1
+    d.press(checklist.ids.review_button)
+    review = app.screen()
+    assert app.manager.current == "review", app.manager.current
+    visit("review")
+    if app.phone:
+        d.press(review.ids.to_sign)
+    review.ids.pad_inspector.draw_points(
+        [(0.1, 0.3), (0.25, 0.7), (0.4, 0.35), (0.6, 0.75), (0.85, 0.4)]
+    )
+    d.pump()
+    time.sleep(0.6)  # the signature is saved shortly after the last stroke
+    d.pump(frames=10)
+    visit("review-signed")
+    d.press(review.ids.submit_button)
+    visit("confirm-submit")
+    yes = [b for b in d.popups()[0].ids.buttons.children if b.kind != "secondary"][0]
+    d.press(yes)
+    d.settle_popups()
+    d.pump()
+    assert review.locked, app.toast_text
+    visit("submitted")
+    return review.draft["id"]
+
+
+def run_phone_tour(
+    out: Path, workdir: Path | None = None, size: tuple[int, int] = (360, 740)
+) -> list[Path]:
+    """The enterprise patrol and the other screens at phone size, each saved as a PNG."""
+    from kivy.core.window import Window
+
+    from mobile_app.app import HazardChainApp
+    from mobile_app.ui.device_backend import DeviceBackend
+    from mobile_app.ui.driver import Driver
+
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="hc-phone-tour-"))
+    out.mkdir(parents=True, exist_ok=True)
+    Window.size = size
+    photo_dir = write_demo_photos(workdir / "photos")
+    os.environ["HAZARDCHAIN_PHOTO_DIR"] = str(photo_dir)  # the file chooser opens there
+    shots: list[Path] = []
+    with demo_server(workdir / "server") as server:
+        backend = DeviceBackend(workdir / "enterprise", server.url)
+        d = Driver(HazardChainApp(backend, auto_sync=False)).start()
+        step = iter(range(1, 100))
+
+        def shot(name: str) -> None:
+            shots.append(d.screenshot(out / f"phone-{next(step):02d}-{name}.png"))
+
+        shot("login")
+        _login(d, "enterprise")
+        d.app.start_sync()
+        d.pump()
+        patrol(d, photo_dir, shot)
+        for name in ("sites", "hazards", "sync", "settings"):
+            d.go(name)
+            shot(name)
+        d.stop()
+    return shots

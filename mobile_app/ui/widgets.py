@@ -72,6 +72,37 @@ class Stripe(Widget):
 class TopBar(BoxLayout):
     title = StringProperty("")
     back = StringProperty("")  # screen to go back to; empty hides the button
+    inner_back = BooleanProperty(False)  # a phone's second pane: back shows its first
+
+
+class SplitView(BoxLayout):
+    """Side-by-side panes on a tablet; on a phone only pane ``shown`` (in kv order), at the
+    full width, the others taken out of the layout so nothing hidden can catch a touch."""
+
+    phone = BooleanProperty(False)
+    shown = NumericProperty(0)
+
+    def on_kv_post(self, base_widget) -> None:
+        self._panes = list(reversed(self.children))
+        self._hints = [(w.size_hint_x, w.width) for w in self._panes]
+        self._arrange()
+
+    def on_phone(self, *_) -> None:
+        self._arrange()
+
+    def on_shown(self, *_) -> None:
+        self._arrange()
+
+    def _arrange(self) -> None:
+        panes = getattr(self, "_panes", None)
+        if not panes:
+            return  # the kv rule is still adding the panes; on_kv_post arranges
+        self.clear_widgets()
+        for pane, (hint, width) in zip(panes, self._hints, strict=True):
+            if self.phone and pane is not panes[int(self.shown)]:
+                continue
+            pane.size_hint_x, pane.width = (1, width) if self.phone else (hint, width)
+            self.add_widget(pane)
 
 
 class SignaturePad(Widget):

@@ -38,6 +38,11 @@ class BaseScreen(Screen):
         if self.manager is not None:
             self.show(data)
 
+    def back_within(self) -> bool:
+        """Step back inside the screen (a phone's second pane to its first); False when
+        there is nowhere to step back to here."""
+        return False
+
     def fetch(self) -> Any:  # runs on the worker thread
         return None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
@@ -26,6 +27,8 @@ load_kv(__file__)
 
 
 SAVE_DELAY = 0.3  # s: typed numbers and text are saved this long after the last key
+# a phone's item row: the controls (two rows of touch targets) and gaps below the text
+PHONE_CONTROLS = theme.TOUCH * 2 + dp(6) + dp(4) * 2 + dp(4)
 
 
 def screen() -> ChecklistScreen:
@@ -153,6 +156,13 @@ class ChecklistScreen(BaseScreen):
     summary = StringProperty("")
     locked = BooleanProperty(False)
     status = StringProperty("")
+    pane = NumericProperty(1)  # a phone shows one pane: 0 the sections, 1 the items
+
+    def back_within(self) -> bool:
+        if self.app.phone and self.pane == 0:
+            self.pane = 1
+            return True
+        return False
 
     def fetch(self) -> dict[str, Any]:
         b = self.app.backend
@@ -162,6 +172,8 @@ class ChecklistScreen(BaseScreen):
         return {"draft": draft, "template": template, "site": site}
 
     def _text_width(self) -> float:
+        if self.app.phone:  # the text spans the row, the controls sit below it
+            return Window.width - theme.GAP - 2 * theme.PAD - dp(12)
         return max(self.ids.rv.width - theme.ITEM_CONTROLS - dp(56), dp(200))
 
     def show(self, data: dict[str, Any]) -> None:
@@ -181,9 +193,11 @@ class ChecklistScreen(BaseScreen):
             theme.FONT,
             dp(1),
             self.locked,
+            stacked_px=PHONE_CONTROLS if self.app.phone else 0,
         )
         self.rows = rows
         self.sections = sections
+        self.pane = 1
         self.ids.rv.data = rows
         self.ids.rv.scroll_y = 1
         self.status = {
@@ -212,13 +226,18 @@ class ChecklistScreen(BaseScreen):
                 counts=f"{answered}/{n}"
                 + (" · " + self.t("{n} failed").format(n=failed) if failed else ""),
             )
-            b.bind(on_release=lambda _b, s=s: self.scroll_to(s["row"]))
+            b.bind(on_release=lambda _b, s=s: self.open_section(s["row"]))
             box.add_widget(b)
         self.ids.bar.value = total_answered
         self.ids.bar.max = max(total, 1)
         self.summary = self.t("{a} of {n} answered · {f} failed").format(
             a=total_answered, n=total, f=total_failed
         )
+
+    def open_section(self, row_index: int) -> None:
+        """A section tapped: its items (on a phone, back in the items pane)."""
+        self.pane = 1
+        self.scroll_to(row_index)
 
     def scroll_to(self, row_index: int) -> None:
         rv = self.ids.rv

@@ -8,7 +8,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from mobile_app.ui import theme
@@ -29,6 +29,14 @@ class FindingCard(BoxLayout):
 class ReviewScreen(BaseScreen):
     locked = BooleanProperty(False)
     heading = StringProperty("")
+    self_inspection = BooleanProperty(False)  # 自查: the patroller signs alone
+    pane = NumericProperty(0)  # a phone shows one pane: 0 the findings, 1 the signatures
+
+    def back_within(self) -> bool:
+        if self.app.phone and self.pane == 1:
+            self.pane = 0
+            return True
+        return False
 
     def fetch(self) -> dict[str, Any]:
         b = self.app.backend
@@ -38,6 +46,9 @@ class ReviewScreen(BaseScreen):
             "findings": b.findings(draft["id"]),
             "completion": b.completion(draft["id"]),
             "site": b.site(draft["site_id"]),
+            "self_inspection": b.template(
+                draft["template_id"], draft["template_version"]
+            ).self_inspection,
         }
 
     def show(self, data: dict[str, Any]) -> None:
@@ -46,6 +57,7 @@ class ReviewScreen(BaseScreen):
         self.findings = data["findings"]
         self.locked = self.draft["status"] == "submitted"
         self.heading = data["site"]["name"]
+        self.self_inspection = data["self_inspection"]
         self._timers: dict[str, Any] = {}
         majors = sum(1 for f in self.findings if f["severity"] == "major")
         self.ids.summary.text = t("{n} findings, {m} major").format(n=len(self.findings), m=majors)
@@ -126,6 +138,7 @@ class ReviewScreen(BaseScreen):
         self.ids.mark_rest.opacity = 1 if show else 0
         self.ids.mark_rest.disabled = not show
         self.ids.mark_rest.width = dp(300) if show else 0
+        self.ids.mark_rest.height = theme.TOUCH if show else 0  # a phone stacks it
 
     def ask_mark_rest(self) -> None:
         """未检查 for every item left, with one reason (e.g. the area was closed that day)."""
@@ -336,6 +349,8 @@ class ReviewScreen(BaseScreen):
         t = self.t
         msg = str(exc)
         if isinstance(exc, ActionRefused):
+            if exc.code == "signatures_required" and self.self_inspection:
+                return t("The patroller must sign.")
             if exc.code == "signatures_required":
                 return t(
                     "Both signatures are needed: the inspector's and the site representative's."

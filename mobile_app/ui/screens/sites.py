@@ -4,6 +4,7 @@ hazard seen outside any checklist."""
 
 from __future__ import annotations
 
+from kivy.metrics import dp
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.popup import Popup
@@ -149,7 +150,8 @@ class SiteScreen(BaseScreen):
             hz.add_widget(row)
         if not site["open_hazards"]:
             hz.add_widget(WrapLabel(text=t("No open hazards."), color=theme.MUTED))
-        ids.start.disabled = app.role not in ("inspector", "officer", "admin")
+        # inspectors inspect for the regulator; an enterprise user patrols its own site (自查)
+        ids.start.disabled = app.role not in ("inspector", "officer", "admin", "enterprise")
         ids.start.opacity = 0 if ids.start.disabled else 1
         ids.report.disabled = app.role not in REPORTING_ROLES
         ids.report.opacity = 0 if ids.report.disabled else 1
@@ -277,6 +279,8 @@ class TemplatePicker(Popup):
                 group="template",
                 tone="primary" if tpl["id"] in self.fits else "muted",
             )
+            if screen.app.phone:  # a narrow popup: the whole title on two lines
+                btn.shorten, btn.height = False, theme.TOUCH_LARGE + dp(16)
             btn.template_id = tpl["id"]
             btn.bind(on_release=lambda b, tpl=tpl: self.choose(tpl, b))
             box.add_widget(btn)
