@@ -84,12 +84,13 @@ def _sideways_spill(w, stencil: StencilView) -> bool:
     return x < sx - 1 or r > sr + 1
 
 
-def _layer():
-    """What a finger reaches now: the topmost popup, else the app."""
+def _layer(app):
+    """What a finger reaches now: the topmost popup, else the app (its own root: an app an
+    earlier test ran in this process may have left its widgets on the window)."""
     from kivy.uix.modalview import ModalView
 
     popups = [w for w in Window.children if isinstance(w, ModalView)]
-    return popups[0] if popups else Window.children[-1]
+    return popups[0] if popups else app.root
 
 
 def layout_problems(layer) -> list[str]:
@@ -141,7 +142,7 @@ def test_the_mall_patrols_on_a_phone_and_nothing_spills(
     def visit(name: str) -> None:
         d.pump(frames=3)
         d.screenshot(shots / f"{len(problems) + 1:02d}-{name}.png")
-        problems[name] = layout_problems(_layer())
+        problems[name] = layout_problems(_layer(d.app))
 
     visit("login")
     login(d, "enterprise")

@@ -89,10 +89,11 @@ def test_officer_makes_and_stops_an_inspection_plan(console, live_demo, clock):
     import_into(live_demo.app.state.engine, DEFAULT_ROOT, clock.now())
     officer = console("officer")
     page = officer.get("/console/plans").text
-    assert "新建检查计划" in page and "crowded_venue@2" in page
+    latest = max(int(v) for v in re.findall(r"crowded_venue@(\d+)", page))  # the form offers it
+    assert "新建检查计划" in page and latest >= 2
     r = officer.post_form(
         "/console/plans",
-        {"name": "商场每周消防检查", "template": "crowded_venue@2", "frequency": "weekly",
+        {"name": "商场每周消防检查", "template": f"crowded_venue@{latest}", "frequency": "weekly",
          "interval": "1", "start_date": "2026-03-02", "site_ids": [MALL]},
         from_page="/console/plans",
     )  # fmt: skip
@@ -108,7 +109,7 @@ def test_officer_makes_and_stops_an_inspection_plan(console, live_demo, clock):
         assert s.get(InspectionPlan, plan.id).active is False
     r = officer.post_form(
         "/console/plans",
-        {"name": "越界", "template": "crowded_venue@2", "frequency": "weekly",
+        {"name": "越界", "template": f"crowded_venue@{latest}", "frequency": "weekly",
          "start_date": "2026-03-02", "site_ids": ["not-a-site"]},
         from_page="/console/plans",
     )  # fmt: skip

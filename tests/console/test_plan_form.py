@@ -17,6 +17,14 @@ PIT = did("site", "千里山石灰石矿")
 FORM = {"name": "商场学校周检", "frequency": "weekly", "start_date": "2026-03-02"}
 
 
+def _latest(template_id: str) -> int:
+    """The version the form offers (the newest published), whichever it is now."""
+    return max(v for (i, v) in load_all(DEFAULT_ROOT) if i == template_id)
+
+
+COAL = f"coal_mine@{_latest('coal_mine')}"
+
+
 @pytest.fixture
 def real(live_demo, clock):
     import_into(live_demo.app.state.engine, DEFAULT_ROOT, clock.now())
@@ -49,11 +57,11 @@ def test_plan_form_takes_the_sites_checklist(real, console):
         ("商场学校周检", "crowded_venue")
     ]
 
-    coal = [*FORM.items(), ("template", "coal_mine@2"), ("site_ids", MALL)]
+    coal = [*FORM.items(), ("template", COAL), ("site_ids", MALL)]
     r = officer.post_form("/console/plans", coal, from_page="/console/plans")
     assert r.status_code == 422
     assert "不适用于商场" in r.text and "人员密集场所消防安全检查表" in r.text
-    assert 'value="coal_mine@2" checked>' in r.text  # the form keeps the choice
+    assert f'value="{COAL}" checked>' in r.text  # the form keeps the choice
     assert len(_plans(real)) == 1
 
     reason = "地下车库试用煤矿通风检查项"
@@ -84,12 +92,13 @@ def test_plan_form_and_record_in_chromium(real, browser, artifacts, clock):
     page.click("form.form-grid button.primary")
     page.wait_for_load_state("networkidle")
     assert (
-        "人员密集场所消防安全检查表 v2" in page.locator("table.grid").inner_text()
+        f"人员密集场所消防安全检查表 v{_latest('crowded_venue')}"
+        in page.locator("table.grid").inner_text()
     )  # its name, not its id
 
     page.fill("input[name=name]", "煤矿表误用")
     page.fill("input[name=start_date]", "2026-03-02")
-    page.check("input[name=template][value='coal_mine@2']")
+    page.check(f"input[name=template][value='{COAL}']")
     page.check(f"input[name=site_ids][value='{SCHOOL}']")
     page.click("form.form-grid button.primary")
     page.wait_for_load_state("networkidle")

@@ -1,13 +1,15 @@
 """log webhook: each signed checkpoint is also POSTed to an external witness
 
 Revision ID: 0022_log_webhook
-Revises: 0017
+Revises: 0017, 0014
 Create Date: 2026-12-03 22:10:00.000000
 
 ``log_checkpoint`` gains its delivery to ``HAZARDCHAIN_LOG_WEBHOOK_URL``: ``webhook_state``
 (NULL: signed with no webhook set, ``pending``, ``sent``), the attempts so far and the last
 error. A checkpoint signed while the webhook is set stays ``pending`` until a run delivers it,
-so a receiver that is down loses nothing. The table is 0014's (``depends_on``).
+so a receiver that is down loses nothing. The table is 0014's, so this revision merges 0014's
+branch (a ``depends_on`` would leave 0014 a head that ``alembic_version`` never lists, and
+``/readyz`` and ``db copy`` then called every upgraded database out of date).
 """
 
 from collections.abc import Sequence
@@ -16,9 +18,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022_log_webhook"
-down_revision: str | None = "0017"
+down_revision: str | Sequence[str] | None = ("0017", "0014")
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "0014"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
