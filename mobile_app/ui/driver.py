@@ -31,6 +31,10 @@ class Driver:
         # reuse rows whose kv bindings still follow the earlier one (its size class, language)
         views._cached_views.clear()
         views._cache_count = 0
+        # and an earlier app's late callbacks (a screen whose data arrived after its app
+        # stopped) may have put widgets on the shared window since: start on an empty one
+        for leftover in list(Window.children):
+            Window.remove_widget(leftover)
         self.app._run_prepare()  # build() and attach the root to the window
         if EventLoop.status != "started":
             EventLoop.start()
