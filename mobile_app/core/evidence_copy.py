@@ -19,13 +19,12 @@ import contextlib
 import hashlib
 import io
 import logging
-import os
 import time
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from mobile_app.core.store import LocalStore
+from mobile_app.core.store import LocalStore, write_durably
 
 log = logging.getLogger("hazardchain.tablet.photos")
 LONG_EDGE = 1600
@@ -71,14 +70,7 @@ def keep_original(store: LocalStore, copy_sha: str, original: bytes, now: str) -
     folder = originals_dir(store)
     folder.mkdir(exist_ok=True)
     name = hashlib.sha256(original).hexdigest()
-    path = folder / name
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(original)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+    write_durably(folder / name, original)
     store.write(
         lambda db: db.execute(
             "INSERT INTO photo_original (sha256, original_sha256, size, created_at)"

@@ -251,6 +251,25 @@ def m006_location(db: Database) -> None:
     )
 
 
+def write_durably(path: Path, data: bytes) -> None:
+    """Bytes under ``path`` for good before anything names them: written aside, synced, renamed
+    into place and the folder synced, so a crash leaves the whole file or none. An existing
+    file is kept (content-addressed names: same name, same bytes)."""
+    if path.exists():
+        return
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class LocalStore:
     """The device's database and photo folder. ``write`` runs a function in one
     ``BEGIN IMMEDIATE`` transaction on the writer thread; ``read`` on this thread's reader."""
@@ -355,19 +374,7 @@ class LocalStore:
     def put_blob_file(self, data: bytes) -> str:
         """Write photo bytes durably under their hash (before any row names them)."""
         sha = hashlib.sha256(data).hexdigest()
-        final = self.blob_path(sha)
-        if not final.exists():
-            tmp = final.with_suffix(".tmp")
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-            fd = os.open(self.blob_dir, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        write_durably(self.blob_path(sha), data)
         return sha
 
     def blob_chunks(self, sha256: str, offset: int, size: int) -> bytes:
