@@ -8,7 +8,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, DictProperty
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty
 from kivy.uix.screenmanager import Screen
 
 
@@ -48,3 +48,16 @@ class BaseScreen(Screen):
 
     def show(self, data: Any) -> None:  # runs on the main thread
         pass
+
+
+class PanedScreen(BaseScreen):
+    """A screen a phone shows one pane at a time: back first returns to its home pane."""
+
+    home_pane = 0
+    pane = NumericProperty(0)
+
+    def back_within(self) -> bool:
+        if self.app.phone and self.pane != self.home_pane:
+            self.pane = self.home_pane
+            return True
+        return False

@@ -18,7 +18,7 @@ from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from mobile_app.ui import theme
 from mobile_app.ui.checklist_model import build_rows, is_failed, progress, rule_text
 from mobile_app.ui.photos import pick_photo
-from mobile_app.ui.screens.base import BaseScreen, load_kv
+from mobile_app.ui.screens.base import PanedScreen, load_kv
 from mobile_app.ui.widgets import FormDialog, TToggle, app, inform
 from shared.completion import MARKS
 from shared.text import for_inspectors
@@ -151,18 +151,13 @@ class SectionButton(ButtonBehavior, BoxLayout):
     counts = StringProperty("")
 
 
-class ChecklistScreen(BaseScreen):
+class ChecklistScreen(PanedScreen):
     title = StringProperty("")
     summary = StringProperty("")
     locked = BooleanProperty(False)
     status = StringProperty("")
-    pane = NumericProperty(1)  # a phone shows one pane: 0 the sections, 1 the items
-
-    def back_within(self) -> bool:
-        if self.app.phone and self.pane == 0:
-            self.pane = 1
-            return True
-        return False
+    home_pane = 1  # a phone shows one pane: 0 the sections, 1 the items
+    pane = NumericProperty(1)
 
     def fetch(self) -> dict[str, Any]:
         b = self.app.backend

@@ -8,13 +8,13 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from mobile_app.ui import theme
 from mobile_app.ui.backend import ActionRefused
 from mobile_app.ui.photos import pick_photo
-from mobile_app.ui.screens.base import BaseScreen, load_kv
+from mobile_app.ui.screens.base import PanedScreen, load_kv
 from mobile_app.ui.widgets import Badge, FormDialog, FormInput, WrapLabel, confirm
 
 load_kv(__file__)
@@ -26,17 +26,11 @@ class FindingCard(BoxLayout):
     item_id = StringProperty("")
 
 
-class ReviewScreen(BaseScreen):
+class ReviewScreen(PanedScreen):
     locked = BooleanProperty(False)
     heading = StringProperty("")
     self_inspection = BooleanProperty(False)  # 自查: the patroller signs alone
-    pane = NumericProperty(0)  # a phone shows one pane: 0 the findings, 1 the signatures
-
-    def back_within(self) -> bool:
-        if self.app.phone and self.pane == 1:
-            self.pane = 0
-            return True
-        return False
+    # a phone shows one pane: 0 the findings (home), 1 the signatures (PanedScreen)
 
     def fetch(self) -> dict[str, Any]:
         b = self.app.backend
