@@ -21,7 +21,8 @@ from sqlmodel import Session, select
 
 from server.api.field_messages import field_message
 from server.sites import service as sites
-from server.sites.models import District, Site
+from server.sites.models import Site
+from server.sites.tree import DistrictTree
 from server.sites.views import SiteCreate
 from server.users import service as users
 from server.users.models import User
@@ -275,7 +276,7 @@ class _Lookup:
     take; one load per sheet."""
 
     def __init__(self, session: Session) -> None:
-        self.districts = {d.id: d for d in session.exec(select(District)).all()}
+        self.districts = DistrictTree(session).by_id
         self.sites = list(session.exec(select(Site)).all())
         self.usernames = set(session.exec(select(User.username)).all())
 
