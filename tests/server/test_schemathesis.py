@@ -73,6 +73,8 @@ def test_whole_schema_as_role(live_demo, role, tmp_path):
         *(sys.executable, "-m", "schemathesis.cli", "run", live_demo.url + "/openapi.json"),
         *("--checks", CHECKS, "--phases", phases),
         *("--max-examples", EXAMPLES, "--generation-deterministic", "--workers", "1"),
+        # the 10 s default: one scrape of /metrics outlasted it in CI on a loaded machine
+        *("--request-timeout", "30"),
         *("--header", f"Authorization: Bearer {_token(live_demo, role)}"),
         # logging out would end the session the other operations use: tested on its own below
         *(

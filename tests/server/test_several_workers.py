@@ -49,11 +49,25 @@ class WorkersServer(CliServer):
             if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == self.port
         }
 
+    def until_every_worker_answers(self, wait: float = 180.0) -> None:
+        """``serve`` answers once one worker is up; on a loaded machine the other may still be
+        importing the app for a while, and the kernel then gives it no connection."""
+        deadline, answered = time.monotonic() + wait, set()
+        while len(answered) < len(self.workers()) or len(answered) < 2:
+            assert time.monotonic() < deadline, f"only {answered} answered:\n{self.log_tail()}"
+            self.quiet(wait=30)
+            with requests.Session() as http:
+                assert http.get(self.url + "/healthz", timeout=30).status_code == 200
+                answered |= self.serving()
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
     def quiet(self, wait: float = 10.0) -> None:
         """Until no connection is open (a closed one lingers until its worker reads the EOF)."""
         deadline = time.monotonic() + wait
         while self.serving():
-            assert time.monotonic() < deadline, "a connection stayed open"
+            assert time.monotonic() < deadline, f"a connection stayed open:\n{self.log_tail()}"
             time.sleep(0.05)
 
 
@@ -70,6 +84,7 @@ def workers_server(request) -> Iterator[WorkersServer]:
     server.env["HAZARDCHAIN_KEEP_ALIVE_SECONDS"] = "120"
     server.env["HAZARDCHAIN_HEADER_TIMEOUT_SECONDS"] = str(HEAD_TIMEOUT)
     server.start()
+    server.until_every_worker_answers()
     yield server
     assert server.stop() == 0, server.log.read_text()
     drop_database(url, pg)
@@ -86,7 +101,7 @@ def _session_on_another_worker(server: WorkersServer, than: int) -> tuple[reques
         if pid != than:
             return http, pid
         http.close()
-    pytest.fail("the kernel gave every new connection to the same worker")
+    pytest.fail(f"the kernel gave every new connection to one worker:\n{server.log_tail()}")
 
 
 def test_a_tablet_logs_in_on_one_worker_and_refreshes_on_another(workers_server, tmp_path):
@@ -152,7 +167,7 @@ def test_every_worker_cuts_off_a_slow_request_head_by_the_settings(workers_serve
         server.quiet()
         if len(cut) == 2:
             return
-    pytest.fail(f"only worker(s) {cut} took the slow connections")
+    pytest.fail(f"only worker(s) {cut} took the slow connections:\n{server.log_tail()}")
 
 
 def test_a_kept_alive_connection_idles_past_the_head_deadline(workers_server):
