@@ -40,9 +40,6 @@ from shared.text import for_inspectors, latin_words
 
 __all__ = [
     "LEGACY_VERSIONS",
-    "LOCK_FILE_NAME",
-    "MIN_ITEMS_PER_SELF_INSPECTION",
-    "MIN_ITEMS_PER_TEMPLATE",
     "REGULATOR_ONLY",
     "Basis",
     "ChecklistAnswerError",
@@ -61,23 +58,12 @@ __all__ = [
     "Template",
     "check_template",
     "evaluate",
-    "file_sha256",
     "latest_versions",
     "load_all",
     "load_template",
-    "read_lock",
     "template_digest",
-    "validate_tree",
-    "write_lock",
 ]
 
-LOCK_FILE_NAME = "versions.lock.json"
-# Publication policy, not a schema rule: a template shorter than this is almost certainly a
-# draft, so validate_tree() reports it while load_template() still accepts small test files.
-MIN_ITEMS_PER_TEMPLATE = 40
-# A self-inspection (自查) template is a patrol or a check the enterprise runs every day or two
-# hours: the rules list a short set of points (GB 25201 5.2), so its floor is lower.
-MIN_ITEMS_PER_SELF_INSPECTION = 8
 # Versions published before items carried ``hazard`` wording and before the answer convention
 # and deadline rule: they stay servable and evaluable exactly as published, so the rules below
 # exempt them. The set is closed; every later version follows the rules.
@@ -511,7 +497,7 @@ def _schema_problems(raw: Any, err: ValidationError, where: str) -> list[str]:
     ]
 
 
-def _parse_template(data: bytes, where: str) -> Template:
+def parse_template(data: bytes, where: str) -> Template:
     """Bytes to a checked Template, or ChecklistTemplateError with every problem found."""
     raw = _parse_yaml(data, where)
     if not isinstance(raw, dict):
@@ -536,31 +522,26 @@ def load_template(path: Path | str) -> Template:
     are tree-level and live in validate_tree().
     """
     path = Path(path)
-    return _parse_template(path.read_bytes(), str(path))
+    return parse_template(path.read_bytes(), str(path))
 
 
-def _template_dirs(root: Path) -> list[Path]:
+def template_dirs(root: Path) -> list[Path]:
     """Template folders: visible sub-directories of the checklists root."""
     if not root.is_dir():
         return []
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
-def _template_files(root: Path) -> list[Path]:
+def template_files(root: Path) -> list[Path]:
     """Every ``*.yaml`` file one level below a template folder."""
-    return [f for d in _template_dirs(root) for f in sorted(d.glob("*.yaml")) if f.is_file()]
+    return [f for d in template_dirs(root) for f in sorted(d.glob("*.yaml")) if f.is_file()]
 
 
-def _rel(root: Path, path: Path) -> str:
+def rel_path(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _lock_key(path: Path) -> str:
-    """``"<folder>/<file stem>"``, i.e. ``"<id>/<version>"`` for a well-named file."""
-    return f"{path.parent.name}/{path.stem}"
-
-
-def _path_problems(template: Template, path: Path, where: str) -> list[str]:
+def path_problems(template: Template, path: Path, where: str) -> list[str]:
     """Folder must equal the id and the file name the version, so URLs and pins stay honest."""
     problems = []
     if template.id != path.parent.name:
@@ -586,16 +567,16 @@ def load_all(root: Path | str) -> dict[tuple[str, int], Template]:
     root = Path(root)
     result: dict[tuple[str, int], Template] = {}
     problems: list[str] = []
-    for path in _template_files(root):
-        where = _rel(root, path)
+    for path in template_files(root):
+        where = rel_path(root, path)
         try:
-            template = _parse_template(path.read_bytes(), where)
+            template = parse_template(path.read_bytes(), where)
         except ChecklistTemplateError as exc:
             problems.extend(exc.problems)
             continue
-        path_problems = _path_problems(template, path, where)
-        problems.extend(path_problems)
-        if not path_problems:
+        misplaced = path_problems(template, path, where)
+        problems.extend(misplaced)
+        if not misplaced:
             result[(template.id, template.version)] = template
     if problems:
         raise ChecklistTemplateError(root, problems)
@@ -823,137 +804,6 @@ def check_template(template: Template) -> list[str]:
     for rule in template.count_rules:
         problems.extend(_check_count_rule(template, rule))
     return problems
-
-
-# --------------------------------------------------------------------------------------------
-# Tree validation and the publication lock
-# --------------------------------------------------------------------------------------------
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of the raw file bytes (what the lock records)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def read_lock(root: Path | str) -> dict[str, str]:
-    """The lock as ``{"<id>/<version>": sha256}``; empty if there is no lock file yet."""
-    lock_path = Path(root) / LOCK_FILE_NAME
-    if not lock_path.exists():
-        return {}
-    data = json.loads(lock_path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
-        raise ChecklistTemplateError(
-            lock_path, [f"{LOCK_FILE_NAME}: must map strings to strings（锁文件格式错误）"]
-        )
-    return data
-
-
-def _naming_problems(root: Path) -> list[str]:
-    """Stray files a loader would silently skip (``.yml``, non-numeric names, empty folders)."""
-    problems = []
-    for folder in _template_dirs(root):
-        where = _rel(root, folder)
-        yamls = sorted(folder.glob("*.yaml"))
-        if not yamls:
-            problems.append(f"{where}/: folder has no <version>.yaml files（文件夹中没有模板版本）")
-        for path in sorted(folder.glob("*.yml")):
-            problems.append(f"{_rel(root, path)}: use the .yaml extension（扩展名须为 .yaml）")
-        for path in yamls:
-            if not re.fullmatch(r"[1-9][0-9]*", path.stem):
-                problems.append(
-                    f"{_rel(root, path)}: file name must be <version>.yaml, e.g. 1.yaml"
-                    "（文件名须为版本号）"
-                )
-    return problems
-
-
-def _lock_problems(root: Path, files: Sequence[Path], lock: Mapping[str, str]) -> list[str]:
-    """Changed, unpublished and vanished versions, compared with the lock."""
-    problems = []
-    present = set()
-    for path in files:
-        key = _lock_key(path)
-        present.add(key)
-        where = _rel(root, path)
-        if key not in lock:
-            problems.append(
-                f"{where}: unpublished, not in {LOCK_FILE_NAME}; run write_lock() to publish"
-                "（未发布：锁文件中没有该版本）"
-            )
-        elif lock[key] != file_sha256(path):
-            problems.append(
-                f"{where}: changed without a version bump; add a new <version>.yaml instead"
-                "（已发布版本被修改，须新增版本号）"
-            )
-    for key in sorted(set(lock) - present):
-        problems.append(
-            f"{key}.yaml: published version is missing; old versions must stay"
-            "（已发布版本被删除，旧版本须保留）"
-        )
-    return problems
-
-
-def validate_tree(root: Path | str) -> list[str]:
-    """Every problem in a checklists tree, as readable lines (empty list = OK to ship).
-
-    Covers per-template consistency (check_template), naming (id == folder, version == file
-    name), the minimum size policy, and the lock (changed without a version bump, unpublished,
-    deleted).
-    """
-    root = Path(root)
-    problems = _naming_problems(root)
-    files = _template_files(root)
-    for path in files:
-        where = _rel(root, path)
-        try:
-            template = _parse_template(path.read_bytes(), where)
-        except ChecklistTemplateError as exc:
-            problems.extend(exc.problems)
-            continue
-        problems.extend(_path_problems(template, path, where))
-        count = sum(1 for _ in template.items())
-        floor = (
-            MIN_ITEMS_PER_TEMPLATE
-            if template.usable_by("regulator")
-            else MIN_ITEMS_PER_SELF_INSPECTION
-        )
-        if count < floor:
-            problems.append(
-                f"{where}: {count} items, at least {floor} required（检查项少于 {floor} 项）"
-            )
-    try:
-        lock = read_lock(root)
-    except (ChecklistTemplateError, json.JSONDecodeError) as exc:
-        return [*problems, f"{LOCK_FILE_NAME}: unreadable（锁文件无法读取）: {exc}"]
-    return [*problems, *_lock_problems(root, files, lock)]
-
-
-def write_lock(root: Path | str) -> list[str]:
-    """Publish: add lock entries for files not yet in the lock; returns the keys added.
-
-    Existing entries are never rewritten (that would launder an in-place edit), and files that
-    fail load_template() or are misnamed are not published.
-    """
-    root = Path(root)
-    lock = read_lock(root)
-    added = []
-    for path in _template_files(root):
-        key = _lock_key(path)
-        if key in lock:
-            continue
-        try:
-            template = _parse_template(path.read_bytes(), _rel(root, path))
-        except ChecklistTemplateError:
-            continue
-        if _path_problems(template, path, key):
-            continue
-        lock[key] = file_sha256(path)
-        added.append(key)
-    text = json.dumps(dict(sorted(lock.items())), indent=2, ensure_ascii=False) + "\n"
-    (root / LOCK_FILE_NAME).write_text(text, encoding="utf-8")
-    return added
 
 
 # Optional keys added to the schema after templates were published: left out of the digest

@@ -12,6 +12,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from server.checklists.publishing import (
+    validate_tree,
+    write_lock,
+)
 from shared.checklist import (
     ChecklistTemplateError,
     Item,
@@ -19,8 +23,6 @@ from shared.checklist import (
     latest_versions,
     load_all,
     template_digest,
-    validate_tree,
-    write_lock,
 )
 
 COVERAGE_FILE = "COVERAGE.md"
@@ -75,7 +77,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
         return 1
     templates = load_all(root)
-    from shared.checklist_coverage import standards_problems
+    from server.checklists.coverage import standards_problems
 
     try:
         standards = _standards(root)
@@ -223,7 +225,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _standards(root: Path):
     """``<root>/standards.yaml`` parsed, or {} when the tree has none (e.g. a test tree)."""
-    from shared.checklist_coverage import STANDARDS_FILE, load_standards
+    from server.checklists.coverage import STANDARDS_FILE, load_standards
 
     path = root / STANDARDS_FILE
     return load_standards(path) if path.exists() else {}
@@ -231,13 +233,13 @@ def _standards(root: Path):
 
 def coverage_text(root: Path) -> str:
     """The COVERAGE.md text for the templates and ``standards.yaml`` under ``root``."""
-    from shared.checklist_coverage import coverage_markdown
+    from server.checklists.coverage import coverage_markdown
 
     return coverage_markdown(load_all(root), _standards(root))
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from shared.checklist_coverage import standards_problems
+    from server.checklists.coverage import standards_problems
 
     root = _root(args)
     templates = _load(root)

@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 from checklist_fixtures import import_test_templates, template_dict
 
+from server.checklists.coverage import STANDARDS_FILE, covering_items, load_standards
+from server.checklists.publishing import (
+    validate_tree,
+)
 from server.demo import did
 from server.demo_inspections import answered_in_full
 from shared.checklist import (
@@ -25,9 +29,7 @@ from shared.checklist import (
     check_template,
     evaluate,
     load_all,
-    validate_tree,
 )
-from shared.checklist_coverage import STANDARDS_FILE, covering_items, load_standards
 from shared.clock import to_iso
 from shared.findings import finding_hazard_id, finding_hazard_payload
 from shared.matters import MATTERS
@@ -140,9 +142,9 @@ def test_a_chain_outside_the_catalogue_is_refused(chain, problem) -> None:
     with pytest.raises(ChecklistTemplateError) as err:
         import yaml
 
-        from shared.checklist import _parse_template
+        from shared.checklist import parse_template
 
-        _parse_template(yaml.safe_dump(data, allow_unicode=True).encode(), "x.yaml")
+        parse_template(yaml.safe_dump(data, allow_unicode=True).encode(), "x.yaml")
     assert any(problem in p for p in err.value.problems)
 
 

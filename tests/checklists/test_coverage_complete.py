@@ -14,17 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.checklist import (
-    ChecklistTemplateError,
-    CountRule,
-    Item,
-    Localized,
-    Template,
-    evaluate,
-    latest_versions,
-    load_all,
-)
-from shared.checklist_coverage import (
+from server.checklists.coverage import (
     STANDARDS_FILE,
     Aspect,
     StandardAspects,
@@ -35,6 +25,16 @@ from shared.checklist_coverage import (
     load_standards,
     standards_problems,
     uncovered_aspects,
+)
+from shared.checklist import (
+    ChecklistTemplateError,
+    CountRule,
+    Item,
+    Localized,
+    Template,
+    evaluate,
+    latest_versions,
+    load_all,
 )
 
 REPO = Path(__file__).resolve().parents[2]

@@ -22,6 +22,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from server.checklists.publishing import (
+    validate_tree,
+)
 from server.demo import did
 from server.demo_inspections import answered_in_full
 from shared.checklist import (
@@ -32,7 +35,6 @@ from shared.checklist import (
     latest_versions,
     load_all,
     template_digest,
-    validate_tree,
 )
 from shared.clock import to_iso
 from shared.deadlines import MAJOR_PLAN_DAYS, STOP_WORK_NOTE

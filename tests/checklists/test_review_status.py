@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from shared.checklist import Finding, evaluate, latest_versions, load_all, validate_tree
+from server.checklists.publishing import (
+    validate_tree,
+)
+from shared.checklist import (
+    Finding,
+    evaluate,
+    latest_versions,
+    load_all,
+)
 from shared.text import for_inspectors
 
 ROOT = Path(__file__).resolve().parents[2] / "checklists"

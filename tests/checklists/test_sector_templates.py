@@ -17,10 +17,18 @@ from pathlib import Path
 import pytest
 from checklist_fixtures import import_test_templates
 
+from server.checklists.coverage import STANDARDS_FILE, covering_items, load_standards
+from server.checklists.publishing import (
+    validate_tree,
+)
 from server.demo import did
 from server.demo_inspections import answered_in_full
-from shared.checklist import Template, check_template, evaluate, load_all, validate_tree
-from shared.checklist_coverage import STANDARDS_FILE, covering_items, load_standards
+from shared.checklist import (
+    Template,
+    check_template,
+    evaluate,
+    load_all,
+)
 from shared.clock import to_iso
 from shared.findings import finding_hazard_id, finding_hazard_payload
 from shared.site_checklists import default_for

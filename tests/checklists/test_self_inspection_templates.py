@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from server.checklists.publishing import (
+    validate_tree,
+)
 from server.checklists.service import DEFAULT_ROOT
 from shared.checklist import (
     LEGACY_VERSIONS,
@@ -16,7 +19,6 @@ from shared.checklist import (
     check_template,
     load_all,
     template_digest,
-    validate_tree,
 )
 from shared.site_checklists import (
     RHYTHMS,

@@ -1,4 +1,4 @@
-"""Tests for shared.checklist and shared.checklist_coverage.
+"""Tests for shared.checklist and server.checklists.coverage.
 
 Templates are built as dicts and written as YAML into tmp_path, so every validator rule can be
 shown to name its problem on a template that is otherwise valid.
@@ -18,10 +18,16 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.checklist import (
-    LEGACY_VERSIONS,
+from server.checklists.coverage import coverage_markdown
+from server.checklists.publishing import (
     LOCK_FILE_NAME,
     MIN_ITEMS_PER_TEMPLATE,
+    read_lock,
+    validate_tree,
+    write_lock,
+)
+from shared.checklist import (
+    LEGACY_VERSIONS,
     ChecklistAnswerError,
     ChecklistError,
     ChecklistTemplateError,
@@ -32,12 +38,8 @@ from shared.checklist import (
     latest_versions,
     load_all,
     load_template,
-    read_lock,
     template_digest,
-    validate_tree,
-    write_lock,
 )
-from shared.checklist_coverage import coverage_markdown
 from shared.deadlines import STOP_WORK_NOTE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
