@@ -64,9 +64,18 @@ class HazardChainApp(App):
     toast_text = StringProperty("")
     phone = BooleanProperty(False)  # the window is phone-sized (theme.is_phone)
 
-    def __init__(self, backend: Backend, auto_sync: bool = True, **kw: Any) -> None:
+    def __init__(
+        self, backend: Backend, auto_sync: bool = True, camera: Any = None, **kw: Any
+    ) -> None:
+        """``camera``: where the QR scan's frames come from (``mobile_app.ui.scanner``);
+        the device's own camera unless a test or the tour hands in pictures."""
         super().__init__(**kw)
         self.backend = backend
+        if camera is None:
+            from mobile_app.ui.scanner import device_camera
+
+            camera = device_camera()
+        self.camera = camera
         self.worker = Worker()
         self.auto_sync = auto_sync
         self.tr = Translator(backend.setting("lang", DEFAULT_LANGUAGE))
