@@ -89,6 +89,19 @@ def test_foreign_and_out_of_scope_codes_are_refused_while_the_scan_goes_on(serve
     assert dlg.refused_code == "https://weixin.qq.com/r/abc"
     SHOTS.mkdir(parents=True, exist_ok=True)
     d.screenshot(SHOTS / "scan-foreign-code.png")
+    from kivy.core.window import Window
+
+    from mobile_app.ui import theme
+
+    try:  # the same dialog on a 360 px phone: the view, the reason and the field all fit
+        Window.size = theme.PHONE_SIZES[0]
+        d.pump(frames=5)
+        assert d.app.phone and dlg.ids.viewfinder.height > 200
+        assert dlg.ids.cancel.y >= dlg.y and dlg.ids.viewfinder.top <= dlg.top
+        d.screenshot(SHOTS / "scan-foreign-code-phone.png")
+    finally:
+        Window.size = theme.TABLET_SIZE
+        d.pump(frames=5)
 
     # the inspector turns to another district's site: not on this tablet
     wuda = did("site", next(n for n, _, _, district, _ in SITES if district == "150304"))
