@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from functools import cache
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from shared.errors import Refusal
 from shared.geo import parse_site_qr
@@ -49,14 +49,11 @@ def decoder_available() -> bool:
 
 
 def read_codes(frame: Frame) -> list[str]:
-    """Every QR code's text in the frame. A front camera's preview is mirrored, which zbar
-    does not read: the mirror image is tried when the frame as given has none."""
+    """Every QR code's text in the frame (QR only: a barcode on a fire extinguisher's label
+    is not a site). zbar reads a front camera's mirrored view as it is."""
     from pyzbar.pyzbar import ZBarSymbol, decode
 
-    img = frame.image()
-    found = decode(img, symbols=[ZBarSymbol.QRCODE])
-    if not found:
-        found = decode(ImageOps.mirror(img), symbols=[ZBarSymbol.QRCODE])
+    found = decode(frame.image(), symbols=[ZBarSymbol.QRCODE])
     return [d.data.decode("utf-8", "replace") for d in found]
 
 
