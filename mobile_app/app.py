@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -28,6 +28,9 @@ from mobile_app.i18n import DEFAULT_LANGUAGE, Translator
 from mobile_app.ui import theme
 from mobile_app.ui.backend import Backend, SyncProgress, SyncReport
 from mobile_app.ui.worker import Worker
+
+if TYPE_CHECKING:
+    from mobile_app.ui.scanner import FrameSource
 
 log = logging.getLogger("hazardchain.app")
 Builder.load_file(str(Path(__file__).resolve().parent / "ui" / "shell.kv"))
@@ -64,9 +67,22 @@ class HazardChainApp(App):
     toast_text = StringProperty("")
     phone = BooleanProperty(False)  # the window is phone-sized (theme.is_phone)
 
-    def __init__(self, backend: Backend, auto_sync: bool = True, **kw: Any) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        auto_sync: bool = True,
+        camera: FrameSource | None = None,
+        **kw: Any,
+    ) -> None:
+        """``camera``: where the QR scan's frames come from (``mobile_app.ui.scanner``);
+        the device's own camera unless a test or the tour hands in pictures."""
         super().__init__(**kw)
         self.backend = backend
+        if camera is None:
+            from mobile_app.ui.scanner import device_camera
+
+            camera = device_camera()
+        self.camera = camera
         self.worker = Worker()
         self.auto_sync = auto_sync
         self.tr = Translator(backend.setting("lang", DEFAULT_LANGUAGE))

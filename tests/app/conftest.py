@@ -72,16 +72,20 @@ class ThreadLog:
 
 @pytest.fixture
 def start_app(tmp_path):
-    """``start_app(server_url, name)`` → a started Driver on a fresh device; stopped after."""
+    """``start_app(server_url, name)`` → a started Driver on a fresh device; stopped after.
+    The device has no camera unless the test hands one in (``mobile_app.ui.scanner``): a
+    developer's webcam must not change what a test sees."""
     from mobile_app.app import HazardChainApp
     from mobile_app.ui.device_backend import DeviceBackend
     from mobile_app.ui.driver import Driver
+    from mobile_app.ui.scanner import NoCamera
 
     drivers = []
 
-    def start(server_url: str, name: str = "tablet", data_dir: Path | None = None):
+    def start(server_url: str, name: str = "tablet", data_dir: Path | None = None, camera=None):
         backend = ThreadLog(DeviceBackend(data_dir or tmp_path / name, server_url))
-        d = Driver(HazardChainApp(backend, auto_sync=False)).start()
+        app = HazardChainApp(backend, auto_sync=False, camera=camera or NoCamera())
+        d = Driver(app).start()
         backend.main_thread_calls.clear()  # start-up reads (language) happen before any frame
         drivers.append(d)
         return d

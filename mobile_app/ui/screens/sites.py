@@ -11,6 +11,7 @@ from kivy.uix.popup import Popup
 
 from mobile_app.ui import labels, theme
 from mobile_app.ui.photos import pick_photo
+from mobile_app.ui.scanner import ScanDialog
 from mobile_app.ui.screens.base import BaseScreen, load_kv
 from mobile_app.ui.widgets import FormDialog, ListRow, TButton, TToggle, WrapLabel
 from shared.chain import TRANSITIONS, EventType
@@ -54,35 +55,14 @@ class SitesScreen(BaseScreen):
         ]
 
     def scan_code(self) -> None:
-        """Open a site from its printed QR code (``hazardchain:site:<id>``): the code read by a
-        scanner into the field, or typed from the line printed under the QR. An unknown or
-        foreign code keeps the dialog open and says why."""
-        t = self.t
-        dlg = FormDialog(
-            [("code", t("Code under the QR"), "")], title=t("Site QR code"), multiline=False
-        )
-        hint = WrapLabel(
-            text=t("Scan the site's QR code into the field, or type the code printed under it."),
-            color=theme.MUTED,
-        )
-        dlg.ids.extra.add_widget(hint)
-        dlg.ids.submit_button.text = t("Open")
+        """Open a site from its printed QR code (``hazardchain:site:<id>``): read by the
+        tablet's camera, by a handheld scanner into the field, or typed from the line printed
+        under the QR. An unknown or foreign code keeps the dialog open and says why."""
 
         def opened(found: dict) -> None:
-            dlg.dismiss()
             self.app.go("site", site_id=found["site_id"], template_id=found["template_id"])
 
-        def refused(exc: BaseException) -> None:
-            hint.text, hint.color = str(exc), theme.DANGER
-
-        def submit(values: dict[str, str]) -> bool:
-            self.app.call_local(
-                self.app.backend.open_site_code, values["code"], on_done=opened, on_error=refused
-            )
-            return False  # closed by ``opened`` once the site is found
-
-        dlg.handler = submit
-        dlg.hint = hint
+        dlg = ScanDialog(self.app.camera, on_opened=opened)
         dlg.open()
         self.scan_dialog = dlg
 
