@@ -1,6 +1,6 @@
 """Fixtures for the tablet app: Kivy with no display (SDL's offscreen driver), a landscape
 1280×800 window, the demo server as ``make run`` sets it up, and the real app driven through
-its widgets (``mobile_app.ui.driver``)."""
+its widgets (``devtools.kivy_driver``)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ Config.set("input", "mouse", "mouse,multitouch_on_demand")
 
 import pytest  # noqa: E402
 
-from mobile_app.ui.demo_photos import write_demo_photos  # noqa: E402
+from devtools.demo_photos import write_demo_photos  # noqa: E402
 
 
 @pytest.fixture(params=["sqlite"])
@@ -75,9 +75,9 @@ def start_app(tmp_path):
     """``start_app(server_url, name)`` → a started Driver on a fresh device; stopped after.
     The device has no camera unless the test hands one in (``mobile_app.ui.scanner``): a
     developer's webcam must not change what a test sees."""
+    from devtools.kivy_driver import Driver
     from mobile_app.app import HazardChainApp
     from mobile_app.ui.device_backend import DeviceBackend
-    from mobile_app.ui.driver import Driver
     from mobile_app.ui.scanner import NoCamera
 
     drivers = []

@@ -23,9 +23,9 @@ from kivy.config import Config  # noqa: E402
 Config.set("graphics", "width", "1280")
 Config.set("graphics", "height", "800")
 
+from devtools.kivy_driver import Driver  # noqa: E402
 from mobile_app.app import HazardChainApp  # noqa: E402
 from mobile_app.ui.device_backend import DeviceBackend  # noqa: E402
-from mobile_app.ui.driver import Driver  # noqa: E402
 
 
 def main(server_url: str, data_dir: str) -> None:

@@ -18,8 +18,8 @@ from kivy.uix.label import Label
 from kivy.uix.stencilview import StencilView
 from kivy.uix.textinput import TextInput
 
+from devtools.tablet_tour import MALL, PATROL, patrol
 from mobile_app.ui import theme
-from mobile_app.ui.tour import MALL, PATROL, patrol
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "phone"
 SIZES = [*theme.PHONE_SIZES, theme.TABLET_SIZE]

@@ -1,4 +1,4 @@
-"""``python -m mobile_app --screenshot-tour DIR`` renders every screen, for an inspector and an
+"""``python -m devtools.tablet_tour --screenshots DIR`` renders every screen, for an inspector and an
 enterprise user, to non-blank PNG files (run here in-process; the CLI only sets Kivy up)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from statistics import pstdev
 
 from kivy.core.image import Image as CoreImage
 
-from mobile_app.ui.tour import run_tour
+from devtools.tablet_tour import run_tour
 
 SCREENS = {
     "login",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mobile_app.ui.demo_photos import write_demo_photos
+from devtools.demo_photos import write_demo_photos
 
 PASSWORD = "demo-password"
 MALL = "万达广场乌海店"  # the demo's crowded venue, whose safety manager logs in as enterprise
@@ -67,9 +67,9 @@ def run_tour(out: Path, workdir: Path | None = None) -> list[Path]:
     """Render every screen for both roles into ``out``; returns the PNG paths."""
     from kivy.core.window import Window
 
+    from devtools.kivy_driver import Driver
     from mobile_app.app import HazardChainApp
     from mobile_app.ui.device_backend import DeviceBackend
-    from mobile_app.ui.driver import Driver
 
     workdir = workdir or Path(tempfile.mkdtemp(prefix="hc-tour-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -396,9 +396,9 @@ def run_phone_tour(
     """The enterprise patrol and the other screens at phone size, each saved as a PNG."""
     from kivy.core.window import Window
 
+    from devtools.kivy_driver import Driver
     from mobile_app.app import HazardChainApp
     from mobile_app.ui.device_backend import DeviceBackend
-    from mobile_app.ui.driver import Driver
 
     workdir = workdir or Path(tempfile.mkdtemp(prefix="hc-phone-tour-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -424,3 +424,36 @@ def run_phone_tour(
             shot(name)
         d.stop()
     return shots
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m devtools.tablet_tour --screenshots DIR`` renders every screen with demo data
+    (as inspector and as enterprise user); ``--phone DIR`` the enterprise's daily fire patrol
+    at phone size."""
+    import argparse
+    import sys
+
+    from mobile_app.kivy_env import configure
+
+    p = argparse.ArgumentParser(prog="python -m devtools.tablet_tour", description=main.__doc__)
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--screenshots", metavar="DIR", help="render every screen to DIR")
+    what.add_argument("--phone", metavar="DIR", help="render the phone patrol to DIR")
+    p.add_argument("--size", help="window size (1280x800, or 360x740 for --phone)")
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    work = Path(tempfile.mkdtemp(prefix="hc-tour-"))
+    if args.screenshots:
+        configure(work, args.size or "1280x800", headless=True)
+        paths = run_tour(Path(args.screenshots), work)
+    else:
+        size = args.size or "360x740"
+        configure(work, size, headless=True)
+        w, h = (int(x) for x in size.lower().split("x"))
+        paths = run_phone_tour(Path(args.phone), work, (w, h))
+    for path in paths:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
