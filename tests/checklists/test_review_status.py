@@ -239,3 +239,22 @@ def test_older_versions_show_no_placeholder_either(raw: str, shown: str) -> None
         for item in template.items():
             for text in (item.guidance.zh, item.guidance.en, item.basis.clause):
                 assert not any(m in for_inspectors(text) for m in PLACEHOLDERS), item.id
+
+
+def test_b16_121_is_cited_by_item() -> None:
+    """安监总管三〔2017〕121号 lists situations, not articles: the latest versions cite 第（N）项,
+    and the versions before keep 第N条 for the inspections pinned to them."""
+    key = "saws_121_2017"
+    for template in LATEST.values():
+        clauses = [i.basis.clause for i in template.items() if i.basis.standard == key]
+        assert all(re.fullmatch(r"第（[一二三四五六七八九十]+）项", c) for c in clauses), (
+            template.id
+        )
+    assert len([i for i in LATEST["hazardous_chemicals"].items() if i.basis.standard == key]) == 35
+    finding = _one(
+        evaluate(LATEST["hazmat_road_transport"], {"hm.load.universal_arm": "no"}, "hazmat_loader"),
+        "hm.load.universal_arm",
+    )
+    assert "第（七）项" in finding.basis
+    old = ALL[("hazardous_chemicals", 3)].item("chem.hot_work.permit_issued")
+    assert old.basis.clause == "第十八条"
