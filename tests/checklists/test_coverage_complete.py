@@ -1,7 +1,7 @@
 """The real templates against the standards they cite (no database needed).
 
 - Every aspect of the coal-mine standard (MEM Order No. 4: 15 aspects, 第四条…第十八条) and
-  every item of the chemical standard (安监总管三〔2017〕121号: 第一条…第二十条) is covered by at
+  every item of the chemical standard (安监总管三〔2017〕121号: 第（一）项…第（二十）项) is covered by at
   least one item that is a major hazard by itself, as checklists/COVERAGE.md reports.
 - Every number item of every real template passes or fails exactly at its threshold.
 - Every count rule of every real template fires at min_failed failed items and not one below.
@@ -68,7 +68,7 @@ _NUMS = [
     "二十",
 ]
 COAL_ASPECTS = [f"第{n}条" for n in _NUMS[3:18]]  # 第四条 … 第十八条
-CHEM_ITEMS = [f"第{n}条" for n in _NUMS]  # 第一条 … 第二十条
+CHEM_ITEMS = [f"第（{n}）项" for n in _NUMS]  # 第（一）项 … 第（二十）项: items, not articles (B16)
 
 EPS = 0.01
 
