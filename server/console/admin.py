@@ -48,7 +48,7 @@ def validated(schema: type[BaseModel], data: dict[str, Any]) -> BaseModel:
         fields = {".".join(str(x) for x in e["loc"]) or "form": e["msg"] for e in exc.errors()}
         en = "invalid input: " + "; ".join(f"{k}: {v}" for k, v in fields.items())
         zh = "输入有误：" + "；".join(fields)
-        raise DomainError(Refusal("invalid_input", zh, en, fields), status=422) from None
+        raise DomainError(Refusal("invalid_input", zh, en, fields)) from None
 
 
 def _text_fields(form: FormData, names: tuple[str, ...]) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def user_edit(
     require_role(caller, Role.admin)
     user = session.get(User, user_id[:36])
     if user is None:
-        raise DomainError.of("not_found", "用户不存在", "user not found", status=404)
+        raise DomainError.of("not_found", "用户不存在", "user not found")
     ctx = _users_context(session, request) | {"u": user, "done": request.query_params.get("done")}
     return render(request, "admin_user.html", ctx, caller=caller)
 

@@ -268,7 +268,6 @@ def append_event(
             "invalid_input",
             "请使用上报接口",
             "use POST /hazards to report",
-            status=422,
             fields={"type": "use POST /hazards to report"},
         )
     service.append_by_caller(

@@ -174,7 +174,6 @@ class ImportRefused(DomainError):
                 f"{n} problem(s) in the sheet; nothing was imported (row {first.row}: {first.en})",
                 fields,
             ),
-            status=422,
         )
         self.report = report
 

@@ -95,7 +95,7 @@ class WitnessReportOut(BaseModel):
 
 
 def _bad(field: str, en: str, zh: str) -> DomainError:
-    return DomainError.of("invalid_input", zh, en, status=422, fields={field: en})
+    return DomainError.of("invalid_input", zh, en, fields={field: en})
 
 
 @router.get("/checkpoint", response_model=CheckpointOut)

@@ -30,7 +30,6 @@ def _no_system(role: Role | None) -> None:
             "invalid_input",
             "不能创建系统角色用户",
             "role 'system' is not a login role",
-            status=422,
             fields={"role": "not a login role"},
         )
 
