@@ -20,10 +20,10 @@ from server.console.session import ConsoleCaller, FormDep, checked_form, lang_of
 from server.console.views import checklist_rows
 from server.context import Caller
 from server.plans import service as plans
-from server.plans.views import PlanCreate
+from server.plans.schemas import PlanCreate
 from server.sites import service as sites
 from server.sites.models import District, Site
-from server.sites.views import SiteCreate, SiteUpdate
+from server.sites.schemas import SiteCreate, SiteUpdate
 from server.users import service as users
 from server.users.models import User
 from server.users.schemas import UserCreate, UserUpdate
