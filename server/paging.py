@@ -42,7 +42,6 @@ def parse_sort(sort: str | None, keys: Mapping[str, Any], default: str) -> Sort:
             "invalid_sort",
             f"不支持按“{name}”排序，可用：{offered}（加 - 为倒序）",
             f"unknown sort key {name!r}; use one of: {offered} (prefix - for descending)",
-            status=422,
             fields={"sort": f"unknown sort key {name!r}; use one of: {offered}"},
         )
     return Sort(raw, keys[name], raw.startswith("-"))
@@ -53,7 +52,6 @@ def _invalid_cursor(exc: Exception | None = None) -> DomainError:
         "invalid_cursor",
         "分页游标无效",
         "invalid cursor",
-        status=422,
         fields={"cursor": "invalid cursor"},
     )
 
@@ -132,7 +130,6 @@ def check_window(date_from: date | None, date_to: date | None) -> None:
             "invalid_input",
             "结束日期不能早于开始日期",
             "date_to is before date_from",
-            status=422,
             fields={"date_to": "before date_from"},
         )
 

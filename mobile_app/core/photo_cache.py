@@ -143,14 +143,12 @@ class PhotoCache:
             return Photo(sha256, "missing", None, "offline")
 
     def _download(self, client: SyncClient, sha256: str, variant: Variant, keep_from: int) -> Photo:
-        path = f"/blobs/{sha256}" + ("/thumb" if variant == "thumb" else "")
         try:
-            r, _ = client._request("GET", path, expect=(403, 404))
+            data = client.fetch_blob(sha256, thumb=variant == "thumb")
         except ServerRefused as exc:
             return self._failed(sha256, variant, exc.code or f"http_{exc.status}")
-        if r.status_code in (403, 404):
+        if data is None:
             return self._failed(sha256, variant, "not_found")
-        data = r.content
         if sniff_mime(data[:16]) is None:
             return self._failed(sha256, variant, "not_an_image")
         if variant == "full" and hashlib.sha256(data).hexdigest() != sha256:
@@ -212,7 +210,7 @@ class PhotoCache:
         todo = [s for s in self.wanted() if s not in held][:limit]
         keep_from = self._next_use()
         progress = Progress("photos", records_total=len(todo))
-        client._tell(progress)
+        client.tell(progress)
         for i, sha in enumerate(todo):
             try:
                 got = self._download(client, sha, "thumb", keep_from)
@@ -230,7 +228,7 @@ class PhotoCache:
                 report.failed += 1
             progress.records_done += 1
             progress.bytes_done = report.bytes
-            client._tell(progress)
+            client.tell(progress)
         self.sweep()
         log.info("photos prefetched", extra=vars(report))
         return report

@@ -457,6 +457,17 @@ class SyncClient:
         if self.on_progress is not None:
             self.on_progress(Progress(**vars(progress)))
 
+    def tell(self, progress: Progress) -> None:
+        """Show progress of work that rides on a sync (the photo prefetch) as the sync's own."""
+        self._tell(progress)
+
+    def fetch_blob(self, sha256: str, *, thumb: bool = False) -> bytes | None:
+        """A photo's bytes (or its preview), with the client's retries and token refresh;
+        ``None`` when the server holds none this user may see (403 and 404 look alike)."""
+        path = f"/blobs/{sha256}" + ("/thumb" if thumb else "")
+        r, _ = self._request("GET", path, expect=(403, 404))
+        return None if r.status_code in (403, 404) else r.content
+
     def sync(self) -> SyncResult:
         """Upload photos, push the outbox, pull changes. Network trouble ends the run with an
         error in the result (retry later); what needs the user raises."""

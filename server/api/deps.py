@@ -89,9 +89,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
-_UNAUTHENTICATED = DomainError.of(
-    "not_authenticated", "请先登录", "authentication required", status=401
-)
+_UNAUTHENTICATED = DomainError.of("not_authenticated", "请先登录", "authentication required")
 
 
 def current_caller(
@@ -125,7 +123,6 @@ def require(*roles: Role) -> Callable[[Caller], Caller]:
                 "forbidden",
                 "您的角色无权执行此操作",
                 f"role '{caller.role}' may not do this",
-                status=403,
             )
         return caller
 

@@ -15,11 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from server.api.field_messages import field_message
 from server.uow import Collision
 from shared.chain import Refused
-from shared.errors import DomainError, Refusal
+from shared.errors import DomainError, Refusal, http_status
 
 log = logging.getLogger("hazardchain.api")
-
-_STATUS_FOR_CODE = {"role_not_allowed": 403, "not_addressee": 403, "not_found": 404}
 
 
 class ErrorOut(BaseModel):
@@ -57,11 +55,9 @@ COMMON_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
 
 
 def status_of(exc: Refused | DomainError) -> int:
-    """One rule for the API and the console: a domain error carries its status; a chain rule's
-    refusal naming fields is bad input (422), else a conflict with the hazard's state (409)."""
-    if isinstance(exc, DomainError):
-        return exc.status
-    return _STATUS_FOR_CODE.get(exc.refusal.code, 422 if exc.refusal.fields else 409)
+    """One rule for the API and the console: a service's refusal and a chain rule's alike
+    are answered with their code's status (``shared.errors.HTTP_STATUS``)."""
+    return http_status(exc.refusal)
 
 
 def lang_of(request: Request) -> str:
@@ -69,15 +65,19 @@ def lang_of(request: Request) -> str:
 
 
 def refusal_response(
-    request: Request, refusal: Refusal, status: int, headers: dict[str, str] | None = None
+    request: Request,
+    refusal: Refusal,
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    """``status`` only where the framework chose it (an HTTPException); else the code's."""
     return JSONResponse(
         {
             "code": refusal.code,
             "message": refusal.message(lang_of(request)),
             "fields": refusal.fields,
         },
-        status_code=status,
+        status_code=status or http_status(refusal),
         headers=headers,
     )
 
@@ -91,11 +91,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
         # a refusal may tell the client how to retry (a stale refresh proof: a fresh nonce)
-        return refusal_response(request, exc.refusal, exc.status, getattr(exc, "headers", None))
+        return refusal_response(request, exc.refusal, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused):
-        return refusal_response(request, exc.refusal, status_of(exc))
+        return refusal_response(request, exc.refusal)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -106,7 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
             f"{_field_name(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()
         )
         return refusal_response(
-            request, Refusal("invalid_input", "输入有误，请检查标出的字段", en, fields), 422
+            request, Refusal("invalid_input", "输入有误，请检查标出的字段", en, fields)
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -117,7 +117,7 @@ def install_error_handlers(app: FastAPI) -> None:
             refusal = Refusal("method_not_allowed", "不支持该请求方法", "method not allowed")
         elif exc.status_code == 400:  # FastAPI could not parse the body (not UTF-8, ...)
             detail = str(exc.detail)
-            refusal = Refusal("invalid_input", "请求内容无法解析", detail, {"body": detail})
+            refusal = Refusal("malformed_request", "请求内容无法解析", detail, {"body": detail})
         else:
             refusal = Refusal("http_error", str(exc.detail), str(exc.detail))
         return refusal_response(request, refusal, exc.status_code)
@@ -129,7 +129,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return refusal_response(
             request,
             Refusal("conflict", "数据正被他人修改，请重试", "busy: changed meanwhile, retry"),
-            409,
         )
 
     @app.exception_handler(IntegrityError)
@@ -142,7 +141,6 @@ def install_error_handlers(app: FastAPI) -> None:
                 "数据冲突：记录已存在或仍被引用",
                 "conflict: the record exists or is still referenced",
             ),
-            409,
         )
 
     @app.exception_handler(Exception)
@@ -156,5 +154,4 @@ def install_error_handlers(app: FastAPI) -> None:
                 "服务器内部错误，请稍后重试",
                 "internal server error; try again later",
             ),
-            500,
         )

@@ -34,7 +34,6 @@ class StaleProof(DomainError):
                 "设备证明已过期，请使用服务器时间重新签名",
                 "the device proof is not fresh; sign again with the server's nonce",
             ),
-            status=401,
         )
         self.headers = {NONCE_HEADER: nonce}
 

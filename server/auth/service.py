@@ -69,7 +69,6 @@ def login(
             "too_many_attempts",
             f"登录失败次数过多，请{settings.login_lockout_minutes}分钟后再试",
             f"too many failed logins; try again in {settings.login_lockout_minutes} minutes",
-            status=429,
         )
     user = session.exec(select(User).where(User.username == username)).first()
     ok = security.verify_password(user.password_hash if user else security.DUMMY_HASH, password)
@@ -87,9 +86,7 @@ def login(
         )
         keep_on_refusal(session)  # the failed attempt counts towards the lockout
         log.info("login failed", extra={"username": username, "reason": reason, "ip": ip})
-        raise DomainError.of(
-            "bad_credentials", "用户名或密码错误", "wrong username or password", status=401
-        )
+        raise DomainError.of("bad_credentials", "用户名或密码错误", "wrong username or password")
     if device_id:
         device_id = _bind_device(session, user, device_id, now)
     session.add(LoginAudit(username=username, user_id=user.id, success=True, ip=ip, at=now))
@@ -112,9 +109,7 @@ def _bind_device(session: Session, user: User, device_id: str, now: datetime) ->
     to someone else (a shared tablet) is used without binding the session to it."""
     device = session.get(Device, device_id)
     if device is not None and device.revoked_at:
-        raise DomainError.of(
-            "device_revoked", "该设备已停用", "this device has been revoked", status=403
-        )
+        raise DomainError.of("device_revoked", "该设备已停用", "this device has been revoked")
     if device is None:
         device = Device(id=device_id, user_id=user.id, registered_at=now, name="平板")
     elif device.user_id != user.id:
@@ -194,7 +189,6 @@ def refresh(
             "device_key_required",
             "本平板需重新登录一次以绑定设备密钥，平板上的数据不会丢失",
             "this tablet must log in again once to bind its device key; nothing on it is lost",
-            status=401,
         )
     if auth.revoked_at is not None:
         if not (auth.device_key and _lost_answer(session, auth, now)):
@@ -215,9 +209,7 @@ def refresh(
 
 
 def _invalid_refresh(code: str = "invalid_refresh_token") -> DomainError:
-    return DomainError.of(
-        code, "登录已失效，请重新登录", "session expired; log in again", status=401
-    )
+    return DomainError.of(code, "登录已失效，请重新登录", "session expired; log in again")
 
 
 def _check_proof(

@@ -6,27 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from server.api.deps import CallerDep, NowDep, SessionDep, SettingsDep, UnitOfWorkRoute
 from server.api.errors import error_responses
 from server.auth import service
-from server.users.schemas import Me, UserPublic, user_public
-from shared.device_proof import KEY_PATTERN, MAX_PROOF_CHARS
+from server.auth.schemas import RefreshIn, TokenIn, TokenOut
+from server.users.schemas import Me, user_public
+from shared.device_proof import MAX_PROOF_CHARS
 
 router = APIRouter(tags=["auth"], route_class=UnitOfWorkRoute)
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    refresh_token: str
-    token_type: str = "bearer"
-    expires_in: int
-    user: UserPublic
-
-
-class RefreshIn(BaseModel):
-    refresh_token: str = Field(min_length=10, max_length=200)
 
 
 def _out(session, pair: service.TokenPair) -> TokenOut:
@@ -35,26 +24,6 @@ def _out(session, pair: service.TokenPair) -> TokenOut:
         refresh_token=pair.refresh_token,
         expires_in=pair.expires_in,
         user=user_public(session, pair.user),
-    )
-
-
-class TokenIn(BaseModel):
-    """A login, as the OAuth2 password form (``application/x-www-form-urlencoded``) or as
-    JSON: scripts and the tablets' newer clients send JSON, Swagger's Authorize button the
-    form."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    username: str = Field(min_length=1, max_length=1000)
-    password: str = Field(min_length=1, max_length=1000)
-    grant_type: str | None = Field(default=None, pattern="^password$")
-    client_id: str | None = Field(default=None, max_length=64)
-    device_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]{8,64}$")
-    device_key: str | None = Field(
-        default=None,
-        pattern=KEY_PATTERN,
-        description="the tablet's Ed25519 public key (32 bytes, base64url): the session "
-        "then refreshes only with proofs signed by its private key (docs/sync.md)",
     )
 
 

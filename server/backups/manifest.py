@@ -96,4 +96,4 @@ def damaged_files(folder: Path, manifest: Manifest) -> list[str]:
 
 
 def refused(code: str, zh: str, en: str) -> DomainError:
-    return DomainError.of(code, zh, en, status=409)
+    return DomainError.of(code, zh, en)

@@ -35,7 +35,6 @@ def _check_name(sha256: str) -> None:
             "invalid_input",
             "文件编号必须是SHA-256",
             "blob id must be a SHA-256 hex digest",
-            status=422,
             fields={"sha256": "must be 64 lowercase hex characters"},
         )
 
@@ -45,15 +44,12 @@ def put_blob(
 ) -> Attachment:
     _check_name(sha256)
     if len(data) > MAX_BLOB_BYTES:
-        raise DomainError.of(
-            "too_large", "文件过大（最大20MB）", "file too large (max 20 MB)", status=413
-        )
+        raise DomainError.of("too_large", "文件过大（最大20MB）", "file too large (max 20 MB)")
     if digest(data) != sha256:
         raise DomainError.of(
             "hash_mismatch",
             "文件内容与编号不符，请重新上传",
             "content does not match its SHA-256; upload again",
-            status=422,
             fields={"sha256": "content hash differs"},
         )
     mime = sniff_mime(data[:16])
@@ -62,7 +58,6 @@ def put_blob(
             "unsupported_type",
             "只接受PNG、JPEG或WebP图片",
             "only PNG, JPEG or WebP images are accepted",
-            status=415,
         )
     if not store.has(sha256):
         store.put(sha256, data)
@@ -243,7 +238,6 @@ def check_upload_length(length: int) -> None:
             "too_large" if length > 0 else "invalid_input",
             "文件大小无效（最大20MB）",
             "invalid file size (1 byte to 20 MB)",
-            status=413 if length > 0 else 422,
             fields={"Upload-Length": "1 to 20971520"},
         )
 
@@ -261,7 +255,6 @@ def finish_upload(
             "hash_mismatch",
             "文件内容与编号不符，请重新上传",
             "content does not match its SHA-256; upload again from the start",
-            status=422,
             fields={"sha256": "content hash differs"},
         )
     mime = sniff_mime(head)
@@ -271,7 +264,6 @@ def finish_upload(
             "unsupported_type",
             "只接受PNG、JPEG或WebP图片",
             "only PNG, JPEG or WebP images are accepted",
-            status=415,
         )
     size = store.partial_size(sha256, caller.user.id)
     store.promote(sha256, caller.user.id)

@@ -33,9 +33,7 @@ async def put_blob(
     async for chunk in request.stream():
         data.extend(chunk)
         if len(data) > MAX_BLOB_BYTES:
-            raise DomainError.of(
-                "too_large", "文件过大（最大20MB）", "file too large (max 20 MB)", status=413
-            )
+            raise DomainError.of("too_large", "文件过大（最大20MB）", "file too large (max 20 MB)")
     att = await run_in_threadpool(
         service.put_blob, session, request.app.state.blobs, caller, sha256, bytes(data), now
     )
@@ -58,17 +56,16 @@ def _header_int(request: Request, name: str) -> int:
     value = header_number(request.headers.get(name))
     if value is None:
         raise DomainError.of(
-            "invalid_input",
+            "malformed_request",
             f"缺少或无效的请求头 {name}",
             f"header {name} must be a whole number",
-            status=400,
             fields={name: "required whole number"},
         )
     return value
 
 
-def _at(request: Request, code: str, zh: str, en: str, offset: int, status: int = 409):
-    resp = refusal_response(request, Refusal(code, zh, en), status)
+def _at(request: Request, code: str, zh: str, en: str, offset: int):
+    resp = refusal_response(request, Refusal(code, zh, en))
     resp.headers["Upload-Offset"] = str(offset)
     return resp
 

@@ -60,7 +60,7 @@ def check_fit(
                 why = type(why)(
                     why.code, f"{site.name}：{why.zh}", f"{site.name}: {why.en}", fields
                 )
-            raise DomainError(why, status=422)
+            raise DomainError(why)
 
 
 def site_default(session: Session, site: Site) -> Fit | None:

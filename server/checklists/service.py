@@ -173,7 +173,6 @@ def get_row(session: Session, template_id: str, version: int) -> ChecklistTempla
             "not_found",
             f"检查表 {template_id} 第 {version} 版不存在",
             f"checklist {template_id} v{version} not found",
-            status=404,
         )
     return row
 

@@ -2,59 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from server.api.deps import CallerDep, SessionDep, UnitOfWorkRoute
 from server.checklists import service
 from server.checklists.models import ChecklistTemplate
+from server.checklists.schemas import (
+    ChecklistList,
+    ChecklistSummary,
+    LocalizedOut,
+    ProfileOut,
+    StandardOut,
+)
 from shared.taxonomy import Industry
 
 router = APIRouter(tags=["checklists"], route_class=UnitOfWorkRoute)
 
 TemplateId = Annotated[str, Path(pattern=r"^[a-z0-9_]+$", max_length=64)]
-
-
-class LocalizedOut(BaseModel):
-    zh: str
-    en: str
-
-
-class ProfileOut(LocalizedOut):
-    id: str
-
-
-class StandardOut(BaseModel):
-    key: str
-    title: LocalizedOut
-    edition: str
-
-
-class ChecklistSummary(BaseModel):
-    id: str
-    version: int
-    versions: list[int]
-    title: LocalizedOut
-    industry: str
-    digest: str
-    item_count: int
-    major_count: int
-    general_count: int
-    count_rule_count: int
-    section_count: int
-    profiles: list[ProfileOut]
-    standards: list[StandardOut]
-    imported_at: datetime
-    # who may inspect with it: regulator, enterprise (a self-inspection, 自查), or both
-    inspectors: list[str] = ["regulator"]
-
-
-class ChecklistList(BaseModel):
-    items: list[ChecklistSummary]
 
 
 def _summary(row: ChecklistTemplate, versions: list[int]) -> ChecklistSummary:

@@ -36,7 +36,7 @@ def file_field(event_type: str) -> str | None:
 
 
 def _invalid(field: str, zh: str, en: str) -> DomainError:
-    return DomainError.of("invalid_input", zh, en, status=422, fields={field: en})
+    return DomainError.of("invalid_input", zh, en, fields={field: en})
 
 
 def end_of_local_day(value: str, tz: str, field: str) -> str:
@@ -59,9 +59,7 @@ def _text(form: FormData, key: str) -> str | None:
 async def read_upload(upload: UploadFile) -> bytes:
     data = await upload.read(MAX_BLOB_BYTES + 1)
     if len(data) > MAX_BLOB_BYTES:
-        raise DomainError.of(
-            "too_large", "文件过大（最大20MB）", "file too large (max 20 MB)", status=413
-        )
+        raise DomainError.of("too_large", "文件过大（最大20MB）", "file too large (max 20 MB)")
     return data
 
 
@@ -134,7 +132,6 @@ def check_evidence(session: Session, view: HazardView, form: FormData) -> None:
             "photo_pending",
             "有整改照片尚未上传到服务器，不能复查通过",
             "some rectification photos are not on the server yet; the hazard cannot be verified",
-            status=409,
             fields={"evidence": ", ".join(m[:12] for m in missing)},
         )
     if form.get("evidence_checked") != "yes":
@@ -142,6 +139,5 @@ def check_evidence(session: Session, view: HazardView, form: FormData) -> None:
             "evidence_unchecked",
             "请先核对整改照片并勾选确认",
             "check the rectification photos and tick the confirmation first",
-            status=422,
             fields={"evidence_checked": "tick to confirm the photos were checked"},
         )

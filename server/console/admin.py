@@ -20,10 +20,10 @@ from server.console.session import ConsoleCaller, FormDep, checked_form, lang_of
 from server.console.views import checklist_rows
 from server.context import Caller
 from server.plans import service as plans
-from server.plans.views import PlanCreate
+from server.plans.schemas import PlanCreate
 from server.sites import service as sites
 from server.sites.models import District, Site
-from server.sites.views import SiteCreate, SiteUpdate
+from server.sites.schemas import SiteCreate, SiteUpdate
 from server.users import service as users
 from server.users.models import User
 from server.users.schemas import UserCreate, UserUpdate
@@ -48,7 +48,7 @@ def validated(schema: type[BaseModel], data: dict[str, Any]) -> BaseModel:
         fields = {".".join(str(x) for x in e["loc"]) or "form": e["msg"] for e in exc.errors()}
         en = "invalid input: " + "; ".join(f"{k}: {v}" for k, v in fields.items())
         zh = "输入有误：" + "；".join(fields)
-        raise DomainError(Refusal("invalid_input", zh, en, fields), status=422) from None
+        raise DomainError(Refusal("invalid_input", zh, en, fields)) from None
 
 
 def _text_fields(form: FormData, names: tuple[str, ...]) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def user_edit(
     require_role(caller, Role.admin)
     user = session.get(User, user_id[:36])
     if user is None:
-        raise DomainError.of("not_found", "用户不存在", "user not found", status=404)
+        raise DomainError.of("not_found", "用户不存在", "user not found")
     ctx = _users_context(session, request) | {"u": user, "done": request.query_params.get("done")}
     return render(request, "admin_user.html", ctx, caller=caller)
 

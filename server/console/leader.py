@@ -47,7 +47,6 @@ def _day(value: str | None, today: date) -> date | None:
             "invalid_input",
             "日期格式无效",
             "not a valid date",
-            status=422,
             fields={"date": "YYYY-MM-DD"},
         ) from None
 
@@ -185,7 +184,7 @@ def acknowledge(
     tz = settings.timezone
     day = _day(str(form.get("date") or ""), local_date(now, tz))
     if day is None:
-        raise DomainError.of("invalid_input", "请指定日期", "date is required", status=422)
+        raise DomainError.of("invalid_input", "请指定日期", "date is required")
     district = str(form.get("district") or "")[:32]
     comment = form.get("comment")
     ack = signoff.acknowledge(

@@ -434,7 +434,7 @@ async def hazard_act(
         hazard_id_ = hazard_id[:36]
         try:
             if event_type not in actions.CONSOLE_ACTIONS:
-                raise DomainError.of("unknown_action", "未知的操作", "unknown action", status=422)
+                raise DomainError.of("unknown_action", "未知的操作", "unknown action")
             if event_type == EventType.verified:
                 _, events = hazards.chain_of(session, caller, hazard_id_)
                 actions.check_evidence(session, fold(events), form)

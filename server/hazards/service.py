@@ -214,7 +214,6 @@ def _existing_event(session: Session, event_id: str, hazard_id: str, etype: str,
             "id_reuse",
             "该事件编号已被另一条记录使用",
             "this event id was already used for a different event",
-            status=409,
             fields={"id": "already used for a different event"},
         )
     return row
@@ -320,7 +319,6 @@ def _append_once(session: Session, it: _Intent) -> Appended:
                 "already_exists",
                 "该隐患编号已存在",
                 "a hazard with this id exists",
-                status=409,
                 fields={"id": "already exists"},
             )
         view = None
@@ -521,7 +519,6 @@ def _site_in_scope(session: Session, caller: Caller, site_id: str) -> Site:
             "site_not_found",
             "场所不存在或不在您的辖区",
             "site not found",
-            status=422,
             fields={"site_id": "site not found"},
         )
     return site
@@ -533,7 +530,6 @@ def _check_matter_link(session: Session, matter_id: str | None, link_id: str | N
             "invalid_input",
             "请同时指定事项",
             "link_id needs matter_id",
-            status=422,
             fields={"matter_id": "required with link_id"},
         )
     if matter_id:
@@ -544,7 +540,6 @@ def _check_matter_link(session: Session, matter_id: str | None, link_id: str | N
                 "invalid_input",
                 "事项不存在",
                 "unknown matter",
-                status=422,
                 fields={"matter_id": "unknown matter"},
             )
     if link_id:
@@ -554,7 +549,6 @@ def _check_matter_link(session: Session, matter_id: str | None, link_id: str | N
                 "invalid_input",
                 "环节不存在",
                 "unknown link of this matter",
-                status=422,
                 fields={"link_id": "unknown link of this matter"},
             )
 
@@ -584,7 +578,6 @@ def report(
                 "site_not_found",
                 "场所不存在",
                 "site not found",
-                status=422,
                 fields={"site_id": "site not found"},
             )
     _check_matter_link(session, payload.get("matter_id"), payload.get("link_id"))
@@ -663,7 +656,6 @@ def _check_assignee(session: Session, hazard: Hazard, payload: dict[str, Any]) -
             "invalid_assignee",
             "责任人账号不存在或不属于该场所",
             "responsible user not found or not bound to this site",
-            status=422,
             fields={"responsible_user_id": "unknown user or not bound to this site"},
         )
 
@@ -688,7 +680,7 @@ def append_by_caller(
         _check_assignee(session, hazard, payload)
     refusal = not_responsible(caller.role, caller.user.id, event_type, hazard.responsible_user_id)
     if refusal is not None:
-        raise DomainError(refusal, status=403)
+        raise DomainError(refusal)
     return append(
         session,
         actor=caller.actor,

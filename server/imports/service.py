@@ -22,8 +22,8 @@ from sqlmodel import Session, select
 from server.api.field_messages import field_message
 from server.sites import service as sites
 from server.sites.models import Site
+from server.sites.schemas import SiteCreate
 from server.sites.tree import DistrictTree
-from server.sites.views import SiteCreate
 from server.users import service as users
 from server.users.models import User
 from server.users.schemas import UserCreate
@@ -174,7 +174,6 @@ class ImportRefused(DomainError):
                 f"{n} problem(s) in the sheet; nothing was imported (row {first.row}: {first.en})",
                 fields,
             ),
-            status=422,
         )
         self.report = report
 

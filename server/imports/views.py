@@ -6,33 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
 
 from server.api.deps import AdminDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.api.errors import error_responses, lang_of
 from server.imports import service
+from server.imports.schemas import ImportReportOut, ProblemOut
 from server.imports.service import Kind
 
 router = APIRouter(tags=["imports"], route_class=UnitOfWorkRoute)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class ProblemOut(BaseModel):
-    row: int
-    column: str
-    column_label: str
-    message: str
-    zh: str
-    en: str
-
-
-class ImportReportOut(BaseModel):
-    kind: str
-    dry_run: bool
-    rows: int
-    written: int
-    problems: list[ProblemOut]
 
 
 def report_out(report: service.Report, lang: str) -> ImportReportOut:

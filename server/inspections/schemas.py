@@ -44,6 +44,7 @@ from pydantic import (
     field_validator,
 )
 
+from server.hazards.schemas import HazardPublic
 from server.schemas import LongText, Text, UUIDStr
 from shared.chain import MAX_TEXT, canonical_json
 from shared.geo import GpsStamp
@@ -184,3 +185,52 @@ class InspectionSubmit(BaseModel):
     def sha256(self) -> str:
         """SHA-256 of the canonical JSON: equal for a retry, different for a reused id."""
         return hashlib.sha256(canonical_json(self.canonical())).hexdigest()
+
+
+class InspectionSummary(BaseModel):
+    id: str
+    site_id: str
+    site_name: str = ""
+    district_id: str
+    district_name: str = ""
+    template_id: str
+    template_version: int
+    template_digest: str
+    profile: str | None
+    inspector_id: str
+    notes: str
+    started_at: datetime
+    ended_at: datetime
+    location: dict[str, Any] | None
+    submitted_at: datetime
+    finding_count: int
+
+
+class InspectionPage(BaseModel):
+    items: list[InspectionSummary]
+    next_cursor: str | None
+    total: int
+
+
+class CompletionPublic(BaseModel):
+    """完成率: (answered + 不适用) / items that apply; 未检查 lowers it (shared.completion)."""
+
+    applicable: int
+    answered: int
+    not_applicable: int
+    unchecked: int
+    unanswered: list[str]
+    rate: float | None
+
+
+class InspectionDetail(InspectionSummary):
+    answers: dict[str, Any]
+    photos: dict[str, list[str]]
+    item_notes: dict[str, str]
+    descriptions: dict[str, str]
+    signatures: Signatures | None
+    findings: list[dict[str, Any]]
+    payload_sha256: str
+    checklist_override: str | None
+    completion: CompletionPublic | None
+    hazards: list[HazardPublic]

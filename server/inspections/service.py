@@ -50,7 +50,7 @@ class Submitted:
 
 
 def _invalid(code: str, zh: str, en: str, fields: dict[str, str]) -> DomainError:
-    return DomainError.of(code, zh, en, status=422, fields=fields)
+    return DomainError.of(code, zh, en, fields=fields)
 
 
 def _template(session: Session, body: InspectionSubmit) -> tuple[ChecklistTemplate, Template]:
@@ -138,7 +138,7 @@ def _check_inspector(caller: Caller, template: Template) -> None:
     else:
         zh = f"“{template.title.zh}”是企业自查表，监管人员请使用监管检查表"
         en = f"{template.title.en} is an enterprise self-inspection checklist, not a regulator's"
-    raise DomainError.of("checklist_not_yours", zh, en, status=403, fields={"template_id": en})
+    raise DomainError.of("checklist_not_yours", zh, en, fields={"template_id": en})
 
 
 def _check_signatures(
@@ -205,7 +205,6 @@ def _hazard_id_conflict(hazard_id: str) -> DomainError:
         "hazard_id_conflict",
         "该检查的隐患编号已被其他记录占用，请以新的检查编号重新提交",
         "a hazard id of this inspection is taken by another record; resubmit under a new id",
-        status=409,
         fields={"id": f"hazard {hazard_id} already exists"},
     )
 
@@ -219,7 +218,6 @@ def _replay(session: Session, caller: Caller, existing: Inspection, digest: str)
             "id_reuse",
             "该检查编号已用于另一次检查",
             "this inspection id was already used for a different inspection",
-            status=409,
             fields={"id": "already used for a different inspection"},
         )
     return Submitted(existing, hazards_of(session, existing), created=False)
@@ -246,7 +244,6 @@ def submit(
             "forbidden",
             "您的角色无权提交检查",
             f"role '{caller.role}' may not submit inspections",
-            status=403,
         )
     digest = body.sha256()
     existing = session.get(Inspection, body.id)
@@ -261,14 +258,14 @@ def submit(
             None if body.checklist_override else self_mismatch(site.site_type, row.id, body.profile)
         )
         if unfit is not None:
-            raise DomainError(unfit, status=422)
+            raise DomainError(unfit)
     else:
         check_fit(session, [site], row.id, body.profile, body.checklist_override)
     incomplete = refusal(
         template, completion(template, body.answers, body.item_notes, body.profile), body.profile
     )
     if incomplete is not None:  # no empty inspections (shared.completion)
-        raise DomainError(incomplete, status=422)
+        raise DomainError(incomplete)
     _check_signatures(session, caller, body, template)
     hazard_ids = [finding_hazard_id(body.id, f.item_id) for f in findings]
     inspection = Inspection(

@@ -3,74 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel
 
 from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute, require
 from server.api.errors import lang_of
 from server.context import Caller
-from server.hazards.views import HazardPublic
+from server.hazards.schemas import HazardPublic
 from server.inspections import service
 from server.inspections.models import Inspection
-from server.inspections.schemas import InspectionSubmit, Signatures
+from server.inspections.schemas import (
+    CompletionPublic,
+    InspectionDetail,
+    InspectionPage,
+    InspectionSubmit,
+    InspectionSummary,
+)
 from server.paging import check_window, day_window
 from server.schemas import Cursor, Sort, Window
 from server.sites.service import name_items
 
 router = APIRouter(tags=["inspections"], route_class=UnitOfWorkRoute)
 InspectorDep = Annotated[Caller, Depends(require(*service.INSPECTING_ROLES))]
-
-
-class InspectionSummary(BaseModel):
-    id: str
-    site_id: str
-    site_name: str = ""
-    district_id: str
-    district_name: str = ""
-    template_id: str
-    template_version: int
-    template_digest: str
-    profile: str | None
-    inspector_id: str
-    notes: str
-    started_at: datetime
-    ended_at: datetime
-    location: dict[str, Any] | None
-    submitted_at: datetime
-    finding_count: int
-
-
-class InspectionPage(BaseModel):
-    items: list[InspectionSummary]
-    next_cursor: str | None
-    total: int
-
-
-class CompletionPublic(BaseModel):
-    """完成率: (answered + 不适用) / items that apply; 未检查 lowers it (shared.completion)."""
-
-    applicable: int
-    answered: int
-    not_applicable: int
-    unchecked: int
-    unanswered: list[str]
-    rate: float | None
-
-
-class InspectionDetail(InspectionSummary):
-    answers: dict[str, Any]
-    photos: dict[str, list[str]]
-    item_notes: dict[str, str]
-    descriptions: dict[str, str]
-    signatures: Signatures | None
-    findings: list[dict[str, Any]]
-    payload_sha256: str
-    checklist_override: str | None
-    completion: CompletionPublic | None
-    hazards: list[HazardPublic]
 
 
 def _detail(session, inspection: Inspection, hazards=None) -> InspectionDetail:

@@ -63,7 +63,6 @@ def _allow(request: Request) -> None:
         "forbidden",
         "无权读取监控指标（地址不在允许列表中，且未提供令牌）",
         "metrics are for allow-listed addresses or the metrics token",
-        status=403,
     )
 
 

@@ -127,7 +127,6 @@ def set_preference(
             "invalid_input",
             "通知方式必须是每日汇总或即时",
             "mode must be digest or immediate",
-            status=422,
             fields={"mode": "digest or immediate"},
         )
     pref = session.get(NotificationPreference, user_id) or NotificationPreference(

@@ -2,48 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AnyHttpUrl, BaseModel
 
 from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.notifications import service
+from server.notifications.schemas import (
+    NotificationPage,
+    NotificationPublic,
+    PreferenceIn,
+    PreferencePublic,
+)
 from server.schemas import MAX_OFFSET, Cursor
 
 router = APIRouter(tags=["notifications"], route_class=UnitOfWorkRoute)
-
-
-class NotificationPublic(BaseModel):
-    id: str
-    kind: str
-    title: str
-    body: str
-    hazard_id: str | None
-    created_at: datetime
-    read_at: datetime | None
-    delivered_at: datetime | None
-
-
-class NotificationPage(BaseModel):
-    items: list[NotificationPublic]
-    next_cursor: str | None = None
-    total: int
-    unread: int
-
-
-class PreferencePublic(BaseModel):
-    mode: Literal["digest", "immediate"]
-    email: bool
-    webhook_url: str | None
-    updated_at: datetime | None
-
-
-class PreferenceIn(BaseModel):
-    mode: Literal["digest", "immediate"] | None = None
-    email: bool | None = None
-    webhook_url: AnyHttpUrl | None = None
 
 
 @router.get("/notifications", response_model=NotificationPage)

@@ -44,7 +44,7 @@ TEMPLATE_ID = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
 def _invalid(field_name: str, zh: str, en: str) -> DomainError:
-    return DomainError.of("invalid_input", zh, en, status=422, fields={field_name: en})
+    return DomainError.of("invalid_input", zh, en, fields={field_name: en})
 
 
 # ------------------------------------------------------------------ recurrence
@@ -166,7 +166,7 @@ def mark_missed(session: Session, now: datetime) -> list[InspectionTask]:
 def _manage_check(caller: Caller) -> None:
     if caller.role not in (Role.officer, Role.admin):
         raise DomainError.of(
-            "forbidden", "您的角色无权管理检查计划", "only officers and admins manage plans", 403
+            "forbidden", "您的角色无权管理检查计划", "only officers and admins manage plans"
         )
 
 
@@ -300,7 +300,7 @@ def create_plan(
     )
     if session.get(InspectionPlan, plan.id) is not None:
         raise DomainError.of(
-            "already_exists", "计划编号已存在", "plan id exists", 409, {"id": "already exists"}
+            "already_exists", "计划编号已存在", "plan id exists", {"id": "already exists"}
         )
     session.add(plan)
     session.flush()
@@ -311,7 +311,7 @@ def create_plan(
 
 def _plan_read_check(caller: Caller) -> None:
     if caller.role not in (Role.officer, Role.leader, Role.admin):
-        raise DomainError.of("forbidden", "您的角色无权查看检查计划", "role may not see plans", 403)
+        raise DomainError.of("forbidden", "您的角色无权查看检查计划", "role may not see plans")
 
 
 def list_plans(session: Session, caller: Caller, *, active: bool | None) -> list[InspectionPlan]:
@@ -411,7 +411,7 @@ def update_plan(
 
 def _read_check(caller: Caller) -> None:
     if caller.role == Role.enterprise:
-        raise DomainError.of("forbidden", "您的角色无权查看检查任务", "role may not see tasks", 403)
+        raise DomainError.of("forbidden", "您的角色无权查看检查任务", "role may not see tasks")
 
 
 @dataclass(frozen=True)
@@ -516,7 +516,7 @@ def _act_check(caller: Caller, task: InspectionTask) -> None:
     if caller.role == Role.inspector and task.assignee_user_id in (None, caller.user.id):
         return
     raise DomainError.of(
-        "not_your_task", "该检查任务未分配给您", "this inspection task is not assigned to you", 403
+        "not_your_task", "该检查任务未分配给您", "this inspection task is not assigned to you"
     )
 
 
@@ -526,7 +526,6 @@ def _state_check(task: InspectionTask) -> None:
             "invalid_state",
             f"任务状态为{task.status}，不能再处理",
             f"the task is {task.status}; it can no longer change",
-            409,
         )
 
 

@@ -119,7 +119,6 @@ def _district_exists(session: Session, district_id: str) -> None:
             "invalid_input",
             "辖区不存在",
             "unknown district",
-            status=422,
             fields={"district_id": "unknown district"},
         )
 
@@ -132,7 +131,6 @@ def _both_or_neither(site: Site) -> None:
             "invalid_input",
             "经纬度须同时填写或同时留空",
             "give both latitude and longitude, or neither",
-            status=422,
             fields={missing: "give both latitude and longitude, or neither"},
         )
 
@@ -146,7 +144,6 @@ def create_site(session: Session, data: dict[str, Any], now: datetime) -> Site:
             "already_exists",
             "场所编号已存在",
             "site id exists",
-            status=409,
             fields={"id": "already exists"},
         )
     session.add(site)

@@ -745,7 +745,6 @@ def daily_for(
             "day_not_over",
             "该日尚未结束，日报次日生成",
             "that day is not over yet; its summary is built the next morning",
-            status=422,
             fields={"date": "must be before today"},
         )
     district_id = district_id or _default_scope(session, caller)

@@ -108,7 +108,6 @@ def day_summary(
             "day_not_over",
             "不能查看未来日期的日报",
             "that day has not come yet",
-            status=422,
             fields={"date": "must not be after today"},
         )
     if day == today:
@@ -145,7 +144,6 @@ def _ack_comment(value: str | None) -> str | None:
             "invalid_input",
             f"签阅意见无效（最多{MAX_ACK_COMMENT}字，不含控制字符）",
             f"comment is {en}",
-            status=422,
             fields={"comment": en},
         )
     return clean(value)
@@ -164,7 +162,7 @@ def acknowledge(
     second sign-off returns the first."""
     if caller.role is not Role.leader:
         raise DomainError.of(
-            "forbidden", "只有领导可以签阅日报", "only leaders sign off the summary", status=403
+            "forbidden", "只有领导可以签阅日报", "only leaders sign off the summary"
         )
     comment = _ack_comment(comment)
     summary = day_summary(session, caller, day, district_id, now, tz)
@@ -173,7 +171,6 @@ def acknowledge(
             "day_not_over",
             "该日尚未结束，日报次日生成后方可签阅",
             "that day is not over yet; sign it off once its summary is built",
-            status=422,
         )
 
     def existing() -> SummaryAck | None:

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
 
 from server.api.deps import NowDep, SessionDep, SettingsDep, UnitOfWorkRoute, require
 from server.context import Caller
 from server.summaries import service, signoff
 from server.summaries.models import SummaryAck
+from server.summaries.schemas import AckIn, AckOut, DailySummaryOut
 from shared.roles import Role
 
 router = APIRouter(tags=["summaries"], route_class=UnitOfWorkRoute)
 ReaderDep = Annotated[Caller, Depends(require(Role.officer, Role.leader, Role.admin))]
 LeaderDep = Annotated[Caller, Depends(require(Role.leader))]
-
-
-class DailySummaryOut(BaseModel):
-    date: date
-    district_id: str
-    stored: bool
-    generated_at: datetime | None
-    figures: dict[str, Any]
 
 
 @router.get("/summaries/daily", response_model=DailySummaryOut)
@@ -44,28 +36,6 @@ def daily(
         generated_at=s.generated_at,
         figures=s.figures,
     )
-
-
-class AckOut(BaseModel):
-    """One leader's sign-off (签阅): which figures (their digest) and which log checkpoint."""
-
-    id: str
-    date: date
-    district_id: str
-    user_id: str
-    user_name: str
-    acknowledged_at: datetime
-    figures_sha256: str
-    stored: bool
-    comment: str | None
-    checkpoint_size: int | None
-    checkpoint_root: str | None
-
-
-class AckIn(BaseModel):
-    date: date
-    district_id: str = Field(max_length=32)
-    comment: str | None = Field(None, max_length=4000)  # the service says why a long one fails
 
 
 def _ack_out(a: SummaryAck) -> AckOut:

@@ -211,7 +211,6 @@ def reset_required(reason: str) -> DomainError:
         "reset_required",
         "服务器数据已重建或您的权限已变更，设备将重新下载全部数据（未上传的记录会保留）",
         f"the device must download everything again ({reason}); unsent records are kept",
-        status=410,
         fields={"cursor": reason},
     )
 

@@ -70,7 +70,6 @@ def check_schema(schema_version: Any) -> None:
             "invalid_input",
             "缺少同步协议版本",
             "schema_version is required",
-            status=422,
             fields={"schema_version": "required integer"},
         )
     if schema_version < MIN_SCHEMA_VERSION:
@@ -78,7 +77,6 @@ def check_schema(schema_version: Any) -> None:
             "upgrade_required",
             "应用版本过旧，请升级后再同步；未上传的记录仍保存在本机",
             "this app is too old to sync; update it — unsent records stay on the device",
-            status=426,
             fields={"schema_version": f"minimum {MIN_SCHEMA_VERSION}"},
         )
     if schema_version > SCHEMA_VERSION:
@@ -86,7 +84,6 @@ def check_schema(schema_version: Any) -> None:
             "server_too_old",
             "服务器版本低于应用，请联系管理员升级服务器",
             "the server is older than this app; ask the administrator to update it",
-            status=400,
             fields={"schema_version": f"maximum {SCHEMA_VERSION}"},
         )
 
@@ -243,7 +240,6 @@ def _apply(
             "unsupported_op_version",
             f"该记录的格式版本（{op.v}）已不再支持",
             f"this record's format version ({op.v}) is no longer supported",
-            status=422,
         )
     if op.type is not OpType.inspection_submit:
         c = chain_op(op.type, op.payload)
@@ -271,7 +267,7 @@ def _apply(
 
         if caller.role not in INSPECTOR_ROLES:
             raise DomainError.of(
-                "forbidden", "您的角色无权提交检查", "your role may not submit inspections", 403
+                "forbidden", "您的角色无权提交检查", "your role may not submit inspections"
             )
         body = InspectionSubmit.model_validate(op.payload)
         done = inspections.submit(session, caller, body, now=now, policy=policy, tz=tz)

@@ -36,7 +36,6 @@ _TOO_LARGE = DomainError.of(
     "too_large",
     "同步数据过大，请分批上传",
     f"sync body too large (max {MAX_PUSH_BYTES // (1024 * 1024)} MB uncompressed)",
-    status=413,
 )
 
 
@@ -46,9 +45,7 @@ def _gunzip(data: bytes) -> bytes:
     try:
         out = inflater.decompress(data, MAX_PUSH_BYTES + 1)
     except zlib.error:
-        raise DomainError.of(
-            "invalid_input", "压缩数据损坏", "corrupt gzip body", status=400
-        ) from None
+        raise DomainError.of("malformed_request", "压缩数据损坏", "corrupt gzip body") from None
     if len(out) > MAX_PUSH_BYTES or inflater.unconsumed_tail:
         raise _TOO_LARGE
     return out
@@ -64,7 +61,7 @@ async def json_body(request: Request) -> dict[str, Any]:
                 raise _TOO_LARGE
     except ClientDisconnect:  # the device resends the whole batch; nothing was applied
         raise DomainError.of(
-            "client_disconnected", "连接中断", "connection closed mid-request", 400
+            "client_disconnected", "连接中断", "connection closed mid-request"
         ) from None
     raw = bytes(data)
     encoding = request.headers.get("content-encoding", "").strip().lower()
@@ -72,14 +69,14 @@ async def json_body(request: Request) -> dict[str, Any]:
         raw = _gunzip(raw)
     elif encoding not in ("", "identity"):
         raise DomainError.of(
-            "unsupported_encoding", "不支持的压缩格式", f"unsupported encoding {encoding}", 415
+            "unsupported_encoding", "不支持的压缩格式", f"unsupported encoding {encoding}"
         )
     try:
         body = json.loads(raw)
         too_deep = json_depth_exceeds(body)
     except (ValueError, UnicodeDecodeError):
         raise DomainError.of(
-            "invalid_input", "请求不是有效的JSON", "body is not JSON", 400
+            "malformed_request", "请求不是有效的JSON", "body is not JSON"
         ) from None
     except RecursionError:  # nested past the parser's own stack
         too_deep = True
@@ -88,11 +85,10 @@ async def json_body(request: Request) -> dict[str, Any]:
             "invalid_input",
             "请求的JSON嵌套过深",
             f"body nests deeper than {MAX_JSON_DEPTH} levels",
-            422,
             fields={"body": f"nested deeper than {MAX_JSON_DEPTH} levels"},
         )
     if not isinstance(body, dict):
-        raise DomainError.of("invalid_input", "请求必须是JSON对象", "body must be an object", 400)
+        raise DomainError.of("malformed_request", "请求必须是JSON对象", "body must be an object")
     return body
 
 

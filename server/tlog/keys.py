@@ -26,7 +26,6 @@ def no_key(path: Path) -> DomainError:
         "log_key_missing",
         "日志签名密钥不存在，请运行 hazardchain keys init",
         f"no log signing key at {path}: run hazardchain keys init",
-        status=503,
     )
 
 
@@ -59,7 +58,6 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
             "log_key_invalid",
             "日志签名密钥不是 Ed25519 密钥",
             f"{path} is not an Ed25519 private key",
-            status=503,
         )
     return key
 

@@ -87,3 +87,9 @@ class DevicePublic(BaseModel):
     registered_at: datetime
     last_seen: datetime | None
     revoked_at: datetime | None
+
+
+class UserPage(BaseModel):
+    items: list[UserPublic]
+    next_cursor: str | None
+    total: int

@@ -17,7 +17,7 @@ from shared.roles import Role
 
 
 def _invalid(field: str, zh: str, en: str) -> DomainError:
-    return DomainError.of("invalid_input", zh, en, status=422, fields={field: en})
+    return DomainError.of("invalid_input", zh, en, fields={field: en})
 
 
 def districts_of(session: Session, user_id: str) -> list[str]:
@@ -69,7 +69,6 @@ def create_user(session: Session, data: dict[str, Any], now: datetime) -> User:
             "username_taken",
             "用户名已存在",
             "username already taken",
-            status=409,
             fields={"username": "already taken"},
         )
     user = User(
@@ -162,13 +161,10 @@ def register_device(session: Session, user: User, data: dict[str, Any], now: dat
             "device_taken",
             "该设备编号已被其他用户注册",
             "device id registered to another user",
-            status=409,
             fields={"id": "registered to another user"},
         )
     if device is not None and device.revoked_at:
-        raise DomainError.of(
-            "device_revoked", "该设备已停用", "this device has been revoked", status=403
-        )
+        raise DomainError.of("device_revoked", "该设备已停用", "this device has been revoked")
     device = device or Device(id=data["id"], user_id=user.id, registered_at=now)
     device.name = data.get("name", device.name)
     device.app_version = data.get("app_version", device.app_version)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from server.api.deps import AdminDep, CallerDep, NowDep, SessionDep, UnitOfWorkRoute
 from server.schemas import ShortText
@@ -14,6 +13,7 @@ from server.users.schemas import (
     DeviceIn,
     DevicePublic,
     UserCreate,
+    UserPage,
     UserPublic,
     UserUpdate,
     user_public,
@@ -30,15 +30,8 @@ def _no_system(role: Role | None) -> None:
             "invalid_input",
             "不能创建系统角色用户",
             "role 'system' is not a login role",
-            status=422,
             fields={"role": "not a login role"},
         )
-
-
-class UserPage(BaseModel):
-    items: list[UserPublic]
-    next_cursor: str | None
-    total: int
 
 
 @router.get("/users", response_model=UserPage)

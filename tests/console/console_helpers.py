@@ -25,6 +25,7 @@ from shared.checklist import load_all
 from shared.clock import to_iso
 
 MALL = did("site", "万达广场乌海店")
+HAZARD_ROW = re.compile(r'data-hazard="([0-9a-f-]{36})"')  # a hazard's row in a console list
 IN_REVIEW = did("hazard", "防火卷帘门下堆放杂物")  # 海勃湾区, evidence submitted by the enterprise
 VERIFIED = did("hazard", "消防控制室值班人员不足")  # 海勃湾区, awaiting closure
 REPORTED = did("hazard", "教学楼二层疏散指示标志不亮")  # 海勃湾区, awaiting assignment
@@ -132,3 +133,8 @@ def browser_login(page, base: str, username: str, password: str = "demo-password
 def kpi(page, key: str) -> str:
     """A dashboard tile's figure, as shown."""
     return page.locator(f"[data-kpi={key}] .value").inner_text().strip()
+
+
+def hazard_rows(html: str) -> list[str]:
+    """The hazard ids a console list page shows, in its order."""
+    return HAZARD_ROW.findall(html)

@@ -7,10 +7,8 @@ and its 编制单位. Every role's queue is its own next steps; an enterprise wo
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from console_helpers import IN_REVIEW, REPORTED, WUDA_MAJOR
+from console_helpers import IN_REVIEW, REPORTED, WUDA_MAJOR, hazard_rows
 from sqlmodel import Session, select
 
 from server.demo import did
@@ -18,11 +16,6 @@ from server.summaries.models import SummaryAck
 
 EBIKE = did("hazard", "地下车库电动自行车违规充电")  # the mall's, assigned to the enterprise
 YESTERDAY = "2026-03-01"
-ROW = re.compile(r'data-hazard="([0-9a-f-]{36})"')
-
-
-def rows(html: str) -> list[str]:
-    return ROW.findall(html)
 
 
 def test_leader_instructs_and_the_owner_acknowledges_from_the_console(console, live_demo):
@@ -37,7 +30,7 @@ def test_leader_instructs_and_the_owner_acknowledges_from_the_console(console, l
     )
     assert r.status_code == 303
     html = ent.get("/console/queue?tab=next").text
-    assert EBIKE in rows(html) and "待签收批示" in html
+    assert EBIKE in hazard_rows(html) and "待签收批示" in html
     assert "企业工作台" in html and "监管工作台" not in html
     assert 'class="action action-acknowledged"' in ent.get(page).text
     assert 'id="instructions"' in officer.get(page).text  # everyone sees it pending
@@ -55,10 +48,10 @@ def test_leader_instructs_and_the_owner_acknowledges_from_the_console(console, l
 
 def test_each_roles_next_steps_and_desk(console, live_demo):
     officer, ent, leader = console("officer"), console("enterprise"), console("leader")
-    mine = rows(officer.get("/console/queue?tab=next").text)
+    mine = hazard_rows(officer.get("/console/queue?tab=next").text)
     assert REPORTED in mine and IN_REVIEW in mine and EBIKE not in mine
     ours_html = ent.get("/console/queue?tab=next").text
-    ours = rows(ours_html)
+    ours = hazard_rows(ours_html)
     assert EBIKE in ours and IN_REVIEW not in ours  # its 已交办 work, not the officer's review
     assert "<h1>企业工作台</h1>" in ours_html
     assert 'data-tab="next"' not in leader.get("/console/queue").text  # no steps of its own

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import re
 
-from console_helpers import CLOSED, IN_REVIEW, OVERDUE, REPORTED, WUDA_MAJOR
+from console_helpers import CLOSED, IN_REVIEW, OVERDUE, REPORTED, WUDA_MAJOR, hazard_rows
 
 from server.checklists.service import DEFAULT_ROOT, import_into
 from server.demo import did
-
-ROW = re.compile(r'data-hazard="([0-9a-f-]{36})"')
-
-
-def rows(html: str) -> list[str]:
-    return ROW.findall(html)
 
 
 def test_queue_puts_overdue_then_major_first_and_filters(console, live_demo):
     officer = console("officer")
     page = officer.get("/console/queue")
     assert page.status_code == 200
-    ids = rows(page.text)
+    ids = hazard_rows(page.text)
     api = live_demo.login("officer")
     items = {h["id"]: h for h in api.get("/hazards", params={"limit": 200}).json()["items"]}
     opened = [i for i in items.values() if i["state"] not in ("closed", "cancelled")]
@@ -37,21 +31,23 @@ def test_queue_puts_overdue_then_major_first_and_filters(console, live_demo):
     assert unassigned_late, "the demo's old unassigned reports are overdue for the officer"
     assert WUDA_MAJOR not in ids  # 乌达区 is not the officer's
     # filters and tabs
-    assert rows(officer.get("/console/queue?q=卷帘").text) == [IN_REVIEW]
-    assert set(rows(officer.get("/console/queue?tab=done").text)) == {
+    assert hazard_rows(officer.get("/console/queue?q=卷帘").text) == [IN_REVIEW]
+    assert set(hazard_rows(officer.get("/console/queue?tab=done").text)) == {
         CLOSED,
         did("hazard", "氧气汇流排间门未上锁"),
     }
-    officer_tab = rows(officer.get("/console/queue?tab=next").text)
+    officer_tab = hazard_rows(officer.get("/console/queue?tab=next").text)
     assert officer_tab and all("officer" in items[i]["acts_next"] for i in officer_tab)
-    assert rows(officer.get("/console/queue?tab=officer").text) == officer_tab  # old bookmarks
-    assert set(rows(officer.get("/console/queue?tab=overdue").text)) == {
+    assert (
+        hazard_rows(officer.get("/console/queue?tab=officer").text) == officer_tab
+    )  # old bookmarks
+    assert set(hazard_rows(officer.get("/console/queue?tab=overdue").text)) == {
         i for i in ids if items[i]["overdue"]
     }
-    majors = rows(officer.get("/console/queue?severity=major&state=rectifying").text)
+    majors = hazard_rows(officer.get("/console/queue?severity=major&state=rectifying").text)
     assert majors == [did("hazard", "液氯储罐区未设置独立安全仪表系统")]
     empty = officer.get("/console/queue?q=没有这样的隐患")
-    assert rows(empty.text) == [] and "没有符合条件的隐患" in empty.text
+    assert hazard_rows(empty.text) == [] and "没有符合条件的隐患" in empty.text
     assert officer.get("/console/queue?state=bogus&page=x").status_code == 200  # stale links open
 
 

@@ -4,7 +4,7 @@ counted here on paper first. Times are Wuhai local (UTC+8) unless they say UTC."
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 from sqlmodel import Session, select
@@ -13,13 +13,9 @@ from server.db import metadata
 from server.summaries import service
 from server.summaries.models import DailySummary
 from tests.jobs.world import CITY, HAIBOWAN, STREET, WUDA, World
+from tests.jobs.world import local as utc
 
 D = date(2026, 3, 5)
-
-
-def utc(day: int, hh: int, mm: int = 0) -> datetime:
-    """A March 2026 local time (UTC+8) as UTC."""
-    return datetime(2026, 3, day, hh, mm, tzinfo=UTC) - timedelta(hours=8)
 
 
 def _inspections(world: World, rows: list[tuple[str, datetime]]) -> None:

@@ -4,15 +4,12 @@ and a task whose day is over lands on the missed list, at local midnight in Wuha
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from server.plans.models import InspectionPlan, InspectionTask
 from server.plans.service import occurrences
 from tests.jobs.world import HAIBOWAN, World
-
-
-def utc(day: int, hh: int, mm: int = 0) -> datetime:
-    return datetime(2026, 3, day, hh, mm, tzinfo=UTC) - timedelta(hours=8)
+from tests.jobs.world import local as utc
 
 
 def plan_body(world: World, **kw):

@@ -17,14 +17,9 @@ from server.plans.self_inspection import KIND
 from shared.checklist import load_all
 from shared.self_inspection import ended_periods
 from shared.site_checklists import SelfCheck
-from tests.jobs.world import World
+from tests.jobs.world import World, local
 
 PATROL = load_all(DEFAULT_ROOT)[("fire_patrol_daily", 1)]
-
-
-def local(day: int, hh: int, mm: int = 0) -> datetime:
-    """A time in Wuhai (UTC+8) in March 2026, as UTC."""
-    return datetime(2026, 3, day, hh, mm, tzinfo=UTC) - timedelta(hours=8)
 
 
 def _flags(world: World, site_id: str) -> list[tuple[str, str]]:

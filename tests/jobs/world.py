@@ -7,7 +7,7 @@ import functools
 import hashlib
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -22,6 +22,12 @@ from server.uow import unit_of_work
 from server.users import service as users
 from shared.chain import fold
 from shared.clock import FixedClock, to_iso
+
+
+def local(day: int, hh: int, mm: int = 0) -> datetime:
+    """A time in Wuhai (UTC+8) in March 2026, as UTC: the jobs' tests speak local time."""
+    return datetime(2026, 3, day, hh, mm, tzinfo=UTC) - timedelta(hours=8)
+
 
 CITY, HAIBOWAN, WUDA, STREET = "150300", "150302", "150304", "150302001"
 PASSWORD = "demo-password"

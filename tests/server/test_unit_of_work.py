@@ -59,11 +59,11 @@ def test_a_refusal_after_a_flush_leaves_nothing(live_demo, engine, clock):
         payload = {"site_id": MALL, "title": "疏散通道堵塞", "severity": "general"}
         hazards.report(session, caller, payload=payload, now=now, hazard_id=hid)
         assert session.get(Hazard, hid) is not None  # flushed, visible in the unit
-        raise DomainError.of("test_refusal", "拒绝", "refused after the flush", status=422)
+        raise DomainError.of("invalid_input", "拒绝", "refused after the flush")
 
     _mount(live_demo.app, router)
     r = live_demo.login("inspector").post("/test-uow/report-then-refuse")
-    assert r.status_code == 422 and r.json()["code"] == "test_refusal"
+    assert r.status_code == 422 and r.json()["code"] == "invalid_input"
     with Session(engine) as s:
         assert s.get(Hazard, hid) is None
         assert s.exec(select(HazardEvent).where(HazardEvent.hazard_id == hid)).all() == []

@@ -104,7 +104,7 @@ def test_gzip_both_ways_and_bad_bodies(live_demo):
     assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
     assert int(r.headers["Content-Length"]) < len(r.content) / 3  # compressed on the wire
     bad = http.post("/sync/push", content=b"\x1f\x8bnot gzip", headers={"Content-Encoding": "gzip"})
-    assert bad.status_code == 400 and bad.json()["code"] == "invalid_input"
+    assert bad.status_code == 400 and bad.json()["code"] == "malformed_request"
     bomb = gzip.compress(b"{" + b" " * (20 * 1024 * 1024) + b"}")
     r = http.post("/sync/push", content=bomb, headers={"Content-Encoding": "gzip"})
     assert r.status_code == 413 and r.json()["code"] == "too_large"
