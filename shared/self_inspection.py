@@ -3,8 +3,9 @@
 
 ``every_2h_open``: 公众聚集场所 营业期间 at least one patrol in every two hours it is open
 (公安部令61号 第二十五条), so the day's period holds one slot per two opening hours and each
-slot needs a patrol; ``daily``: one in the local day; ``monthly``: one in the calendar month
-(第二十六条). Pure and clock-free: the job passes ``now``, so tests travel in time.
+slot needs a patrol; ``daily``: one in the local day; ``weekly``: one in the week (Monday to
+Sunday); ``monthly``: one in the calendar month (第二十六条); ``quarterly``: one in the calendar
+quarter (a seasonal check). Pure and clock-free: the job passes ``now``, so tests travel in time.
 """
 
 from __future__ import annotations
@@ -59,6 +60,20 @@ def _month_period(check: SelfCheck, first: date, zone: ZoneInfo) -> Period:
     return Period(check, first.strftime("%Y-%m"), start, end, ((start, end),))
 
 
+def _week_period(check: SelfCheck, monday: date, zone: ZoneInfo) -> Period:
+    start = datetime.combine(monday, time(0), zone)
+    end = datetime.combine(monday + timedelta(days=7), time(0), zone)
+    year, week, _ = monday.isocalendar()
+    return Period(check, f"{year}-W{week:02d}", start, end, ((start, end),))
+
+
+def _quarter_period(check: SelfCheck, first: date, zone: ZoneInfo) -> Period:
+    month = first.month + 3
+    nxt = date(first.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    start, end = datetime.combine(first, time(0), zone), datetime.combine(nxt, time(0), zone)
+    return Period(check, f"{first.year}-Q{(first.month - 1) // 3 + 1}", start, end, ((start, end),))
+
+
 def ended_periods(
     check: SelfCheck,
     *,
@@ -82,6 +97,16 @@ def ended_periods(
             first = (first - timedelta(days=1)).replace(day=1)
             candidates.append(_month_period(check, first, zone))
         out = [p for p in candidates if p.end > oldest - timedelta(days=31)]
+    elif check.rhythm == "quarterly":
+        this = local_now.date().replace(day=1, month=(local_now.month - 1) // 3 * 3 + 1)
+        last = (this - timedelta(days=1)).replace(day=1)
+        last = last.replace(month=(last.month - 1) // 3 * 3 + 1)
+        out = [p for p in (_quarter_period(check, last, zone),) if p.end > oldest]
+    elif check.rhythm == "weekly":
+        monday = local_now.date() - timedelta(days=local_now.weekday())
+        for back in range(1, lookback_days // 7 + 3):
+            out.append(_week_period(check, monday - timedelta(weeks=back), zone))
+        out = [p for p in out if p.end > oldest]
     else:
         day = local_now.date()
         for back in range(1, lookback_days + 2):
@@ -108,12 +133,17 @@ def slots_per_day(hours: tuple[str, str]) -> int:
 
 def due_in(rhythm: str, days: int, hours: tuple[str, str]) -> int:
     """How many self-inspections ``rhythm`` asks for in ``days`` whole days: a patrol per slot
-    or per day; a monthly check at least once in any window of four weeks or more (a 30-day
-    window need not hold a calendar month's end, so this is the reading a window can check)."""
+    or per day; a weekly check per whole week; a monthly check at least once in any window of
+    four weeks or more (a 30-day window need not hold a calendar month's end, so this is the
+    reading a window can check), a quarterly one in any window of thirteen weeks or more."""
     if rhythm == "every_2h_open":
         return days * slots_per_day(hours)
     if rhythm == "daily":
         return days
+    if rhythm == "weekly":
+        return days // 7
+    if rhythm == "quarterly":
+        return 1 if days >= 91 else 0
     return 1 if days >= 28 else 0
 
 

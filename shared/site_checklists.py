@@ -132,14 +132,16 @@ class SelfCheck:
     """A self-inspection (自查) the rules require of a site type, and how often.
 
     ``rhythm``: ``every_2h_open`` (公众聚集场所 营业期间至少每二小时一次, 公安部令61号 第二十五条,
-    which includes the day's patrol), ``daily`` or ``monthly`` (第二十六条)."""
+    which includes the day's patrol), ``daily``, ``weekly``, ``monthly`` (第二十六条) or
+    ``quarterly`` (a seasonal check once a quarter). One template may be owed at several rhythms,
+    each under its own profile (a chemical plant's daily, weekly, monthly and seasonal checks)."""
 
     template_id: str
     rhythm: str
     profile: str | None = None
 
 
-RHYTHMS = ("every_2h_open", "daily", "monthly")
+RHYTHMS = ("every_2h_open", "daily", "weekly", "monthly", "quarterly")
 _PATROL_OPEN = SelfCheck("fire_patrol_daily", "every_2h_open")
 _PATROL = SelfCheck("fire_patrol_daily", "daily")
 _MONTHLY = SelfCheck("fire_check_monthly", "monthly")
@@ -163,6 +165,55 @@ SELF_CHECKS: dict[str, tuple[SelfCheck, ...]] = {
     "public_building": (_EBIKE,),
     "charging_site": (_EBIKE,),
 }
+# The other industries' own checks: a coal mine checks its working places every shift (瓦斯 every
+# shift, 煤矿安全规程 第一百八十条), a non-coal mine its workings, slopes or dam daily; a chemical
+# enterprise checks at four levels (危险化学品企业安全风险隐患排查治理导则: the unit daily, the
+# workshop weekly, the plant monthly, the season once a quarter); a gas operator patrols its
+# stations and network daily (CJJ 51); a contractor's safety officer checks the site daily
+# (建设工程安全生产管理条例 第二十三条); a dangerous-goods carrier checks each vehicle before it
+# leaves (held to daily); an industry-and-trade enterprise checks itself against MEM Order 10
+# monthly (the Order sets no rhythm: monthly is this system's, as for the fire check).
+_CHEM = tuple(
+    SelfCheck("chemical_self_check", rhythm, profile)
+    for rhythm, profile in (
+        ("daily", "daily"),
+        ("weekly", "weekly"),
+        ("monthly", "monthly"),
+        ("quarterly", "seasonal"),
+    )
+)
+_PRETRIP = SelfCheck("hazmat_pretrip_check", "daily")
+SELF_CHECKS.update(
+    {
+        "coal_mine": (SelfCheck("coal_shift_check", "daily"),),
+        **{
+            t: (SelfCheck("noncoal_shift_check", "daily", p),)
+            for t, p in (
+                ("noncoal_underground", "underground"),
+                ("open_pit", "open_pit"),
+                ("tailings", "tailings"),
+            )
+        },
+        "chemical_plant": _CHEM,
+        "chemical_storage": _CHEM,
+        "gas_station": _CHEM,
+        "logistics": (*_CHEM, _PRETRIP),
+        "hazmat_carrier": (_PRETRIP,),
+        **{
+            t: (SelfCheck("gas_operator_self_check", "daily", t),)
+            for t in ("gas_operator", "lpg_filling", "lpg_storage", "lpg_shop", "gas_network")
+        },
+        **{
+            t: (SelfCheck("construction_daily_check", "daily", t),)
+            for t in ("building_site", "municipal_site")
+        },
+        **{
+            t: (SelfCheck("industry_trade_self_check", "monthly", t),)
+            for t, fits in SITE_CHECKLISTS.items()
+            if fits[0].template_id == "industry_trade"
+        },
+    }
+)
 NAMED = frozenset(f.template_id for fits in SITE_CHECKLISTS.values() for f in fits) | frozenset(
     c.template_id for checks in SELF_CHECKS.values() for c in checks
 )
@@ -280,7 +331,11 @@ def picker_fits(
     """The checklists a user of ``role`` is offered for a site, default first: the enterprise
     its self-inspections (each under its profile), the regulator the site's checklists."""
     if inspector_kind(role) == "enterprise":
-        return [Fit(c.template_id, (c.profile,)) for c in self_checks_for(site_type, templates)]
+        # one offer per template, its profiles in the order owed (daily before weekly ...)
+        profiles: dict[str, tuple[str | None, ...]] = {}
+        for c in self_checks_for(site_type, templates):
+            profiles[c.template_id] = (*profiles.get(c.template_id, ()), c.profile)
+        return [Fit(tid, owed) for tid, owed in profiles.items()]
     return fits_for(site_type, industry, templates)
 
 

@@ -32,7 +32,9 @@ KIND = "self_inspection_missed"
 RHYTHM_WORDS = {
     "every_2h_open": ("营业期间每两小时巡查", "a patrol every two hours while open"),
     "daily": ("每日巡查", "the daily check"),
+    "weekly": ("每周检查", "the weekly check"),
     "monthly": ("每月检查", "the monthly check"),
+    "quarterly": ("季节性（每季度）检查", "the seasonal (quarterly) check"),
 }
 
 
@@ -107,12 +109,15 @@ def self_inspections(
             )
             if not periods:
                 continue
-            done = session.exec(
+            done_q = (
                 select(Inspection.ended_at)
                 .where(Inspection.site_id == site.id)
                 .where(Inspection.template_id == check.template_id)
                 .where(col(Inspection.ended_at) >= periods[0].start)
-            ).all()
+            )
+            if check.profile is not None:  # a template owed at several rhythms, one per profile
+                done_q = done_q.where(Inspection.profile == check.profile)
+            done = session.exec(done_q).all()
             for period in periods:
                 gaps = period.missing(done)
                 if not gaps:

@@ -161,14 +161,17 @@ def site_figures(
         session.exec(select(ChecklistTemplate.id, ChecklistTemplate.industry).distinct()).all()
     )
     starts = [day_start(d, tz) for d in days]
-    owed: dict[tuple[str, str], int] = {}
-    rhythm_of: dict[tuple[str, str], str] = {}
+    # keyed by the check's profile too: one template may be owed at several rhythms, one per
+    # profile (a chemical plant's daily, weekly, monthly and seasonal checks); a check without a
+    # profile is of a template without profiles, so its inspections have none either
+    owed: dict[tuple[str, str, str | None], int] = {}
+    rhythm_of: dict[tuple[str, str, str | None], str] = {}
     for sid, (site_type, created) in types.items():
         n_days = sum(1 for t in starts if t >= created)
         for check in self_checks_for(site_type, industries):
             due = due_in(check.rhythm, n_days, hours)
             if due:
-                key = (sid, check.template_id)
+                key = (sid, check.template_id, check.profile)
                 owed[key] = owed.get(key, 0) + due
                 rhythm_of[key] = check.rhythm
 
@@ -181,10 +184,11 @@ def site_figures(
     opens, closes = (_seconds(h) for h in hours)
     open_now = (of_day >= opens) & (of_day < closes)
     slot = (local // 86400) * 100 + (of_day - opens) // 7200
-    for sid, tid, n_days, n_slots, n in session.exec(
+    for sid, tid, profile, n_days, n_slots, n in session.exec(
         select(
             Inspection.site_id,
             Inspection.template_id,
+            Inspection.profile,
             func.count(distinct(local // 86400)),
             func.count(distinct(case((open_now, slot), else_=None))),
             func.count(),
@@ -192,15 +196,15 @@ def site_figures(
         .where(col(Inspection.template_id).in_(templates))
         .where(col(Inspection.ended_at) >= start)
         .where(col(Inspection.ended_at) < end)
-        .group_by(Inspection.site_id, Inspection.template_id)
+        .group_by(Inspection.site_id, Inspection.template_id, Inspection.profile)
     ).all():
-        due = owed.get((sid, tid))
+        due = owed.get((sid, tid, profile))
         if not due:
             continue
-        rhythm = rhythm_of[(sid, tid)]
+        rhythm = rhythm_of[(sid, tid, profile)]
         did = n_slots if rhythm == "every_2h_open" else n_days if rhythm == "daily" else n
         sites[sid].done += min(int(did or 0), due)
-    for (sid, _tid), due in owed.items():
+    for (sid, _tid, _profile), due in owed.items():
         sites[sid].due += due
     return sites, start, end
 

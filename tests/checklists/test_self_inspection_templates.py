@@ -1,6 +1,8 @@
 """Self-inspection templates (自查, issue 18): who may use a template is part of the template,
 validated; the published patrol and check templates follow the v2 rules; each site type the fire,
-gas and e-bike rules cover has its self-inspections and rhythm (shared.site_checklists)."""
+gas and e-bike rules cover has its self-inspections and rhythm (shared.site_checklists), and so
+does a site of every other industry whose rules require the enterprise to check itself: its
+template built from the regulator's items of the same id, unchanged."""
 
 from __future__ import annotations
 
@@ -23,13 +25,28 @@ from shared.checklist import (
 from shared.site_checklists import (
     RHYTHMS,
     SELF_CHECKS,
+    SITE_CHECKLISTS,
+    Fit,
     default_for,
+    picker_fits,
     self_checks_for,
     self_mismatch,
 )
+from shared.text import for_inspectors
 
 TEMPLATES = load_all(DEFAULT_ROOT)
-SELF_IDS = {"fire_patrol_daily", "fire_check_monthly", "gas_user_daily", "ebike_patrol"}
+# each industry's self-inspection template and the regulator template its items come from
+DERIVED = {
+    "coal_shift_check": "coal_mine",
+    "noncoal_shift_check": "noncoal_mine",
+    "chemical_self_check": "hazardous_chemicals",
+    "industry_trade_self_check": "industry_trade",
+    "gas_operator_self_check": "town_gas",
+    "construction_daily_check": "construction",
+    "hazmat_pretrip_check": "hazmat_road_transport",
+}
+SELF_IDS = {"fire_patrol_daily", "fire_check_monthly", "gas_user_daily", "ebike_patrol", *DERIVED}
+HELD = {tid: t.industry for (tid, _v), t in TEMPLATES.items()}
 
 
 def test_the_published_tree_is_valid_with_the_self_inspection_templates() -> None:
@@ -100,7 +117,7 @@ def test_a_mall_patrols_every_two_hours_and_checks_monthly_a_canteen_checks_its_
     assert mall == [("fire_patrol_daily", "every_2h_open"), ("fire_check_monthly", "monthly")]
     canteen = self_checks_for("canteen", held)
     assert [(c.template_id, c.profile) for c in canteen] == [("gas_user_daily", "canteen")]
-    assert self_checks_for("coal_mine", held) == []
+    assert self_checks_for("ebike_shop", held) == []  # no rule asks a shop to patrol itself
     # the regulator's default checklist is never a self-inspection one
     assert default_for("mall", "crowded_venue", held).template_id == "crowded_venue"
 
@@ -112,3 +129,98 @@ def test_a_self_inspection_that_does_not_fit_is_refused_with_the_reason() -> Non
     assert "fire_patrol_daily" in wrong.en and "template_id" in wrong.fields
     profile = self_mismatch("canteen", "gas_user_daily", "piped_user")
     assert profile is not None and "profile" in profile.fields
+
+
+def _latest(tid: str) -> Template:
+    return max((t for (i, _v), t in TEMPLATES.items() if i == tid), key=lambda t: t.version)
+
+
+@pytest.mark.parametrize("tid", sorted(DERIVED))
+def test_a_derived_item_is_its_regulator_item_unchanged(tid: str) -> None:
+    """An item that carries a regulator item's id is that check: same requirement, defect
+    wording, answer rule, basis (the standard's title too), severity, deadline and profiles; so a
+    hazard the enterprise finds reads and counts as the one an inspector would write."""
+    own, source = _latest(tid), _latest(DERIVED[tid])
+    assert own.industry == source.industry and own.inspectors == ("enterprise",)
+    shared = [i for i in own.items() if i.id in source.items_by_id]
+    # built from the regulator's items; its own few are named as such
+    assert len(shared) > len(list(own.items())) / 2
+    assert all(".self." in i.id for i in own.items() if i.id not in source.items_by_id)
+    for item in shared:
+        theirs = source.item(item.id)
+        keep = item.model_dump(exclude={"guidance", "profiles"})
+        assert keep == theirs.model_dump(exclude={"guidance", "profiles"}), item.id
+        assert own.standard(item.basis.standard) == source.standard(theirs.basis.standard)
+        if own.profiles and own.profile_ids() <= source.profile_ids():  # premises, not levels
+            assert set(item.profiles or own.profile_ids()) <= set(
+                theirs.profiles or source.profile_ids()
+            ), item.id
+    for item in own.items():  # the template's own items cite a clause too
+        assert item.basis.clause.strip() and item.hazard is not None
+
+
+@pytest.mark.parametrize("tid", sorted(DERIVED))
+def test_no_placeholder_reaches_the_enterprise(tid: str) -> None:
+    """Every basis is shown as written: nothing the display would have to drop."""
+    for item in _latest(tid).items():
+        assert for_inspectors(item.basis.clause) == item.basis.clause, item.id
+        assert "待" not in item.basis.clause and "核对" not in item.basis.clause, item.id
+
+
+# site type -> (template, rhythm, profile) of each self-inspection its rules require
+OWED = {
+    "coal_mine": [("coal_shift_check", "daily", None)],
+    "noncoal_underground": [("noncoal_shift_check", "daily", "underground")],
+    "open_pit": [("noncoal_shift_check", "daily", "open_pit")],
+    "tailings": [("noncoal_shift_check", "daily", "tailings")],
+    "chemical_plant": [
+        ("chemical_self_check", "daily", "daily"),
+        ("chemical_self_check", "weekly", "weekly"),
+        ("chemical_self_check", "monthly", "monthly"),
+        ("chemical_self_check", "quarterly", "seasonal"),
+    ],
+    "lpg_filling": [("gas_operator_self_check", "daily", "lpg_filling")],
+    "gas_network": [("gas_operator_self_check", "daily", "gas_network")],
+    "building_site": [("construction_daily_check", "daily", "building_site")],
+    "municipal_site": [("construction_daily_check", "daily", "municipal_site")],
+    "hazmat_carrier": [("hazmat_pretrip_check", "daily", None)],
+    "dust_plant": [("industry_trade_self_check", "monthly", "dust_plant")],
+    "metallurgy": [("industry_trade_self_check", "monthly", "metallurgy")],
+}
+
+
+@pytest.mark.parametrize("site_type", sorted(OWED))
+def test_each_industry_owes_its_self_inspections_at_the_rules_rhythm(site_type: str) -> None:
+    owed = [(c.template_id, c.rhythm, c.profile) for c in self_checks_for(site_type, HELD)]
+    assert owed == OWED[site_type]
+    for tid, _rhythm, profile in owed:
+        template = _latest(tid)
+        assert template.self_inspection and not template.usable_by("regulator")
+        assert profile is None or profile in template.profile_ids()
+        assert self_mismatch(site_type, tid, profile) is None
+    # the enterprise is offered each template once, its profiles in the order owed; the
+    # regulator keeps the site's own checklists
+    offered = picker_fits("enterprise", site_type, "", HELD)
+    assert offered == [
+        Fit(tid, tuple(p for t, _r, p in owed if t == tid))
+        for tid in dict.fromkeys(t for t, _r, _p in owed)
+    ]
+    regulator = picker_fits("inspector", site_type, "", HELD)
+    assert regulator and not any(_latest(f.template_id).self_inspection for f in regulator)
+
+
+def test_a_chemical_plants_daily_check_is_not_its_weekly_one() -> None:
+    assert self_mismatch("chemical_plant", "chemical_self_check", "weekly") is None
+    wrong = self_mismatch("chemical_plant", "coal_shift_check", None)
+    assert wrong is not None and "chemical_self_check" in wrong.en
+    other = self_mismatch("lpg_shop", "gas_operator_self_check", "gas_network")
+    assert other is not None and "profile" in other.fields
+
+
+def test_every_site_type_without_a_self_inspection_is_one_no_rule_asks_it_of() -> None:
+    """A new site type gets its self-inspections here, or a place on this list on purpose."""
+    without = {t for t in SITE_CHECKLISTS if not self_checks_for(t, HELD)}
+    assert without == {
+        "lpg_delivery", "cylinder_testing", "gas_works", "gas_repair", "ebike_producer",
+        "ebike_shop", "ebike_repair", "hazmat_loader", "hazmat_parking",
+    }  # fmt: skip
