@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from server.api.deps import CallerDep, NowDep, SessionDep, UnitOfWorkRoute, require
 from server.api.errors import lang_of
@@ -26,6 +26,9 @@ InspectorDep = Annotated[Caller, Depends(require(*service.INSPECTING_ROLES))]
 
 class InspectionSummary(BaseModel):
     id: str
+    number: str | None = Field(
+        None, description="检查记录编号 (JC-<district>-<year>-<seq>), what paper and lists show"
+    )
     site_id: str
     site_name: str = ""
     district_id: str
