@@ -73,9 +73,10 @@ class GpsStamp(BaseModel):
     def wire(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
 
-    def label(self) -> str:
+    def label(self, metres: str = " m") -> str:
+        """``39.65000, 106.83000 ±12 m``; ``metres`` is the unit as the reader writes it (米)."""
         text = f"{self.lat:.5f}, {self.lon:.5f}"
-        return text + (f" ±{self.accuracy:.0f} m" if self.accuracy is not None else "")
+        return text + (f" ±{self.accuracy:.0f}{metres}" if self.accuracy is not None else "")
 
 
 def stamp_problem(value: Any) -> str | None:

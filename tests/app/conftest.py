@@ -79,8 +79,10 @@ def start_app(tmp_path):
 
     drivers = []
 
-    def start(server_url: str, name: str = "tablet", data_dir: Path | None = None):
-        backend = ThreadLog(DeviceBackend(data_dir or tmp_path / name, server_url))
+    def start(server_url: str, name: str = "tablet", data_dir: Path | None = None, location=None):
+        backend = ThreadLog(
+            DeviceBackend(data_dir or tmp_path / name, server_url, location=location)
+        )
         d = Driver(HazardChainApp(backend, auto_sync=False)).start()
         backend.main_thread_calls.clear()  # start-up reads (language) happen before any frame
         drivers.append(d)
