@@ -493,6 +493,7 @@ def _check_rectification(view: HazardView, actor, p, now, policy) -> Next:
         "description": _text(p, "description", "整改情况"),
         "evidence": _photos(p, "evidence", required=True),
     }
+    _gps_stamps(p, out["evidence"], out)  # where each 整改 photo was taken, as a finding's
     return Next(out, _officers(), to_iso(now + _days(policy.review_days)))
 
 
@@ -598,6 +599,7 @@ def _check_self_closed(view: HazardView, actor, p, now, policy) -> Next:
     if before:
         out["photos"] = before
     out["evidence"] = _photos(p, "evidence", required=True)
+    _gps_stamps(p, [*out.get("photos", []), *out["evidence"]], out)
     drawn = policy.spot_check_drawn(view.hazard_id)
     out["spot_check"] = drawn
     if drawn:

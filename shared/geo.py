@@ -73,9 +73,10 @@ class GpsStamp(BaseModel):
     def wire(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
 
-    def label(self) -> str:
+    def label(self, metres: str = " m") -> str:
+        """``39.65000, 106.83000 ±12 m``; ``metres`` is the unit as the reader writes it (米)."""
         text = f"{self.lat:.5f}, {self.lon:.5f}"
-        return text + (f" ±{self.accuracy:.0f} m" if self.accuracy is not None else "")
+        return text + (f" ±{self.accuracy:.0f}{metres}" if self.accuracy is not None else "")
 
 
 def stamp_problem(value: Any) -> str | None:
@@ -87,6 +88,48 @@ def stamp_problem(value: Any) -> str | None:
         where = ".".join(str(x) for x in first["loc"])
         return f"{where}: {first['msg']}" if where else first["msg"]
     return None
+
+
+# ------------------------------------------------------------------ site coordinates
+
+_AXES = {"lat": ("纬度", "latitude", 90.0), "lon": ("经度", "longitude", 180.0)}
+
+
+def coordinate_problems(lat: Any, lon: Any, lang: str = "zh") -> dict[str, str]:
+    """Why a site's coordinates (numbers, form text or None/empty) are not a point, per field
+    in ``lang``: not a number, out of range, or one given without the other (both or neither:
+    a site without coordinates is fine). Empty when they are fine. The API, the console's
+    forms and the import all ask this one question."""
+    en = lang.startswith("en")
+    out: dict[str, str] = {}
+    given: dict[str, bool] = {}
+    for key, value in (("lat", lat), ("lon", lon)):
+        zh_name, en_name, bound = _AXES[key]
+        text = "" if value is None else str(value).strip()
+        given[key] = bool(text)
+        if not text:
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            out[key] = f"{en_name} must be a number" if en else f"{zh_name}应为数字"
+        elif abs(number) > bound:
+            out[key] = (
+                f"{en_name} must be between -{bound:g} and {bound:g}"
+                if en
+                else f"{zh_name}应在 -{bound:g} 到 {bound:g} 之间"
+            )
+    for key, other in (("lat", "lon"), ("lon", "lat")):
+        if given[other] and not given[key] and key not in out:
+            zh_name = _AXES[key][0]
+            out[key] = (
+                "give both latitude and longitude, or neither"
+                if en
+                else f"已填写{_AXES[other][0]}，请同时填写{zh_name}（或两项都留空）"
+            )
+    return out
 
 
 # ------------------------------------------------------------------ datums and distances

@@ -151,8 +151,21 @@ class Outbox:
     def append_event(
         self, hazard_id: str, event_type: str, payload: dict[str, Any] | None = None
     ) -> str:
-        """Any chain event the user's role allows now; returns the op id (= the event id)."""
-        body = HazardEventPayload(hazard_id=hazard_id, type=event_type, payload=payload or {})
+        """Any chain event the user's role allows now; returns the op id (= the event id). The
+        photos it cites (整改 evidence, before photos) carry the GPS stamps they were taken
+        with, as a finding's do."""
+        payload = dict(payload or {})
+        cited = [
+            sha
+            for key in ("photos", "evidence")
+            if isinstance(payload.get(key), list)
+            for sha in payload[key]
+            if isinstance(sha, str)
+        ]
+        stamps = photo_stamps(self.store, cited)
+        if stamps and "photo_gps" not in payload:
+            payload["photo_gps"] = stamps
+        body = HazardEventPayload(hazard_id=hazard_id, type=event_type, payload=payload)
         return self.enqueue(OpType.hazard_event, body.model_dump())
 
     def add_photos(self, hazard_id: str, photos: list[bytes], caption: str | None = None) -> str:

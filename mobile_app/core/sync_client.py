@@ -137,6 +137,19 @@ def _items(*keys: str) -> Callable[[requests.Response], list[dict[str, Any]]]:
     return read
 
 
+def _page(*keys: str) -> Callable[[requests.Response], tuple[list[dict[str, Any]], str | None]]:
+    """A cursor page (``server.paging``): its ``items`` and the cursor of the next page."""
+    items = _items(*keys)
+
+    def read(r: requests.Response) -> tuple[list[dict[str, Any]], str | None]:
+        nxt = _json_object("items")(r).get("next_cursor")
+        if nxt is not None and not (isinstance(nxt, str) and nxt):
+            raise MalformedAnswer("expected a cursor or null")
+        return items(r), nxt
+
+    return read
+
+
 def _tokens(r: requests.Response) -> dict[str, Any]:
     body = _json_object("access_token", "refresh_token")(r)
     if not all(isinstance(body[k], str) and body[k] for k in ("access_token", "refresh_token")):
@@ -861,10 +874,12 @@ class SyncClient:
             "limit": TASK_PAGE,
         }
         tasks: list[dict[str, Any]] = []
-        while len(tasks) < MAX_TASKS:
-            page = self._get_json("/tasks", result, _items("id"), offset=len(tasks), **window)
+        cursor: str | None = None
+        while len(tasks) < MAX_TASKS:  # by the server's cursor: a task made meanwhile
+            more = {"cursor": cursor} if cursor else {}  # neither repeats nor hides one
+            page, cursor = self._get_json("/tasks", result, _page("id"), **window, **more)
             tasks += page
-            if len(page) < TASK_PAGE:
+            if not cursor:
                 break
         return tasks
 

@@ -50,6 +50,24 @@ Builder.load_string(
         text_size: root.width - dp(8), None
         pos: root.pos
         size: root.size
+    Label:
+        # where the photo was taken (its GPS stamp), over the photo's foot
+        text: root.gps
+        opacity: 1 if root.gps else 0
+        color: 1, 1, 1, 1
+        font_size: theme.FONT_SMALL * 0.8
+        halign: 'center'
+        valign: 'bottom'
+        text_size: root.width - dp(4), None
+        size_hint: None, None
+        size: root.width, self.texture_size[1] + dp(2)
+        pos: root.pos
+        canvas.before:
+            Color:
+                rgba: (0, 0, 0, 0.6) if root.gps else (0, 0, 0, 0)
+            Rectangle:
+                pos: self.pos
+                size: self.size
 
 <PhotoViewer>:
     title: app.t('Photo', app.lang)
@@ -97,6 +115,7 @@ class PhotoThumb(ButtonBehavior, FloatLayout):
     no network) or ``failed`` (the server has it not, or not for this user)."""
 
     sha256 = StringProperty("")
+    gps = StringProperty("")  # where it was taken (shared.geo.GpsStamp.label), if stamped
     status = StringProperty("loading")
     texture = ObjectProperty(None, allownone=True)
 

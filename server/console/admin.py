@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.field_messages import field_message
 from server.auth.scope import scope_of
 from server.checklists.service import list_templates
 from server.console.pages import ConsoleRoute, render
@@ -28,7 +29,7 @@ from server.users import service as users
 from server.users.models import User
 from server.users.schemas import UserCreate, UserUpdate
 from shared.errors import DomainError, Refusal
-from shared.geo import DATUM_LABELS
+from shared.geo import DATUM_LABELS, coordinate_problems
 from shared.roles import LOGIN_ROLES, Role
 from shared.taxonomy import Industry, RiskColour, SiteType
 
@@ -40,12 +41,16 @@ router = APIRouter(
 )
 
 
-def validated(schema: type[BaseModel], data: dict[str, Any]) -> BaseModel:
-    """The API's schema decides what is valid input; its complaints become a readable refusal."""
+def validated(schema: type[BaseModel], data: dict[str, Any], lang: str = "en") -> BaseModel:
+    """The API's schema decides what is valid input; its complaints become a readable refusal,
+    each field's in ``lang`` (a form shows it beside the field)."""
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        fields = {".".join(str(x) for x in e["loc"]) or "form": e["msg"] for e in exc.errors()}
+        fields = {
+            ".".join(str(x) for x in e["loc"]) or "form": field_message(e, lang)
+            for e in exc.errors()
+        }
         en = "invalid input: " + "; ".join(f"{k}: {v}" for k, v in fields.items())
         zh = "输入有误：" + "；".join(fields)
         raise DomainError(Refusal("invalid_input", zh, en, fields)) from None
@@ -197,6 +202,22 @@ def _sites_context(request: Request, session: Session, caller: Caller) -> dict[s
     }
 
 
+def _site_body(request: Request, schema: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    """The form's fields checked, coordinates first: each problem in the reader's language
+    beside its field (``shared.geo.coordinate_problems``), then the API's schema."""
+    lang = lang_of(request)
+    zh, en = (coordinate_problems(data.get("lat"), data.get("lon"), x) for x in ("zh", "en"))
+    if zh:
+        refusal = Refusal(
+            "invalid_input",
+            "坐标有误：" + "；".join(zh.values()),
+            "invalid coordinates: " + "; ".join(en.values()),
+            en if lang == "en" else zh,
+        )
+        raise DomainError(refusal, status=422)
+    return validated(schema, data, lang)
+
+
 @router.get("/admin/sites")
 def site_list(request: Request, caller: ConsoleCaller, session: SessionDep) -> Response:
     require_role(caller, Role.admin)
@@ -211,7 +232,7 @@ def site_create(
     require_role(caller, Role.admin)
     data = _text_fields(form, SITE_FIELDS)
     try:
-        body = validated(SiteCreate, data)
+        body = _site_body(request, SiteCreate, data)
         sites.create_site(session, body.model_dump(), now)
     except DomainError as exc:
         session.rollback()
@@ -245,14 +266,15 @@ def site_update(
         data.setdefault(cleared, None)
     data["active"] = form.get("active") == "yes"
     try:
-        body = validated(SiteUpdate, data)
+        body = _site_body(request, SiteUpdate, data)
         sites.update_site(session, site_id[:36], body.model_dump(exclude_unset=True))
     except DomainError as exc:
         session.rollback()
         if exc.status == 404:
             raise
         site = sites.get_site(session, caller, site_id[:36])
-        ctx = _sites_context(request, session, caller) | _refusal(request, exc) | {"s": site}
+        ctx = _sites_context(request, session, caller) | _refusal(request, exc)
+        ctx |= {"s": site, "form": data}  # what was typed stays in the form
         return render(request, "admin_site.html", ctx, caller=caller, status=exc.status)
     return RedirectResponse(f"/console/admin/sites/{site_id}?done=saved", status_code=303)
 

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from server.console import i18n
 from server.console.queue import days_overdue
 from server.hazards.models import Hazard
+from server.inspections.models import Inspection
 from server.matters.models import Matter, MatterLink
 from server.sites.models import District, Site
 from shared.numbers import shown_number
@@ -43,6 +44,7 @@ HAZARD_COLUMNS = (
     ("销号时间", "Closed", 18),
     ("事项", "Matter", 14),
     ("环节", "Link", 14),
+    ("来源检查", "From inspection", 24),
 )
 
 
@@ -85,6 +87,8 @@ def hazard_workbook(session: Session, query, now: datetime, lang: str, tz: str) 
     links = {
         k.id: (k.name_en or k.name) if en else k.name for k in session.exec(select(MatterLink))
     }
+    # 检查记录编号 of the inspections the hazards came from (a person cannot look up a UUID)
+    inspection_numbers = dict(session.exec(select(Inspection.id, Inspection.number)).all())
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("隐患清单" if not en else "Hazards")
     for i, (_zh, _en, width) in enumerate(HAZARD_COLUMNS):
@@ -111,6 +115,9 @@ def hazard_workbook(session: Session, query, now: datetime, lang: str, tz: str) 
                 i18n.local_time(h.closed_at, tz),
                 matters.get(h.matter_id or "", ""),
                 links.get(h.link_id or "", ""),
+                shown_number(inspection_numbers.get(h.inspection_id), h.inspection_id)
+                if h.inspection_id
+                else "",
             ]
         )
     return _save(wb)

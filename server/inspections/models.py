@@ -29,8 +29,11 @@ class Inspection(SQLModel, table=True):
             name="fk_inspection_template_checklist_template",
         ),
         Index("ix_inspection_submitted_keyset", "submitted_at", "id"),
+        Index("ux_inspection_number", "number", unique=True),
     )
     id: str = Field(primary_key=True, max_length=36)
+    # 检查记录编号 (shared.numbers), allocated when accepted; never changes, never reused
+    number: str | None = Field(default=None, max_length=32)
     site_id: str = Field(foreign_key="site.id", index=True, max_length=36)
     district_id: str = Field(foreign_key="district.id", index=True, max_length=32)
     template_id: str = Field(max_length=64, index=True)

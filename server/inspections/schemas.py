@@ -189,6 +189,9 @@ class InspectionSubmit(BaseModel):
 
 class InspectionSummary(BaseModel):
     id: str
+    number: str | None = Field(
+        None, description="检查记录编号 (JC-<district>-<year>-<seq>), what paper and lists show"
+    )
     site_id: str
     site_name: str = ""
     district_id: str

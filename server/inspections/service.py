@@ -24,6 +24,7 @@ from server.checklists.service import template_of
 from server.context import Caller
 from server.hazards import service as hazards
 from server.hazards.models import Hazard
+from server.hazards.numbers import next_inspection_number
 from server.inspections.models import Inspection
 from server.inspections.schemas import InspectionSubmit, Signatures
 from server.plans import service as plans
@@ -270,6 +271,7 @@ def submit(
     hazard_ids = [finding_hazard_id(body.id, f.item_id) for f in findings]
     inspection = Inspection(
         id=body.id,
+        number=next_inspection_number(session, site.district_id, body.ended_at, tz),
         site_id=site.id,
         district_id=site.district_id,
         template_id=row.id,

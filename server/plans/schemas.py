@@ -103,3 +103,9 @@ class TaskDone(BaseModel):
 
 class TaskSkip(BaseModel):
     reason: Text(1000, 1)
+
+
+class PlanPage(BaseModel):
+    items: list[PlanPublic]
+    next_cursor: str | None = None
+    total: int

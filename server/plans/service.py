@@ -314,12 +314,39 @@ def _plan_read_check(caller: Caller) -> None:
         raise DomainError.of("forbidden", "您的角色无权查看检查计划", "role may not see plans")
 
 
-def list_plans(session: Session, caller: Caller, *, active: bool | None) -> list[InspectionPlan]:
+def _plans_query(caller: Caller, active: bool | None) -> Any:
     _plan_read_check(caller)
     q = select(InspectionPlan).where(scope_filter(caller.scope, InspectionPlan.district_id, None))
     if active is not None:
         q = q.where(InspectionPlan.active.is_(active))
+    return q
+
+
+def list_plans(session: Session, caller: Caller, *, active: bool | None) -> list[InspectionPlan]:
+    q = _plans_query(caller, active)
     return list(session.exec(q.order_by(InspectionPlan.created_at, InspectionPlan.id)).all())
+
+
+PLAN_SORTS = {
+    "created_at": InspectionPlan.created_at,
+    "name": InspectionPlan.name,
+    "start_date": InspectionPlan.start_date,
+}
+
+
+def plans_page(
+    session: Session,
+    caller: Caller,
+    *,
+    active: bool | None,
+    sort: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[InspectionPlan], str | None, int]:
+    """The plans a page at a time (``server.paging``), oldest first unless ``sort`` says."""
+    order = paging.parse_sort(sort, PLAN_SORTS, "created_at")
+    q = _plans_query(caller, active)
+    return paging.page(session, q, order, InspectionPlan.id, limit=limit, cursor=cursor)
 
 
 def get_plan(session: Session, caller: Caller, plan_id: str) -> InspectionPlan:

@@ -14,6 +14,7 @@ from server.paging import check_window
 from server.plans import service
 from server.plans.schemas import (
     PlanCreate,
+    PlanPage,
     PlanPublic,
     PlanUpdate,
     TaskDone,
@@ -37,11 +38,19 @@ def _task(t) -> TaskPublic:
     return TaskPublic.model_validate(t.model_dump() | {"late": late})
 
 
-@router.get("/plans", response_model=list[PlanPublic])
+@router.get("/plans", response_model=PlanPage)
 def list_plans(
-    caller: CallerDep, session: SessionDep, active: bool | None = None
-) -> list[PlanPublic]:
-    return [_plan(p) for p in service.list_plans(session, caller, active=active)]
+    caller: CallerDep,
+    session: SessionDep,
+    active: bool | None = None,
+    sort: Sort(service.PLAN_SORTS, "created_at") = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
+) -> PlanPage:
+    rows, nxt, total = service.plans_page(
+        session, caller, active=active, sort=sort, limit=limit, cursor=cursor
+    )
+    return PlanPage(items=[_plan(p) for p in rows], next_cursor=nxt, total=total)
 
 
 @router.post("/plans", response_model=PlanPublic, status_code=201)

@@ -16,6 +16,7 @@ from server.context import Caller
 from server.scoping import scope_filter
 from server.sites.models import District, Site
 from shared.errors import DomainError, not_found
+from shared.geo import coordinate_problems
 
 
 def list_districts(session: Session) -> list[District]:
@@ -125,13 +126,13 @@ def _district_exists(session: Session, district_id: str) -> None:
 
 def _both_or_neither(site: Site) -> None:
     """A point needs both coordinates (a form or a patch may give, or clear, just one)."""
-    if (site.lat is None) != (site.lon is None):
-        missing = "lon" if site.lon is None else "lat"
+    problems = coordinate_problems(site.lat, site.lon, "en")
+    if problems:
         raise DomainError.of(
             "invalid_input",
             "经纬度须同时填写或同时留空",
             "give both latitude and longitude, or neither",
-            fields={missing: "give both latitude and longitude, or neither"},
+            fields=problems,
         )
 
 

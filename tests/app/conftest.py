@@ -82,8 +82,16 @@ def start_app(tmp_path):
 
     drivers = []
 
-    def start(server_url: str, name: str = "tablet", data_dir: Path | None = None, camera=None):
-        backend = ThreadLog(DeviceBackend(data_dir or tmp_path / name, server_url))
+    def start(
+        server_url: str,
+        name: str = "tablet",
+        data_dir: Path | None = None,
+        camera=None,
+        location=None,
+    ):
+        backend = ThreadLog(
+            DeviceBackend(data_dir or tmp_path / name, server_url, location=location)
+        )
         app = HazardChainApp(backend, auto_sync=False, camera=camera or NoCamera())
         d = Driver(app).start()
         backend.main_thread_calls.clear()  # start-up reads (language) happen before any frame

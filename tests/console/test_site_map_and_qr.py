@@ -58,7 +58,7 @@ def test_the_site_form_edits_coordinates_and_refuses_half_of_them(console, live_
     base = {"name": SITES[0][0], "industry": "mine", "site_type": "coal_mine",
             "district_id": "150303", "risk_colour": "red", "active": "yes"}  # fmt: skip
     r = admin.post_form(page, base | {"lat": "39.451", "lon": ""}, from_page=page)
-    assert r.status_code == 422 and "经纬度须同时填写或同时留空" in r.text
+    assert r.status_code == 422 and "已填写纬度，请同时填写经度" in r.text
     r = admin.post_form(page, base | {"lat": "39.451", "lon": "1000"}, from_page=page)
     assert r.status_code == 422
     r = admin.post_form(

@@ -224,7 +224,11 @@ def test_tasks_page_in_chromium(live_demo, browser, artifacts, clock):
 def test_stopping_a_plan_cancels_its_future_tasks_and_the_tabs_add_up(console, live_demo, clock):
     made = with_missed_tasks(live_demo, clock, inspector_id(live_demo))
     api = made["officer"]
-    daily = next(p for p in api.get("/plans").json() if p["name"] == "商场学校日检")
+    daily = next(
+        p
+        for p in api.get("/plans", params={"limit": 500}).json()["items"]
+        if p["name"] == "商场学校日检"
+    )
     officer = console("officer")
     r = officer.post_form(
         f"/console/plans/{daily['id']}/active", {"active": "no"}, from_page="/console/plans"

@@ -118,13 +118,13 @@ def test_plan_scope_and_roles(world: World, live):
     wofficer = live.login("wofficer")
     assert wofficer.get(f"/plans/{plan['id']}").status_code == 404
     assert wofficer.patch(f"/plans/{plan['id']}", json={"name": "x"}).status_code == 404
-    assert all(p["id"] != plan["id"] for p in wofficer.get("/plans").json())
+    assert all(p["id"] != plan["id"] for p in wofficer.get("/plans").json()["items"])
     r = wofficer.post("/plans", json=plan_body(world, district_id=HAIBOWAN))
     assert r.status_code == 422 and "site_ids" in r.json()["fields"]
     r = live.login("inspector").post("/plans", json=plan_body(world, district_id=HAIBOWAN))
     assert r.status_code == 403
     assert live.login("inspector").get("/plans").status_code == 403
-    assert [p["id"] for p in live.login("leader").get("/plans").json()] == [plan["id"]]
+    assert [p["id"] for p in live.login("leader").get("/plans").json()["items"]] == [plan["id"]]
     assert (
         live.login("admin").post("/plans", json=plan_body(world, district_id=HAIBOWAN)).status_code
         == 201

@@ -165,3 +165,42 @@ def test_0017_numbers_existing_hazards_in_creation_order(db_url, demo):
                 assert sequence_of(h.number) == seen[key]
     finally:
         engine.dispose()
+
+
+def test_0024_numbers_existing_inspections_in_the_order_carried_out(
+    db_url, demo, blob_store, clock
+):
+    """Inspections kept before 0024 get 检查记录编号 per district and local year in the order
+    they were carried out; the unique index holds them."""
+    from pathlib import Path
+
+    from sqlmodel import Session, select
+
+    from server.checklists.service import import_tree
+    from server.demo_inspections import load_demo_inspections
+    from server.inspections.models import Inspection
+    from server.uow import unit_of_work
+    from shared.clock import local_date
+    from shared.numbers import INSPECTION_NUMBER_RE, sequence_of
+
+    engine = make_engine(db_url)
+    try:
+        with unit_of_work(engine) as s:
+            import_tree(s, Path(__file__).parents[2] / "checklists", clock.now())
+            assert load_demo_inspections(s, now=clock.now(), store=blob_store) > 1
+        engine.dispose()
+        downgrade(db_url, "0024_fieldfix-1")
+        upgrade(db_url)
+        with Session(engine) as s:
+            rows = s.exec(select(Inspection).order_by(Inspection.ended_at, Inspection.id)).all()
+            seen: dict[tuple[str, int], int] = {}
+            for i in rows:
+                m = INSPECTION_NUMBER_RE.match(i.number or "")
+                year = local_date(i.ended_at).year
+                assert m and m["district"] == i.district_id and int(m["year"]) == year
+                key = (i.district_id, year)
+                seen[key] = seen.get(key, 0) + 1
+                assert sequence_of(i.number) == seen[key]
+            assert sum(seen.values()) == len(rows) > 1
+    finally:
+        engine.dispose()

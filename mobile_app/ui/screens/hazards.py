@@ -19,6 +19,7 @@ from mobile_app.ui.screens.base import BaseScreen, load_kv
 from mobile_app.ui.widgets import Badge, FormDialog, ListRow, TButton, WrapLabel
 from shared.chain import PLAN_PARTS
 from shared.events import SPEC_BY_TYPE, SPECS
+from shared.geo import GpsStamp
 from shared.supervision import supervision_name
 
 load_kv(__file__)
@@ -123,6 +124,19 @@ def event_photos(payload: dict[str, Any]) -> list[str]:
     return out
 
 
+def photo_places(h: dict[str, Any], metres: str) -> dict[str, str]:
+    """Where each of the hazard's photos was taken, as a thumbnail shows it: the GPS stamps its
+    chain's links carry (the finding's photos, the 整改 evidence, added photos)."""
+    out: dict[str, str] = {}
+    for ev in h.get("timeline") or []:
+        for sha, raw in ((ev.get("payload") or {}).get("photo_gps") or {}).items():
+            try:
+                out[sha] = GpsStamp.model_validate(raw).label(metres)
+            except ValueError:  # a stamp the server accepted is valid; be safe on screen
+                continue
+    return out
+
+
 class HazardScreen(BaseScreen):
     heading = StringProperty("")
 
@@ -169,8 +183,9 @@ class HazardScreen(BaseScreen):
             ids.plan.text = ""
         photos = ids.photos
         photos.clear_widgets()
+        where = photo_places(h, t("metres after an accuracy (±12 m)"))
         for sha in h["photos"]:  # every photo the chain cites, whoever took it
-            photos.add_widget(PhotoThumb(sha256=sha))
+            photos.add_widget(PhotoThumb(sha256=sha, gps=where.get(sha, "")))
         ids.photos_scroll.height = dp(100) if h["photos"] else 0
         self._show_timeline(h)
         self._show_actions(h)
@@ -179,6 +194,7 @@ class HazardScreen(BaseScreen):
         app, t = self.app, self.t
         box = self.ids.timeline
         box.clear_widgets()
+        where = photo_places(h, t("metres after an accuracy (±12 m)"))
         for ev in reversed(h["timeline"]):
             entry = TimelineEntry()
             status = ev["status"]
@@ -205,7 +221,7 @@ class HazardScreen(BaseScreen):
             if shots:  # this link's own photos: the defect, the fix, the check
                 row = BoxLayout(size_hint_y=None, height=dp(100), spacing=dp(6))
                 for sha in shots:
-                    row.add_widget(PhotoThumb(sha256=sha))
+                    row.add_widget(PhotoThumb(sha256=sha, gps=where.get(sha, "")))
                 entry.ids.body.parent.add_widget(row)
             box.add_widget(entry)
 
