@@ -53,7 +53,7 @@ from server.sites.tree import DistrictTree
 from server.summaries import self_inspection
 from server.summaries.models import DailySummary
 from server.users.service import districts_of
-from shared.chain import DEADLINE_STATES, State, fold, overdue_now
+from shared.chain import DEADLINE_STATES, OPEN_STATES, State, fold, overdue_now
 from shared.clock import parse_iso, to_iso
 from shared.completion import completion
 from shared.deadlines import overdue_days
@@ -73,6 +73,7 @@ INSPECTIONS_FROM_HAZARDS = (
 )
 _TERMINAL = (State.closed.value, State.cancelled.value)
 _DEADLINE = frozenset(s.value for s in DEADLINE_STATES)
+_OPEN = tuple(sorted(s.value for s in OPEN_STATES))
 _FOLD_CHUNK = 500
 
 
@@ -318,11 +319,24 @@ def _count_unchanged(
         _n(and_(closed_ytd, or_(col(h.deadline).is_(None), col(h.closed_at) <= h.deadline))),
     ]
     unchanged = and_(_window(cal.cut, cal.since), col(h.updated_at) < cal.cut)
-    for district_id, industry, severity, *v in session.execute(
-        select(h.district_id, h.industry, h.severity, *figures)
-        .where(unchanged)
-        .group_by(h.district_id, h.industry, h.severity)
-    ).all():
+    # Counted in two parts that together are ``unchanged``: the open hazards (read from the
+    # partial index of open hazards) and those finished since the window began (a range of
+    # the updated_at index: the window keeps no older finished ones), so neither part reads
+    # the years of long-finished hazards a full pass would.
+    parts = (
+        and_(unchanged, col(h.state).in_(_OPEN)),
+        and_(unchanged, col(h.state).in_(_TERMINAL), col(h.updated_at) >= cal.since),
+    )
+    grouped = [
+        row
+        for part in parts
+        for row in session.execute(
+            select(h.district_id, h.industry, h.severity, *figures)
+            .where(part)
+            .group_by(h.district_id, h.industry, h.severity)
+        ).all()
+    ]
+    for district_id, industry, severity, *v in grouped:
         new, closed_n, open_n, overdue_n, escalated, found, rectified, cytd, on_time = map(int, v)
         for scope, label in placed(district_id):
             cell = scope.cells[(label, industry)]
@@ -351,13 +365,23 @@ def _count_unchanged(
         ),
     ]  # fmt: skip
     t = len(days)
-    for district_id, *v in session.execute(
-        select(h.district_id, *trend)
-        .where(unchanged)
-        .where(or_(col(h.reported_at) >= lo, ended_closed, ended_cancelled))
-        .group_by(h.district_id)
-    ).all():
-        v = [int(x or 0) for x in v]
+    # an open hazard only began in the trend (its 30 sums of new; it ended in none)
+    trended = [
+        (d, *(int(x or 0) for x in v), *[0] * (2 * t))
+        for d, *v in session.execute(
+            select(h.district_id, *trend[:t])
+            .where(parts[0], col(h.reported_at) >= lo)
+            .group_by(h.district_id)
+        ).all()
+    ] + [
+        (d, *(int(x or 0) for x in v))
+        for d, *v in session.execute(
+            select(h.district_id, *trend)
+            .where(parts[1], or_(col(h.reported_at) >= lo, ended_closed, ended_cancelled))
+            .group_by(h.district_id)
+        ).all()
+    ]
+    for district_id, *v in trended:
         for scope, _label in placed(district_id):
             for i in range(t):
                 scope.trend_new[i] += v[i]
@@ -368,11 +392,11 @@ def _count_unchanged(
         districts = [d for d in tree.by_id if any(sc is scope for sc, _ in placed(d))]
         if not districts:
             continue
+        # the ten ids first, from the index alone; then their rows
+        ids = select(h.id).where(unchanged, overdue, col(h.district_id).in_(districts))
+        ids = ids.order_by(col(h.deadline), col(h.id).desc()).limit(LONGEST)
         for row in session.execute(
-            select(*columns)
-            .where(unchanged, overdue, col(h.district_id).in_(districts))
-            .order_by(col(h.deadline), col(h.id).desc())
-            .limit(LONGEST)
+            select(*columns).where(col(h.id).in_(list(session.execute(ids).scalars())))
         ).all():
             a = _stored(row)
             heapq.heappush(scope.longest, (-a.deadline.timestamp(), a.id, a))
