@@ -81,8 +81,8 @@ def day_summary(
             fields={"date": "must not be after today"},
         )
     if day == today:
-        # counted afresh on every view: the aggregates read indexes and the hazards changed
-        # since ``now`` (none), so no cache is needed to keep this page fast
+        # counted afresh on every view, no cache: the aggregates read the open hazards and
+        # those finished this year from two indexes, and fold the ones changed since now (none)
         figures = summaries.compute(session, day, tz, [district_id], until=now)[district_id]
         return DaySummary(day, district_id, figures, False, None, True)
     s = summaries.daily_for(session, caller, day, district_id, now, tz)
