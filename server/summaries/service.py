@@ -26,6 +26,7 @@ Definitions (docs/jobs.md):
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import uuid
 from collections import defaultdict
@@ -34,14 +35,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, and_, case, func, not_, or_, type_coerce
+from sqlalchemy import DateTime, and_, bindparam, case, func, not_, or_, type_coerce
 from sqlmodel import Session, col, select
 
 import server.models  # noqa: F401  (every table in the metadata: the inspection table's)
 from server.checklists.models import ChecklistTemplate
 from server.checklists.service import template_of
 from server.context import Caller
-from server.db import metadata
+from server.db import UTCDateTime, metadata
 from server.hazards.models import Hazard, HazardEvent
 from server.hazards.service import to_chain_event
 from server.inspections.models import Inspection
@@ -292,6 +293,25 @@ def _in(c: Any, lo: datetime, hi: datetime) -> Any:
     return and_(c >= lo, c < hi)
 
 
+@functools.cache
+def _trend_sums(days: int) -> list[Any]:
+    """The trend's sums (new, closed, ended on each day), over bound day limits ``trend_0`` ..
+    ``trend_{days}``: built once, as building 90 expressions cost more than the query."""
+    h = Hazard
+    closed, cancelled = h.state == State.closed.value, h.state == State.cancelled.value
+    b = [bindparam(f"trend_{i}", type_=UTCDateTime()) for i in range(days + 1)]
+    limits = list(zip(b, b[1:], strict=False))
+    return [
+        *(_n(_in(col(h.reported_at), lo, hi)) for lo, hi in limits),
+        *(_n(and_(closed, _in(col(h.closed_at), lo, hi))) for lo, hi in limits),
+        *(
+            _n(or_(and_(closed, _in(col(h.closed_at), lo, hi)),
+                   and_(cancelled, _in(col(h.updated_at), lo, hi))))
+            for lo, hi in limits
+        ),
+    ]  # fmt: skip
+
+
 def _count_unchanged(
     session: Session, cal: _Calendar, tree: DistrictTree, scopes: dict[str, _Scope], placed
 ) -> None:
@@ -354,31 +374,24 @@ def _count_unchanged(
     lo = cal.bounds[0]
     ended_closed = and_(closed, _in(col(h.closed_at), lo, cal.cut))
     ended_cancelled = and_(cancelled, _in(col(h.updated_at), lo, cal.cut))
-    days = list(zip(cal.bounds, cal.bounds[1:], strict=False))
-    trend = [
-        *(_n(_in(col(h.reported_at), a, b)) for a, b in days),
-        *(_n(and_(closed, _in(col(h.closed_at), a, b))) for a, b in days),
-        *(
-            _n(or_(and_(closed, _in(col(h.closed_at), a, b)),
-                   and_(cancelled, _in(col(h.updated_at), a, b))))
-            for a, b in days
-        ),
-    ]  # fmt: skip
-    t = len(days)
+    t = len(cal.bounds) - 1
+    trend, bounds = _trend_sums(t), {f"trend_{i}": b for i, b in enumerate(cal.bounds)}
     # an open hazard only began in the trend (its 30 sums of new; it ended in none)
     trended = [
         (d, *(int(x or 0) for x in v), *[0] * (2 * t))
         for d, *v in session.execute(
             select(h.district_id, *trend[:t])
             .where(parts[0], col(h.reported_at) >= lo)
-            .group_by(h.district_id)
+            .group_by(h.district_id),
+            bounds,
         ).all()
     ] + [
         (d, *(int(x or 0) for x in v))
         for d, *v in session.execute(
             select(h.district_id, *trend)
             .where(parts[1], or_(col(h.reported_at) >= lo, ended_closed, ended_cancelled))
-            .group_by(h.district_id)
+            .group_by(h.district_id),
+            bounds,
         ).all()
     ]
     for district_id, *v in trended:
