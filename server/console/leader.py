@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from markupsafe import Markup
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 from starlette.responses import RedirectResponse, Response
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
@@ -102,17 +102,16 @@ def supervised_now(session: Session, caller: Caller, district_id: str, now) -> l
     """The open hazards under 挂牌督办 in the scope now, city level and the longest overdue
     first (the dashboard's list; the day's count is in the figures)."""
     f = HazardFilter(state=OPEN, district_id=district_id, escalated=True)
-    q = filtered_query(session, caller, f, now)
-    return list(
-        session.exec(
-            q.order_by(
-                col(Hazard.escalation_level).desc(),
-                col(Hazard.deadline).is_(None),
-                col(Hazard.deadline),
-                col(Hazard.id),
-            ).limit(SUPERVISED_SHOWN)
-        )
+    q = filtered_query(session, caller, f, now).order_by(
+        col(Hazard.escalation_level).desc(),
+        col(Hazard.deadline).is_(None),
+        col(Hazard.deadline),
+        col(Hazard.id),
     )
+    # the page's ids from the index of open hazards alone, then their rows (as the queue does)
+    ids = list(session.exec(q.with_only_columns(Hazard.id).limit(SUPERVISED_SHOWN)))
+    found = {h.id: h for h in session.exec(select(Hazard).where(col(Hazard.id).in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 def compiling_unit(figures: dict[str, Any], lang: str) -> str:

@@ -26,6 +26,7 @@ Definitions (docs/jobs.md):
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import uuid
 from collections import defaultdict
@@ -34,14 +35,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, and_, case, func, not_, or_, type_coerce
+from sqlalchemy import DateTime, and_, bindparam, case, func, not_, or_, type_coerce
 from sqlmodel import Session, col, select
 
 import server.models  # noqa: F401  (every table in the metadata: the inspection table's)
 from server.checklists.models import ChecklistTemplate
 from server.checklists.service import template_of
 from server.context import Caller
-from server.db import metadata
+from server.db import UTCDateTime, metadata
 from server.hazards.models import Hazard, HazardEvent
 from server.hazards.service import to_chain_event
 from server.inspections.models import Inspection
@@ -53,7 +54,7 @@ from server.sites.tree import DistrictTree
 from server.summaries import self_inspection
 from server.summaries.models import DailySummary
 from server.users.service import districts_of
-from shared.chain import DEADLINE_STATES, State, fold, overdue_now
+from shared.chain import DEADLINE_STATES, OPEN_STATES, State, fold, overdue_now
 from shared.clock import parse_iso, to_iso
 from shared.completion import completion
 from shared.deadlines import overdue_days
@@ -73,6 +74,7 @@ INSPECTIONS_FROM_HAZARDS = (
 )
 _TERMINAL = (State.closed.value, State.cancelled.value)
 _DEADLINE = frozenset(s.value for s in DEADLINE_STATES)
+_OPEN = tuple(sorted(s.value for s in OPEN_STATES))
 _FOLD_CHUNK = 500
 
 
@@ -291,6 +293,25 @@ def _in(c: Any, lo: datetime, hi: datetime) -> Any:
     return and_(c >= lo, c < hi)
 
 
+@functools.cache
+def _trend_sums(days: int) -> list[Any]:
+    """The trend's sums (new, closed, ended on each day), over bound day limits ``trend_0`` ..
+    ``trend_{days}``: built once, as building 90 expressions cost more than the query."""
+    h = Hazard
+    closed, cancelled = h.state == State.closed.value, h.state == State.cancelled.value
+    b = [bindparam(f"trend_{i}", type_=UTCDateTime()) for i in range(days + 1)]
+    limits = list(zip(b, b[1:], strict=False))
+    return [
+        *(_n(_in(col(h.reported_at), lo, hi)) for lo, hi in limits),
+        *(_n(and_(closed, _in(col(h.closed_at), lo, hi))) for lo, hi in limits),
+        *(
+            _n(or_(and_(closed, _in(col(h.closed_at), lo, hi)),
+                   and_(cancelled, _in(col(h.updated_at), lo, hi))))
+            for lo, hi in limits
+        ),
+    ]  # fmt: skip
+
+
 def _count_unchanged(
     session: Session, cal: _Calendar, tree: DistrictTree, scopes: dict[str, _Scope], placed
 ) -> None:
@@ -318,11 +339,24 @@ def _count_unchanged(
         _n(and_(closed_ytd, or_(col(h.deadline).is_(None), col(h.closed_at) <= h.deadline))),
     ]
     unchanged = and_(_window(cal.cut, cal.since), col(h.updated_at) < cal.cut)
-    for district_id, industry, severity, *v in session.execute(
-        select(h.district_id, h.industry, h.severity, *figures)
-        .where(unchanged)
-        .group_by(h.district_id, h.industry, h.severity)
-    ).all():
+    # Counted in two parts that together are ``unchanged``: the open hazards (read from the
+    # partial index of open hazards) and those finished since the window began (a range of
+    # the updated_at index: the window keeps no older finished ones), so neither part reads
+    # the years of long-finished hazards a full pass would.
+    parts = (
+        and_(unchanged, col(h.state).in_(_OPEN)),
+        and_(unchanged, col(h.state).in_(_TERMINAL), col(h.updated_at) >= cal.since),
+    )
+    grouped = [
+        row
+        for part in parts
+        for row in session.execute(
+            select(h.district_id, h.industry, h.severity, *figures)
+            .where(part)
+            .group_by(h.district_id, h.industry, h.severity)
+        ).all()
+    ]
+    for district_id, industry, severity, *v in grouped:
         new, closed_n, open_n, overdue_n, escalated, found, rectified, cytd, on_time = map(int, v)
         for scope, label in placed(district_id):
             cell = scope.cells[(label, industry)]
@@ -340,24 +374,27 @@ def _count_unchanged(
     lo = cal.bounds[0]
     ended_closed = and_(closed, _in(col(h.closed_at), lo, cal.cut))
     ended_cancelled = and_(cancelled, _in(col(h.updated_at), lo, cal.cut))
-    days = list(zip(cal.bounds, cal.bounds[1:], strict=False))
-    trend = [
-        *(_n(_in(col(h.reported_at), a, b)) for a, b in days),
-        *(_n(and_(closed, _in(col(h.closed_at), a, b))) for a, b in days),
-        *(
-            _n(or_(and_(closed, _in(col(h.closed_at), a, b)),
-                   and_(cancelled, _in(col(h.updated_at), a, b))))
-            for a, b in days
-        ),
-    ]  # fmt: skip
-    t = len(days)
-    for district_id, *v in session.execute(
-        select(h.district_id, *trend)
-        .where(unchanged)
-        .where(or_(col(h.reported_at) >= lo, ended_closed, ended_cancelled))
-        .group_by(h.district_id)
-    ).all():
-        v = [int(x or 0) for x in v]
+    t = len(cal.bounds) - 1
+    trend, bounds = _trend_sums(t), {f"trend_{i}": b for i, b in enumerate(cal.bounds)}
+    # an open hazard only began in the trend (its 30 sums of new; it ended in none)
+    trended = [
+        (d, *(int(x or 0) for x in v), *[0] * (2 * t))
+        for d, *v in session.execute(
+            select(h.district_id, *trend[:t])
+            .where(parts[0], col(h.reported_at) >= lo)
+            .group_by(h.district_id),
+            bounds,
+        ).all()
+    ] + [
+        (d, *(int(x or 0) for x in v))
+        for d, *v in session.execute(
+            select(h.district_id, *trend)
+            .where(parts[1], or_(col(h.reported_at) >= lo, ended_closed, ended_cancelled))
+            .group_by(h.district_id),
+            bounds,
+        ).all()
+    ]
+    for district_id, *v in trended:
         for scope, _label in placed(district_id):
             for i in range(t):
                 scope.trend_new[i] += v[i]
@@ -368,11 +405,11 @@ def _count_unchanged(
         districts = [d for d in tree.by_id if any(sc is scope for sc, _ in placed(d))]
         if not districts:
             continue
+        # the ten ids first, from the index alone; then their rows
+        ids = select(h.id).where(unchanged, overdue, col(h.district_id).in_(districts))
+        ids = ids.order_by(col(h.deadline), col(h.id).desc()).limit(LONGEST)
         for row in session.execute(
-            select(*columns)
-            .where(unchanged, overdue, col(h.district_id).in_(districts))
-            .order_by(col(h.deadline), col(h.id).desc())
-            .limit(LONGEST)
+            select(*columns).where(col(h.id).in_(list(session.execute(ids).scalars())))
         ).all():
             a = _stored(row)
             heapq.heappush(scope.longest, (-a.deadline.timestamp(), a.id, a))

@@ -6,18 +6,16 @@ pages both call it; it knows nothing of HTTP."""
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from threading import Lock
 from typing import Any
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from server.context import Caller
-from server.hazards.models import Hazard, HazardEvent
+from server.hazards.models import Hazard
 from server.jobs.days import local_date
 from server.scoping import scope_filter
 from server.sites.models import Site
@@ -31,7 +29,6 @@ from shared.roles import Role
 from shared.text import clean, text_problem
 
 COLOURS = ("red", "orange", "yellow", "blue")
-LIVE_CACHE_SECONDS = 60
 
 
 def scope_options(session: Session, caller: Caller) -> list[tuple[str, str]]:
@@ -55,34 +52,6 @@ class DaySummary:
     stored: bool
     generated_at: datetime | None
     live: bool  # today's figures so far: nothing to sign off yet
-
-
-# Today's figures are a full pass over the hazards; keep them per (scope, day) until the next
-# chain event or site change. Any write to a hazard appends an event, so the newest event time
-# and the event count identify the data the figures were computed from.
-_live_cache: dict[tuple[str, date], tuple[tuple, float, dict[str, Any]]] = {}
-_live_lock = Lock()
-
-
-def _data_version(session: Session) -> tuple:
-    events = session.exec(select(func.max(HazardEvent.at), func.count()).select_from(HazardEvent))
-    sites = session.exec(select(func.count(), func.max(Site.created_at)).select_from(Site))
-    return (*events.one(), *sites.one())
-
-
-def _live_figures(
-    session: Session, day: date, district_id: str, tz: str, now: datetime
-) -> dict[str, Any]:
-    version = _data_version(session)
-    key = (district_id, day)
-    with _live_lock:
-        hit = _live_cache.get(key)
-        if hit and hit[0] == version and time.monotonic() - hit[1] < LIVE_CACHE_SECONDS:
-            return hit[2]
-    figures = summaries.compute(session, day, tz, [district_id], until=now)[district_id]
-    with _live_lock:
-        _live_cache[key] = (version, time.monotonic(), figures)
-    return figures
 
 
 def day_summary(
@@ -111,7 +80,9 @@ def day_summary(
             fields={"date": "must not be after today"},
         )
     if day == today:
-        figures = _live_figures(session, day, district_id, tz, now)
+        # counted afresh on every view, no cache: the aggregates read the open hazards and
+        # those finished this year from two indexes, and fold the ones changed since now (none)
+        figures = summaries.compute(session, day, tz, [district_id], until=now)[district_id]
         return DaySummary(day, district_id, figures, False, None, True)
     s = summaries.daily_for(session, caller, day, district_id, now, tz)
     return DaySummary(day, district_id, s.figures, s.stored, s.generated_at, False)
