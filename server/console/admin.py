@@ -214,7 +214,7 @@ def _site_body(request: Request, schema: type[BaseModel], data: dict[str, Any]) 
             "invalid coordinates: " + "; ".join(en.values()),
             en if lang == "en" else zh,
         )
-        raise DomainError(refusal, status=422)
+        raise DomainError(refusal)
     return validated(schema, data, lang)
 
 
