@@ -530,6 +530,7 @@ class ChainBatch:
         self.absent: set[str] = set()  # hazard ids the database does not hold
         self.hazards: dict[str, Hazard] = {}  # read or staged by this batch
         self.created: set[str] = set()  # staged as new since the last flush (no swap)
+        self.sites: dict[str, Site] = {}
         self.numbers = NumberBook(session)
         self.recheck = False  # a service wrote events this batch did not stage
         session.info[BATCH_KEY] = self
@@ -537,16 +538,18 @@ class ChainBatch:
     def close(self) -> None:
         self.session.info.pop(BATCH_KEY, None)
 
-    def prefetch(self, hazard_ids: set[str], event_ids: set[str]) -> None:
-        """The batch's hazards (into the session), their sites, and which event ids are
-        taken, in one query each."""
+    def prefetch(self, hazard_ids: set[str], event_ids: set[str], site_ids: set[str]) -> None:
+        """The batch's hazards, their sites and those its reports name (held here: the
+        session's identity map keeps only what something references), and which event ids
+        are taken, in one query each."""
         s = self.session
         found = s.exec(select(Hazard).where(col(Hazard.id).in_(list(hazard_ids)))).all()
         self.hazards = {h.id: h for h in found}
         self.absent = hazard_ids - set(self.hazards)
-        site_ids = {h.site_id for h in found}
-        if site_ids:
-            s.exec(select(Site).where(col(Site.id).in_(list(site_ids)))).all()
+        site_ids = site_ids | {h.site_id for h in found}
+        self.sites = {
+            x.id: x for x in s.exec(select(Site).where(col(Site.id).in_(list(site_ids)))).all()
+        }
         self.held_ids = set(
             s.exec(select(HazardEvent.id).where(col(HazardEvent.id).in_(list(event_ids)))).all()
         )
@@ -651,7 +654,7 @@ class ChainBatch:
         if before_write is not None:
             before_write()
         mark = len(self.staged)
-        site = self.session.get(Site, hazard.site_id)
+        site = self.sites.get(hazard.site_id) or self.session.get(Site, hazard.site_id)
         self._stage(caller.actor, caller, hazard_id, event_id, hazard, view, decision, site,
                     device_time, device_id, None)  # fmt: skip
         return self.staged[mark:]

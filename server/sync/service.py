@@ -580,7 +580,12 @@ def _push_batch(
     batch = hazards.ChainBatch(session, now=now, policy=policy)
     try:
         hazard_ids = {c.hazard_id for c in parsed.values()}
-        batch.prefetch(hazard_ids, {*ids, *hazard_ids})
+        sites = {
+            str(c.payload.get("site_id"))
+            for i, c in parsed.items()
+            if req.ops[i].type is OpType.hazard_report
+        }
+        batch.prefetch(hazard_ids, {*ids, *hazard_ids}, sites)
         answers: list[OpResult | tuple[SyncOp, OpStatus]] = []
         recorded: list[tuple[Op, SyncOp, Applied | None]] = []
         stopped: PushStop | None = None
