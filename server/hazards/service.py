@@ -188,7 +188,8 @@ def _project(
             updated_at=parse_iso(view.updated_at),
         )
     for name, value in projection_of(view, site).items():
-        setattr(hazard, name, value)
+        if getattr(hazard, name) != value:  # a model's setattr is dear; most columns stay
+            setattr(hazard, name, value)
     hazard.head = head_of(view)  # a cache of the fold, not part of the verified projection
     session.add(hazard)
     return hazard
