@@ -1,9 +1,9 @@
 """Sync benchmarks (issue 4), against a real server in its own process on loopback.
 
 1. Push: 10,000 ops (1,000 hazards × report + 9 notes) in batches of 100 over HTTP (gzip),
-   each op applied in its own transaction with its chain, projection, feed entry and stored
-   result — against a raw INSERT of the same event rows (one transaction, and one commit
-   per row for the same durability).
+   each batch one transaction with its chains, projections, feed entries and stored results
+   (set-based, issue 13) — against a raw INSERT of the same event rows (one transaction, and
+   one commit per row).
 2. First pull: 50,000 changes (5,000 chains × 10 events) onto an empty tablet, with the real
    sync client and local store (every event checked against its hash and predecessor, every
    hazard folded): seconds, peak memory of the tablet process (tracemalloc, a second run) and
