@@ -1,15 +1,19 @@
 """Sync benchmarks (issue 4), against a real server in its own process on loopback.
 
 1. Push: 10,000 ops (1,000 hazards × report + 9 notes) in batches of 100 over HTTP (gzip),
-   each op applied in its own transaction with its chain, projection, feed entry and stored
-   result — against a raw INSERT of the same event rows (one transaction, and one commit
-   per row for the same durability).
+   each batch one transaction with its chains, projections, feed entries and stored results
+   (set-based, issue 13) — against a raw INSERT of the same event rows (one transaction, and
+   one commit per row).
 2. First pull: 50,000 changes (5,000 chains × 10 events) onto an empty tablet, with the real
    sync client and local store (every event checked against its hash and predecessor, every
    hazard folded): seconds, peak memory of the tablet process (tracemalloc, a second run) and
    bytes per change on the wire.
 
-Usage: python bench/bench_sync.py [--ops N] [--changes M] [--backends sqlite,postgresql]
+``--quick``: 2,000 ops and 10,000 changes; ``--push-only`` skips the pull. Ends with one JSON
+line of the figures.
+
+Usage: python bench/bench_sync.py [--quick] [--push-only] [--ops N] [--changes M]
+       [--backends sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -212,7 +216,7 @@ def raw_insert(url: str, rows: list[dict], per_row_commit: bool) -> float:
         return time.perf_counter() - start
 
 
-def bench_push(factory: DatabaseFactory, backend: str, n: int, workdir: Path) -> None:
+def bench_push(factory: DatabaseFactory, backend: str, n: int, workdir: Path) -> dict:
     url = factory.fresh(backend)
     seed_people(url)
     server = Server(url, workdir)
@@ -229,6 +233,11 @@ def bench_push(factory: DatabaseFactory, backend: str, n: int, workdir: Path) ->
         f"{per_row:.2f} s per-row commit, {batch:.3f} s one transaction; ratio "
         f"{pushed / per_row:.1f}x / {pushed / batch:.0f}x"
     )
+    return {
+        f"push_{backend}_ops_per_s": round(n / pushed),
+        f"push_{backend}_vs_raw_per_row_commit": round(per_row / pushed, 4),
+        f"push_{backend}_vs_raw_executemany": round(batch / pushed, 4),
+    }
 
 
 # ------------------------------------------------------------------ 2. pull
@@ -300,7 +309,7 @@ def first_pull(base: str, workdir: Path, name: str, trace: bool) -> tuple[float,
     return elapsed, result, peak
 
 
-def bench_pull(factory: DatabaseFactory, backend: str, m: int, workdir: Path) -> None:
+def bench_pull(factory: DatabaseFactory, backend: str, m: int, workdir: Path) -> dict:
     url = factory.fresh(backend)
     seed_people(url)
     seed_changes(url, m)
@@ -316,14 +325,23 @@ def bench_pull(factory: DatabaseFactory, backend: str, m: int, workdir: Path) ->
         f"{result.bytes_received / result.pulled:.0f} bytes per change on the wire (gzip), "
         f"{result.bytes_received / 2**20:.1f} MiB in all"
     )
+    return {
+        f"pull_{backend}_changes_per_s": round(result.pulled / seconds),
+        f"pull_{backend}_bytes_per_change": round(result.bytes_received / result.pulled),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ops", type=int, default=10_000)
-    ap.add_argument("--changes", type=int, default=50_000)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--push-only", action="store_true")
+    ap.add_argument("--ops", type=int)
+    ap.add_argument("--changes", type=int)
     ap.add_argument("--backends", default="sqlite")
     args = ap.parse_args()
+    ops = args.ops or (2_000 if args.quick else 10_000)
+    changes = args.changes or (10_000 if args.quick else 50_000)
+    figures: dict = {"bench": "sync", "ops": ops, "changes": 0 if args.push_only else changes}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         factory = DatabaseFactory(workdir)
@@ -333,10 +351,12 @@ def main() -> None:
 
             factory.pg_uri, handle = start_embedded_postgres(workdir / "pg")
         for backend in args.backends.split(","):
-            bench_push(factory, backend, args.ops, workdir)
-            bench_pull(factory, backend, args.changes, workdir)
+            figures |= bench_push(factory, backend, ops, workdir)
+            if not args.push_only:
+                figures |= bench_pull(factory, backend, changes, workdir)
         if handle is not None:
             handle.cleanup()
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -56,6 +56,9 @@ def _record_feed_changes(session: OrmSession, _ctx: Any, _instances: Any) -> Non
     from server.sync.feed import record_reference_changes  # the feed imports the models
     from server.tlog.log import record_log_leaves
 
+    batch = session.info.get("hazardchain.chain_batch")  # server.hazards.service.ChainBatch
+    if batch is not None:
+        batch.before_flush()  # its chains' swaps and its feed positions, before the rows
     record_reference_changes(session)
     record_log_leaves(session)  # every chain event becomes the log's next leaf
 

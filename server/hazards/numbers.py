@@ -52,3 +52,26 @@ def next_inspection_number(
 ) -> str:
     """检查记录编号: numbered by the local year the inspection was carried out."""
     return allocate(session, Inspection.number, INSPECTION_PREFIX, district_id, at, tz)
+
+
+class NumberBook:
+    """隐患编号 for several reports staged in one unit before any is flushed (a sync push
+    batch): the first of a district and year is read from the index, the rest count on from
+    it in memory (a query would not see the staged rows). A write outside the book (a service
+    that flushes its own report) makes it stale: ``forget`` then."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.last: dict[str, int] = {}
+
+    def next(self, district_id: str, at: datetime, tz: str | None = None) -> str:
+        year = local_date(at, tz).year
+        prefix = number_prefix(district_id, year)
+        if prefix in self.last:
+            self.last[prefix] += 1
+        else:
+            self.last[prefix] = sequence_of(next_number(self.session, district_id, at, tz))
+        return hazard_number(district_id, year, self.last[prefix])
+
+    def forget(self) -> None:
+        self.last.clear()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from server import paging
@@ -23,7 +23,7 @@ from server.auth.scope import descendants
 from server.blobs import service as blobs
 from server.context import SYSTEM_ACTOR, Caller
 from server.hazards.models import Hazard, HazardEvent
-from server.hazards.numbers import next_number
+from server.hazards.numbers import NumberBook, next_number
 from server.hazards.overdue import overdue_clause
 from server.matters.models import HazardMatter, MatterLink
 from server.scoping import scope_filter
@@ -159,14 +159,25 @@ def projection_of(view: HazardView, site: Site) -> dict[str, Any]:
     }
 
 
-def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Site) -> Hazard:
+def _project(
+    session: Session,
+    hazard: Hazard | None,
+    view: HazardView,
+    site: Site,
+    numbers: NumberBook | None = None,
+) -> Hazard:
     """Rewrite the read model from the fold; the fold is the only source of truth."""
     if hazard is None:
+        at = parse_iso(view.reported_at)
         hazard = Hazard(
             id=view.hazard_id,
             last_hash=view.last_hash,
             reported_by=view.reported_by,
-            number=next_number(session, site.district_id, parse_iso(view.reported_at)),
+            number=(
+                numbers.next(site.district_id, at)
+                if numbers is not None
+                else next_number(session, site.district_id, at)
+            ),  # fmt: skip
             site_id=site.id,
             district_id=site.district_id,
             industry=site.industry,
@@ -177,7 +188,8 @@ def _project(session: Session, hazard: Hazard | None, view: HazardView, site: Si
             updated_at=parse_iso(view.updated_at),
         )
     for name, value in projection_of(view, site).items():
-        setattr(hazard, name, value)
+        if getattr(hazard, name) != value:  # a model's setattr is dear; most columns stay
+            setattr(hazard, name, value)
     hazard.head = head_of(view)  # a cache of the fold, not part of the verified projection
     session.add(hazard)
     return hazard
@@ -487,6 +499,240 @@ def append_many(
                 },
             )
     return out
+
+
+BATCH_KEY = "hazardchain.chain_batch"
+_HT = Hazard.__table__
+
+
+class ChainBatch:
+    """Chain events of many users' ops staged in memory and written at one flush (the sync
+    push's set-based path, issue 13): each op is judged against the fold its hazard has
+    reached in this batch, sealed and folded one step on, its projection, event row, photo
+    links and feed entry staged; a refused op raises before it stages anything, so it is
+    dropped alone. Just before any flush of the session (``server.db``'s hook calls
+    ``before_flush``), each hazard's head moves by one compare-and-swap from the ``last_hash``
+    it had when this batch first touched it (a concurrent writer makes the whole unit retry,
+    ``server.uow.Collision``), and the staged feed entries take their positions at once, in
+    staging order, so the log's leaves follow them. Nothing is committed here.
+
+    Ops it does not take (``can_take`` says no: an event id the database already holds, an
+    inspection) go through the services after a flush; ``forget`` then drops what it cached."""
+
+    def __init__(self, session: Session, *, now: datetime, policy: DeadlinePolicy) -> None:
+        self.session, self.now, self.policy = session, now, policy
+        self.views: dict[str, HazardView] = {}
+        self.heads: dict[str, str] = {}  # hazard id -> its stored last_hash, for the swap
+        self.staged: list[dict[str, Any]] = []  # feed entries not yet given a position
+        self.staged_ids: set[str] = set()
+        self.held_ids: set[str] = set()  # event ids the database holds (prefetched)
+        self.absent: set[str] = set()  # hazard ids the database does not hold
+        self.hazards: dict[str, Hazard] = {}  # read or staged by this batch
+        self.created: set[str] = set()  # staged as new since the last flush (no swap)
+        self.sites: dict[str, Site] = {}
+        self.numbers = NumberBook(session)
+        self.recheck = False  # a service wrote events this batch did not stage
+        session.info[BATCH_KEY] = self
+
+    def close(self) -> None:
+        self.session.info.pop(BATCH_KEY, None)
+
+    def prefetch(self, hazard_ids: set[str], event_ids: set[str], site_ids: set[str]) -> None:
+        """The batch's hazards, their sites and those its reports name (held here: the
+        session's identity map keeps only what something references), and which event ids
+        are taken, in one query each."""
+        s = self.session
+        found = s.exec(select(Hazard).where(col(Hazard.id).in_(list(hazard_ids)))).all()
+        self.hazards = {h.id: h for h in found}
+        self.absent = hazard_ids - set(self.hazards)
+        site_ids = site_ids | {h.site_id for h in found}
+        self.sites = {
+            x.id: x for x in s.exec(select(Site).where(col(Site.id).in_(list(site_ids)))).all()
+        }
+        self.held_ids = set(
+            s.exec(select(HazardEvent.id).where(col(HazardEvent.id).in_(list(event_ids)))).all()
+        )
+
+    def can_take(self, event_id: str) -> bool:
+        """False for an id an event already holds: its replay, ``id_reuse`` or not-found
+        answer is the services' (after a flush, so they see this batch's events too)."""
+        if event_id in self.held_ids or event_id in self.staged_ids:
+            return False
+        return not self.recheck or self.session.get(HazardEvent, event_id) is None
+
+    def forget(self) -> None:
+        """After a service wrote through the session: read heads and numbers afresh."""
+        self.recheck = True
+        self.views.clear()
+        self.numbers.forget()
+        self.absent.clear()
+        self.hazards.clear()
+
+    def _hazard(self, hazard_id: str) -> Hazard | None:
+        if hazard_id in self.absent:
+            return None
+        hazard = self.hazards.get(hazard_id)
+        if hazard is None:
+            hazard = self.hazards[hazard_id] = self.session.get(Hazard, hazard_id)
+        return hazard
+
+    def _view(self, hazard: Hazard) -> HazardView:
+        view = self.views.get(hazard.id)
+        if view is None:
+            view = view_at_head(hazard, self.session)
+        return view
+
+    def report(
+        self,
+        caller: Caller,
+        *,
+        payload: dict[str, Any],
+        hazard_id: str,
+        device_time: str | None,
+        device_id: str | None,
+    ) -> list[dict[str, Any]]:
+        """``report``'s checks and events (a major hazard's escalation too), staged; returns
+        the feed entries staged for it."""
+        site = _site_in_scope(self.session, caller, str(payload.get("site_id")))
+        _check_matter_link(self.session, payload.get("matter_id"), payload.get("link_id"))
+        if self._hazard(hazard_id) is not None:
+            raise DomainError.of(
+                "already_exists",
+                "该隐患编号已存在",
+                "a hazard with this id exists",
+                fields={"id": "already exists"},
+            )
+        payload = {**payload, "industry": site.industry}
+        decision = decide(None, EventType.reported, caller.actor, payload, self.now, self.policy)
+        _check_evidence_needed(self.session, caller, decision)
+        mark = len(self.staged)
+        view = self._stage(caller.actor, caller, hazard_id, hazard_id, None, None, decision,
+                           site, device_time, device_id, None)  # fmt: skip
+        self.absent.discard(hazard_id)
+        if view.matter_id:
+            self.session.add(
+                HazardMatter(hazard_id=hazard_id, matter_id=view.matter_id, link_id=view.link_id)
+            )
+        if view.severity == Severity.major:
+            payload = {"level": 1, "reason": MAJOR_LISTED_REASON}
+            decision = decide(view, EventType.escalated, SYSTEM_ACTOR, payload, self.now,
+                              self.policy)  # fmt: skip
+            hazard = self.hazards[hazard_id]
+            self._stage(SYSTEM_ACTOR, None, hazard_id, str(uuid.uuid4()), hazard, view,
+                        decision, site, None, None, f"escalated:{hazard_id}:1")  # fmt: skip
+        return self.staged[mark:]
+
+    def append_by_caller(
+        self,
+        caller: Caller,
+        *,
+        hazard_id: str,
+        event_type: str,
+        payload: dict[str, Any],
+        event_id: str,
+        device_time: str | None,
+        device_id: str | None,
+        before_write: Any = None,
+    ) -> list[dict[str, Any]]:
+        """``append_by_caller``'s checks and event, staged; ``before_write`` (no arguments)
+        runs once the event is accepted, before it is staged (an op's own extra rows)."""
+        hazard = self._hazard(hazard_id)
+        if not sees(caller, hazard):
+            raise not_found("隐患", "hazard")
+        if event_type in NAMES_ACCOUNT:
+            _check_assignee(self.session, hazard, payload)
+        refusal = not_responsible(
+            caller.role, caller.user.id, event_type, hazard.responsible_user_id
+        )
+        if refusal is not None:
+            raise DomainError(refusal)
+        view = self._view(hazard)
+        decision = decide(view, event_type, caller.actor, payload, self.now, self.policy)
+        _check_evidence_needed(self.session, caller, decision)
+        if before_write is not None:
+            before_write()
+        mark = len(self.staged)
+        site = self.sites.get(hazard.site_id) or self.session.get(Site, hazard.site_id)
+        self._stage(caller.actor, caller, hazard_id, event_id, hazard, view, decision, site,
+                    device_time, device_id, None)  # fmt: skip
+        return self.staged[mark:]
+
+    def _stage(
+        self,
+        actor: Actor,
+        citer: Caller | None,
+        hazard_id: str,
+        event_id: str,
+        hazard: Hazard | None,
+        view: HazardView | None,
+        decision: Any,
+        site: Site,
+        device_time: str | None,
+        device_id: str | None,
+        dedupe_key: str | None,
+    ) -> HazardView:
+        ev = seal_event(event_id=event_id, hazard_id=hazard_id, decision=decision, actor=actor,
+                        at=self.now, prev=view, device_time=device_time)  # fmt: skip
+        if hazard is None:
+            self.created.add(hazard_id)
+        elif hazard_id not in self.created:
+            self.heads.setdefault(hazard_id, hazard.last_hash)
+        new_view = self.views[hazard_id] = fold_one(view, ev)  # the view is ours (a copy)
+        projected = self.hazards[hazard_id] = _project(
+            self.session, hazard, new_view, site, self.numbers
+        )
+        self.session.add(_event_row(ev, dedupe_key, device_id))
+        self.staged_ids.add(ev.id)
+        blobs.link_to_hazard(self.session, citer, hazard_id,
+                             [*(ev.payload.get("photos") or []),
+                              *(ev.payload.get("evidence") or [])])  # fmt: skip
+        self.staged.append(
+            {
+                "kind": "event",
+                "entity_id": ev.id,
+                "at": self.now,
+                "hazard_id": hazard_id,
+                "district_id": projected.district_id,
+                "site_id": projected.site_id,
+            }
+        )
+        log.info(
+            "event appended",
+            extra={"hazard_id": hazard_id, "type": ev.type, "seq": ev.seq,
+                   "actor_id": actor.id, "state": new_view.state.value},
+        )  # fmt: skip
+        return new_view
+
+    def before_flush(self) -> None:
+        """Claim every touched chain's next link (one compare-and-swap each, in one
+        statement) and give the staged feed entries their positions (one take of the
+        clock), just before the rows they guard are written."""
+        conn = self.session.connection()
+        self.created.clear()
+        if self.heads:
+            params = [
+                {"hid": hid, "old": old, "new": self.hazards[hid].last_hash}
+                for hid, old in sorted(self.heads.items())
+            ]
+            swapped = conn.execute(
+                update(_HT)
+                .where(_HT.c.id == bindparam("hid"), _HT.c.last_hash == bindparam("old"))
+                .values(last_hash=bindparam("new")),
+                params,
+            )
+            self.heads.clear()
+            if swapped.rowcount != len(params):
+                raise Collision(f"{len(params) - swapped.rowcount} chain(s) moved on")
+        if self.staged:
+            entries, self.staged = self.staged, []
+            seqs = record_changes(self.session, [dict(e) for e in entries])
+            for entry, seq in zip(entries, seqs, strict=True):
+                entry["seq"] = seq
+
+
+def _check_evidence_needed(session: Session, citer: Caller | None, decision: Any) -> None:
+    if decision.type in (EventType.rectification_submitted, EventType.self_closed):
+        _check_evidence_held(session, citer, decision.payload)
 
 
 def _event_row(ev: ChainEvent, dedupe_key: str | None, device_id: str | None) -> HazardEvent:

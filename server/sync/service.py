@@ -1,13 +1,15 @@
 """Push and pull for devices (docs/sync.md).
 
-Push: each op in its own transaction, which starts by updating the device's row, so one
+Push: the batch is one transaction, which starts by updating the device's row, so one
 device's pushes are serialised (a row lock on PostgreSQL, the write lock on SQLite) and its
 ``last_seq`` read after that is current. A known op id returns its stored result; a new op must
-carry ``last_seq + 1`` (else the batch stops and says where to resume); the op is applied with
-the chain services (each chain under its own row lock, checked against its current state) and
-recorded with its result in the same transaction. A business rejection is recorded too, so
-the device's outbox keeps draining; only photos the server does not hold yet leave the op
-unrecorded (``missing_blob``) for a retry after the upload.
+carry ``last_seq + 1`` (else the batch stops and says where to resume). Chain ops are judged,
+sealed and folded in memory (``server.hazards.service.ChainBatch``: each chain checked against
+the state the batch has brought it to, claimed by a compare-and-swap of its head at the flush),
+other ops go through their services in a SAVEPOINT; each op is recorded with its result. A
+business rejection is recorded too, so the device's outbox keeps draining; only photos the
+server does not hold yet leave the op unrecorded (``missing_blob``) for a retry after the
+upload. A collision with a concurrent writer runs the whole batch again (``server.uow``).
 
 Pull: the visible changes after the cursor, in feed order, up to a position read first.
 """
@@ -15,12 +17,14 @@ Pull: the visible changes after the cursor, in feed order, up to a position read
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlalchemy import select as select_core
 from sqlmodel import Session, col, select
 
@@ -45,6 +49,7 @@ from shared.sync_wire import (
     MIN_SCHEMA_VERSION,
     OP_VERSIONS,
     SCHEMA_VERSION,
+    ChainOp,
     Op,
     OpResult,
     OpStatus,
@@ -174,6 +179,7 @@ class Applied:
     data: dict[str, Any] = field(default_factory=dict)
     hazard_ids: list[str] = field(default_factory=list)
     server_seq: int | None = None  # the feed position of its last change
+    staged: list[dict[str, Any]] = field(default_factory=list)  # its feed entries, if staged
 
 
 def _pending_photos(session: Session, caller: Caller, shas: list[str]) -> list[str]:
@@ -235,12 +241,6 @@ def _apply(
     tz: str,
 ) -> Applied:
     """Apply one op with the domain services; raises Refused/DomainError/ValidationError."""
-    if op.v not in OP_VERSIONS[op.type]:
-        raise DomainError.of(
-            "unsupported_op_version",
-            f"该记录的格式版本（{op.v}）已不再支持",
-            f"this record's format version ({op.v}) is no longer supported",
-        )
     if op.type is not OpType.inspection_submit:
         c = chain_op(op.type, op.payload)
         if op.type is OpType.hazard_report:
@@ -276,6 +276,77 @@ def _apply(
     raise AssertionError(op.type)
 
 
+def _apply_op(
+    session: Session,
+    batch: hazards.ChainBatch,
+    caller: Caller,
+    device_id: str,
+    op: Op,
+    parsed: ChainOp | None,
+    now: datetime,
+    policy: DeadlinePolicy,
+    tz: str,
+) -> Applied:
+    """A chain op whose event id is free is staged in the batch (it raises before staging
+    anything when refused); any other op goes through the services in a SAVEPOINT, after a
+    flush of what is staged, so it sees the batch's chains as they now are."""
+    if op.v not in OP_VERSIONS[op.type]:
+        raise DomainError.of(
+            "unsupported_op_version",
+            f"该记录的格式版本（{op.v}）已不再支持",
+            f"this record's format version ({op.v}) is no longer supported",
+        )
+    if op.type is not OpType.inspection_submit:
+        c = parsed or chain_op(op.type, op.payload)  # raises the payload's ValidationError
+        report = op.type is OpType.hazard_report
+        if batch.can_take(c.hazard_id if report else op.op_id):
+            with session.no_autoflush:
+                return _stage(session, batch, caller, device_id, op, c, now)
+    session.flush()  # the staged chains first, so the services see them
+    session.info[feed.SEQS_TAKEN] = []
+    try:
+        # a SAVEPOINT: a refused op's writes go, the batch's and its device row lock stay
+        with session.begin_nested():
+            applied = _apply(session, caller, device_id, op, now, policy, tz)
+    finally:
+        batch.forget()
+    # one transaction: the feed positions it took are its own
+    applied.server_seq = max(session.info[feed.SEQS_TAKEN], default=None)
+    return applied
+
+
+def _stage(
+    session: Session,
+    batch: hazards.ChainBatch,
+    caller: Caller,
+    device_id: str,
+    op: Op,
+    c: ChainOp,
+    now: datetime,
+) -> Applied:
+    if op.type is OpType.hazard_report:
+        staged = batch.report(caller, payload=c.payload, hazard_id=c.hazard_id,
+                              device_time=op.device_time, device_id=device_id)  # fmt: skip
+        return Applied({"hazard_id": c.hazard_id, "event_id": c.hazard_id}, [c.hazard_id],
+                       staged=staged)  # fmt: skip
+
+    def expect() -> None:
+        _expect_photos(session, c.announced, caller, now)
+
+    staged = batch.append_by_caller(
+        caller,
+        hazard_id=c.hazard_id,
+        event_type=c.event_type,
+        payload=c.payload,
+        event_id=op.op_id,
+        device_time=op.device_time,
+        device_id=device_id,
+        before_write=expect if c.announced else None,
+    )
+    return Applied({"hazard_id": c.hazard_id, "event_id": op.op_id}, [c.hazard_id],
+                   staged=staged)  # fmt: skip
+
+
 def _refusal_of(exc: Exception) -> Refusal:
     if isinstance(exc, Refused | DomainError):
         return exc.refusal
@@ -285,7 +356,7 @@ def _refusal_of(exc: Exception) -> Refusal:
     return Refusal("invalid_input", "记录内容有误：" + "；".join(fields), en[:1900], fields)
 
 
-def _result(row: SyncOp, status: OpStatus) -> OpResult:
+def _result(row: SyncOp | SimpleNamespace, status: OpStatus) -> OpResult:
     return OpResult(
         op_id=row.op_id,
         device_seq=row.device_seq,
@@ -333,7 +404,7 @@ def _unseen(op: Op, at: datetime) -> OpResult:
     )
 
 
-def _sees_op(session: Session, caller: Caller, row: SyncOp) -> bool:
+def _sees_op(session: Session, caller: Caller, row: SyncOp | SimpleNamespace) -> bool:
     """The caller's own op, or one whose record (hazard, event or inspection) is in scope."""
     if row.user_id == caller.user.id:
         return True
@@ -346,14 +417,18 @@ def _sees_op(session: Session, caller: Caller, row: SyncOp) -> bool:
 
 
 def _known(
-    session: Session, caller: Caller, state: SyncDevice, op: Op, digest: str, now: datetime
-) -> OpResult | None:
-    """A retry gets the stored result; the same id with other content is ``id_reuse`` (or
+    session: Session,
+    caller: Caller,
+    state: SyncDevice,
+    op: Op,
+    row: SyncOp | SimpleNamespace,
+    digest: str,
+    now: datetime,
+) -> OpResult | tuple[SyncOp | SimpleNamespace, OpStatus]:
+    """A retry gets the stored result (``row``, answered once the batch's results are
+    final: it may be this batch's own); the same id with other content is ``id_reuse`` (or
     not found, when the caller cannot see what holds the id). Either way a number the device
     spent on it counts as used."""
-    row = session.get(SyncOp, op.op_id, populate_existing=True)
-    if row is None:
-        return None
     if op.device_seq == state.last_seq + 1:
         state.last_seq = op.device_seq
         session.add(state)
@@ -361,7 +436,7 @@ def _known(
         return _unseen(op, now)
     if row.device_id != state.device_id or row.payload_sha256 != digest:
         return _id_reuse(op)
-    return _result(row, OpStatus.duplicate)
+    return row, OpStatus.duplicate
 
 
 def _stop(state: SyncDevice, op: Op) -> PushStop | None:
@@ -373,6 +448,8 @@ def _stop(state: SyncDevice, op: Op) -> PushStop | None:
 
 
 def _server_seq(session: Session, applied: Applied) -> int | None:
+    if applied.staged:
+        return max(e["seq"] for e in applied.staged)
     if applied.server_seq is not None or not applied.hazard_ids:
         return applied.server_seq
     # nothing new written (an inspection already submitted over HTTP): its hazards' latest entry
@@ -382,17 +459,18 @@ def _server_seq(session: Session, applied: Applied) -> int | None:
 
 
 def _record(
-    session: Session,
     caller: Caller,
     state: SyncDevice,
     op: Op,
     digest: str,
     now: datetime,
-    *,
-    refusal: Refusal | None = None,
-    applied: Applied | None = None,
-) -> OpResult:
-    row = SyncOp(
+    refusal: Refusal | None,
+    applied: Applied | None,
+) -> SimpleNamespace:
+    """The op's stored result as ``sync_op``'s row values (a model per op cost more than the
+    rest of its staging); an applied op's feed position and pending photos are filled in once
+    the batch's rows are written."""
+    return SimpleNamespace(
         op_id=op.op_id,
         device_id=state.device_id,
         user_id=caller.user.id,
@@ -405,92 +483,28 @@ def _record(
         message_zh=refusal.zh[:2000] if refusal else None,
         message_en=refusal.en[:2000] if refusal else None,
         fields=dict(refusal.fields) if refusal else None,
-        server_seq=_server_seq(session, applied) if applied else None,
+        server_seq=None,
         data=applied.data if applied else {},
         payload=op.payload if refusal else None,
         device_time=op.device_time,
         received_at=now,
     )
-    if applied:
-        pending = _pending_photos(session, caller, referenced_photos(op.type, op.payload))
-        row.data = {**row.data, "pending_blobs": pending}
-    state.last_seq = op.device_seq
-    session.add(state)
-    session.add(row)
-    status = OpStatus.rejected if refusal else OpStatus.applied
-    if refusal:
-        log.info(
-            "op rejected",
-            extra={"op_id": op.op_id, "device_id": state.device_id, "code": refusal.code},
-        )
-    return _result(row, status)
 
 
-def push_one(
-    session: Session,
-    caller: Caller,
-    device_id: str,
-    op: Op,
-    *,
-    clock: Clock,
-    policy: DeadlinePolicy,
-    tz: str = DEFAULT_TIMEZONE,
-) -> OpResult | PushStop:
-    """Apply or answer one op as its own unit of work (the op is the sync edge's unit: it
-    commits with its stored result), retried from the start when a concurrent write collides."""
-    digest = op.digest()
-    return run_unit(
-        session,
-        lambda: _push_once(session, caller, device_id, op, digest, clock.now(), policy, tz),
-        retries=RETRIES,
-        what="push op",
+def _missing_blob(session: Session, caller: Caller, op: Op, refusal: Refusal) -> OpResult:
+    """Photos the op needs are not on the server: nothing is recorded, the device uploads
+    them and pushes again."""
+    missing = _pending_photos(session, caller, referenced_photos(op.type, op.payload))
+    return OpResult(
+        op_id=op.op_id,
+        device_seq=op.device_seq,
+        status=OpStatus.missing_blob,
+        code="missing_blob",
+        message_zh=refusal.zh,
+        message_en=refusal.en,
+        fields=refusal.fields,
+        data={"missing_blobs": missing},
     )
-
-
-def _push_once(
-    session: Session,
-    caller: Caller,
-    device_id: str,
-    op: Op,
-    digest: str,
-    now: datetime,
-    policy: DeadlinePolicy,
-    tz: str,
-) -> OpResult | PushStop:
-    session.expire_all()  # one session serves the batch: read each op's rows afresh
-    state = _lock_device(session, device_id, now)
-    known = _known(session, caller, state, op, digest, now)
-    if known is not None:
-        return known
-    stop = _stop(state, op)
-    if stop is not None:
-        session.rollback()
-        return stop
-    refusal = None
-    session.info[feed.SEQS_TAKEN] = []
-    try:
-        # a SAVEPOINT: a refused op's writes go, its device row lock and its record stay
-        with session.begin_nested():
-            applied = _apply(session, caller, device_id, op, now, policy, tz)
-        # one transaction: the feed positions it took are its own
-        applied.server_seq = max(session.info[feed.SEQS_TAKEN], default=None)
-    except (Refused, DomainError, ValidationError) as exc:
-        refusal = _refusal_of(exc)
-        applied = None
-        if refusal.code == "photo_pending":
-            missing = _pending_photos(session, caller, referenced_photos(op.type, op.payload))
-            session.rollback()
-            return OpResult(
-                op_id=op.op_id,
-                device_seq=op.device_seq,
-                status=OpStatus.missing_blob,
-                code="missing_blob",
-                message_zh=refusal.zh,
-                message_en=refusal.en,
-                fields=refusal.fields,
-                data={"missing_blobs": missing},
-            )
-    return _record(session, caller, state, op, digest, now, refusal=refusal, applied=applied)
 
 
 def push(
@@ -502,42 +516,117 @@ def push(
     policy: DeadlinePolicy = DEFAULT_POLICY,
     tz: str = DEFAULT_TIMEZONE,
 ) -> PushResponse:
-    """One result per op, in order, until the end of the batch or a stop."""
-    now = clock.now()
-    state = ensure_device(
+    """One result per op, in order, until the end of the batch or a stop. The batch is one
+    unit of work: it commits with its stored results, and is run again from the start when a
+    concurrent write collides (each op then replays or is judged afresh)."""
+    ensure_device(
         session,
         caller,
         req.device_id,
         schema_version=req.schema_version,
         app_version=req.app_version,
         device_now=req.device_now,
-        now=now,
+        now=clock.now(),
     )
-    results: list[OpResult] = []
-    stopped: PushStop | None = None
-    for op in req.ops:
-        outcome = push_one(session, caller, req.device_id, op, clock=clock, policy=policy, tz=tz)
-        if isinstance(outcome, PushStop):
-            stopped = outcome
-            break
-        results.append(outcome)
-        if outcome.status is OpStatus.missing_blob:
-            stopped = PushStop(
-                reason=StopReason.missing_blob, at_seq=op.device_seq, expected_seq=op.device_seq
-            )
-            break
-    state = session.get(SyncDevice, req.device_id, populate_existing=True)
+    digests = [op.digest() for op in req.ops]
+    results, stopped, last_seq = run_unit(
+        session,
+        lambda: _push_batch(session, caller, req, digests, clock.now(), policy, tz),
+        retries=RETRIES,
+        what="push batch",
+    )
     if stopped is not None:
         log.info(
             "push stopped",
             extra={"device_id": req.device_id, "reason": stopped.reason, "at": stopped.at_seq},
         )
     return PushResponse(
-        results=results,
-        stopped=stopped,
-        last_seq=state.last_seq,
-        server_time=to_iso(clock.now()),
+        results=results, stopped=stopped, last_seq=last_seq, server_time=to_iso(clock.now())
     )
+
+
+def _push_batch(
+    session: Session,
+    caller: Caller,
+    req: PushRequest,
+    digests: list[str],
+    now: datetime,
+    policy: DeadlinePolicy,
+    tz: str,
+) -> tuple[list[OpResult], PushStop | None, int]:
+    """The batch's ops in order on one transaction: the device row first (it serialises the
+    device's pushes), its known ops, hazards and taken event ids read in one query each, the
+    chain ops staged in memory (``hazards.ChainBatch``), the rest through their services in a
+    SAVEPOINT; then one flush writes everything (the feed positions taken there, once) and the
+    ops' stored results follow with their positions."""
+    session.expire_all()  # a retry reads everything afresh
+    state = _lock_device(session, req.device_id, now)
+    ids = [op.op_id for op in req.ops]
+    known = {
+        r.op_id: r
+        for r in session.exec(
+            select(SyncOp)
+            .where(col(SyncOp.op_id).in_(ids))
+            .execution_options(populate_existing=True)
+        )
+    }
+    parsed: dict[int, ChainOp] = {}
+    for i, op in enumerate(req.ops):
+        if op.type is not OpType.inspection_submit and op.op_id not in known:
+            with suppress(ValidationError):  # refused when its turn comes
+                parsed[i] = chain_op(op.type, op.payload)
+    batch = hazards.ChainBatch(session, now=now, policy=policy)
+    try:
+        hazard_ids = {c.hazard_id for c in parsed.values()}
+        sites = {
+            str(c.payload.get("site_id"))
+            for i, c in parsed.items()
+            if req.ops[i].type is OpType.hazard_report
+        }
+        batch.prefetch(hazard_ids, {*ids, *hazard_ids}, sites)
+        answers: list[OpResult | tuple[SyncOp | SimpleNamespace, OpStatus]] = []
+        recorded: list[tuple[Op, SimpleNamespace, Applied | None]] = []
+        stopped: PushStop | None = None
+        for i, (op, digest) in enumerate(zip(req.ops, digests, strict=True)):
+            row = known.get(op.op_id)
+            if row is not None:
+                answers.append(_known(session, caller, state, op, row, digest, now))
+                continue
+            stopped = _stop(state, op)
+            if stopped is not None:
+                break
+            refusal, applied = None, None
+            try:
+                applied = _apply_op(session, batch, caller, req.device_id, op, parsed.get(i),
+                                    now, policy, tz)  # fmt: skip
+            except (Refused, DomainError, ValidationError) as exc:
+                refusal = _refusal_of(exc)
+                if refusal.code == "photo_pending":
+                    answers.append(_missing_blob(session, caller, op, refusal))
+                    stopped = PushStop(reason=StopReason.missing_blob, at_seq=op.device_seq,
+                                       expected_seq=op.device_seq)  # fmt: skip
+                    break
+                log.info(
+                    "op rejected",
+                    extra={"op_id": op.op_id, "device_id": state.device_id, "code": refusal.code},
+                )
+            row = known[op.op_id] = _record(caller, state, op, digest, now, refusal, applied)
+            state.last_seq = op.device_seq
+            recorded.append((op, row, applied))
+            answers.append((row, OpStatus.rejected if refusal else OpStatus.applied))
+        session.flush()  # the staged chains: swaps, feed positions (once), rows
+    finally:
+        batch.close()
+    for op, row, applied in recorded:
+        if applied is not None:
+            row.server_seq = _server_seq(session, applied)
+            pending = _pending_photos(session, caller, referenced_photos(op.type, op.payload))
+            row.data = {**row.data, "pending_blobs": pending}
+    if recorded:
+        session.connection().execute(insert(SyncOp.__table__), [vars(r) for _, r, _ in recorded])
+    session.add(state)
+    results = [a if isinstance(a, OpResult) else _result(*a) for a in answers]
+    return results, stopped, state.last_seq
 
 
 # ------------------------------------------------------------------ pull
