@@ -557,6 +557,19 @@ def path_problems(template: Template, path: Path, where: str) -> list[str]:
     return problems
 
 
+def read_templates(root: Path) -> Iterator[tuple[Path, Template | None, list[str]]]:
+    """Each template file under ``root``: its template (None when it does not parse) and its
+    problems (schema, rules, a folder or file name that disagrees with it)."""
+    for path in template_files(root):
+        where = rel_path(root, path)
+        try:
+            template = parse_template(path.read_bytes(), where)
+        except ChecklistTemplateError as exc:
+            yield path, None, list(exc.problems)
+            continue
+        yield path, template, path_problems(template, path, where)
+
+
 def load_all(root: Path | str) -> dict[tuple[str, int], Template]:
     """Load every template version under ``root`` keyed by ``(id, version)``.
 
@@ -567,16 +580,9 @@ def load_all(root: Path | str) -> dict[tuple[str, int], Template]:
     root = Path(root)
     result: dict[tuple[str, int], Template] = {}
     problems: list[str] = []
-    for path in template_files(root):
-        where = rel_path(root, path)
-        try:
-            template = parse_template(path.read_bytes(), where)
-        except ChecklistTemplateError as exc:
-            problems.extend(exc.problems)
-            continue
-        misplaced = path_problems(template, path, where)
-        problems.extend(misplaced)
-        if not misplaced:
+    for _, template, found in read_templates(root):
+        problems.extend(found)
+        if template is not None and not found:
             result[(template.id, template.version)] = template
     if problems:
         raise ChecklistTemplateError(root, problems)

@@ -14,6 +14,7 @@ from shared.checklist import (
     ChecklistTemplateError,
     parse_template,
     path_problems,
+    read_templates,
     rel_path,
     template_dirs,
     template_files,
@@ -108,14 +109,11 @@ def validate_tree(root: Path | str) -> list[str]:
     root = Path(root)
     problems = _naming_problems(root)
     files = template_files(root)
-    for path in files:
-        where = rel_path(root, path)
-        try:
-            template = parse_template(path.read_bytes(), where)
-        except ChecklistTemplateError as exc:
-            problems.extend(exc.problems)
+    for path, template, found in read_templates(root):
+        problems.extend(found)
+        if template is None:
             continue
-        problems.extend(path_problems(template, path, where))
+        where = rel_path(root, path)
         count = sum(1 for _ in template.items())
         floor = (
             MIN_ITEMS_PER_TEMPLATE
