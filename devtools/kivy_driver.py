@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kivy.app import App
 from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.core.window import Window
@@ -22,6 +23,7 @@ from mobile_app.app import HazardChainApp
 class Driver:
     def __init__(self, app: HazardChainApp) -> None:
         self.app = app
+        self.stopped = False
 
     def start(self) -> Driver:
         # kv's ``app`` is a proxy that caches the running app; a second app in the same
@@ -42,6 +44,10 @@ class Driver:
         return self
 
     def stop(self) -> None:
+        """Once: a test may stop its app itself (a restart) before the fixture's teardown."""
+        if self.stopped:
+            return
+        self.stopped = True
         app = self.app
         Clock.unschedule(app.worker.drain)
         Clock.unschedule(app._probe)
@@ -51,7 +57,10 @@ class Driver:
         if app.root is not None:
             Window.remove_widget(app.root)
         app.dispatch("on_stop")
-        type(app)._running_app = None
+        # on App itself, where App.__init__ sets it: set on the subclass, it would shadow
+        # every later app's, and a test could no longer tell which app still runs
+        if App._running_app is app:
+            App._running_app = None
         self.pump(frames=2, until_idle=False)
 
     def idle(self) -> bool:

@@ -99,6 +99,5 @@ def start_app(tmp_path):
         return d
 
     yield start
-    for d in drivers:
-        if type(d.app)._running_app is d.app:
-            d.stop()
+    for d in drivers:  # every app the test started, unless it stopped it itself: a running
+        d.stop()  # one stays bound to the shared window, and a later resize reaches its widgets
