@@ -42,9 +42,9 @@ from kivy.uix.scrollview import ScrollView  # noqa: E402
 
 from devtools.kivy_driver import Driver  # noqa: E402
 from mobile_app.app import HazardChainApp  # noqa: E402
+from mobile_app.core.device_backend import DeviceBackend  # noqa: E402
 from mobile_app.core.store import dumps, set_meta  # noqa: E402
 from mobile_app.ui.checklist_model import build_rows  # noqa: E402
-from mobile_app.ui.device_backend import DeviceBackend  # noqa: E402
 from shared.checklist import Template, load_template  # noqa: E402
 
 ARGS = [a for a in sys.argv[1:] if not a.startswith("-")]

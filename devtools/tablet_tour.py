@@ -69,7 +69,7 @@ def run_tour(out: Path, workdir: Path | None = None) -> list[Path]:
 
     from devtools.kivy_driver import Driver
     from mobile_app.app import HazardChainApp
-    from mobile_app.ui.device_backend import DeviceBackend
+    from mobile_app.core.device_backend import DeviceBackend
 
     workdir = workdir or Path(tempfile.mkdtemp(prefix="hc-tour-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -398,7 +398,7 @@ def run_phone_tour(
 
     from devtools.kivy_driver import Driver
     from mobile_app.app import HazardChainApp
-    from mobile_app.ui.device_backend import DeviceBackend
+    from mobile_app.core.device_backend import DeviceBackend
 
     workdir = workdir or Path(tempfile.mkdtemp(prefix="hc-phone-tour-"))
     out.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
     configure(data_dir, args.size, headless=False)
     from mobile_app.app import HazardChainApp
-    from mobile_app.ui.device_backend import DeviceBackend
+    from mobile_app.core.device_backend import DeviceBackend
 
     backend = DeviceBackend(data_dir, args.server)
     HazardChainApp(backend).run()

@@ -1,6 +1,6 @@
 """The Kivy application: a navigation rail beside a ScreenManager, the translator, the worker
 lanes and automatic sync. Screens live in ``mobile_app/ui/screens``; data comes from a
-``Backend`` (``mobile_app/ui/backend.py``) and is only touched from worker threads."""
+``Backend`` (``mobile_app/core/backend.py``) and is only touched from worker threads."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from mobile_app.core.backend import Backend, SyncProgress, SyncReport
 from mobile_app.i18n import DEFAULT_LANGUAGE, Translator
 from mobile_app.ui import theme
-from mobile_app.ui.backend import Backend, SyncProgress, SyncReport
 from mobile_app.ui.worker import Worker
 
 if TYPE_CHECKING:

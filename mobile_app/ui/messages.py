@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mobile_app.ui.backend import ActionRefused, LoginFailed, NeedsConfirmation
+from mobile_app.core.backend import ActionRefused, LoginFailed, NeedsConfirmation
 
 
 def plain_error(app: Any, exc: BaseException) -> str:

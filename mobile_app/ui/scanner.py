@@ -22,9 +22,9 @@ from kivy.uix.popup import Popup
 from kivy.uix.widget import Widget
 from kivy.utils import platform
 
+from mobile_app.core.backend import ActionRefused
 from mobile_app.core.qr_scan import Frame, decoder_available, read_codes, site_code_among
 from mobile_app.ui import theme
-from mobile_app.ui.backend import ActionRefused
 
 log = logging.getLogger("hazardchain.app.scan")
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from mobile_app.ui.backend import ActionRefused, LoginFailed, NeedsConfirmation
+from mobile_app.core.backend import ActionRefused, LoginFailed, NeedsConfirmation
 
 log = logging.getLogger("hazardchain.app")
 EXPECTED = (ActionRefused, LoginFailed, NeedsConfirmation)

@@ -77,7 +77,7 @@ def start_app(tmp_path):
     developer's webcam must not change what a test sees."""
     from devtools.kivy_driver import Driver
     from mobile_app.app import HazardChainApp
-    from mobile_app.ui.device_backend import DeviceBackend
+    from mobile_app.core.device_backend import DeviceBackend
     from mobile_app.ui.scanner import NoCamera
 
     drivers = []

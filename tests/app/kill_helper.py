@@ -25,7 +25,7 @@ Config.set("graphics", "height", "800")
 
 from devtools.kivy_driver import Driver  # noqa: E402
 from mobile_app.app import HazardChainApp  # noqa: E402
-from mobile_app.ui.device_backend import DeviceBackend  # noqa: E402
+from mobile_app.core.device_backend import DeviceBackend  # noqa: E402
 
 
 def main(server_url: str, data_dir: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 from tablets import MALL
 
-from mobile_app.ui.device_backend import DeviceBackend
+from mobile_app.core.device_backend import DeviceBackend
 from server.hazards.models import Hazard
 from shared.numbers import NUMBER_RE
 

@@ -16,10 +16,10 @@ import requests
 from sqlmodel import Session, select
 from tablets import MALL, PASSWORD
 
+from mobile_app.core.device_backend import DeviceBackend
 from mobile_app.core.session import DeviceSession
 from mobile_app.core.sync_client import LoginRequired, SyncFailed
 from mobile_app.i18n import Translator
-from mobile_app.ui.device_backend import DeviceBackend
 from mobile_app.ui.messages import sync_error
 from server.auth import security
 from server.users.models import AuthSession, UsedProof

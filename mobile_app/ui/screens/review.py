@@ -11,8 +11,8 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from mobile_app.core.backend import ActionRefused
 from mobile_app.ui import theme
-from mobile_app.ui.backend import ActionRefused
 from mobile_app.ui.photos import pick_photo
 from mobile_app.ui.screens.base import PanedScreen, load_kv
 from mobile_app.ui.widgets import Badge, FormDialog, FormInput, WrapLabel, confirm

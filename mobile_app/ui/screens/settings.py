@@ -7,9 +7,9 @@ from typing import Any
 
 from kivy.properties import StringProperty
 
+from mobile_app.core.backend import NeedsConfirmation
 from mobile_app.core.photo_cache import MB
 from mobile_app.ui import labels
-from mobile_app.ui.backend import NeedsConfirmation
 from mobile_app.ui.screens.base import BaseScreen, load_kv
 from mobile_app.ui.screens.sync import human_bytes
 from mobile_app.ui.widgets import confirm

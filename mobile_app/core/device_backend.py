@@ -15,6 +15,14 @@ from typing import Any
 
 import requests
 
+from mobile_app.core.backend import (
+    ActionRefused,
+    LoginFailed,
+    NeedsConfirmation,
+    ProgressCallback,
+    SyncProgress,
+    SyncReport,
+)
 from mobile_app.core.chains import local_chain, stored_view
 from mobile_app.core.checklists import held_templates
 from mobile_app.core.drafts import Drafts
@@ -40,14 +48,6 @@ from mobile_app.core.sync_client import (
     UpgradeRequired,
 )
 from mobile_app.core.witness import message as witness_message
-from mobile_app.ui.backend import (
-    ActionRefused,
-    LoginFailed,
-    NeedsConfirmation,
-    ProgressCallback,
-    SyncProgress,
-    SyncReport,
-)
 from shared.chain import Actor, HazardView
 from shared.checklist import Template
 from shared.clock import Clock, SystemClock, local_date, parse_iso, to_iso
