@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kivy.app import App
 from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.core.window import Window
@@ -57,10 +56,6 @@ class Driver:
         if app.root is not None:
             Window.remove_widget(app.root)
         app.dispatch("on_stop")
-        # on App itself, where App.__init__ sets it: set on the subclass, it would shadow
-        # every later app's, and a test could no longer tell which app still runs
-        if App._running_app is app:
-            App._running_app = None
         self.pump(frames=2, until_idle=False)
 
     def idle(self) -> bool:
